@@ -1,0 +1,25 @@
+//! Stage 1: `.wf` text to an [`ast::File`], with every syntax error found.
+//!
+//! The grammar lives in `grammar/wf.pest`. Parsing never stops at the first error: when pest
+//! fails, the error is recorded and parsing resumes at the next top-level item, so one broken
+//! workflow does not hide the mistakes in the next. No I/O happens here.
+
+pub mod ast;
+mod error;
+mod grammar;
+mod lower;
+
+pub use error::SyntaxError;
+
+/// What parsing one file produced: the best tree it could build and every error, sorted by
+/// position.
+#[derive(Debug)]
+pub struct Parsed {
+    pub file: ast::File,
+    pub errors: Vec<SyntaxError>,
+}
+
+/// Parses one file's text.
+pub fn parse(source: &str) -> Parsed {
+    lower::parse(source)
+}
