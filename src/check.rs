@@ -1,0 +1,196 @@
+//! Stage 2: the AST of every loaded module to the typed [`Program`], with every problem.
+//!
+//! The checker runs in three passes: it declares each module's items (so order of items does
+//! not matter and modules can refer to each other), then resolves workflow signatures, then
+//! checks workflow bodies. It never stops at the first error; something already reported
+//! gets the type `Unknown`, which agrees with everything, so one mistake gives one message.
+//! No I/O happens here.
+
+mod attrs;
+mod error;
+mod expr;
+mod flow;
+mod items;
+mod stmt;
+mod workflow;
+
+use std::collections::{HashMap, HashSet};
+
+pub use error::CheckError;
+
+use crate::diag::{self, Diagnostic};
+use crate::ir::{FileId, Program, Value, WorkflowId};
+use crate::load::Loaded;
+use crate::span::Span;
+use crate::syntax::ast;
+
+use items::ModuleScope;
+
+/// The result of checking: the program (complete only when there are no errors) and every
+/// diagnostic of every stage, sorted.
+#[derive(Debug)]
+pub struct Checked {
+    pub program: Program,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Checks the loaded modules; module 0 is the root whose workflows become `Program::entry`.
+pub fn check(loaded: &Loaded) -> Checked {
+    let mut checker = Checker::new(loaded);
+    checker.declare_all();
+    checker.resolve_signatures();
+    checker.check_workflows();
+    checker.report_recursion();
+    checker.report_unused();
+    let mut diagnostics = loaded.diagnostics.clone();
+    diagnostics.append(&mut checker.diagnostics);
+    diag::sort(&mut diagnostics);
+    Checked { program: checker.finish(), diagnostics }
+}
+
+/// A workflow's parameters, known before any body is checked (calls need them).
+#[derive(Debug, Clone)]
+struct Signature {
+    name: String,
+    /// Resolved in pass 2.
+    params: Option<Vec<crate::ir::Param>>,
+}
+
+#[derive(Debug, Clone)]
+enum ConstState {
+    Evaluating,
+    Done(Option<Value>),
+}
+
+struct Checker<'a> {
+    loaded: &'a Loaded,
+    modules: Vec<ModuleScope<'a>>,
+    program: Program,
+    /// Checked workflows by id; filled in pass 3.
+    workflows: Vec<Option<crate::ir::Workflow>>,
+    signatures: Vec<Signature>,
+    consts: HashMap<(usize, String), ConstState>,
+    /// Constants and module aliases that something refers to: `(module, name)`.
+    used: HashSet<(usize, String)>,
+    /// Call edges: caller, callee, and where the call is.
+    calls: Vec<(WorkflowId, WorkflowId, FileId, Span)>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(loaded: &'a Loaded) -> Checker<'a> {
+        Checker {
+            loaded,
+            modules: Vec::new(),
+            program: Program::default(),
+            workflows: Vec::new(),
+            signatures: Vec::new(),
+            consts: HashMap::new(),
+            used: HashSet::new(),
+            calls: Vec::new(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn report(&mut self, module: usize, error: CheckError) {
+        let file = self.loaded.modules[module].file;
+        self.diagnostics.push(Diagnostic::new(file, error));
+    }
+
+    fn check_workflows(&mut self) {
+        for module in 0..self.loaded.modules.len() {
+            for item in &self.loaded.modules[module].ast.items {
+                if let ast::Item::Workflow(workflow) = item {
+                    if let Some(&id) = self.modules[module].workflows.get(&workflow.name.name) {
+                        if self.workflows[id.0].is_none() {
+                            let checked = workflow::check_workflow(self, module, id, workflow);
+                            self.workflows[id.0] = Some(checked);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reports every call that is part of a cycle of calls.
+    fn report_recursion(&mut self) {
+        let mut edges: HashMap<WorkflowId, Vec<WorkflowId>> = HashMap::new();
+        for (caller, callee, _, _) in &self.calls {
+            edges.entry(*caller).or_default().push(*callee);
+        }
+        let calls = self.calls.clone();
+        for (caller, callee, file, span) in calls {
+            if let Some(path) = find_path(&edges, callee, caller) {
+                let name = self.signatures[caller.0].name.clone();
+                let mut chain: Vec<String> = vec![name.clone()];
+                chain.extend(path.iter().map(|id| self.signatures[id.0].name.clone()));
+                self.diagnostics.push(Diagnostic::new(
+                    file,
+                    CheckError::RecursiveCall { name, chain: chain.join(" → "), span },
+                ));
+            }
+        }
+    }
+
+    fn finish(self) -> Program {
+        let mut program = self.program;
+        let mut ids = Vec::new();
+        for (index, workflow) in self.workflows.into_iter().enumerate() {
+            if let Some(workflow) = workflow {
+                program.workflows.push(workflow);
+                ids.push(index);
+            }
+        }
+        // Workflows that could not be checked at all leave gaps; renumber to stay dense.
+        let renumber: HashMap<usize, usize> = ids.iter().enumerate().map(|(new, old)| (*old, new)).collect();
+        program.entry = self.modules.first().map_or_else(Vec::new, |root| {
+            root.workflows.values().filter_map(|id| renumber.get(&id.0).map(|&new| WorkflowId(new))).collect()
+        });
+        if renumber.iter().any(|(old, new)| old != new) {
+            for workflow in &mut program.workflows {
+                for step in &mut workflow.steps {
+                    if let crate::ir::StepKind::Call(call) = &mut step.kind {
+                        call.workflow = WorkflowId(renumber.get(&call.workflow.0).copied().unwrap_or(0));
+                    }
+                }
+            }
+        }
+        program
+    }
+}
+
+/// A path of calls from `from` to `to`, if there is one (breadth-first, so the shortest).
+fn find_path(
+    edges: &HashMap<WorkflowId, Vec<WorkflowId>>,
+    from: WorkflowId,
+    to: WorkflowId,
+) -> Option<Vec<WorkflowId>> {
+    let mut previous: HashMap<WorkflowId, WorkflowId> = HashMap::new();
+    let mut queue = std::collections::VecDeque::from([from]);
+    let mut seen = HashSet::from([from]);
+    while let Some(node) = queue.pop_front() {
+        if node == to {
+            let mut path = vec![node];
+            let mut current = node;
+            while let Some(&before) = previous.get(&current) {
+                path.push(before);
+                current = before;
+            }
+            path.reverse();
+            return Some(path);
+        }
+        for &next in edges.get(&node).into_iter().flatten() {
+            if seen.insert(next) {
+                previous.insert(next, node);
+                queue.push_back(next);
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,502 @@
+//! Pass 1 and 2: each module's items (uses, constants, models, providers, workflows), their
+//! names, and the lookups that resolve `name` and `alias.name`.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+
+use super::expr::Cx;
+use super::{CheckError, Checker, ConstState, Signature};
+use crate::ir::eval::{eval, NoEnv};
+use crate::ir::{self, ModelId, Price, ProviderKind, ProviderRef, Type, Value, WorkflowId, SCALAR_NAMES};
+use crate::span::Span;
+use crate::suggest;
+use crate::syntax::ast;
+
+/// What one module declares.
+#[derive(Default)]
+pub(super) struct ModuleScope<'a> {
+    /// `use` aliases: the module they name and where the `use` is.
+    pub aliases: IndexMap<String, (usize, Span)>,
+    pub consts: IndexMap<String, &'a ast::Const>,
+    pub models: IndexMap<String, ModelId>,
+    pub providers: IndexMap<String, usize>,
+    pub workflows: IndexMap<String, WorkflowId>,
+    /// Every item name and where it was first declared, for duplicate detection.
+    names: HashMap<String, Span>,
+}
+
+/// The name a `use` binds: its alias, else the last segment of the path (file stem).
+fn use_name(item: &ast::Use) -> Option<(String, Span)> {
+    if let Some(alias) = &item.alias {
+        return Some((alias.name.clone(), alias.span));
+    }
+    match &item.target {
+        ast::UseTarget::Std { path, span } => path.last().map(|segment| (segment.name.clone(), *span)),
+        ast::UseTarget::Path { path, span } => std::path::Path::new(path)
+            .file_stem()
+            .map(|stem| (stem.to_string_lossy().into_owned(), *span)),
+    }
+}
+
+impl<'a> Checker<'a> {
+    /// Pass 1: every module's item names.
+    pub(super) fn declare_all(&mut self) {
+        for module in 0..self.loaded.modules.len() {
+            let scope = self.declare_module(module);
+            self.modules.push(scope);
+        }
+    }
+
+    fn declare_module(&mut self, module: usize) -> ModuleScope<'a> {
+        let loaded = self.loaded;
+        let source = &loaded.modules[module];
+        let mut scope = ModuleScope::default();
+        let mut use_index = 0;
+        for item in &source.ast.items {
+            let (name, span) = match item {
+                ast::Item::Use(item) => {
+                    let target = source.uses.get(use_index).copied().flatten();
+                    use_index += 1;
+                    let Some((name, span)) = use_name(item) else { continue };
+                    if let Some(target) = target {
+                        scope.aliases.insert(name.clone(), (target, span));
+                    }
+                    (name, span)
+                }
+                ast::Item::Const(item) => {
+                    scope.consts.entry(item.name.name.clone()).or_insert(item);
+                    (item.name.name.clone(), item.name.span)
+                }
+                ast::Item::Model(item) => {
+                    if let Some(model) = self.lower_model(module, item) {
+                        self.program.models.push(model);
+                        let id = ModelId(self.program.models.len() - 1);
+                        scope.models.entry(item.name.name.clone()).or_insert(id);
+                    }
+                    (item.name.name.clone(), item.name.span)
+                }
+                ast::Item::Provider(item) => {
+                    if let Some(provider) = self.lower_provider(module, item) {
+                        self.program.providers.push(provider);
+                        let index = self.program.providers.len() - 1;
+                        scope.providers.entry(item.name.name.clone()).or_insert(index);
+                    }
+                    (item.name.name.clone(), item.name.span)
+                }
+                ast::Item::Workflow(item) => {
+                    if !scope.workflows.contains_key(&item.name.name) {
+                        let id = WorkflowId(self.workflows.len());
+                        self.workflows.push(None);
+                        self.signatures.push(Signature { name: item.name.name.clone(), params: None });
+                        scope.workflows.insert(item.name.name.clone(), id);
+                    }
+                    (item.name.name.clone(), item.name.span)
+                }
+            };
+            if let Some(&first) = scope.names.get(&name) {
+                self.report(module, CheckError::DuplicateName { name, span, first });
+            } else {
+                scope.names.insert(name, span);
+            }
+        }
+        scope
+    }
+
+    fn lower_model(&mut self, module: usize, item: &ast::Model) -> Option<ir::Model> {
+        let mut id: Option<(String, Span)> = None;
+        let mut prices: [Option<(Price, Span)>; 3] = [None, None, None];
+        for attr in &item.attrs {
+            match attr {
+                ast::ModelAttr::Id { value, span } => {
+                    if let Some((_, first)) = &id {
+                        self.report(module, CheckError::DuplicateAttribute { attr: "id".into(), span: *span, first: *first });
+                    }
+                    id = Some((value.as_plain().unwrap_or_default(), *span));
+                }
+                ast::ModelAttr::Price { kind, price, span } => {
+                    let slot = match kind {
+                        ast::PriceKind::Input => 0,
+                        ast::PriceKind::Output => 1,
+                        ast::PriceKind::Cached => 2,
+                    };
+                    if let Some((_, first)) = &prices[slot] {
+                        let attr = ["input", "output", "cached"][slot].to_string();
+                        self.report(module, CheckError::DuplicateAttribute { attr, span: *span, first: *first });
+                    }
+                    prices[slot] = self.lower_price(module, price).map(|p| (p, *span));
+                }
+            }
+        }
+        let what = format!("model `{}`", item.name.name);
+        for (slot, attr) in [(0, "input"), (1, "output")] {
+            if prices[slot].is_none() {
+                self.report(
+                    module,
+                    CheckError::MissingAttribute {
+                        what: what.clone(),
+                        attr,
+                        span: item.name.span,
+                        help: Some(format!("add `{attr} $X per 1M tokens`")),
+                    },
+                );
+            }
+        }
+        let qualified = match &self.loaded.modules[module].std_name {
+            Some(std) => format!("{}.{}", std.rsplit('/').next().unwrap_or(std), item.name.name),
+            None => item.name.name.clone(),
+        };
+        Some(ir::Model {
+            name: qualified,
+            id: id.map_or_else(|| item.name.name.clone(), |(id, _)| id),
+            input: prices[0]?.0,
+            output: prices[1]?.0,
+            cached: prices[2].map(|(price, _)| price),
+            file: self.loaded.modules[module].file,
+            span: item.span,
+        })
+    }
+
+    fn lower_price(&mut self, module: usize, price: &ast::Price) -> Option<Price> {
+        let ast::LitValue::Money(micros) = price.money.value else {
+            self.report(module, mismatch("money, such as `$3.00`", &price.money, "the price"));
+            return None;
+        };
+        let ast::LitValue::Tokens(per_tokens) = price.per.value else {
+            self.report(module, mismatch("tokens, such as `1M tokens`", &price.per, "the quantity priced"));
+            return None;
+        };
+        if micros < 0 || per_tokens == 0 {
+            self.report(
+                module,
+                CheckError::InvalidBound {
+                    what: "a price",
+                    expected: "a non-negative amount per a positive number of tokens",
+                    value: price.money.text.clone() + " per " + &price.per.text,
+                    span: price.span,
+                },
+            );
+            return None;
+        }
+        Some(Price { micros, per_tokens })
+    }
+
+    fn lower_provider(&mut self, module: usize, item: &ast::Provider) -> Option<ir::Provider> {
+        let mut provider = ir::Provider {
+            name: item.name.name.clone(),
+            kind: ProviderKind::Sim,
+            url: None,
+            command: None,
+            key: None,
+            span: item.span,
+        };
+        let mut kind_seen = false;
+        for attr in &item.attrs {
+            match attr {
+                ast::ProviderAttr::Kind { value, .. } => {
+                    kind_seen = true;
+                    match ProviderKind::from_name(&value.name) {
+                        Some(kind) => provider.kind = kind,
+                        None => self.report(module, invalid_choice("provider kind", value, ProviderKind::NAMES)),
+                    }
+                }
+                ast::ProviderAttr::Url { value, .. } => provider.url = value.as_plain(),
+                ast::ProviderAttr::Command { value, .. } => provider.command = value.as_plain(),
+                ast::ProviderAttr::Key { value, .. } => provider.key = Some(value.name.clone()),
+            }
+        }
+        if !kind_seen {
+            self.report(
+                module,
+                CheckError::MissingAttribute {
+                    what: format!("provider `{}`", item.name.name),
+                    attr: "kind",
+                    span: item.name.span,
+                    help: Some(format!("add `kind {}`", ProviderKind::NAMES.join("|"))),
+                },
+            );
+        }
+        let needs = match provider.kind {
+            ProviderKind::Command => provider.command.is_none().then_some("command"),
+            ProviderKind::OpenAi | ProviderKind::Anthropic => provider.url.is_none().then_some("url"),
+            ProviderKind::Sim => None,
+        };
+        if let Some(attr) = needs {
+            self.report(
+                module,
+                CheckError::MissingAttribute {
+                    what: format!("provider `{}`", item.name.name),
+                    attr,
+                    span: item.name.span,
+                    help: None,
+                },
+            );
+        }
+        Some(provider)
+    }
+
+    /// Pass 2: parameter types and defaults of every workflow.
+    pub(super) fn resolve_signatures(&mut self) {
+        for module in 0..self.loaded.modules.len() {
+            for item in &self.loaded.modules[module].ast.items {
+                let ast::Item::Workflow(workflow) = item else { continue };
+                let Some(&id) = self.modules[module].workflows.get(&workflow.name.name) else { continue };
+                if self.signatures[id.0].params.is_some() {
+                    continue;
+                }
+                let params = self.lower_params(module, &workflow.params);
+                self.signatures[id.0].params = Some(params);
+            }
+        }
+    }
+
+    pub(super) fn lower_params(&mut self, module: usize, params: &[ast::Param]) -> Vec<ir::Param> {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut out = Vec::new();
+        for param in params {
+            if let Some(&first) = seen.get(param.name.name.as_str()) {
+                self.report(module, CheckError::DuplicateName { name: param.name.name.clone(), span: param.name.span, first });
+                continue;
+            }
+            seen.insert(&param.name.name, param.name.span);
+            let ty = self.resolve_type(module, &param.ty);
+            let default = param.default.as_ref().and_then(|default| {
+                let mut cx = Cx::constant(self, module);
+                let expr = cx.expr(default);
+                if !expr.ty.fits(&ty) {
+                    self.report(
+                        module,
+                        CheckError::TypeMismatch {
+                            expected: format!("`{ty}`"),
+                            found: expr.ty.to_string(),
+                            span: default.span,
+                            context: format!("the default of `{}: {ty}`", param.name.name),
+                        },
+                    );
+                    return None;
+                }
+                match eval(&expr, &NoEnv) {
+                    Ok(value) => Some(promote(value, &ty)),
+                    Err(_) => {
+                        self.report(module, CheckError::NotConstant { name: param.name.name.clone(), span: default.span });
+                        None
+                    }
+                }
+            });
+            out.push(ir::Param { name: param.name.name.clone(), ty, default, span: param.span });
+        }
+        out
+    }
+
+    pub(super) fn resolve_type(&mut self, module: usize, ty: &ast::TypeExpr) -> Type {
+        match ty {
+            ast::TypeExpr::Named(name) => Type::scalar(&name.name).unwrap_or_else(|| {
+                let help = suggest::help(&name.name, SCALAR_NAMES.iter().copied().chain(["list"]));
+                self.report(module, CheckError::UnknownType { name: name.name.clone(), span: name.span, help });
+                Type::Unknown
+            }),
+            ast::TypeExpr::List { elem, .. } => Type::List(Box::new(self.resolve_type(module, elem))),
+            ast::TypeExpr::Record { fields, .. } => Type::Record(self.resolve_fields(module, fields)),
+        }
+    }
+
+    pub(super) fn resolve_fields(&mut self, module: usize, fields: &[ast::FieldType]) -> IndexMap<String, Type> {
+        let mut out: IndexMap<String, Type> = IndexMap::new();
+        let mut spans: HashMap<&str, Span> = HashMap::new();
+        for field in fields {
+            if let Some(&first) = spans.get(field.name.name.as_str()) {
+                self.report(module, CheckError::DuplicateName { name: field.name.name.clone(), span: field.name.span, first });
+                continue;
+            }
+            spans.insert(&field.name.name, field.name.span);
+            let ty = self.resolve_type(module, &field.ty);
+            out.insert(field.name.name.clone(), ty);
+        }
+        out
+    }
+
+    /// The value of constant `name` of `module`, computing it on first use.
+    pub(super) fn const_value(&mut self, module: usize, name: &str, used_at: Span) -> Option<Value> {
+        let key = (module, name.to_string());
+        self.used.insert(key.clone());
+        match self.consts.get(&key) {
+            Some(ConstState::Done(value)) => return value.clone(),
+            Some(ConstState::Evaluating) => {
+                self.report(module, CheckError::ConstCycle { name: name.to_string(), span: used_at });
+                return None;
+            }
+            None => {}
+        }
+        let item = *self.modules[module].consts.get(name)?;
+        self.consts.insert(key.clone(), ConstState::Evaluating);
+        let expr = Cx::constant(self, module).expr(&item.value);
+        let declared = item.ty.as_ref().map(|ty| self.resolve_type(module, ty));
+        let value = if let Some(declared) = declared.filter(|declared| !expr.ty.fits(declared)) {
+            self.report(
+                module,
+                CheckError::TypeMismatch {
+                    expected: format!("`{declared}`"),
+                    found: expr.ty.to_string(),
+                    span: item.value.span,
+                    context: format!("the value of `{name}`"),
+                },
+            );
+            None
+        } else if expr.ty.is_unknown() {
+            None
+        } else {
+            match eval(&expr, &NoEnv) {
+                Ok(value) => Some(value),
+                Err(_) => {
+                    self.report(module, CheckError::NotConstant { name: name.to_string(), span: item.value.span });
+                    None
+                }
+            }
+        };
+        self.consts.insert(key, ConstState::Done(value.clone()));
+        value
+    }
+
+    /// The module named by `alias` in `module`, marking the `use` as used.
+    pub(super) fn alias(&mut self, module: usize, alias: &ast::Ident) -> Option<usize> {
+        let target = self.modules[module].aliases.get(&alias.name).map(|(target, _)| *target);
+        if target.is_some() {
+            self.used.insert((module, alias.name.clone()));
+        }
+        target
+    }
+
+    fn unknown_module(&mut self, module: usize, alias: &ast::Ident) {
+        let help = suggest::help(&alias.name, self.modules[module].aliases.keys().map(String::as_str));
+        self.report(module, CheckError::UnknownModule { name: alias.name.clone(), span: alias.span, help });
+    }
+
+    /// Resolves `name` or `alias.name` to the module that holds it and the final name.
+    fn qualify<'p>(&mut self, module: usize, path: &'p ast::Path) -> Option<(usize, &'p ast::Ident, bool)> {
+        match path.segments.as_slice() {
+            [name] => Some((module, name, false)),
+            [alias, name] => match self.alias(module, alias) {
+                Some(target) => Some((target, name, true)),
+                None => {
+                    self.unknown_module(module, alias);
+                    None
+                }
+            },
+            _ => {
+                self.report(
+                    module,
+                    CheckError::UnknownName { name: path_text(path), span: path.span, help: Some("a name is `NAME` or `module.NAME`".into()) },
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn resolve_model(&mut self, module: usize, path: &ast::Path) -> Option<ModelId> {
+        let (target, name, aliased) = self.qualify(module, path)?;
+        if let Some(&id) = self.modules[target].models.get(&name.name) {
+            return Some(id);
+        }
+        let help = suggest::help(&name.name, self.modules[target].models.keys().map(String::as_str));
+        let error = if aliased {
+            CheckError::UnknownItem { module: path.segments[0].name.clone(), kind: "model", name: name.name.clone(), span: name.span, help }
+        } else {
+            let help = help.or_else(|| self.std_models_hint(module));
+            CheckError::UnknownModel { name: name.name.clone(), span: name.span, help }
+        };
+        self.report(module, error);
+        None
+    }
+
+    /// When the stdlib models are imported, a bare model name probably meant `models.NAME`.
+    fn std_models_hint(&self, module: usize) -> Option<String> {
+        self.modules[module].aliases.iter().find_map(|(alias, (target, _))| {
+            (self.loaded.modules[*target].std_name.as_deref() == Some("std/models"))
+                .then(|| format!("models from a module are named `{alias}.NAME`"))
+        })
+    }
+
+    pub(super) fn resolve_provider(&mut self, module: usize, path: &ast::Path) -> Option<ProviderRef> {
+        if let [name] = path.segments.as_slice() {
+            if name.name == "sim" && !self.modules[module].providers.contains_key("sim") {
+                return Some(ProviderRef::Sim);
+            }
+        }
+        let (target, name, _) = self.qualify(module, path)?;
+        if let Some(&index) = self.modules[target].providers.get(&name.name) {
+            return Some(ProviderRef::Declared(index));
+        }
+        let candidates: Vec<&str> =
+            self.modules[target].providers.keys().map(String::as_str).chain(["sim"]).collect();
+        let help = suggest::help(&name.name, candidates);
+        self.report(module, CheckError::UnknownProvider { name: name.name.clone(), span: name.span, help });
+        None
+    }
+
+    pub(super) fn resolve_workflow(&mut self, module: usize, path: &ast::Path) -> Option<WorkflowId> {
+        let (target, name, aliased) = self.qualify(module, path)?;
+        if let Some(&id) = self.modules[target].workflows.get(&name.name) {
+            return Some(id);
+        }
+        let help = suggest::help(&name.name, self.modules[target].workflows.keys().map(String::as_str));
+        let error = if aliased {
+            CheckError::UnknownItem { module: path.segments[0].name.clone(), kind: "workflow", name: name.name.clone(), span: name.span, help }
+        } else {
+            CheckError::UnknownWorkflow { name: name.name.clone(), span: name.span, help }
+        };
+        self.report(module, error);
+        None
+    }
+
+    /// Warnings for constants and modules nothing refers to.
+    pub(super) fn report_unused(&mut self) {
+        let mut warnings = Vec::new();
+        for (module, scope) in self.modules.iter().enumerate() {
+            for (name, item) in &scope.consts {
+                if !self.used.contains(&(module, name.clone())) {
+                    warnings.push((module, CheckError::UnusedConst { name: name.clone(), span: item.name.span }));
+                }
+            }
+            for (name, (_, span)) in &scope.aliases {
+                if !self.used.contains(&(module, name.clone())) {
+                    warnings.push((module, CheckError::UnusedModule { name: name.clone(), span: *span }));
+                }
+            }
+        }
+        for (module, warning) in warnings {
+            self.report(module, warning);
+        }
+    }
+}
+
+/// Converts an `int` default to `float` when the parameter is `float`.
+pub(super) fn promote(value: Value, ty: &Type) -> Value {
+    match (value, ty) {
+        #[allow(clippy::cast_precision_loss)]
+        (Value::Int(n), Type::Float) => Value::Float(n as f64),
+        (value, _) => value,
+    }
+}
+
+pub(super) fn path_text(path: &ast::Path) -> String {
+    path.segments.iter().map(|segment| segment.name.as_str()).collect::<Vec<_>>().join(".")
+}
+
+pub(super) fn invalid_choice(what: &'static str, found: &ast::Ident, choices: &[&str]) -> CheckError {
+    CheckError::InvalidChoice {
+        what,
+        found: found.name.clone(),
+        span: found.span,
+        choices: choices.join(", "),
+        help: suggest::help(&found.name, choices.iter().copied()),
+    }
+}
+
+fn mismatch(expected: &str, literal: &ast::Literal, context: &str) -> CheckError {
+    CheckError::TypeMismatch {
+        expected: expected.to_string(),
+        found: literal.text.clone(),
+        span: literal.span,
+        context: context.to_string(),
+    }
+}

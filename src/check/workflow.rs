@@ -1,0 +1,139 @@
+//! Pass 3: one workflow — its attributes, its steps (collected first, so that a reference to
+//! a later step says "not yet run" rather than "unknown"), then its statements in order.
+
+use indexmap::IndexMap;
+
+use super::attrs::Place;
+use super::expr::Cx;
+use super::flow::ContainerKind;
+use super::stmt::{statements, Collector, Handlers};
+use super::{CheckError, Checker};
+use crate::ir::{self, step_hash, Mode, ProviderRef, Step, WorkflowId};
+use crate::span::Span;
+use crate::syntax::ast::{self, AttrKind};
+
+pub(super) fn check_workflow(ch: &mut Checker, module: usize, id: WorkflowId, workflow: &ast::Workflow) -> ir::Workflow {
+    let params = ch.signatures[id.0].params.clone().unwrap_or_default();
+
+    let mut collector = Collector::new(ch, module);
+    let handlers = collector.workflow(workflow);
+    let Collector { flow, pending, .. } = collector;
+
+    let mut cx = Cx::new(ch, module, flow);
+    cx.workflow = Some(id);
+    cx.param_defaults.clone_from(&params);
+    for param in &params {
+        cx.params.insert(param.name.clone(), (param.ty.clone(), param.span, false));
+    }
+    for param in &params {
+        if let Some(step) = cx.flow.steps.index(&param.name) {
+            let span = cx.flow.steps.get(step).name_span;
+            cx.report(CheckError::DuplicateName { name: param.name.clone(), span, first: param.span });
+        }
+    }
+
+    let attrs = cx.attrs(&workflow.body.entries, Place::Workflow);
+    let mut out = ir::Workflow {
+        name: workflow.name.name.clone(),
+        module: cx.ch.loaded.modules[module].std_name.clone(),
+        file: cx.ch.loaded.modules[module].file,
+        params,
+        description: None,
+        budget: ir::Budget::default(),
+        timeout: None,
+        mode: Mode::Hybrid,
+        provider: ProviderRef::Sim,
+        model: None,
+        concurrency: None,
+        secrets: Vec::new(),
+        env: IndexMap::new(),
+        shell: "sh".to_string(),
+        body: Vec::new(),
+        on_failure: Vec::new(),
+        finally: Vec::new(),
+        steps: Vec::new(),
+        span: workflow.span,
+    };
+    // Secrets first: every expression after this must know them.
+    for attr in &attrs {
+        if let AttrKind::Secret(name) = &attr.kind {
+            if let Some(&first) = cx.secrets.get(&name.name) {
+                cx.report(CheckError::DuplicateName { name: name.name.clone(), span: name.span, first });
+            } else {
+                cx.secrets.insert(name.name.clone(), name.span);
+                out.secrets.push(name.name.clone());
+            }
+        }
+    }
+    for attr in &attrs {
+        match &attr.kind {
+            AttrKind::Description(text) => out.description = Some(cx.template(text)).and_then(|t| t.as_plain()),
+            AttrKind::Budget { amount, warn_at } => cx.budget(&mut out.budget, amount, warn_at.as_ref(), attr.span),
+            AttrKind::Timeout(expr) => out.timeout = cx.duration_attr(expr, "a timeout"),
+            AttrKind::Mode(mode) => out.mode = cx.mode(mode),
+            AttrKind::Provider(path) => out.provider = cx.ch.resolve_provider(module, path).unwrap_or(ProviderRef::Sim),
+            AttrKind::Model(path) => out.model = cx.ch.resolve_model(module, path),
+            AttrKind::Concurrency(expr) => out.concurrency = cx.bound(expr, "concurrency", 1).and_then(|bound| bound.known),
+            AttrKind::Env(vars) => out.env = cx.env(vars),
+            AttrKind::Shell(shell) => out.shell = cx.template(shell).as_plain().unwrap_or_else(|| "sh".to_string()),
+            _ => {}
+        }
+    }
+    cx.default_model = out.model;
+    cx.default_provider = out.provider;
+
+    let Handlers { body, on_failure, finally } = handlers;
+    cx.flow.enter(ContainerKind::Root, workflow.span, None, 0);
+    out.body = cx.sequence(&body, &workflow.body, true);
+    if let Some(handler) = on_failure {
+        cx.flow.set_child(1);
+        out.on_failure = cx.sequence(&statements(&handler.body), &handler.body, false);
+    }
+    if let Some(handler) = finally {
+        cx.flow.set_child(2);
+        out.finally = cx.sequence(&statements(&handler.body), &handler.body, false);
+    }
+    cx.flow.leave();
+
+    for (name, (_, span, used)) in &cx.params {
+        if !used {
+            let (name, span) = (name.clone(), *span);
+            cx.ch.report(module, CheckError::UnusedParam { name, span });
+        }
+    }
+
+    let mut defined = std::mem::take(&mut cx.defined);
+    out.steps = cx
+        .flow
+        .steps
+        .infos()
+        .iter()
+        .zip(pending)
+        .enumerate()
+        .map(|(index, (info, span))| {
+            let (kind, common) = defined.remove(&index).unwrap_or((ir::StepKind::Block(ir::BlockKind::Phase), ir::Common::default()));
+            let hash = step_hash(&(&info.name, &kind, &common));
+            Step { id: info.id.clone(), name: info.name.clone(), kind, common, hash, span }
+        })
+        .collect();
+    out
+}
+
+impl Cx<'_, '_> {
+    /// `env { K: EXPR }`: string values, keys unique.
+    pub fn env(&mut self, vars: &[ast::EnvVar]) -> IndexMap<String, ir::Expr> {
+        let mut out = IndexMap::new();
+        let mut spans: IndexMap<&str, Span> = IndexMap::new();
+        for var in vars {
+            if let Some(&first) = spans.get(var.name.name.as_str()) {
+                self.report(CheckError::DuplicateName { name: var.name.name.clone(), span: var.name.span, first });
+                continue;
+            }
+            spans.insert(&var.name.name, var.name.span);
+            let value = self.expr(&var.value);
+            self.expect_type(&value, &ir::Type::String, "environment values are strings; write `\"{{x}}\"` to convert");
+            out.insert(var.name.name.clone(), value);
+        }
+        out
+    }
+}

@@ -1,0 +1,218 @@
+//! Rendering diagnostics for people (`human`), for grep (`short`), for tools (`json`) and for
+//! GitHub Actions annotations (`github`).
+
+use std::fmt;
+
+use codespan_reporting::diagnostic as cs;
+use codespan_reporting::files::{Files, SimpleFiles};
+use codespan_reporting::term;
+use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource};
+use serde::Serialize;
+
+use super::{Diagnostic, Severity};
+use crate::source::Sources;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Short,
+    Json,
+    Github,
+}
+
+/// How `human` output looks.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+    pub width: usize,
+}
+
+/// Renders all diagnostics in one format. The result ends with a newline unless empty.
+pub fn render(diagnostics: &[Diagnostic], sources: &Sources, format: Format, style: Style) -> String {
+    let files = index(sources);
+    match format {
+        Format::Human => human(diagnostics, sources, style),
+        Format::Short => short(diagnostics, &files),
+        Format::Json => json(diagnostics, &files),
+        Format::Github => github(diagnostics, &files),
+    }
+}
+
+fn index(sources: &Sources) -> SimpleFiles<&str, &str> {
+    let mut files = SimpleFiles::new();
+    for (_, file) in sources.iter() {
+        files.add(file.name.as_str(), file.text.as_str());
+    }
+    files
+}
+
+/// A 1-based line and column.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Position {
+    line: usize,
+    column: usize,
+}
+
+fn position(files: &SimpleFiles<&str, &str>, file: usize, offset: usize) -> Position {
+    match files.location(file, offset) {
+        Ok(location) => Position { line: location.line_number, column: location.column_number },
+        Err(_) => Position { line: 1, column: 1 },
+    }
+}
+
+fn human(diagnostics: &[Diagnostic], sources: &Sources, style: Style) -> String {
+    let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width).with_links(false);
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let file = sources.get(diagnostic.file);
+        let with_source = WithSource {
+            diagnostic,
+            source: NamedSource::new(file.name.clone(), file.text.clone()).with_language("wf"),
+        };
+        if handler.render_report(&mut out, &with_source).is_err() {
+            out.push_str(&diagnostic.message());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn short(diagnostics: &[Diagnostic], files: &SimpleFiles<&str, &str>) -> String {
+    let config = term::Config { display_style: term::DisplayStyle::Short, ..term::Config::default() };
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let span = diagnostic.span();
+        let head = match diagnostic.severity() {
+            Severity::Error => cs::Diagnostic::error(),
+            Severity::Warning => cs::Diagnostic::warning(),
+        };
+        let report = head
+            .with_code(diagnostic.code())
+            .with_message(diagnostic.message())
+            .with_labels(vec![cs::Label::primary(diagnostic.file, span.start..span.end)]);
+        match term::emit_into_string(&config, files, &report) {
+            Ok(text) => out.push_str(&text),
+            Err(_) => out.push_str(&format!("{}\n", diagnostic.message())),
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    code: String,
+    severity: Severity,
+    message: String,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end: Position,
+    help: Option<String>,
+}
+
+fn json(diagnostics: &[Diagnostic], files: &SimpleFiles<&str, &str>) -> String {
+    let items: Vec<JsonDiagnostic> = diagnostics
+        .iter()
+        .map(|diagnostic| {
+            let span = diagnostic.span();
+            let start = position(files, diagnostic.file, span.start);
+            JsonDiagnostic {
+                code: diagnostic.code(),
+                severity: diagnostic.severity(),
+                message: diagnostic.message(),
+                file: files.get(diagnostic.file).map_or("", |file| *file.name()),
+                line: start.line,
+                column: start.column,
+                end: position(files, diagnostic.file, span.end),
+                help: diagnostic.help(),
+            }
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".to_string());
+    out.push('\n');
+    out
+}
+
+fn github(diagnostics: &[Diagnostic], files: &SimpleFiles<&str, &str>) -> String {
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let span = diagnostic.span();
+        let start = position(files, diagnostic.file, span.start);
+        let end = position(files, diagnostic.file, span.end);
+        let name = files.get(diagnostic.file).map_or("", |file| *file.name());
+        let mut message = diagnostic.message();
+        if let Some(help) = diagnostic.help() {
+            message.push_str("\n");
+            message.push_str(&help);
+        }
+        out.push_str(&format!(
+            "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+            diagnostic.severity().as_str(),
+            escape_property(name),
+            start.line,
+            start.column,
+            end.line,
+            end.column,
+            escape_property(&diagnostic.code()),
+            escape_data(&message),
+        ));
+    }
+    out
+}
+
+/// Workflow-command escaping for a message, as the Actions runner expects.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Workflow-command escaping for a property value.
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// A diagnostic with the source it points into, for miette's renderer.
+struct WithSource<'a> {
+    diagnostic: &'a Diagnostic,
+    source: NamedSource<String>,
+}
+
+impl fmt::Debug for WithSource<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.diagnostic, f)
+    }
+}
+
+impl fmt::Display for WithSource<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.diagnostic.inner(), f)
+    }
+}
+
+impl std::error::Error for WithSource<'_> {}
+
+impl miette::Diagnostic for WithSource<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diagnostic.inner().code()
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        self.diagnostic.inner().severity()
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diagnostic.inner().help()
+    }
+
+    fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diagnostic.inner().url()
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.diagnostic.inner().labels()
+    }
+}

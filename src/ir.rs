@@ -1,0 +1,490 @@
+//! The typed intermediate representation: what the checker hands to the runner and tools.
+//!
+//! Everything here is resolved and normalised: references point at steps, models, providers
+//! and workflows by index, units are integers (milliseconds, micro-dollars, token counts), and
+//! every step carries its stable id and a content hash of its definition. Spans are kept so
+//! the runner can point at the source when something fails at run time.
+
+pub mod eval;
+mod hash;
+mod types;
+mod value;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+pub use hash::step_hash;
+pub use types::{Type, SCALAR_NAMES};
+pub use value::{format_duration, format_money, format_tokens, Value, MICROS_PER_DOLLAR};
+
+use crate::span::Span;
+use crate::syntax::ast::{BinaryOp, UnaryOp};
+
+/// A file's index in the program's list of source files.
+pub type FileId = usize;
+
+/// Everything checked from one root file and the modules it uses.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Program {
+    /// All workflows of all modules; `entry` lists the root file's own.
+    pub workflows: Vec<Workflow>,
+    pub entry: Vec<WorkflowId>,
+    pub models: Vec<Model>,
+    pub providers: Vec<Provider>,
+}
+
+impl Program {
+    /// The root file's workflow named `name`, or its only one when `name` is `None`.
+    pub fn entry_workflow(&self, name: Option<&str>) -> Option<&Workflow> {
+        match name {
+            Some(name) => self
+                .entry
+                .iter()
+                .map(|id| &self.workflows[id.0])
+                .find(|workflow| workflow.name == name),
+            None if self.entry.len() == 1 => Some(&self.workflows[self.entry[0].0]),
+            None => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct WorkflowId(pub usize);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct ModelId(pub usize);
+
+/// Index of a step in its workflow's `steps`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct StepIdx(pub usize);
+
+/// A model and its prices.
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    /// `models.sonnet` for a module's model, `sonnet` for the root file's.
+    pub name: String,
+    /// The provider's name for it (`claude-sonnet-4-5`).
+    pub id: String,
+    pub input: Price,
+    pub output: Price,
+    pub cached: Option<Price>,
+    pub file: FileId,
+    pub span: Span,
+}
+
+/// `micros` micro-dollars per `per_tokens` tokens, kept as written so that pricing stays exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Price {
+    pub micros: i64,
+    pub per_tokens: u64,
+}
+
+impl Price {
+    /// The cost of `tokens` tokens in micro-dollars, rounded half up.
+    pub fn cost(self, tokens: u64) -> i64 {
+        let numerator = i128::from(self.micros) * i128::from(tokens);
+        let per = i128::from(self.per_tokens.max(1));
+        i64::try_from((numerator + per / 2) / per).unwrap_or(i64::MAX)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ProviderKind {
+    Sim,
+    Command,
+    OpenAi,
+    Anthropic,
+}
+
+impl ProviderKind {
+    pub const NAMES: &'static [&'static str] = &["sim", "command", "openai", "anthropic"];
+
+    pub fn from_name(name: &str) -> Option<ProviderKind> {
+        Some(match name {
+            "sim" => ProviderKind::Sim,
+            "command" => ProviderKind::Command,
+            "openai" => ProviderKind::OpenAi,
+            "anthropic" => ProviderKind::Anthropic,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Provider {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub url: Option<String>,
+    pub command: Option<String>,
+    /// Name of the environment variable holding the API key.
+    pub key: Option<String>,
+    pub span: Span,
+}
+
+/// Which provider an agent step uses: the built-in `sim` or a declared one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ProviderRef {
+    Sim,
+    Declared(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Mode {
+    Autopilot,
+    Supervised,
+    Hybrid,
+}
+
+impl Mode {
+    pub const NAMES: &'static [&'static str] = &["autopilot", "supervised", "hybrid"];
+
+    pub fn from_name(name: &str) -> Option<Mode> {
+        Some(match name {
+            "autopilot" => Mode::Autopilot,
+            "supervised" => Mode::Supervised,
+            "hybrid" => Mode::Hybrid,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Workflow {
+    pub name: String,
+    /// The module it comes from: `None` for the root file, `Some("std/gates")` otherwise.
+    pub module: Option<String>,
+    pub file: FileId,
+    pub params: Vec<Param>,
+    pub description: Option<String>,
+    pub budget: Budget,
+    pub timeout: Option<Expr>,
+    pub mode: Mode,
+    pub provider: ProviderRef,
+    pub model: Option<ModelId>,
+    pub concurrency: Option<u64>,
+    pub secrets: Vec<String>,
+    pub env: IndexMap<String, Expr>,
+    /// The shell that runs commands as `SHELL -c COMMAND`.
+    pub shell: String,
+    pub body: Vec<Node>,
+    pub on_failure: Vec<Node>,
+    pub finally: Vec<Node>,
+    /// Every named step and block, in source order; `Node`s and expressions refer here.
+    pub steps: Vec<Step>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Param {
+    pub name: String,
+    pub ty: Type,
+    pub default: Option<Value>,
+    pub span: Span,
+}
+
+/// Money and token limits, each with an optional warning level.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Budget {
+    /// Micro-dollars.
+    pub money: Option<Limit>,
+    pub tokens: Option<Limit>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Limit {
+    /// Micro-dollars for money, a count for tokens.
+    pub amount: u64,
+    /// Percent of `amount` at which to warn once.
+    pub warn_at: Option<f64>,
+    pub span: Span,
+}
+
+/// The tree of statements. Leaves and named blocks point into `Workflow::steps`.
+#[derive(Debug, Clone, Serialize)]
+pub enum Node {
+    /// A `run`, `agent`, `call`, `gate` or `wait` step.
+    Step(StepIdx),
+    Phase { step: StepIdx, body: Vec<Node>, control: Control },
+    Parallel { step: Option<StepIdx>, max: Option<Bound>, body: Vec<Node>, control: Control, span: Span },
+    If { branches: Vec<Branch>, otherwise: Vec<Node>, span: Span },
+    Repeat { step: Option<StepIdx>, max: Bound, until: Option<Expr>, body: Vec<Node>, control: Control, span: Span },
+    For { step: Option<StepIdx>, var: String, iter: Expr, parallel: Option<Option<Bound>>, body: Vec<Node>, control: Control, span: Span },
+    Fail { message: Template, span: Span },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Branch {
+    pub cond: Expr,
+    pub body: Vec<Node>,
+}
+
+/// What a phase or block declares about itself.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Control {
+    pub timeout: Option<Expr>,
+    pub on_failure: FailurePolicy,
+    pub budget: Budget,
+}
+
+/// A loop or concurrency bound: an `int` expression of constants and parameters, with its
+/// value when the checker could compute it (constants, or a parameter's default).
+#[derive(Debug, Clone, Serialize)]
+pub struct Bound {
+    pub expr: Expr,
+    pub known: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub enum FailurePolicy {
+    #[default]
+    Abort,
+    Continue,
+    Rollback,
+    Escalate {
+        message: Option<Template>,
+    },
+}
+
+impl FailurePolicy {
+    pub const NAMES: &'static [&'static str] = &["abort", "continue", "rollback", "escalate"];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum Risk {
+    #[default]
+    Low,
+    High,
+}
+
+/// A named step or block.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// Stable id: `phase/name`, or `name` outside phases. Loop iterations add `[i]` at run time.
+    pub id: String,
+    pub name: String,
+    pub kind: StepKind,
+    pub common: Common,
+    /// Content hash of the normalised definition (not of its formatting or comments).
+    pub hash: String,
+    pub span: Span,
+}
+
+/// Attributes every step may carry.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Common {
+    pub retry: Option<Retry>,
+    pub timeout: Option<Expr>,
+    pub on_failure: FailurePolicy,
+    pub undo: Option<Template>,
+    pub risk: Risk,
+    pub expect: Expect,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Retry {
+    pub count: Bound,
+    /// Milliseconds: the first delay and the cap.
+    pub backoff_min: u64,
+    pub backoff_max: u64,
+    pub on: Vec<RetryOn>,
+}
+
+pub const DEFAULT_BACKOFF: (u64, u64) = (1_000, 60_000);
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum RetryOn {
+    Exit(i64),
+    Timeout,
+    Error,
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Expect {
+    pub tokens: Option<u64>,
+    /// Micro-dollars.
+    pub money: Option<i64>,
+    /// Milliseconds.
+    pub duration: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub enum StepKind {
+    Run(Run),
+    Agent(Agent),
+    Call(Call),
+    Gate(Gate),
+    Wait { duration: Expr },
+    /// A phase or a named `parallel`/`repeat`/`for` block: it has values, not a body of its own here.
+    Block(BlockKind),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum BlockKind {
+    Phase,
+    Parallel,
+    Repeat,
+    For,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    pub command: Template,
+    pub dir: Option<Expr>,
+    pub env: IndexMap<String, Expr>,
+    pub outputs: Vec<Output>,
+    /// Micro-dollars added to the ledger when the step runs.
+    pub cost: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Output {
+    pub name: String,
+    pub ty: Type,
+    pub source: OutputSource,
+    pub stream: Stream,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub enum OutputSource {
+    /// An RFC 6901 JSON pointer.
+    Json(String),
+    /// A regex whose first capture group is the value.
+    Regex(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Agent {
+    pub role: Template,
+    pub prompt: Template,
+    pub model: ModelId,
+    pub provider: ProviderRef,
+    pub returns: IndexMap<String, Type>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Call {
+    pub workflow: WorkflowId,
+    pub args: IndexMap<String, Expr>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Gate {
+    pub checks: Vec<GateCheck>,
+    pub approve: Option<Approval>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GateCheck {
+    pub level: CheckLevel,
+    pub cond: Expr,
+    pub message: Template,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum CheckLevel {
+    Require,
+    Warn,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Approval {
+    pub question: Template,
+    /// How long to wait for a person; the gate's `timeout`.
+    pub timeout: Option<Expr>,
+    /// What a timeout means: `false` rejects (the default), `true` approves.
+    pub approve_on_timeout: bool,
+}
+
+/// A string with interpolations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum TemplatePart {
+    Text(String),
+    Expr(Expr),
+}
+
+impl Template {
+    /// The text when there is no interpolation.
+    pub fn as_plain(&self) -> Option<String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                TemplatePart::Text(text) => out.push_str(text),
+                TemplatePart::Expr(_) => return None,
+            }
+        }
+        Some(out)
+    }
+}
+
+/// A typed expression.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Type,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ExprKind {
+    /// A literal, or a constant folded to its value.
+    Value(Value),
+    List(Vec<Expr>),
+    /// A string with interpolations.
+    Template(Template),
+    Param(String),
+    /// The variable of an enclosing `for`.
+    LoopVar(String),
+    /// A step or named block, resolved; `id` is its stable id, for people reading the IR.
+    Step { index: StepIdx, id: String },
+    Field { base: Box<Expr>, field: String },
+    Index { base: Box<Expr>, index: Box<Expr> },
+    Call { func: Func, args: Vec<Expr> },
+    Unary { op: UnaryOp, operand: Box<Expr> },
+    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+}
+
+/// The built-in functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Func {
+    Len,
+    Contains,
+    Matches,
+    Env,
+    Min,
+    Max,
+    All,
+    Any,
+}
+
+impl Func {
+    pub const NAMES: &'static [&'static str] =
+        &["len", "contains", "matches", "env", "min", "max", "all", "any"];
+
+    pub fn from_name(name: &str) -> Option<Func> {
+        Some(match name {
+            "len" => Func::Len,
+            "contains" => Func::Contains,
+            "matches" => Func::Matches,
+            "env" => Func::Env,
+            "min" => Func::Min,
+            "max" => Func::Max,
+            "all" => Func::All,
+            "any" => Func::Any,
+            _ => return None,
+        })
+    }
+}

@@ -1,0 +1,166 @@
+//! Values known before a run: literals, constants, parameter defaults and arguments.
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use super::Type;
+
+/// A value with its unit normalised: durations in milliseconds, money in integer
+/// micro-dollars, tokens as a count, percent as the number written before `%`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Value {
+    String(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Duration(u64),
+    Money(i64),
+    Tokens(u64),
+    Percent(f64),
+    List(Vec<Value>),
+    /// A step's values, or an agent's structured answer.
+    Record(IndexMap<String, Value>),
+}
+
+pub const MICROS_PER_DOLLAR: i64 = 1_000_000;
+
+impl Value {
+    pub fn ty(&self) -> Type {
+        match self {
+            Value::String(_) => Type::String,
+            Value::Int(_) => Type::Int,
+            Value::Float(_) => Type::Float,
+            Value::Bool(_) => Type::Bool,
+            Value::Duration(_) => Type::Duration,
+            Value::Money(_) => Type::Money,
+            Value::Tokens(_) => Type::Tokens,
+            Value::Percent(_) => Type::Percent,
+            Value::List(items) => {
+                Type::List(Box::new(items.first().map_or(Type::Unknown, Value::ty)))
+            }
+            Value::Record(fields) => {
+                Type::Record(fields.iter().map(|(name, value)| (name.clone(), value.ty())).collect())
+            }
+        }
+    }
+
+    /// The value as text in a prompt or message: strings as they are, lists comma-separated,
+    /// units as literals (`$3.00`, `1h30m`).
+    pub fn to_text(&self) -> String {
+        match self {
+            Value::String(s) => s.clone(),
+            Value::List(items) => items.iter().map(Value::to_text).collect::<Vec<_>>().join(", "),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Writes money as dollars with at least two decimals: `$3.00`, `$0.0004`.
+pub fn format_money(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let micros = micros.unsigned_abs();
+    let dollars = micros / 1_000_000;
+    let mut frac = format!("{:06}", micros % 1_000_000);
+    while frac.len() > 2 && frac.ends_with('0') {
+        frac.pop();
+    }
+    format!("{sign}${dollars}.{frac}")
+}
+
+/// Writes a duration in the largest exact units: `1h30m`, `500ms`, `0s`.
+pub fn format_duration(ms: u64) -> String {
+    if ms == 0 {
+        return "0s".to_string();
+    }
+    let mut out = String::new();
+    let mut rest = ms;
+    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)]
+    {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    out
+}
+
+/// Writes a token count with a `k`/`M` suffix where exact: `12k tokens`, `1.5M tokens`.
+pub fn format_tokens(count: u64) -> String {
+    if count >= 1_000_000 && count % 100_000 == 0 {
+        let whole = count / 1_000_000;
+        let tenth = (count % 1_000_000) / 100_000;
+        if tenth == 0 {
+            format!("{whole}M tokens")
+        } else {
+            format!("{whole}.{tenth}M tokens")
+        }
+    } else if count >= 1_000 && count % 1_000 == 0 {
+        format!("{}k tokens", count / 1_000)
+    } else {
+        format!("{count} tokens")
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::String(s) => write!(f, "{s:?}"),
+            Value::Int(n) => write!(f, "{n}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Duration(ms) => f.write_str(&format_duration(*ms)),
+            Value::Money(m) => f.write_str(&format_money(*m)),
+            Value::Tokens(t) => f.write_str(&format_tokens(*t)),
+            Value::Percent(p) => write!(f, "{p}%"),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Record(fields) => {
+                f.write_str("{ ")?;
+                for (i, (name, value)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{name}: {value}")?;
+                }
+                f.write_str(" }")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_prints_exact_dollars() {
+        assert_eq!(format_money(3_000_000), "$3.00");
+        assert_eq!(format_money(400), "$0.0004");
+        assert_eq!(format_money(2_100_000), "$2.10");
+        assert_eq!(format_money(-1_500_000), "-$1.50");
+    }
+
+    #[test]
+    fn durations_print_in_largest_units() {
+        assert_eq!(format_duration(5_400_000), "1h30m");
+        assert_eq!(format_duration(500), "500ms");
+        assert_eq!(format_duration(90_061_001), "1d1h1m1s1ms");
+    }
+
+    #[test]
+    fn tokens_print_with_suffix_when_exact() {
+        assert_eq!(format_tokens(12_000), "12k tokens");
+        assert_eq!(format_tokens(1_500_000), "1.5M tokens");
+        assert_eq!(format_tokens(800), "800 tokens");
+    }
+}

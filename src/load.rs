@@ -1,0 +1,190 @@
+//! Stage 1b: finding, reading and parsing every module a root file uses.
+//!
+//! Reading is done through a closure the caller passes, so the library itself does no I/O:
+//! the CLI reads the file system, tests and the language server read from memory. The
+//! standard library comes from the binary (see [`crate::stdlib`]).
+
+mod error;
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+pub use error::LoadError;
+
+use crate::diag::Diagnostic;
+use crate::ir::FileId;
+use crate::source::Sources;
+use crate::suggest::did_you_mean;
+use crate::syntax::{self, ast};
+use crate::stdlib;
+
+/// One parsed module.
+#[derive(Debug)]
+pub struct Module {
+    pub file: FileId,
+    /// `std/models` for a stdlib module, `None` for a file on disk.
+    pub std_name: Option<String>,
+    pub ast: ast::File,
+    /// For each `use` item, in order: the module it loaded (an index into `Loaded::modules`),
+    /// or `None` when it could not be loaded (already reported).
+    pub uses: Vec<Option<usize>>,
+}
+
+/// The root module (index 0) and everything it uses, with the problems found on the way.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub sources: Sources,
+    pub modules: Vec<Module>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Where a module's text comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Origin {
+    Std(String),
+    Path(PathBuf),
+}
+
+/// Loads `root` and, transitively, the modules it uses. `read` returns a file's text; an
+/// error reading the root itself is returned, errors reading modules become diagnostics.
+pub fn load(root: &Path, read: &dyn Fn(&Path) -> io::Result<String>) -> io::Result<Loaded> {
+    let text = read(root)?;
+    let mut loader = Loader { loaded: Loaded::default(), by_origin: HashMap::new(), stack: Vec::new(), read };
+    let name = root.display().to_string();
+    loader.add(Origin::Path(normalise(root)), name, text);
+    Ok(loader.loaded)
+}
+
+/// Loads a root given as text (for tests, `--stdin` and the language server).
+pub fn load_text(name: &str, text: &str, read: &dyn Fn(&Path) -> io::Result<String>) -> Loaded {
+    let mut loader = Loader { loaded: Loaded::default(), by_origin: HashMap::new(), stack: Vec::new(), read };
+    loader.add(Origin::Path(normalise(Path::new(name))), name.to_string(), text.to_string());
+    loader.loaded
+}
+
+struct Loader<'a> {
+    loaded: Loaded,
+    by_origin: HashMap<Origin, usize>,
+    /// Modules being loaded, outermost first: a `use` of one of these is a cycle.
+    stack: Vec<usize>,
+    read: &'a dyn Fn(&Path) -> io::Result<String>,
+}
+
+impl Loader<'_> {
+    fn add(&mut self, origin: Origin, name: String, text: String) -> usize {
+        let parsed = syntax::parse(&text);
+        let file = self.loaded.sources.add(name, text);
+        for error in parsed.errors {
+            self.loaded.diagnostics.push(Diagnostic::new(file, error));
+        }
+        let std_name = match &origin {
+            Origin::Std(path) => Some(format!("std/{path}")),
+            Origin::Path(_) => None,
+        };
+        let index = self.loaded.modules.len();
+        self.loaded.modules.push(Module { file, std_name, ast: parsed.file, uses: Vec::new() });
+        self.by_origin.insert(origin.clone(), index);
+        self.stack.push(index);
+
+        let targets: Vec<ast::Use> = self.loaded.modules[index]
+            .ast
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                ast::Item::Use(item) => Some(item.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut uses = Vec::with_capacity(targets.len());
+        for item in &targets {
+            uses.push(self.resolve(index, &origin, item));
+        }
+        self.loaded.modules[index].uses = uses;
+        self.stack.pop();
+        index
+    }
+
+    fn resolve(&mut self, from: usize, from_origin: &Origin, item: &ast::Use) -> Option<usize> {
+        let file = self.loaded.modules[from].file;
+        let (origin, span) = match &item.target {
+            ast::UseTarget::Std { path, span } => {
+                let joined: Vec<&str> = path.iter().map(|segment| segment.name.as_str()).collect();
+                (Origin::Std(joined.join("/")), *span)
+            }
+            ast::UseTarget::Path { path, span } => match from_origin {
+                Origin::Std(base) => {
+                    let dir = Path::new(base).parent().unwrap_or(Path::new(""));
+                    let joined = normalise(&dir.join(path));
+                    let name = joined.with_extension("").display().to_string();
+                    (Origin::Std(name), *span)
+                }
+                Origin::Path(base) => {
+                    let dir = base.parent().unwrap_or(Path::new(""));
+                    (Origin::Path(normalise(&dir.join(path))), *span)
+                }
+            },
+        };
+
+        if let Some(&existing) = self.by_origin.get(&origin) {
+            if let Some(position) = self.stack.iter().position(|&m| m == existing) {
+                let mut chain: Vec<String> = self.stack[position..]
+                    .iter()
+                    .map(|&m| self.loaded.sources.get(self.loaded.modules[m].file).name.clone())
+                    .collect();
+                chain.push(self.loaded.sources.get(self.loaded.modules[existing].file).name.clone());
+                self.loaded
+                    .diagnostics
+                    .push(Diagnostic::new(file, LoadError::ImportCycle { chain: chain.join(" → "), span }));
+                return None;
+            }
+            return Some(existing);
+        }
+
+        match &origin {
+            Origin::Std(path) => match stdlib::module(path) {
+                Some(text) => Some(self.add(origin.clone(), format!("std/{path}"), text.to_string())),
+                None => {
+                    let names = stdlib::MODULES.iter().map(|(name, _)| *name);
+                    let help = did_you_mean(path, names).map(|name| format!("did you mean `std/{name}`?"));
+                    self.loaded.diagnostics.push(Diagnostic::new(
+                        file,
+                        LoadError::UnknownStdModule { name: path.clone(), span, help },
+                    ));
+                    None
+                }
+            },
+            Origin::Path(path) => match (self.read)(path) {
+                Ok(text) => Some(self.add(origin.clone(), path.display().to_string(), text)),
+                Err(error) => {
+                    self.loaded.diagnostics.push(Diagnostic::new(
+                        file,
+                        LoadError::ModuleNotFound {
+                            path: path.display().to_string(),
+                            reason: error.to_string(),
+                            span,
+                        },
+                    ));
+                    None
+                }
+            },
+        }
+    }
+}
+
+/// Removes `.` and resolves `..` without touching the file system.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}

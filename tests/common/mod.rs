@@ -1,0 +1,49 @@
+//! Helpers shared by the integration tests: checking text in memory and rendering
+//! diagnostics the way snapshots hold them (no colour, fixed width).
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use wf::diag::{self, Format, Style};
+
+pub const WIDTH: usize = 80;
+
+/// Reads modules from the real file system (fixtures may `use` files beside them).
+pub fn read(path: &Path) -> std::io::Result<String> {
+    std::fs::read_to_string(path)
+}
+
+pub fn check_file(path: &Path) -> wf::Outcome {
+    wf::check_path(path, &read).expect("fixture is readable")
+}
+
+pub fn check_text(text: &str) -> wf::Outcome {
+    wf::check_text("main.wf", text, &read)
+}
+
+pub fn render(outcome: &wf::Outcome, format: Format) -> String {
+    diag::render(&outcome.checked.diagnostics, &outcome.sources, format, Style { color: false, width: WIDTH })
+}
+
+pub fn codes(outcome: &wf::Outcome) -> Vec<String> {
+    outcome.checked.diagnostics.iter().map(|d| d.code()).collect()
+}
+
+/// The `.wf` files under `dir` (recursively), sorted.
+pub fn wf_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("directory is readable") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "wf") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,64 @@
+//! Fixture tests: every `.wf` file under `tests/fixtures/{syntax,check}/{ok,err}`.
+//!
+//! `ok/` files must produce no diagnostic at all. `err/NAME.wf` (or `err/NAME__variant.wf`)
+//! must produce the diagnostic `wf::STAGE::NAME`, and its snapshot holds the source and the
+//! rendered diagnostics, so a reviewer sees exactly what a user would.
+
+mod common;
+
+use std::path::Path;
+
+use wf::diag::Format;
+
+fn expected_code(path: &Path) -> String {
+    let stage = path.parent().and_then(Path::parent).and_then(Path::file_name).unwrap().to_string_lossy().into_owned();
+    let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+    let name = stem.split("__").next().unwrap().to_string();
+    // Module-loading problems live with the checker's fixtures.
+    let stage = if name.starts_with("load_") { "load".to_string() } else { stage };
+    let name = name.trim_start_matches("load_").to_string();
+    format!("wf::{stage}::{name}")
+}
+
+fn snapshot(path: &Path) -> String {
+    let source = std::fs::read_to_string(path).unwrap();
+    let outcome = common::check_file(path);
+    let rendered = common::render(&outcome, Format::Human);
+    format!("----- SOURCE CODE\n{source}\n----- DIAGNOSTICS\n{rendered}")
+}
+
+#[test]
+fn syntax_errors() {
+    insta::glob!("fixtures/syntax/err/*.wf", |path| {
+        let outcome = common::check_file(path);
+        let code = expected_code(path);
+        assert!(common::codes(&outcome).contains(&code), "{} should report {code}, got {:?}", path.display(), common::codes(&outcome));
+        insta::assert_snapshot!(snapshot(path));
+    });
+}
+
+#[test]
+fn check_errors() {
+    insta::glob!("fixtures/check/err/*.wf", |path| {
+        let outcome = common::check_file(path);
+        let code = expected_code(path);
+        assert!(common::codes(&outcome).contains(&code), "{} should report {code}, got {:?}", path.display(), common::codes(&outcome));
+        insta::assert_snapshot!(snapshot(path));
+    });
+}
+
+#[test]
+fn valid_fixtures_have_no_diagnostics() {
+    for stage in ["syntax", "check"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(stage).join("ok");
+        for path in common::wf_files(&dir) {
+            let outcome = common::check_file(&path);
+            assert!(
+                outcome.checked.diagnostics.is_empty(),
+                "{} should be clean:\n{}",
+                path.display(),
+                common::render(&outcome, Format::Short)
+            );
+        }
+    }
+}
