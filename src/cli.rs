@@ -1,3 +1,5 @@
+#![allow(clippy::disallowed_methods)] // The CLI is where wf reads files, the environment and the terminal.
+
 //! The command line: parsing arguments, running a command, turning its outcome into an exit
 //! code (spec §11: 0 success, 1 failure or errors found, 2 usage error).
 

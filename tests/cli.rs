@@ -1,3 +1,5 @@
+#![allow(clippy::disallowed_methods)] // Tests read fixtures and run the binary.
+
 //! The `wf` binary as users run it: exit codes, output formats, several files at once.
 
 use std::path::PathBuf;

@@ -1,3 +1,5 @@
+#![allow(clippy::disallowed_methods)] // Tests read fixtures and run the binary.
+
 //! Diagnostic codes: unique, documented, explained with examples that really trigger them,
 //! and each shown by at least one failing fixture.
 

@@ -1,3 +1,5 @@
+#![allow(clippy::disallowed_methods)] // Tests read fixtures and run the binary.
+
 //! Every example and stdlib module checks with no diagnostic at all, and the examples' IR is
 //! snapshotted so that a change in what the checker produces is reviewed.
 

@@ -1,3 +1,5 @@
+#![allow(clippy::disallowed_methods)] // Tests read fixtures and run the binary.
+
 //! Fixture tests: every `.wf` file under `tests/fixtures/{syntax,check}/{ok,err}`.
 //!
 //! `ok/` files must produce no diagnostic at all. `err/NAME.wf` (or `err/NAME__variant.wf`)

@@ -1,3 +1,5 @@
+#![allow(clippy::disallowed_methods)] // Tests read fixtures and run the binary.
+
 //! Garbled input never panics, and every diagnostic it produces is well formed: a code, a
 //! span inside the file, and a message free of parser internals.
 

@@ -1,3 +1,5 @@
+#![allow(clippy::disallowed_methods)] // Tests read fixtures and run the binary.
+
 //! Helpers shared by the integration tests: checking text in memory and rendering
 //! diagnostics the way snapshots hold them (no colour, fixed width).
 

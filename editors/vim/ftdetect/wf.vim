@@ -1,0 +1,2 @@
+" Detect wf workflow files.
+autocmd BufRead,BufNewFile *.wf setfiletype wf
