@@ -113,7 +113,9 @@ pub enum SyntaxError {
     #[error("empty interpolation")]
     #[diagnostic(
         code(wf::syntax::empty_interpolation),
-        help("put an expression between `{{{{` and `}}}}`, or write `\\{{{{` for a literal `{{{{`")
+        help(
+            "put an expression between `{{{{` and `}}}}`, or write `\\{{{{` for a literal `{{{{`"
+        )
     )]
     EmptyInterpolation {
         #[label("nothing to interpolate")]
@@ -135,7 +137,9 @@ pub enum SyntaxError {
     #[error("`{text}` has more than 6 decimal places")]
     #[diagnostic(
         code(wf::syntax::money_precision),
-        help("money is held exactly, in millionths of a dollar; round to at most 6 decimal places")
+        help(
+            "money is held exactly, in millionths of a dollar; round to at most 6 decimal places"
+        )
     )]
     MoneyPrecision {
         #[label("too precise")]

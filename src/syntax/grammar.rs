@@ -52,6 +52,88 @@ pub(crate) fn continues_expression(rule: Rule) -> bool {
     )
 }
 
+/// Whether a rule is a keyword, an attribute word or punctuation: a token whose meaning is
+/// already said by the rule it sits in, so lowering skips it.
+pub(crate) fn is_token(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::kw_use
+            | Rule::kw_as
+            | Rule::kw_const
+            | Rule::kw_model
+            | Rule::kw_provider
+            | Rule::kw_workflow
+            | Rule::kw_phase
+            | Rule::kw_run
+            | Rule::kw_agent
+            | Rule::kw_call
+            | Rule::kw_gate
+            | Rule::kw_wait
+            | Rule::kw_parallel
+            | Rule::kw_if
+            | Rule::kw_else
+            | Rule::kw_repeat
+            | Rule::kw_for
+            | Rule::kw_in
+            | Rule::kw_fail
+            | Rule::kw_max
+            | Rule::kw_until
+            | Rule::kw_on
+            | Rule::kw_finally
+            | Rule::kw_true
+            | Rule::kw_false
+            | Rule::w_std
+            | Rule::w_id
+            | Rule::w_input
+            | Rule::w_output
+            | Rule::w_cached
+            | Rule::w_per
+            | Rule::w_kind
+            | Rule::w_url
+            | Rule::w_command
+            | Rule::w_key
+            | Rule::w_list
+            | Rule::w_failure
+            | Rule::w_description
+            | Rule::w_budget
+            | Rule::w_warn
+            | Rule::w_at
+            | Rule::w_timeout
+            | Rule::w_mode
+            | Rule::w_concurrency
+            | Rule::w_secret
+            | Rule::w_env
+            | Rule::w_shell
+            | Rule::w_retry
+            | Rule::w_backoff
+            | Rule::w_exit
+            | Rule::w_error
+            | Rule::w_any
+            | Rule::w_undo
+            | Rule::w_risk
+            | Rule::w_dir
+            | Rule::w_expect
+            | Rule::w_cost
+            | Rule::w_prompt
+            | Rule::w_returns
+            | Rule::w_require
+            | Rule::w_approve
+            | Rule::lbrace
+            | Rule::rbrace
+            | Rule::lparen
+            | Rule::rparen
+            | Rule::lbracket
+            | Rule::rbracket
+            | Rule::langle
+            | Rule::rangle
+            | Rule::comma
+            | Rule::colon
+            | Rule::assign
+            | Rule::dotdot
+            | Rule::slash
+    )
+}
+
 /// The name of a rule in an "expected ..." message. Exhaustive on purpose: a new rule must be
 /// given a name here before it can reach a user.
 pub(crate) fn describe(rule: Rule) -> &'static str {
