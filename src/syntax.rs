@@ -5,9 +5,12 @@
 //! workflow does not hide the mistakes in the next. No I/O happens here.
 
 pub mod ast;
+mod diagnose;
 mod error;
 mod grammar;
+mod limits;
 mod lower;
+mod scan;
 
 pub use error::SyntaxError;
 

@@ -73,9 +73,16 @@ pub struct Model {
 
 #[derive(Debug, Clone, Serialize)]
 pub enum ModelAttr {
-    Id { value: StringLit, span: Span },
+    Id {
+        value: StringLit,
+        span: Span,
+    },
     /// `input|output|cached $X per N tokens`
-    Price { kind: PriceKind, price: Price, span: Span },
+    Price {
+        kind: PriceKind,
+        price: Price,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -136,8 +143,14 @@ pub struct Param {
 pub enum TypeExpr {
     /// A scalar type name as written (`string`, `int`, ..., or a misspelling for the checker).
     Named(Ident),
-    List { elem: Box<TypeExpr>, span: Span },
-    Record { fields: Vec<FieldType>, span: Span },
+    List {
+        elem: Box<TypeExpr>,
+        span: Span,
+    },
+    Record {
+        fields: Vec<FieldType>,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -195,9 +208,16 @@ pub enum AttrKind {
     /// `shell "bash"`
     Shell(StringLit),
     /// `retry N [backoff D1..D2] [on KIND, ...]`
-    Retry { count: Expr, backoff: Option<(Expr, Expr)>, on: Vec<RetryOn> },
+    Retry {
+        count: Expr,
+        backoff: Option<(Expr, Expr)>,
+        on: Vec<RetryOn>,
+    },
     /// `on failure abort|continue|rollback|escalate ["msg"]`
-    OnFailure { policy: Ident, message: Option<StringLit> },
+    OnFailure {
+        policy: Ident,
+        message: Option<StringLit>,
+    },
     /// `undo run "command"`
     Undo(StringLit),
     /// `risk low|high`
@@ -209,7 +229,11 @@ pub enum AttrKind {
     /// `cost $0.50`
     Cost(Expr),
     /// `output NAME: TYPE = json(stdout, "/ptr")` / `regex(stdout, "re")`
-    Output { name: Ident, ty: TypeExpr, source: OutputSource },
+    Output {
+        name: Ident,
+        ty: TypeExpr,
+        source: OutputSource,
+    },
     /// `prompt "..."`
     Prompt(StringLit),
     /// `returns { f: T, ... }`
@@ -432,13 +456,29 @@ pub enum ExprKind {
     /// A bare name: a parameter, constant, loop variable, step or module alias.
     Name(String),
     /// `base.field`
-    Field { base: Box<Expr>, field: Ident },
+    Field {
+        base: Box<Expr>,
+        field: Ident,
+    },
     /// `base[index]`
-    Index { base: Box<Expr>, index: Box<Expr> },
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `func(args)` — `len`, `contains`, `matches`, `env`, `min`, `max`, `all`, `any`.
-    Call { func: Ident, args: Vec<Expr> },
-    Unary { op: UnaryOp, operand: Box<Expr> },
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Call {
+        func: Ident,
+        args: Vec<Expr>,
+    },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,0 +1,382 @@
+//! From pest pairs to the AST, and the recovery that keeps parsing after an error.
+//!
+//! One `lower_<construct>` per grammar construct. Each trusts the grammar for the shape of
+//! its pair (an `unreachable!` marks what the grammar rules out) and checks the input for
+//! everything else, reporting into the error list rather than stopping.
+
+mod block;
+mod expr;
+mod literal;
+
+use pest::iterators::{Pair, Pairs};
+use pest::Parser;
+
+use self::block::lower_block;
+use self::expr::{lower_expr, lower_str};
+use self::literal::lower_literal;
+use super::ast::{
+    Const, FieldType, File, Ident, Item, Model, ModelAttr, Param, Path, Price, PriceKind, Provider,
+    ProviderAttr, TypeExpr, Use, UseTarget, Workflow,
+};
+use super::error::SyntaxError;
+use super::grammar::{is_token, Rule, WfParser};
+use super::scan::{scan, Lexed};
+use super::{diagnose, limits, Parsed};
+use crate::span::Span;
+
+pub(crate) fn parse(source: &str) -> Parsed {
+    let mut errors = Vec::new();
+    let lexed = scan(source, &mut errors);
+    let mut items = Vec::new();
+    match WfParser::parse(Rule::file, source) {
+        Ok(mut pairs) => {
+            let file = pairs.next();
+            for pair in file.into_iter().flat_map(Pair::into_inner) {
+                match pair.as_rule() {
+                    Rule::item => items.extend(lower_checked(pair, &mut errors)),
+                    Rule::EOI => {}
+                    other => unreachable!("a file holds items, not {other:?}"),
+                }
+            }
+        }
+        Err(_) => recover(source, &lexed, &mut items, &mut errors),
+    }
+    errors.sort_by(|a, b| {
+        let (a_span, b_span) = (a.span(), b.span());
+        (a_span.start, a_span.end, a.code()).cmp(&(b_span.start, b_span.end, b.code()))
+    });
+    errors.dedup();
+    Parsed {
+        file: File {
+            items,
+            comments: lexed.comments,
+        },
+        errors,
+    }
+}
+
+/// Parses the file one item at a time, so that an error in one item does not hide the items
+/// after it. After a failure, parsing resumes at the next line that starts an item.
+fn recover(source: &str, lexed: &Lexed, items: &mut Vec<Item>, errors: &mut Vec<SyntaxError>) {
+    let mut at = 0;
+    loop {
+        // The text before `at` is blanked out rather than cut off, so that every span pest
+        // reports is already an offset into the whole file.
+        let padded = format!("{}{}", " ".repeat(at), &source[at..]);
+        match WfParser::parse(Rule::item_entry, &padded) {
+            Ok(pairs) => {
+                let item = pairs.flatten().find(|pair| pair.as_rule() == Rule::item);
+                let Some(item) = item else {
+                    return; // only the end of the file was left
+                };
+                at = item.as_span().end();
+                items.extend(lower_checked(item, errors));
+            }
+            Err(error) => {
+                let start = skip_trivia(source, lexed, at);
+                errors.extend(diagnose::item_error(&error, source, start, lexed));
+                let failed_at = match error.location {
+                    pest::error::InputLocation::Pos(pos) => pos,
+                    pest::error::InputLocation::Span((pos, _)) => pos,
+                };
+                match diagnose::resume_point(source, lexed, start, failed_at) {
+                    Some(next) => at = next,
+                    None => return,
+                }
+            }
+        }
+    }
+}
+
+/// The first offset at or after `at` that is not white space, `;` or a comment.
+fn skip_trivia(source: &str, lexed: &Lexed, mut at: usize) -> usize {
+    while at < source.len() {
+        if let Some(end) = lexed.comment_end(at) {
+            at = end;
+        } else if matches!(source.as_bytes()[at], b' ' | b'\t' | b'\n' | b'\r' | b';') {
+            at += 1;
+        } else {
+            break;
+        }
+    }
+    at
+}
+
+/// Lowers an item unless it breaks a size limit, in which case only the limit is reported.
+fn lower_checked(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Option<Item> {
+    if let Some(error) = limits::check(&pair) {
+        errors.push(error);
+        return None;
+    }
+    Some(lower_item(pair, errors))
+}
+
+/// The children of a pair that carry meaning, in grammar order. Keywords and punctuation are
+/// skipped: the rule they sit in already says what they are.
+pub(super) struct Children<'i> {
+    pairs: Pairs<'i, Rule>,
+}
+
+impl<'i> Children<'i> {
+    pub(super) fn of(pair: Pair<'i, Rule>) -> Children<'i> {
+        Children {
+            pairs: pair.into_inner(),
+        }
+    }
+
+    /// The next child, which the grammar guarantees is there.
+    #[track_caller]
+    pub(super) fn child(&mut self) -> Pair<'i, Rule> {
+        match self.next() {
+            Some(pair) => pair,
+            None => unreachable!("the grammar guarantees another child here"),
+        }
+    }
+
+    /// The next child if it is a `rule`.
+    pub(super) fn child_if(&mut self, rule: Rule) -> Option<Pair<'i, Rule>> {
+        let mut ahead = self.pairs.clone();
+        let next = ahead.find(|pair| !is_token(pair.as_rule()))?;
+        if next.as_rule() != rule {
+            return None;
+        }
+        self.pairs = ahead;
+        Some(next)
+    }
+}
+
+impl<'i> Iterator for Children<'i> {
+    type Item = Pair<'i, Rule>;
+
+    fn next(&mut self) -> Option<Pair<'i, Rule>> {
+        self.pairs.find(|pair| !is_token(pair.as_rule()))
+    }
+}
+
+/// The one child of a wrapping rule (`item`, `stmt`, `str_lit`, ...).
+#[track_caller]
+pub(super) fn only_child(pair: Pair<'_, Rule>) -> Pair<'_, Rule> {
+    match pair.into_inner().next() {
+        Some(child) => child,
+        None => unreachable!("the grammar gives this rule a child"),
+    }
+}
+
+pub(super) fn lower_name(pair: Pair<'_, Rule>) -> Ident {
+    match pair.as_rule() {
+        Rule::name | Rule::word | Rule::field_name | Rule::func_name => Ident {
+            name: pair.as_str().to_owned(),
+            span: Span::from(pair.as_span()),
+        },
+        other => unreachable!("not a name: {other:?}"),
+    }
+}
+
+pub(super) fn lower_path(pair: Pair<'_, Rule>) -> Path {
+    match pair.as_rule() {
+        Rule::path => Path {
+            span: Span::from(pair.as_span()),
+            segments: pair.into_inner().map(lower_name).collect(),
+        },
+        other => unreachable!("not a path: {other:?}"),
+    }
+}
+
+fn lower_item(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Item {
+    let item = only_child(pair);
+    match item.as_rule() {
+        Rule::use_item => Item::Use(lower_use(item, errors)),
+        Rule::const_item => Item::Const(lower_const(item, errors)),
+        Rule::model_item => Item::Model(lower_model(item, errors)),
+        Rule::provider_item => Item::Provider(lower_provider(item, errors)),
+        Rule::workflow_item => Item::Workflow(lower_workflow(item, errors)),
+        other => unreachable!("not an item: {other:?}"),
+    }
+}
+
+fn lower_use(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Use {
+    let span = Span::from(pair.as_span());
+    let mut children = Children::of(pair);
+    let target = children.child();
+    let target = match target.as_rule() {
+        Rule::std_path => UseTarget::Std {
+            span: Span::from(target.as_span()),
+            path: Children::of(target).map(lower_name).collect(),
+        },
+        Rule::str_lit => {
+            let path = lower_str(target, errors);
+            let text = path.as_plain().unwrap_or_else(|| {
+                errors.push(SyntaxError::InterpolatedUsePath { span: path.span });
+                String::new()
+            });
+            UseTarget::Path {
+                path: text,
+                span: path.span,
+            }
+        }
+        other => unreachable!("not a module: {other:?}"),
+    };
+    let alias = children.next().map(lower_name);
+    Use {
+        target,
+        alias,
+        span,
+    }
+}
+
+fn lower_const(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Const {
+    let span = Span::from(pair.as_span());
+    let mut children = Children::of(pair);
+    let name = lower_name(children.child());
+    let ty = children.child_if(Rule::type_expr).map(lower_type);
+    let value = lower_expr(children.child(), errors);
+    Const {
+        name,
+        ty,
+        value,
+        span,
+    }
+}
+
+fn lower_model(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Model {
+    let span = Span::from(pair.as_span());
+    let mut children = Children::of(pair);
+    let name = lower_name(children.child());
+    let attrs = children
+        .map(|attr| lower_model_attr(attr, errors))
+        .collect();
+    Model { name, attrs, span }
+}
+
+fn lower_model_attr(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> ModelAttr {
+    let attr = only_child(pair);
+    let span = Span::from(attr.as_span());
+    match attr.as_rule() {
+        Rule::model_id => ModelAttr::Id {
+            value: lower_str(Children::of(attr).child(), errors),
+            span,
+        },
+        Rule::model_price => {
+            let mut children = Children::of(attr);
+            let kind = lower_price_kind(children.child());
+            let money = lower_literal(children.child(), errors);
+            let per = lower_literal(children.child(), errors);
+            let price = Price {
+                span: money.span.to(per.span),
+                money,
+                per,
+            };
+            ModelAttr::Price { kind, price, span }
+        }
+        other => unreachable!("not a model attribute: {other:?}"),
+    }
+}
+
+fn lower_price_kind(pair: Pair<'_, Rule>) -> PriceKind {
+    let word = only_child(pair);
+    match word.as_rule() {
+        Rule::w_input => PriceKind::Input,
+        Rule::w_output => PriceKind::Output,
+        Rule::w_cached => PriceKind::Cached,
+        other => unreachable!("not a price kind: {other:?}"),
+    }
+}
+
+fn lower_provider(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Provider {
+    let span = Span::from(pair.as_span());
+    let mut children = Children::of(pair);
+    let name = lower_name(children.child());
+    let attrs = children
+        .map(|attr| lower_provider_attr(attr, errors))
+        .collect();
+    Provider { name, attrs, span }
+}
+
+fn lower_provider_attr(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> ProviderAttr {
+    let attr = only_child(pair);
+    let span = Span::from(attr.as_span());
+    let rule = attr.as_rule();
+    let value = Children::of(attr).child();
+    match rule {
+        Rule::provider_kind => ProviderAttr::Kind {
+            value: lower_name(value),
+            span,
+        },
+        Rule::provider_url => ProviderAttr::Url {
+            value: lower_str(value, errors),
+            span,
+        },
+        Rule::provider_command => ProviderAttr::Command {
+            value: lower_str(value, errors),
+            span,
+        },
+        Rule::provider_key => ProviderAttr::Key {
+            value: lower_name(value),
+            span,
+        },
+        other => unreachable!("not a provider attribute: {other:?}"),
+    }
+}
+
+fn lower_workflow(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Workflow {
+    let span = Span::from(pair.as_span());
+    let mut children = Children::of(pair);
+    let name = lower_name(children.child());
+    let mut params = Vec::new();
+    let mut body = None;
+    for child in children {
+        match child.as_rule() {
+            Rule::param => params.push(lower_param(child, errors)),
+            Rule::block => body = Some(lower_block(child, errors)),
+            other => unreachable!("not part of a workflow: {other:?}"),
+        }
+    }
+    let Some(body) = body else {
+        unreachable!("the grammar gives every workflow a body")
+    };
+    Workflow {
+        name,
+        params,
+        body,
+        span,
+    }
+}
+
+fn lower_param(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Param {
+    let span = Span::from(pair.as_span());
+    let mut children = Children::of(pair);
+    let name = lower_name(children.child());
+    let ty = lower_type(children.child());
+    let default = children.next().map(|default| lower_expr(default, errors));
+    Param {
+        name,
+        ty,
+        default,
+        span,
+    }
+}
+
+pub(super) fn lower_type(pair: Pair<'_, Rule>) -> TypeExpr {
+    let ty = only_child(pair);
+    let span = Span::from(ty.as_span());
+    match ty.as_rule() {
+        Rule::name => TypeExpr::Named(lower_name(ty)),
+        Rule::list_type => TypeExpr::List {
+            elem: Box::new(lower_type(Children::of(ty).child())),
+            span,
+        },
+        Rule::record_type => TypeExpr::Record {
+            fields: Children::of(ty).map(lower_field_type).collect(),
+            span,
+        },
+        other => unreachable!("not a type: {other:?}"),
+    }
+}
+
+pub(super) fn lower_field_type(pair: Pair<'_, Rule>) -> FieldType {
+    let span = Span::from(pair.as_span());
+    let mut children = Children::of(pair);
+    let name = lower_name(children.child());
+    let ty = lower_type(children.child());
+    FieldType { name, ty, span }
+}

@@ -1,0 +1,338 @@
+//! Turning pest's raw failures into coded errors, and finding where to resume after one.
+//!
+//! pest says only "at offset N, one of these rules was expected". That is enough for
+//! `unexpected`, but several common mistakes read better as what they are: a block left open
+//! (the parse runs into the end of the file or into the next item), a keyword used as a name,
+//! a stray `}`, a character the language does not use at all.
+
+use pest::error::{Error, ErrorVariant, InputLocation};
+
+use super::error::SyntaxError;
+use super::grammar::{continues_expression, describe, Rule};
+use super::limits::MAX_DEPTH;
+use super::scan::{line_start, starts_line, Lexed};
+use crate::span::Span;
+
+/// Words that cannot be names.
+pub(super) const RESERVED: &[&str] = &[
+    "use", "as", "const", "model", "provider", "workflow", "phase", "run", "agent", "call", "gate",
+    "wait", "parallel", "if", "else", "repeat", "for", "in", "fail", "max", "until", "on",
+    "finally", "true", "false", "and", "or", "not",
+];
+
+/// The error for an item that failed to parse, `item_start` being where it starts. `None` when
+/// an error from the lexical pass already explains the failure (a text block or comment that
+/// swallowed the rest of the file).
+pub(super) fn item_error(
+    error: &Error<Rule>,
+    source: &str,
+    item_start: usize,
+    lexed: &Lexed,
+) -> Option<SyntaxError> {
+    let at = offset(error).min(source.len());
+    let positives = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives,
+        // pest's call and stack limits are the only custom errors it raises for this grammar.
+        ErrorVariant::CustomError { .. } => {
+            return Some(SyntaxError::NestingTooDeep {
+                span: Span::new(at, at),
+                limit: MAX_DEPTH,
+            })
+        }
+    };
+    let at_end = source[at..].trim().is_empty();
+    if at_end && lexed.runs_to_end_from(item_start) {
+        return None;
+    }
+    let token = Token::at(source, at);
+    if at_end || starts_item(source, at) {
+        if let Some(open) = lexed.unclosed_open(source, item_start, at) {
+            let end_note = if at_end {
+                "the file ends here"
+            } else {
+                "the next item starts here"
+            };
+            return Some(SyntaxError::UnclosedBlock {
+                open: Span::new(open, open + 1),
+                end: if at_end {
+                    Span::new(source.len(), source.len())
+                } else {
+                    token.span
+                },
+                end_note: end_note.to_owned(),
+            });
+        }
+    }
+    if source[at..].starts_with('}') && lexed.is_stray_close(at) {
+        return Some(SyntaxError::UnmatchedBrace { span: token.span });
+    }
+    if let Some(error) = invalid_character(source, at) {
+        return Some(error);
+    }
+    if positives.contains(&Rule::name) && RESERVED.contains(&token.text.as_str()) {
+        return Some(SyntaxError::KeywordAsName {
+            span: token.span,
+            keyword: token.text,
+        });
+    }
+    let hint = hint(positives, &token);
+    Some(SyntaxError::Unexpected {
+        span: token.span,
+        found: token.shown,
+        expected: expected(positives),
+        hint,
+    })
+}
+
+/// The error for the inside of a `{{ }}` that is not an expression; `base` is where `inside`
+/// starts in the file.
+pub(super) fn interpolation_error(error: &Error<Rule>, inside: &str, base: usize) -> SyntaxError {
+    let at = offset(error).min(inside.len());
+    let positives = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives.as_slice(),
+        ErrorVariant::CustomError { .. } => &[],
+    };
+    if let Some(error) = invalid_character(inside, at) {
+        return shifted(error, base);
+    }
+    let token = Token::at(inside, at);
+    let found = if inside[at..].trim().is_empty() {
+        "`}}`".to_owned()
+    } else {
+        token.shown
+    };
+    let expected = expected(positives).replace(describe(Rule::EOI), "`}}`");
+    SyntaxError::Unexpected {
+        span: Span::new(base + token.span.start, base + token.span.end),
+        found,
+        expected,
+        hint: Some("write `\\{{` for a literal `{{`".to_owned()),
+    }
+}
+
+fn shifted(error: SyntaxError, base: usize) -> SyntaxError {
+    match error {
+        SyntaxError::InvalidCharacter { span, shown, hint } => SyntaxError::InvalidCharacter {
+            span: Span::new(base + span.start, base + span.end),
+            shown,
+            hint,
+        },
+        other => other,
+    }
+}
+
+fn offset(error: &Error<Rule>) -> usize {
+    match error.location {
+        InputLocation::Pos(at) => at,
+        InputLocation::Span((start, _)) => start,
+    }
+}
+
+/// "a statement, an attribute or `}`": pest's positives, named, without duplicates. Operators
+/// are left out when anything else was possible, as continuing an expression is rarely what
+/// was meant.
+fn expected(positives: &[Rule]) -> String {
+    let only_operators = positives.iter().all(|&rule| continues_expression(rule));
+    let mut names: Vec<&str> = Vec::new();
+    for &rule in positives {
+        let name = if continues_expression(rule) {
+            if !only_operators {
+                continue;
+            }
+            "an operator"
+        } else {
+            describe(rule)
+        };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    match names.as_slice() {
+        [] => "something else".to_owned(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn hint(positives: &[Rule], token: &Token) -> Option<String> {
+    let wants = |rule| positives.contains(&rule);
+    let word = token
+        .text
+        .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+    if wants(Rule::str_lit) && word {
+        return Some("strings are written in double quotes, as in `\"cargo test\"`".to_owned());
+    }
+    if wants(Rule::lparen) && token.text == "{" {
+        return Some(
+            "a workflow lists its parameters in parentheses, even when it has none: `workflow name() { ... }`"
+                .to_owned(),
+        );
+    }
+    None
+}
+
+/// What sits at an offset, for "found ..." and for the label's underline.
+struct Token {
+    span: Span,
+    /// The raw text ("" at the end of the file).
+    text: String,
+    /// As shown to the user: "`retry`", "a string", "the end of the file".
+    shown: String,
+}
+
+impl Token {
+    fn at(source: &str, at: usize) -> Token {
+        let rest = &source[at..];
+        let Some(first) = rest.chars().next() else {
+            return Token::new(at, "", "the end of the file".to_owned());
+        };
+        let len = if first.is_ascii_alphanumeric() || first == '_' || first == '$' {
+            let bytes = rest.as_bytes();
+            let mut len = first.len_utf8();
+            while len < bytes.len() {
+                let b = bytes[len];
+                let decimal_point = b == b'.'
+                    && (first.is_ascii_digit() || first == '$')
+                    && bytes.get(len + 1).is_some_and(u8::is_ascii_digit);
+                if b.is_ascii_alphanumeric() || b == b'_' || decimal_point {
+                    len += 1;
+                } else {
+                    break;
+                }
+            }
+            len
+        } else if first == '"' {
+            let kind = string_kind(rest);
+            let quotes = if kind == "a text block" { 3 } else { 1 };
+            return Token::new(at, &rest[..quotes], kind.to_owned());
+        } else if first == '\n' || first == '\r' {
+            return Token::new(at, "", "the end of the line".to_owned());
+        } else if ["==", "!=", "<=", ">=", "..", "{{", "}}"]
+            .iter()
+            .any(|pair| rest.starts_with(pair))
+        {
+            2
+        } else {
+            first.len_utf8()
+        };
+        let text = &rest[..len];
+        let shown = if first == ' ' || first == '\t' {
+            "a space".to_owned()
+        } else {
+            format!("`{text}`")
+        };
+        Token::new(at, text, shown)
+    }
+
+    fn new(at: usize, text: &str, shown: String) -> Token {
+        Token {
+            span: Span::new(at, at + text.len()),
+            text: text.to_owned(),
+            shown,
+        }
+    }
+}
+
+fn string_kind(rest: &str) -> &'static str {
+    if rest.starts_with("\"\"\"") {
+        "a text block"
+    } else {
+        "a string"
+    }
+}
+
+/// A character that has no place outside strings and comments, with what was probably meant.
+fn invalid_character(source: &str, at: usize) -> Option<SyntaxError> {
+    let rest = &source[at..];
+    let ch = rest.chars().next()?;
+    let hint = match ch {
+        'A'..='Z' | 'a'..='z' | '0'..='9' | '_' | ' ' | '\t' | '\n' | '\r' => return None,
+        '{' | '}' | '(' | ')' | '[' | ']' | '<' | '>' | ',' | ':' | '=' | '.' | '+' | '-' => {
+            return None
+        }
+        '*' | '/' | '%' | '$' | '"' | ';' => return None,
+        '!' if rest.starts_with("!=") => return None,
+        '!' => Some("write `not` to negate a condition"),
+        '&' => Some("write `and` to combine conditions"),
+        '|' => Some("write `or` to combine conditions"),
+        '\'' | '`' => Some("strings are written in double quotes: `\"...\"`"),
+        '\u{201c}' | '\u{201d}' => Some("use a plain double quote `\"`"),
+        '#' => Some("comments start with `//`"),
+        '\\' => Some("escapes are only allowed inside strings"),
+        c if !c.is_ascii() => Some("names use ASCII letters, digits and `_`; other characters may appear in strings and comments"),
+        _ => None,
+    };
+    let shown = if ch.is_control() || ch.is_whitespace() {
+        format!("U+{:04X}", u32::from(ch))
+    } else {
+        format!("`{ch}`")
+    };
+    Some(SyntaxError::InvalidCharacter {
+        span: Span::new(at, at + ch.len_utf8()),
+        shown,
+        hint: hint.map(str::to_owned),
+    })
+}
+
+/// Whether an item starts at `offset`: `use`, `const` or `workflow`, or `model`/`provider`
+/// followed by a name and `{` (without the `{` they are the attributes of the same names).
+fn starts_item(source: &str, offset: usize) -> bool {
+    let rest = &source[offset..];
+    let word = leading_word(rest);
+    match word {
+        "use" | "const" | "workflow" => true,
+        "model" | "provider" => {
+            let after = rest[word.len()..].trim_start();
+            let name = leading_word(after);
+            !name.is_empty() && after[name.len()..].trim_start().starts_with('{')
+        }
+        _ => false,
+    }
+}
+
+fn leading_word(text: &str) -> &str {
+    if text.starts_with(|c: char| c.is_ascii_digit()) {
+        return "";
+    }
+    let len = text
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        .count();
+    &text[..len]
+}
+
+/// Where to resume after an item that starts at `item_start` failed at `failed_at`: the next
+/// item keyword at or after the failure that begins a line (or is the very token the parse
+/// failed on), outside strings and comments.
+pub(super) fn resume_point(
+    source: &str,
+    lexed: &Lexed,
+    item_start: usize,
+    failed_at: usize,
+) -> Option<usize> {
+    let failed_at = failed_at.min(source.len());
+    if failed_at > item_start && starts_item(source, failed_at) && !lexed.in_literal(failed_at) {
+        return Some(failed_at);
+    }
+    let mut line = line_start(source, failed_at);
+    while line < source.len() {
+        let first = line
+            + source[line..]
+                .bytes()
+                .take_while(|&b| b == b' ' || b == b'\t')
+                .count();
+        if first >= failed_at
+            && first > item_start
+            && starts_line(source, first)
+            && !lexed.in_literal(first)
+            && starts_item(source, first)
+        {
+            return Some(first);
+        }
+        line = match source[line..].find('\n') {
+            Some(i) => line + i + 1,
+            None => source.len(),
+        };
+    }
+    None
+}

@@ -1,0 +1,81 @@
+//! Bounds on how deep a parsed item may nest and how long one expression may be.
+//!
+//! Lowering, and everything after it (the checker, dropping the tree), recurses over the tree,
+//! so a pathological input (thousands of nested parentheses, or `not not not ...`) could
+//! otherwise overflow the stack. Real workflows stay far below these bounds. Both checks walk
+//! pest's flat token queue, so they do not recurse themselves.
+
+use pest::iterators::Pair;
+use pest::Token;
+
+use super::error::SyntaxError;
+use super::grammar::Rule;
+use crate::span::Span;
+
+/// How many grammar rules deep one item may nest (a paren in an expression is two).
+pub(super) const MAX_DEPTH: usize = 128;
+
+/// How many operators one expression may hold, counting those in nested expressions.
+pub(super) const MAX_OPERATORS: usize = 256;
+
+/// The first bound the item breaks, if any.
+pub(super) fn check(item: &Pair<'_, Rule>) -> Option<SyntaxError> {
+    let mut depth = 0usize;
+    for token in item.clone().tokens() {
+        match token {
+            Token::Start { pos, .. } => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    let at = pos.pos();
+                    return Some(SyntaxError::NestingTooDeep {
+                        span: Span::new(at, at + 1),
+                        limit: MAX_DEPTH,
+                    });
+                }
+            }
+            Token::End { .. } => depth -= 1,
+        }
+    }
+
+    let mut outer_end = 0;
+    let mut operators = 0;
+    for pair in item.clone().into_inner().flatten() {
+        let span = pair.as_span();
+        if pair.as_rule() == Rule::expr && span.start() >= outer_end {
+            outer_end = span.end();
+            operators = 0;
+        }
+        if is_operator(pair.as_rule()) && span.start() < outer_end {
+            operators += 1;
+            if operators > MAX_OPERATORS {
+                return Some(SyntaxError::ExpressionTooLong {
+                    span: Span::from(span),
+                    limit: MAX_OPERATORS,
+                });
+            }
+        }
+    }
+    None
+}
+
+fn is_operator(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::op_or
+            | Rule::op_and
+            | Rule::op_not
+            | Rule::op_eq
+            | Rule::op_ne
+            | Rule::op_le
+            | Rule::op_lt
+            | Rule::op_ge
+            | Rule::op_gt
+            | Rule::op_add
+            | Rule::op_sub
+            | Rule::op_mul
+            | Rule::op_div
+            | Rule::op_neg
+            | Rule::field_access
+            | Rule::index_access
+    )
+}
