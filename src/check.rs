@@ -130,10 +130,8 @@ impl<'a> Checker<'a> {
                 let name = self.signatures[caller.0].name.clone();
                 let mut chain: Vec<String> = vec![name.clone()];
                 chain.extend(path.iter().map(|id| self.signatures[id.0].name.clone()));
-                self.diagnostics.push(Diagnostic::new(
-                    file,
-                    CheckError::RecursiveCall { name, chain: chain.join(" → "), span },
-                ));
+                self.diagnostics
+                    .push(Diagnostic::new(file, CheckError::RecursiveCall { name, chain: chain.join(" → "), span }));
             }
         }
     }

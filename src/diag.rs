@@ -68,8 +68,7 @@ impl Diagnostic {
 
     /// Where the problem is: the primary label, else the first one.
     pub fn span(&self) -> Span {
-        let labels: Vec<miette::LabeledSpan> =
-            self.inner.labels().map(Iterator::collect).unwrap_or_default();
+        let labels: Vec<miette::LabeledSpan> = self.inner.labels().map(Iterator::collect).unwrap_or_default();
         labels
             .iter()
             .find(|label| label.primary())

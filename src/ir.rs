@@ -37,11 +37,7 @@ impl Program {
     /// The root file's workflow named `name`, or its only one when `name` is `None`.
     pub fn entry_workflow(&self, name: Option<&str>) -> Option<&Workflow> {
         match name {
-            Some(name) => self
-                .entry
-                .iter()
-                .map(|id| &self.workflows[id.0])
-                .find(|workflow| workflow.name == name),
+            Some(name) => self.entry.iter().map(|id| &self.workflows[id.0]).find(|workflow| workflow.name == name),
             None if self.entry.len() == 1 => Some(&self.workflows[self.entry[0].0]),
             None => None,
         }
@@ -204,12 +200,44 @@ pub struct Limit {
 pub enum Node {
     /// A `run`, `agent`, `call`, `gate` or `wait` step.
     Step(StepIdx),
-    Phase { step: StepIdx, body: Vec<Node>, control: Control },
-    Parallel { step: Option<StepIdx>, max: Option<Bound>, body: Vec<Node>, control: Control, span: Span },
-    If { branches: Vec<Branch>, otherwise: Vec<Node>, span: Span },
-    Repeat { step: Option<StepIdx>, max: Bound, until: Option<Expr>, body: Vec<Node>, control: Control, span: Span },
-    For { step: Option<StepIdx>, var: String, iter: Expr, parallel: Option<Option<Bound>>, body: Vec<Node>, control: Control, span: Span },
-    Fail { message: Template, span: Span },
+    Phase {
+        step: StepIdx,
+        body: Vec<Node>,
+        control: Control,
+    },
+    Parallel {
+        step: Option<StepIdx>,
+        max: Option<Bound>,
+        body: Vec<Node>,
+        control: Control,
+        span: Span,
+    },
+    If {
+        branches: Vec<Branch>,
+        otherwise: Vec<Node>,
+        span: Span,
+    },
+    Repeat {
+        step: Option<StepIdx>,
+        max: Bound,
+        until: Option<Expr>,
+        body: Vec<Node>,
+        control: Control,
+        span: Span,
+    },
+    For {
+        step: Option<StepIdx>,
+        var: String,
+        iter: Expr,
+        parallel: Option<Option<Bound>>,
+        body: Vec<Node>,
+        control: Control,
+        span: Span,
+    },
+    Fail {
+        message: Template,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -314,7 +342,9 @@ pub enum StepKind {
     Agent(Agent),
     Call(Call),
     Gate(Gate),
-    Wait { duration: Expr },
+    Wait {
+        duration: Expr,
+    },
     /// A phase or a named `parallel`/`repeat`/`for` block: it has values, not a body of its own here.
     Block(BlockKind),
 }
@@ -449,12 +479,31 @@ pub enum ExprKind {
     /// The variable of an enclosing `for`.
     LoopVar(String),
     /// A step or named block, resolved; `id` is its stable id, for people reading the IR.
-    Step { index: StepIdx, id: String },
-    Field { base: Box<Expr>, field: String },
-    Index { base: Box<Expr>, index: Box<Expr> },
-    Call { func: Func, args: Vec<Expr> },
-    Unary { op: UnaryOp, operand: Box<Expr> },
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Step {
+        index: StepIdx,
+        id: String,
+    },
+    Field {
+        base: Box<Expr>,
+        field: String,
+    },
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
+    Call {
+        func: Func,
+        args: Vec<Expr>,
+    },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
 }
 
 /// The built-in functions.
@@ -471,8 +520,7 @@ pub enum Func {
 }
 
 impl Func {
-    pub const NAMES: &'static [&'static str] =
-        &["len", "contains", "matches", "env", "min", "max", "all", "any"];
+    pub const NAMES: &'static [&'static str] = &["len", "contains", "matches", "env", "min", "max", "all", "any"];
 
     pub fn from_name(name: &str) -> Option<Func> {
         Some(match name {

@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod diag;
+pub mod explain;
 pub mod ir;
 pub mod load;
 pub mod source;
@@ -12,7 +13,6 @@ pub mod span;
 pub mod stdlib;
 pub mod suggest;
 pub mod syntax;
-pub mod explain;
 
 use std::io;
 use std::path::Path;

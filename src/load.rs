@@ -15,9 +15,9 @@ pub use error::LoadError;
 use crate::diag::Diagnostic;
 use crate::ir::FileId;
 use crate::source::Sources;
+use crate::stdlib;
 use crate::suggest::did_you_mean;
 use crate::syntax::{self, ast};
-use crate::stdlib;
 
 /// One parsed module.
 #[derive(Debug)]
@@ -147,10 +147,9 @@ impl Loader<'_> {
                 None => {
                     let names = stdlib::MODULES.iter().map(|(name, _)| *name);
                     let help = did_you_mean(path, names).map(|name| format!("did you mean `std/{name}`?"));
-                    self.loaded.diagnostics.push(Diagnostic::new(
-                        file,
-                        LoadError::UnknownStdModule { name: path.clone(), span, help },
-                    ));
+                    self.loaded
+                        .diagnostics
+                        .push(Diagnostic::new(file, LoadError::UnknownStdModule { name: path.clone(), span, help }));
                     None
                 }
             },
@@ -159,11 +158,7 @@ impl Loader<'_> {
                 Err(error) => {
                     self.loaded.diagnostics.push(Diagnostic::new(
                         file,
-                        LoadError::ModuleNotFound {
-                            path: path.display().to_string(),
-                            reason: error.to_string(),
-                            span,
-                        },
+                        LoadError::ModuleNotFound { path: path.display().to_string(), reason: error.to_string(), span },
                     ));
                     None
                 }

@@ -37,7 +37,16 @@ impl Place {
     fn allowed(self) -> Vec<&'static str> {
         let own: &[&str] = match self {
             Place::Workflow => &[
-                "description", "budget", "timeout", "mode", "provider", "model", "concurrency", "secret", "env", "shell",
+                "description",
+                "budget",
+                "timeout",
+                "mode",
+                "provider",
+                "model",
+                "concurrency",
+                "secret",
+                "env",
+                "shell",
             ],
             Place::Phase => &["timeout", "on failure", "budget"],
             Place::Block(_) => &["timeout", "on failure"],
@@ -119,7 +128,12 @@ impl Cx<'_, '_> {
                 } else {
                     Some(format!("{} takes: {}", place.describe(), allowed.join(", ")))
                 };
-                self.report(CheckError::AttributeNotAllowed { attr: name.to_string(), place: place.describe(), span: attr.keyword, help });
+                self.report(CheckError::AttributeNotAllowed {
+                    attr: name.to_string(),
+                    place: place.describe(),
+                    span: attr.keyword,
+                    help,
+                });
                 continue;
             }
             if !repeatable(name) {
@@ -171,7 +185,9 @@ impl Cx<'_, '_> {
             match &attr.kind {
                 AttrKind::Timeout(expr) => control.timeout = self.duration_attr(expr, "a timeout"),
                 AttrKind::OnFailure { policy, message } => control.on_failure = self.policy(policy, message.as_ref()),
-                AttrKind::Budget { amount, warn_at } => self.budget(&mut control.budget, amount, warn_at.as_ref(), attr.span),
+                AttrKind::Budget { amount, warn_at } => {
+                    self.budget(&mut control.budget, amount, warn_at.as_ref(), attr.span)
+                }
                 _ => {}
             }
         }
@@ -238,7 +254,12 @@ impl Cx<'_, '_> {
         }
     }
 
-    fn retry(&mut self, count: &ast::Expr, backoff: Option<&(ast::Expr, ast::Expr)>, on: &[ast::RetryOn]) -> Option<Retry> {
+    fn retry(
+        &mut self,
+        count: &ast::Expr,
+        backoff: Option<&(ast::Expr, ast::Expr)>,
+        on: &[ast::RetryOn],
+    ) -> Option<Retry> {
         let count = self.bound(count, "a retry count", 0)?;
         let (mut min, mut max) = DEFAULT_BACKOFF;
         if let Some((low, high)) = backoff {
@@ -315,7 +336,8 @@ impl Cx<'_, '_> {
     }
 
     fn expect(&mut self, expr: &ast::Expr, span: Span, expect: &mut Expect, spans: &mut [Option<Span>; 3]) {
-        let value = self.constant_of(expr, "`tokens`, `money` or `duration`", &[Type::Tokens, Type::Money, Type::Duration]);
+        let value =
+            self.constant_of(expr, "`tokens`, `money` or `duration`", &[Type::Tokens, Type::Money, Type::Duration]);
         let slot = match value {
             Some(Value::Tokens(count)) => {
                 expect.tokens = Some(count);
@@ -339,14 +361,15 @@ impl Cx<'_, '_> {
 
     pub fn budget(&mut self, budget: &mut Budget, amount: &ast::Expr, warn_at: Option<&ast::Expr>, span: Span) {
         let value = self.constant_of(amount, "`money` or `tokens`", &[Type::Money, Type::Tokens]);
-        let warn_at = warn_at.and_then(|warn| match self.constant_of(warn, "a percentage, such as `80%`", &[Type::Percent]) {
-            Some(Value::Percent(p)) if (0.0..=100.0).contains(&p) => Some(p),
-            Some(Value::Percent(p)) => {
-                self.report(CheckError::WarnAtOutOfRange { value: format!("{p}%"), span: warn.span });
-                None
-            }
-            _ => None,
-        });
+        let warn_at =
+            warn_at.and_then(|warn| match self.constant_of(warn, "a percentage, such as `80%`", &[Type::Percent]) {
+                Some(Value::Percent(p)) if (0.0..=100.0).contains(&p) => Some(p),
+                Some(Value::Percent(p)) => {
+                    self.report(CheckError::WarnAtOutOfRange { value: format!("{p}%"), span: warn.span });
+                    None
+                }
+                _ => None,
+            });
         let (slot, amount) = match value {
             Some(Value::Money(micros)) => match u64::try_from(micros) {
                 Ok(micros) => (&mut budget.money, micros),

@@ -264,7 +264,10 @@ pub enum CheckError {
     },
 
     #[error("a condition must be `bool`, found `{found}`")]
-    #[diagnostic(code(wf::check::condition_not_bool), help("compare it with something, for example `x > 0` or `name.ok`"))]
+    #[diagnostic(
+        code(wf::check::condition_not_bool),
+        help("compare it with something, for example `x > 0` or `name.ok`")
+    )]
     ConditionNotBool {
         found: String,
         #[label("this is `{found}`")]
@@ -342,7 +345,10 @@ pub enum CheckError {
     },
 
     #[error("`{pointer}` is not a JSON pointer")]
-    #[diagnostic(code(wf::check::invalid_json_pointer), help("a JSON pointer is empty or starts with `/`, like `/coverage/total`"))]
+    #[diagnostic(
+        code(wf::check::invalid_json_pointer),
+        help("a JSON pointer is empty or starts with `/`, like `/coverage/total`")
+    )]
     InvalidJsonPointer {
         pointer: String,
         #[label("not a JSON pointer")]
@@ -350,7 +356,10 @@ pub enum CheckError {
     },
 
     #[error("`warn at {value}` is outside 0%–100%")]
-    #[diagnostic(code(wf::check::warn_at_out_of_range), help("the warning level is a share of the budget, such as `warn at 80%`"))]
+    #[diagnostic(
+        code(wf::check::warn_at_out_of_range),
+        help("the warning level is a share of the budget, such as `warn at 80%`")
+    )]
     WarnAtOutOfRange {
         value: String,
         #[label("out of range")]
@@ -388,7 +397,10 @@ pub enum CheckError {
     },
 
     #[error("constant `{name}` is not a constant expression")]
-    #[diagnostic(code(wf::check::not_constant), help("a constant may use literals, other constants and operators only"))]
+    #[diagnostic(
+        code(wf::check::not_constant),
+        help("a constant may use literals, other constants and operators only")
+    )]
     NotConstant {
         name: String,
         #[label("not known before the run")]
@@ -429,7 +441,11 @@ pub enum CheckError {
     },
 
     #[error("this condition is always {value}")]
-    #[diagnostic(code(wf::check::constant_condition), severity(Warning), help("a condition that never changes is usually a mistake"))]
+    #[diagnostic(
+        code(wf::check::constant_condition),
+        severity(Warning),
+        help("a condition that never changes is usually a mistake")
+    )]
     ConstantCondition {
         value: bool,
         #[label("always {value}")]

@@ -265,7 +265,9 @@ impl<'c, 'a> Cx<'c, 'a> {
                     let help = Some(if handler {
                         format!("handlers run after any step may have failed or not run; read only `{name}.status` or `{name}.ok` here")
                     } else {
-                        format!("read it inside the same branch, or test `{name}.status` first: `if {name}.ok {{ ... }}`")
+                        format!(
+                            "read it inside the same branch, or test `{name}.status` first: `if {name}.ok {{ ... }}`"
+                        )
                     });
                     let why = if handler { "this step may not have run" } else { "this branch may not run" };
                     self.report(CheckError::MaybeSkipped { name, span, branch, why, help });
@@ -280,11 +282,7 @@ impl<'c, 'a> Cx<'c, 'a> {
             }
         }
         let info = self.flow.steps.get(index);
-        Expr {
-            kind: ExprKind::Step { index, id: info.id.clone() },
-            ty: Type::Record(info.fields.clone()),
-            span,
-        }
+        Expr { kind: ExprKind::Step { index, id: info.id.clone() }, ty: Type::Record(info.fields.clone()), span }
     }
 
     fn field(&mut self, base: &ast::Expr, field: &ast::Ident, span: Span) -> Expr {
@@ -307,8 +305,9 @@ impl<'c, 'a> Cx<'c, 'a> {
                         }
                         _ => format!("`{}`", base.ty),
                     };
-                    let help = suggest::help(&field.name, fields.keys().map(String::as_str))
-                        .or_else(|| Some(format!("its fields are: {}", fields.keys().cloned().collect::<Vec<_>>().join(", "))));
+                    let help = suggest::help(&field.name, fields.keys().map(String::as_str)).or_else(|| {
+                        Some(format!("its fields are: {}", fields.keys().cloned().collect::<Vec<_>>().join(", ")))
+                    });
                     self.report(CheckError::UnknownField { field: field.name.clone(), what, span: field.span, help });
                     Type::Unknown
                 }
@@ -374,7 +373,10 @@ impl<'c, 'a> Cx<'c, 'a> {
         if func == Func::Matches {
             if let Some(ExprKind::Value(Value::String(pattern))) = checked.get(1).map(|arg| &arg.kind) {
                 if let Err(error) = regex::Regex::new(pattern) {
-                    self.report(CheckError::InvalidRegex { reason: first_line(&error.to_string()), span: checked[1].span });
+                    self.report(CheckError::InvalidRegex {
+                        reason: first_line(&error.to_string()),
+                        span: checked[1].span,
+                    });
                 }
             }
         }
@@ -553,13 +555,26 @@ fn is_comparison(op: BinaryOp) -> bool {
 fn is_ordered(ty: &Type) -> bool {
     matches!(
         ty,
-        Type::Int | Type::Float | Type::Duration | Type::Money | Type::Tokens | Type::Percent | Type::String | Type::Unknown
+        Type::Int
+            | Type::Float
+            | Type::Duration
+            | Type::Money
+            | Type::Tokens
+            | Type::Percent
+            | Type::String
+            | Type::Unknown
     )
 }
 
 /// When a unit meets a plain number, show how to write the number with the unit.
 fn unit_help(a: &Type, b: &Type) -> Option<String> {
-    let unit = if b.is_numeric() { a } else if a.is_numeric() { b } else { return None };
+    let unit = if b.is_numeric() {
+        a
+    } else if a.is_numeric() {
+        b
+    } else {
+        return None;
+    };
     let example = match unit {
         Type::Percent => "`80%`",
         Type::Money => "`$1.50`",
@@ -611,7 +626,11 @@ fn fold(expr: Expr) -> Expr {
         return expr;
     }
     match eval(&expr, &NoEnv) {
-        Ok(folded) => Expr { ty: if matches!(folded, Value::List(_)) { expr.ty.clone() } else { folded.ty() }, kind: ExprKind::Value(folded), span: expr.span },
+        Ok(folded) => Expr {
+            ty: if matches!(folded, Value::List(_)) { expr.ty.clone() } else { folded.ty() },
+            kind: ExprKind::Value(folded),
+            span: expr.span,
+        },
         Err(_) => expr,
     }
 }

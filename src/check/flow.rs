@@ -82,9 +82,15 @@ pub(super) enum Visibility {
     NotYet,
     Concurrent,
     /// May not have run: it is in an `if` branch (or, for `handler`, the site is a handler).
-    Skipped { branch: Span, handler: bool },
+    Skipped {
+        branch: Span,
+        handler: bool,
+    },
     /// Inside a `for` body, read from outside it.
-    OutOfScope { body: Span, block: Option<String> },
+    OutOfScope {
+        body: Span,
+        block: Option<String>,
+    },
 }
 
 /// The steps of one workflow and the site currently being checked.
@@ -134,7 +140,14 @@ impl Flow {
             return Err(existing);
         }
         let index = StepIdx(self.steps.steps.len());
-        self.steps.steps.push(StepInfo { name: name.to_string(), name_span, id, kind, fields, path: self.site.clone() });
+        self.steps.steps.push(StepInfo {
+            name: name.to_string(),
+            name_span,
+            id,
+            kind,
+            fields,
+            path: self.site.clone(),
+        });
         self.steps.by_name.insert(name.to_string(), index);
         Ok(index)
     }
@@ -158,7 +171,9 @@ impl Flow {
             ContainerKind::Seq | ContainerKind::For if step.child < here.child => {}
             ContainerKind::Root | ContainerKind::Seq | ContainerKind::For => return Visibility::NotYet,
             ContainerKind::Parallel => return Visibility::Concurrent,
-            ContainerKind::If => return Visibility::Skipped { branch: self.branch_span(target, common), handler: false },
+            ContainerKind::If => {
+                return Visibility::Skipped { branch: self.branch_span(target, common), handler: false }
+            }
         }
         for level in common + 1..target.len() {
             let container = &self.containers[target[level].container];

@@ -33,9 +33,9 @@ fn use_name(item: &ast::Use) -> Option<(String, Span)> {
     }
     match &item.target {
         ast::UseTarget::Std { path, span } => path.last().map(|segment| (segment.name.clone(), *span)),
-        ast::UseTarget::Path { path, span } => std::path::Path::new(path)
-            .file_stem()
-            .map(|stem| (stem.to_string_lossy().into_owned(), *span)),
+        ast::UseTarget::Path { path, span } => {
+            std::path::Path::new(path).file_stem().map(|stem| (stem.to_string_lossy().into_owned(), *span))
+        }
     }
 }
 
@@ -110,7 +110,10 @@ impl<'a> Checker<'a> {
             match attr {
                 ast::ModelAttr::Id { value, span } => {
                     if let Some((_, first)) = &id {
-                        self.report(module, CheckError::DuplicateAttribute { attr: "id".into(), span: *span, first: *first });
+                        self.report(
+                            module,
+                            CheckError::DuplicateAttribute { attr: "id".into(), span: *span, first: *first },
+                        );
                     }
                     id = Some((value.as_plain().unwrap_or_default(), *span));
                 }
@@ -255,7 +258,10 @@ impl<'a> Checker<'a> {
         let mut out = Vec::new();
         for param in params {
             if let Some(&first) = seen.get(param.name.name.as_str()) {
-                self.report(module, CheckError::DuplicateName { name: param.name.name.clone(), span: param.name.span, first });
+                self.report(
+                    module,
+                    CheckError::DuplicateName { name: param.name.name.clone(), span: param.name.span, first },
+                );
                 continue;
             }
             seen.insert(&param.name.name, param.name.span);
@@ -278,7 +284,10 @@ impl<'a> Checker<'a> {
                 match eval(&expr, &NoEnv) {
                     Ok(value) => Some(promote(value, &ty)),
                     Err(_) => {
-                        self.report(module, CheckError::NotConstant { name: param.name.name.clone(), span: default.span });
+                        self.report(
+                            module,
+                            CheckError::NotConstant { name: param.name.name.clone(), span: default.span },
+                        );
                         None
                     }
                 }
@@ -305,7 +314,10 @@ impl<'a> Checker<'a> {
         let mut spans: HashMap<&str, Span> = HashMap::new();
         for field in fields {
             if let Some(&first) = spans.get(field.name.name.as_str()) {
-                self.report(module, CheckError::DuplicateName { name: field.name.name.clone(), span: field.name.span, first });
+                self.report(
+                    module,
+                    CheckError::DuplicateName { name: field.name.name.clone(), span: field.name.span, first },
+                );
                 continue;
             }
             spans.insert(&field.name.name, field.name.span);
@@ -385,7 +397,11 @@ impl<'a> Checker<'a> {
             _ => {
                 self.report(
                     module,
-                    CheckError::UnknownName { name: path_text(path), span: path.span, help: Some("a name is `NAME` or `module.NAME`".into()) },
+                    CheckError::UnknownName {
+                        name: path_text(path),
+                        span: path.span,
+                        help: Some("a name is `NAME` or `module.NAME`".into()),
+                    },
                 );
                 None
             }
@@ -399,7 +415,13 @@ impl<'a> Checker<'a> {
         }
         let help = suggest::help(&name.name, self.modules[target].models.keys().map(String::as_str));
         let error = if aliased {
-            CheckError::UnknownItem { module: path.segments[0].name.clone(), kind: "model", name: name.name.clone(), span: name.span, help }
+            CheckError::UnknownItem {
+                module: path.segments[0].name.clone(),
+                kind: "model",
+                name: name.name.clone(),
+                span: name.span,
+                help,
+            }
         } else {
             let help = help.or_else(|| self.std_models_hint(module));
             CheckError::UnknownModel { name: name.name.clone(), span: name.span, help }
@@ -426,8 +448,7 @@ impl<'a> Checker<'a> {
         if let Some(&index) = self.modules[target].providers.get(&name.name) {
             return Some(ProviderRef::Declared(index));
         }
-        let candidates: Vec<&str> =
-            self.modules[target].providers.keys().map(String::as_str).chain(["sim"]).collect();
+        let candidates: Vec<&str> = self.modules[target].providers.keys().map(String::as_str).chain(["sim"]).collect();
         let help = suggest::help(&name.name, candidates);
         self.report(module, CheckError::UnknownProvider { name: name.name.clone(), span: name.span, help });
         None
@@ -440,7 +461,13 @@ impl<'a> Checker<'a> {
         }
         let help = suggest::help(&name.name, self.modules[target].workflows.keys().map(String::as_str));
         let error = if aliased {
-            CheckError::UnknownItem { module: path.segments[0].name.clone(), kind: "workflow", name: name.name.clone(), span: name.span, help }
+            CheckError::UnknownItem {
+                module: path.segments[0].name.clone(),
+                kind: "workflow",
+                name: name.name.clone(),
+                span: name.span,
+                help,
+            }
         } else {
             CheckError::UnknownWorkflow { name: name.name.clone(), span: name.span, help }
         };

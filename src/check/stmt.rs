@@ -39,11 +39,10 @@ fn base_fields() -> IndexMap<String, Type> {
 }
 
 fn block_fields(repeat: bool) -> IndexMap<String, Type> {
-    let mut fields: IndexMap<String, Type> =
-        [("ok", Type::Bool), ("cost", Type::Money), ("duration", Type::Duration)]
-            .into_iter()
-            .map(|(name, ty)| (name.to_string(), ty))
-            .collect();
+    let mut fields: IndexMap<String, Type> = [("ok", Type::Bool), ("cost", Type::Money), ("duration", Type::Duration)]
+        .into_iter()
+        .map(|(name, ty)| (name.to_string(), ty))
+        .collect();
     if repeat {
         fields.insert("iterations".into(), Type::Int);
     }
@@ -86,7 +85,10 @@ impl<'c, 'a> Collector<'c, 'a> {
             let (attr, handler) = name;
             if let Some(first) = slot {
                 let first = first.span;
-                self.ch.report(self.module, CheckError::DuplicateAttribute { attr: attr.into(), span: handler.span, first });
+                self.ch.report(
+                    self.module,
+                    CheckError::DuplicateAttribute { attr: attr.into(), span: handler.span, first },
+                );
             } else {
                 *slot = Some(handler);
             }
@@ -112,7 +114,14 @@ impl<'c, 'a> Collector<'c, 'a> {
         self.flow.leave();
     }
 
-    fn declare(&mut self, name: &ast::Ident, span: Span, phase: Option<&str>, kind: &'static str, fields: IndexMap<String, Type>) {
+    fn declare(
+        &mut self,
+        name: &ast::Ident,
+        span: Span,
+        phase: Option<&str>,
+        kind: &'static str,
+        fields: IndexMap<String, Type>,
+    ) {
         let id = match phase {
             Some(phase) if phase != name.name => format!("{phase}/{}", name.name),
             _ => name.name.clone(),
@@ -124,7 +133,8 @@ impl<'c, 'a> Collector<'c, 'a> {
             }
             Err(first) => {
                 let first = self.flow.steps.get(first).name_span;
-                self.ch.report(self.module, CheckError::DuplicateName { name: name.name.clone(), span: name.span, first });
+                self.ch
+                    .report(self.module, CheckError::DuplicateName { name: name.name.clone(), span: name.span, first });
             }
         }
     }
@@ -133,17 +143,26 @@ impl<'c, 'a> Collector<'c, 'a> {
         match stmt {
             Stmt::Run(run) => {
                 let mut fields = base_fields();
-                fields.extend([("exit_code".into(), Type::Int), ("stdout".into(), Type::String), ("stderr".into(), Type::String)]);
+                fields.extend([
+                    ("exit_code".into(), Type::Int),
+                    ("stdout".into(), Type::String),
+                    ("stderr".into(), Type::String),
+                ]);
                 for attr in run.attrs.iter().flat_map(|block| &block.entries) {
                     if let ast::Entry::Attr(ast::Attr { kind: AttrKind::Output { name, ty, .. }, .. }) = attr {
                         let ty = self.ch.resolve_type(self.module, ty);
                         if matches!(ty, Type::List(_) | Type::Record(_)) {
-                            self.ch.report(self.module, CheckError::TypeMismatch {
-                                expected: "a scalar type (string, int, float, bool, duration, money, tokens, percent)".into(),
-                                found: ty.to_string(),
-                                span: name.span,
-                                context: "outputs are parsed from text into one value".into(),
-                            });
+                            self.ch.report(
+                                self.module,
+                                CheckError::TypeMismatch {
+                                    expected:
+                                        "a scalar type (string, int, float, bool, duration, money, tokens, percent)"
+                                            .into(),
+                                    found: ty.to_string(),
+                                    span: name.span,
+                                    context: "outputs are parsed from text into one value".into(),
+                                },
+                            );
                         }
                         fields.insert(name.name.clone(), ty);
                     }
@@ -234,7 +253,14 @@ impl Cx<'_, '_> {
         self.sequence_in(ContainerKind::Seq, stmts, block.span, None, top)
     }
 
-    fn sequence_in(&mut self, kind: ContainerKind, stmts: &[&Stmt], span: Span, name: Option<&str>, top: bool) -> Vec<Node> {
+    fn sequence_in(
+        &mut self,
+        kind: ContainerKind,
+        stmts: &[&Stmt],
+        span: Span,
+        name: Option<&str>,
+        top: bool,
+    ) -> Vec<Node> {
         self.flow.enter(kind, span, name, 0);
         let mut nodes = Vec::with_capacity(stmts.len());
         for (child, stmt) in stmts.iter().enumerate() {
@@ -311,7 +337,8 @@ impl Cx<'_, '_> {
                             provider = self.ch.resolve_provider(self.module, path).unwrap_or(provider);
                         }
                         AttrKind::Returns(_) => {
-                            let fields = index.map(|index| self.flow.steps.get(index).fields.clone()).unwrap_or_default();
+                            let fields =
+                                index.map(|index| self.flow.steps.get(index).fields.clone()).unwrap_or_default();
                             let skip = base_fields().len() + 1;
                             returns = fields.into_iter().skip(skip).collect();
                         }
@@ -384,7 +411,10 @@ impl Cx<'_, '_> {
                     self.report(CheckError::MisplacedStatement {
                         what: "a phase",
                         span: phase.name.span,
-                        help: Some("phases sit at the top level of a workflow, or directly inside a top-level `parallel`".into()),
+                        help: Some(
+                            "phases sit at the top level of a workflow, or directly inside a top-level `parallel`"
+                                .into(),
+                        ),
                     });
                 }
                 let attrs = self.attrs(&phase.body.entries, Place::Phase);
@@ -456,7 +486,8 @@ impl Cx<'_, '_> {
             Stmt::For(each) => self.for_each(each, index),
             Stmt::Fail(fail) => Some(Node::Fail { message: self.template(&fail.message), span: fail.span }),
             Stmt::OnFailure(handler) | Stmt::Finally(handler) => {
-                let what = if matches!(stmt, Stmt::OnFailure(_)) { "an `on failure` handler" } else { "a `finally` handler" };
+                let what =
+                    if matches!(stmt, Stmt::OnFailure(_)) { "an `on failure` handler" } else { "a `finally` handler" };
                 self.report(CheckError::MisplacedStatement {
                     what,
                     span: Span::new(handler.span.start, handler.body.span.start),
@@ -490,7 +521,8 @@ impl Cx<'_, '_> {
         if !is_static(&iter) {
             self.report(CheckError::BoundNotStatic { what: "the list of a `for`", span: iter.span });
         }
-        let parallel = each.parallel.as_ref().map(|max| max.as_ref().and_then(|max| self.bound(max, "a `parallel` bound", 1)));
+        let parallel =
+            each.parallel.as_ref().map(|max| max.as_ref().and_then(|max| self.bound(max, "a `parallel` bound", 1)));
         if let Some(step) = self.flow.steps.index(&each.var.name) {
             let first = self.flow.steps.get(step).name_span;
             self.report(CheckError::DuplicateName { name: each.var.name.clone(), span: each.var.span, first });
@@ -502,7 +534,8 @@ impl Cx<'_, '_> {
         let control = self.control(&attrs);
         self.loop_vars.push((each.var.name.clone(), elem));
         let name = each.name.as_ref().map(|name| name.name.clone());
-        let body = self.sequence_in(ContainerKind::For, &statements(&each.body), each.body.span, name.as_deref(), false);
+        let body =
+            self.sequence_in(ContainerKind::For, &statements(&each.body), each.body.span, name.as_deref(), false);
         self.loop_vars.pop();
         self.define(index, StepKind::Block(BlockKind::For), ir::Common::default());
         Some(Node::For { step: index, var: each.var.name.clone(), iter, parallel, body, control, span: each.span })
@@ -516,7 +549,11 @@ impl Cx<'_, '_> {
         for attr in attrs {
             match &attr.kind {
                 AttrKind::Require { cond, message } | AttrKind::Warn { cond, message } => {
-                    let level = if matches!(attr.kind, AttrKind::Require { .. }) { ir::CheckLevel::Require } else { ir::CheckLevel::Warn };
+                    let level = if matches!(attr.kind, AttrKind::Require { .. }) {
+                        ir::CheckLevel::Require
+                    } else {
+                        ir::CheckLevel::Warn
+                    };
                     let cond = self.condition(cond);
                     let message = self.template(message);
                     checks.push(ir::GateCheck { level, cond, message });
@@ -578,7 +615,10 @@ impl Cx<'_, '_> {
                 }
                 Ok(_) => OutputSource::Regex(pattern),
                 Err(error) => {
-                    self.report(CheckError::InvalidRegex { reason: super::expr::first_line(&error.to_string()), span: source.pattern.span });
+                    self.report(CheckError::InvalidRegex {
+                        reason: super::expr::first_line(&error.to_string()),
+                        span: source.pattern.span,
+                    });
                     return None;
                 }
             }
@@ -607,7 +647,12 @@ impl Cx<'_, '_> {
                     }
                     None => {
                         let help = crate::suggest::help(&arg.name.name, params.iter().map(|param| param.name.as_str()));
-                        self.report(CheckError::UnknownArgument { name: arg.name.name.clone(), workflow: workflow.clone(), span: arg.name.span, help });
+                        self.report(CheckError::UnknownArgument {
+                            name: arg.name.name.clone(),
+                            workflow: workflow.clone(),
+                            span: arg.name.span,
+                            help,
+                        });
                     }
                 }
             }
@@ -615,7 +660,11 @@ impl Cx<'_, '_> {
         }
         for param in params.iter().flatten() {
             if param.default.is_none() && !args.contains_key(&param.name) {
-                self.report(CheckError::MissingArgument { param: param.name.clone(), workflow: workflow.clone(), span: call.target.span });
+                self.report(CheckError::MissingArgument {
+                    param: param.name.clone(),
+                    workflow: workflow.clone(),
+                    span: call.target.span,
+                });
             }
         }
         args

@@ -12,7 +12,12 @@ use crate::ir::{self, step_hash, Mode, ProviderRef, Step, WorkflowId};
 use crate::span::Span;
 use crate::syntax::ast::{self, AttrKind};
 
-pub(super) fn check_workflow(ch: &mut Checker, module: usize, id: WorkflowId, workflow: &ast::Workflow) -> ir::Workflow {
+pub(super) fn check_workflow(
+    ch: &mut Checker,
+    module: usize,
+    id: WorkflowId,
+    workflow: &ast::Workflow,
+) -> ir::Workflow {
     let params = ch.signatures[id.0].params.clone().unwrap_or_default();
 
     let mut collector = Collector::new(ch, module);
@@ -73,7 +78,9 @@ pub(super) fn check_workflow(ch: &mut Checker, module: usize, id: WorkflowId, wo
             AttrKind::Mode(mode) => out.mode = cx.mode(mode),
             AttrKind::Provider(path) => out.provider = cx.ch.resolve_provider(module, path).unwrap_or(ProviderRef::Sim),
             AttrKind::Model(path) => out.model = cx.ch.resolve_model(module, path),
-            AttrKind::Concurrency(expr) => out.concurrency = cx.bound(expr, "concurrency", 1).and_then(|bound| bound.known),
+            AttrKind::Concurrency(expr) => {
+                out.concurrency = cx.bound(expr, "concurrency", 1).and_then(|bound| bound.known)
+            }
             AttrKind::Env(vars) => out.env = cx.env(vars),
             AttrKind::Shell(shell) => out.shell = cx.template(shell).as_plain().unwrap_or_else(|| "sh".to_string()),
             _ => {}
@@ -111,7 +118,8 @@ pub(super) fn check_workflow(ch: &mut Checker, module: usize, id: WorkflowId, wo
         .zip(pending)
         .enumerate()
         .map(|(index, (info, span))| {
-            let (kind, common) = defined.remove(&index).unwrap_or((ir::StepKind::Block(ir::BlockKind::Phase), ir::Common::default()));
+            let (kind, common) =
+                defined.remove(&index).unwrap_or((ir::StepKind::Block(ir::BlockKind::Phase), ir::Common::default()));
             let hash = step_hash(&(&info.name, &kind, &common));
             Step { id: info.id.clone(), name: info.name.clone(), kind, common, hash, span }
         })

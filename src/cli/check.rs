@@ -75,7 +75,8 @@ fn check_all(files: &[PathBuf]) -> Vec<std::io::Result<wf::Outcome>> {
         return files.iter().map(|path| wf::check_path(path, &read)).collect();
     }
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<std::io::Result<wf::Outcome>>>> = Mutex::new((0..files.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Option<std::io::Result<wf::Outcome>>>> =
+        Mutex::new((0..files.len()).map(|_| None).collect());
     thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {

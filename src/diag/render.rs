@@ -143,7 +143,7 @@ fn github(diagnostics: &[Diagnostic], files: &SimpleFiles<&str, &str>) -> String
         let name = files.get(diagnostic.file).map_or("", |file| *file.name());
         let mut message = diagnostic.message();
         if let Some(help) = diagnostic.help() {
-            message.push_str("\n");
+            message.push('\n');
             message.push_str(&help);
         }
         out.push_str(&format!(

@@ -39,9 +39,16 @@ pub enum EvalError {
     Unknown,
     DivisionByZero,
     Overflow,
-    IndexOutOfRange { index: i64, len: usize },
-    NoField { field: String },
-    InvalidRegex { reason: String },
+    IndexOutOfRange {
+        index: i64,
+        len: usize,
+    },
+    NoField {
+        field: String,
+    },
+    InvalidRegex {
+        reason: String,
+    },
     /// A value of an unexpected shape; the checker makes this unreachable for checked IR.
     Type,
 }
@@ -241,17 +248,19 @@ fn compare(lhs: &Value, rhs: &Value) -> Option<std::cmp::Ordering> {
 fn call(func: Func, args: &[Expr], env: &dyn Env) -> Result<Value> {
     let values: Vec<Value> = args.iter().map(|arg| eval(arg, env)).collect::<Result<_>>()?;
     match (func, values.as_slice()) {
-        (Func::Len, [Value::String(s)]) => Ok(Value::Int(i64::try_from(s.chars().count()).map_err(|_| EvalError::Overflow)?)),
-        (Func::Len, [Value::List(items)]) => Ok(Value::Int(i64::try_from(items.len()).map_err(|_| EvalError::Overflow)?)),
+        (Func::Len, [Value::String(s)]) => {
+            Ok(Value::Int(i64::try_from(s.chars().count()).map_err(|_| EvalError::Overflow)?))
+        }
+        (Func::Len, [Value::List(items)]) => {
+            Ok(Value::Int(i64::try_from(items.len()).map_err(|_| EvalError::Overflow)?))
+        }
         (Func::Contains, [Value::String(s), Value::String(needle)]) => Ok(Value::Bool(s.contains(needle.as_str()))),
         (Func::Contains, [Value::List(items), needle]) => Ok(Value::Bool(items.contains(needle))),
         (Func::Matches, [Value::String(s), Value::String(pattern)]) => {
             let regex = regex::Regex::new(pattern).map_err(|e| EvalError::InvalidRegex { reason: e.to_string() })?;
             Ok(Value::Bool(regex.is_match(s)))
         }
-        (Func::Env, [Value::String(name)]) => {
-            env.env_var(name).map(Value::String).ok_or(EvalError::Unknown)
-        }
+        (Func::Env, [Value::String(name)]) => env.env_var(name).map(Value::String).ok_or(EvalError::Unknown),
         (Func::Min | Func::Max, [Value::List(items)]) => extreme(func, items),
         (Func::Min | Func::Max, items) if !items.is_empty() => extreme(func, items),
         (Func::All, [Value::List(items)]) => Ok(Value::Bool(items.iter().all(|item| *item == Value::Bool(true)))),

@@ -23,8 +23,7 @@ pub enum Type {
 }
 
 /// The scalar type names a user may write.
-pub const SCALAR_NAMES: &[&str] =
-    &["string", "int", "float", "bool", "duration", "money", "tokens", "percent"];
+pub const SCALAR_NAMES: &[&str] = &["string", "int", "float", "bool", "duration", "money", "tokens", "percent"];
 
 impl Type {
     pub fn scalar(name: &str) -> Option<Type> {
@@ -57,8 +56,7 @@ impl Type {
             (Type::Int, Type::Float) => true,
             (Type::List(a), Type::List(b)) => a.fits(b),
             (Type::Record(a), Type::Record(b)) => {
-                a.len() == b.len()
-                    && a.iter().all(|(name, ty)| b.get(name).is_some_and(|other| ty.fits(other)))
+                a.len() == b.len() && a.iter().all(|(name, ty)| b.get(name).is_some_and(|other| ty.fits(other)))
             }
             (a, b) => a == b,
         }

@@ -37,9 +37,7 @@ impl Value {
             Value::Money(_) => Type::Money,
             Value::Tokens(_) => Type::Tokens,
             Value::Percent(_) => Type::Percent,
-            Value::List(items) => {
-                Type::List(Box::new(items.first().map_or(Type::Unknown, Value::ty)))
-            }
+            Value::List(items) => Type::List(Box::new(items.first().map_or(Type::Unknown, Value::ty))),
             Value::Record(fields) => {
                 Type::Record(fields.iter().map(|(name, value)| (name.clone(), value.ty())).collect())
             }
@@ -76,8 +74,7 @@ pub fn format_duration(ms: u64) -> String {
     }
     let mut out = String::new();
     let mut rest = ms;
-    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)]
-    {
+    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)] {
         if rest >= size {
             out.push_str(&format!("{}{unit}", rest / size));
             rest %= size;

@@ -7,10 +7,7 @@ use crate::span::Span;
 #[derive(Debug, Error, Diagnostic)]
 pub enum LoadError {
     #[error("cannot read module `{path}`: {reason}")]
-    #[diagnostic(
-        code(wf::load::module_not_found),
-        help("paths in `use` are relative to the file that uses them")
-    )]
+    #[diagnostic(code(wf::load::module_not_found), help("paths in `use` are relative to the file that uses them"))]
     ModuleNotFound {
         path: String,
         reason: String,

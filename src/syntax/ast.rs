@@ -208,16 +208,9 @@ pub enum AttrKind {
     /// `shell "bash"`
     Shell(StringLit),
     /// `retry N [backoff D1..D2] [on KIND, ...]`
-    Retry {
-        count: Expr,
-        backoff: Option<(Expr, Expr)>,
-        on: Vec<RetryOn>,
-    },
+    Retry { count: Expr, backoff: Option<(Expr, Expr)>, on: Vec<RetryOn> },
     /// `on failure abort|continue|rollback|escalate ["msg"]`
-    OnFailure {
-        policy: Ident,
-        message: Option<StringLit>,
-    },
+    OnFailure { policy: Ident, message: Option<StringLit> },
     /// `undo run "command"`
     Undo(StringLit),
     /// `risk low|high`
@@ -229,11 +222,7 @@ pub enum AttrKind {
     /// `cost $0.50`
     Cost(Expr),
     /// `output NAME: TYPE = json(stdout, "/ptr")` / `regex(stdout, "re")`
-    Output {
-        name: Ident,
-        ty: TypeExpr,
-        source: OutputSource,
-    },
+    Output { name: Ident, ty: TypeExpr, source: OutputSource },
     /// `prompt "..."`
     Prompt(StringLit),
     /// `returns { f: T, ... }`

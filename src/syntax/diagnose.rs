@@ -15,29 +15,20 @@ use crate::span::Span;
 
 /// Words that cannot be names.
 pub(super) const RESERVED: &[&str] = &[
-    "use", "as", "const", "model", "provider", "workflow", "phase", "run", "agent", "call", "gate",
-    "wait", "parallel", "if", "else", "repeat", "for", "in", "fail", "max", "until", "on",
-    "finally", "true", "false", "and", "or", "not",
+    "use", "as", "const", "model", "provider", "workflow", "phase", "run", "agent", "call", "gate", "wait", "parallel",
+    "if", "else", "repeat", "for", "in", "fail", "max", "until", "on", "finally", "true", "false", "and", "or", "not",
 ];
 
 /// The error for an item that failed to parse, `item_start` being where it starts. `None` when
 /// an error from the lexical pass already explains the failure (a text block or comment that
 /// swallowed the rest of the file).
-pub(super) fn item_error(
-    error: &Error<Rule>,
-    source: &str,
-    item_start: usize,
-    lexed: &Lexed,
-) -> Option<SyntaxError> {
+pub(super) fn item_error(error: &Error<Rule>, source: &str, item_start: usize, lexed: &Lexed) -> Option<SyntaxError> {
     let at = offset(error).min(source.len());
     let positives = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => positives,
         // pest's call and stack limits are the only custom errors it raises for this grammar.
         ErrorVariant::CustomError { .. } => {
-            return Some(SyntaxError::NestingTooDeep {
-                span: Span::new(at, at),
-                limit: MAX_DEPTH,
-            })
+            return Some(SyntaxError::NestingTooDeep { span: Span::new(at, at), limit: MAX_DEPTH })
         }
     };
     let at_end = source[at..].trim().is_empty();
@@ -47,18 +38,10 @@ pub(super) fn item_error(
     let token = Token::at(source, at);
     if at_end || starts_item(source, at) {
         if let Some(open) = lexed.unclosed_open(source, item_start, at) {
-            let end_note = if at_end {
-                "the file ends here"
-            } else {
-                "the next item starts here"
-            };
+            let end_note = if at_end { "the file ends here" } else { "the next item starts here" };
             return Some(SyntaxError::UnclosedBlock {
                 open: Span::new(open, open + 1),
-                end: if at_end {
-                    Span::new(source.len(), source.len())
-                } else {
-                    token.span
-                },
+                end: if at_end { Span::new(source.len(), source.len()) } else { token.span },
                 end_note: end_note.to_owned(),
             });
         }
@@ -70,18 +53,10 @@ pub(super) fn item_error(
         return Some(error);
     }
     if positives.contains(&Rule::name) && RESERVED.contains(&token.text.as_str()) {
-        return Some(SyntaxError::KeywordAsName {
-            span: token.span,
-            keyword: token.text,
-        });
+        return Some(SyntaxError::KeywordAsName { span: token.span, keyword: token.text });
     }
     let hint = hint(positives, &token);
-    Some(SyntaxError::Unexpected {
-        span: token.span,
-        found: token.shown,
-        expected: expected(positives),
-        hint,
-    })
+    Some(SyntaxError::Unexpected { span: token.span, found: token.shown, expected: expected(positives), hint })
 }
 
 /// The error for the inside of a `{{ }}` that is not an expression; `base` is where `inside`
@@ -96,11 +71,7 @@ pub(super) fn interpolation_error(error: &Error<Rule>, inside: &str, base: usize
         return shifted(error, base);
     }
     let token = Token::at(inside, at);
-    let found = if inside[at..].trim().is_empty() {
-        "`}}`".to_owned()
-    } else {
-        token.shown
-    };
+    let found = if inside[at..].trim().is_empty() { "`}}`".to_owned() } else { token.shown };
     let expected = expected(positives).replace(describe(Rule::EOI), "`}}`");
     SyntaxError::Unexpected {
         span: Span::new(base + token.span.start, base + token.span.end),
@@ -112,11 +83,9 @@ pub(super) fn interpolation_error(error: &Error<Rule>, inside: &str, base: usize
 
 fn shifted(error: SyntaxError, base: usize) -> SyntaxError {
     match error {
-        SyntaxError::InvalidCharacter { span, shown, hint } => SyntaxError::InvalidCharacter {
-            span: Span::new(base + span.start, base + span.end),
-            shown,
-            hint,
-        },
+        SyntaxError::InvalidCharacter { span, shown, hint } => {
+            SyntaxError::InvalidCharacter { span: Span::new(base + span.start, base + span.end), shown, hint }
+        }
         other => other,
     }
 }
@@ -156,9 +125,7 @@ fn expected(positives: &[Rule]) -> String {
 
 fn hint(positives: &[Rule], token: &Token) -> Option<String> {
     let wants = |rule| positives.contains(&rule);
-    let word = token
-        .text
-        .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+    let word = token.text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
     if wants(Rule::str_lit) && word {
         return Some("strings are written in double quotes, as in `\"cargo test\"`".to_owned());
     }
@@ -207,29 +174,18 @@ impl Token {
             return Token::new(at, &rest[..quotes], kind.to_owned());
         } else if first == '\n' || first == '\r' {
             return Token::new(at, "", "the end of the line".to_owned());
-        } else if ["==", "!=", "<=", ">=", "..", "{{", "}}"]
-            .iter()
-            .any(|pair| rest.starts_with(pair))
-        {
+        } else if ["==", "!=", "<=", ">=", "..", "{{", "}}"].iter().any(|pair| rest.starts_with(pair)) {
             2
         } else {
             first.len_utf8()
         };
         let text = &rest[..len];
-        let shown = if first == ' ' || first == '\t' {
-            "a space".to_owned()
-        } else {
-            format!("`{text}`")
-        };
+        let shown = if first == ' ' || first == '\t' { "a space".to_owned() } else { format!("`{text}`") };
         Token::new(at, text, shown)
     }
 
     fn new(at: usize, text: &str, shown: String) -> Token {
-        Token {
-            span: Span::new(at, at + text.len()),
-            text: text.to_owned(),
-            shown,
-        }
+        Token { span: Span::new(at, at + text.len()), text: text.to_owned(), shown }
     }
 }
 
@@ -247,9 +203,7 @@ fn invalid_character(source: &str, at: usize) -> Option<SyntaxError> {
     let ch = rest.chars().next()?;
     let hint = match ch {
         'A'..='Z' | 'a'..='z' | '0'..='9' | '_' | ' ' | '\t' | '\n' | '\r' => return None,
-        '{' | '}' | '(' | ')' | '[' | ']' | '<' | '>' | ',' | ':' | '=' | '.' | '+' | '-' => {
-            return None
-        }
+        '{' | '}' | '(' | ')' | '[' | ']' | '<' | '>' | ',' | ':' | '=' | '.' | '+' | '-' => return None,
         '*' | '/' | '%' | '$' | '"' | ';' => return None,
         '!' if rest.starts_with("!=") => return None,
         '!' => Some("write `not` to negate a condition"),
@@ -259,14 +213,13 @@ fn invalid_character(source: &str, at: usize) -> Option<SyntaxError> {
         '\u{201c}' | '\u{201d}' => Some("use a plain double quote `\"`"),
         '#' => Some("comments start with `//`"),
         '\\' => Some("escapes are only allowed inside strings"),
-        c if !c.is_ascii() => Some("names use ASCII letters, digits and `_`; other characters may appear in strings and comments"),
+        c if !c.is_ascii() => {
+            Some("names use ASCII letters, digits and `_`; other characters may appear in strings and comments")
+        }
         _ => None,
     };
-    let shown = if ch.is_control() || ch.is_whitespace() {
-        format!("U+{:04X}", u32::from(ch))
-    } else {
-        format!("`{ch}`")
-    };
+    let shown =
+        if ch.is_control() || ch.is_whitespace() { format!("U+{:04X}", u32::from(ch)) } else { format!("`{ch}`") };
     Some(SyntaxError::InvalidCharacter {
         span: Span::new(at, at + ch.len_utf8()),
         shown,
@@ -294,33 +247,21 @@ fn leading_word(text: &str) -> &str {
     if text.starts_with(|c: char| c.is_ascii_digit()) {
         return "";
     }
-    let len = text
-        .bytes()
-        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
-        .count();
+    let len = text.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
     &text[..len]
 }
 
 /// Where to resume after an item that starts at `item_start` failed at `failed_at`: the next
 /// item keyword at or after the failure that begins a line (or is the very token the parse
 /// failed on), outside strings and comments.
-pub(super) fn resume_point(
-    source: &str,
-    lexed: &Lexed,
-    item_start: usize,
-    failed_at: usize,
-) -> Option<usize> {
+pub(super) fn resume_point(source: &str, lexed: &Lexed, item_start: usize, failed_at: usize) -> Option<usize> {
     let failed_at = failed_at.min(source.len());
     if failed_at > item_start && starts_item(source, failed_at) && !lexed.in_literal(failed_at) {
         return Some(failed_at);
     }
     let mut line = line_start(source, failed_at);
     while line < source.len() {
-        let first = line
-            + source[line..]
-                .bytes()
-                .take_while(|&b| b == b' ' || b == b'\t')
-                .count();
+        let first = line + source[line..].bytes().take_while(|&b| b == b' ' || b == b'\t').count();
         if first >= failed_at
             && first > item_start
             && starts_line(source, first)

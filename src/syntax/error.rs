@@ -23,10 +23,7 @@ pub enum SyntaxError {
     },
 
     #[error("this `}}` has no matching `{{`")]
-    #[diagnostic(
-        code(wf::syntax::unmatched_brace),
-        help("remove it, or add the `{{` it was meant to close")
-    )]
+    #[diagnostic(code(wf::syntax::unmatched_brace), help("remove it, or add the `{{` it was meant to close"))]
     UnmatchedBrace {
         #[label("unmatched `}}`")]
         span: Span,
@@ -49,9 +46,7 @@ pub enum SyntaxError {
     #[error("this string is never closed")]
     #[diagnostic(
         code(wf::syntax::unterminated_string),
-        help(
-            "close it with `\"` on the same line; for text over several lines, use a `\"\"\"` text block"
-        )
+        help("close it with `\"` on the same line; for text over several lines, use a `\"\"\"` text block")
     )]
     UnterminatedString {
         #[label("the string starts here and the line ends before a closing `\"`")]
@@ -59,30 +54,21 @@ pub enum SyntaxError {
     },
 
     #[error("this text block is never closed")]
-    #[diagnostic(
-        code(wf::syntax::unterminated_text_block),
-        help("close it with `\"\"\"`")
-    )]
+    #[diagnostic(code(wf::syntax::unterminated_text_block), help("close it with `\"\"\"`"))]
     UnterminatedTextBlock {
         #[label("the text block starts here and runs to the end of the file")]
         span: Span,
     },
 
     #[error("this comment is never closed")]
-    #[diagnostic(
-        code(wf::syntax::unterminated_comment),
-        help("close it with `*/` (block comments do not nest)")
-    )]
+    #[diagnostic(code(wf::syntax::unterminated_comment), help("close it with `*/` (block comments do not nest)"))]
     UnterminatedComment {
         #[label("the comment starts here and runs to the end of the file")]
         span: Span,
     },
 
     #[error("`{keyword}` is a keyword and cannot be used as a name")]
-    #[diagnostic(
-        code(wf::syntax::keyword_as_name),
-        help("pick another name, for example `{keyword}_`")
-    )]
+    #[diagnostic(code(wf::syntax::keyword_as_name), help("pick another name, for example `{keyword}_`"))]
     KeywordAsName {
         #[label("a name was expected here")]
         span: Span,
@@ -113,9 +99,7 @@ pub enum SyntaxError {
     #[error("empty interpolation")]
     #[diagnostic(
         code(wf::syntax::empty_interpolation),
-        help(
-            "put an expression between `{{{{` and `}}}}`, or write `\\{{{{` for a literal `{{{{`"
-        )
+        help("put an expression between `{{{{` and `}}}}`, or write `\\{{{{` for a literal `{{{{`")
     )]
     EmptyInterpolation {
         #[label("nothing to interpolate")]
@@ -137,9 +121,7 @@ pub enum SyntaxError {
     #[error("`{text}` has more than 6 decimal places")]
     #[diagnostic(
         code(wf::syntax::money_precision),
-        help(
-            "money is held exactly, in millionths of a dollar; round to at most 6 decimal places"
-        )
+        help("money is held exactly, in millionths of a dollar; round to at most 6 decimal places")
     )]
     MoneyPrecision {
         #[label("too precise")]
@@ -227,10 +209,7 @@ pub enum SyntaxError {
     },
 
     #[error("this expression is too long")]
-    #[diagnostic(
-        code(wf::syntax::expression_too_long),
-        help("split it up, for example with `const`s")
-    )]
+    #[diagnostic(code(wf::syntax::expression_too_long), help("split it up, for example with `const`s"))]
     ExpressionTooLong {
         #[label("more than {limit} operators")]
         span: Span,

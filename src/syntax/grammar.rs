@@ -141,15 +141,10 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::EOI => "the end of the file",
         Rule::WHITESPACE => "white space",
         Rule::COMMENT | Rule::line_comment | Rule::block_comment | Rule::comment => "a comment",
-        Rule::file | Rule::item_entry | Rule::item => {
-            "an item (`use`, `const`, `model`, `provider` or `workflow`)"
+        Rule::file | Rule::item_entry | Rule::item => "an item (`use`, `const`, `model`, `provider` or `workflow`)",
+        Rule::expr_entry | Rule::expr | Rule::primary | Rule::prefix_op | Rule::paren | Rule::call_expr => {
+            "an expression"
         }
-        Rule::expr_entry
-        | Rule::expr
-        | Rule::primary
-        | Rule::prefix_op
-        | Rule::paren
-        | Rule::call_expr => "an expression",
         Rule::lex | Rule::lex_char => "a character",
         Rule::semi => "`;`",
         Rule::use_item => "a `use` item",

@@ -27,10 +27,7 @@ pub(super) fn check(item: &Pair<'_, Rule>) -> Option<SyntaxError> {
                 depth += 1;
                 if depth > MAX_DEPTH {
                     let at = pos.pos();
-                    return Some(SyntaxError::NestingTooDeep {
-                        span: Span::new(at, at + 1),
-                        limit: MAX_DEPTH,
-                    });
+                    return Some(SyntaxError::NestingTooDeep { span: Span::new(at, at + 1), limit: MAX_DEPTH });
                 }
             }
             Token::End { .. } => depth -= 1,
@@ -48,10 +45,7 @@ pub(super) fn check(item: &Pair<'_, Rule>) -> Option<SyntaxError> {
         if is_operator(pair.as_rule()) && span.start() < outer_end {
             operators += 1;
             if operators > MAX_OPERATORS {
-                return Some(SyntaxError::ExpressionTooLong {
-                    span: Span::from(span),
-                    limit: MAX_OPERATORS,
-                });
+                return Some(SyntaxError::ExpressionTooLong { span: Span::from(span), limit: MAX_OPERATORS });
             }
         }
     }

@@ -15,8 +15,8 @@ use self::block::lower_block;
 use self::expr::{lower_expr, lower_str};
 use self::literal::lower_literal;
 use super::ast::{
-    Const, FieldType, File, Ident, Item, Model, ModelAttr, Param, Path, Price, PriceKind, Provider,
-    ProviderAttr, TypeExpr, Use, UseTarget, Workflow,
+    Const, FieldType, File, Ident, Item, Model, ModelAttr, Param, Path, Price, PriceKind, Provider, ProviderAttr,
+    TypeExpr, Use, UseTarget, Workflow,
 };
 use super::error::SyntaxError;
 use super::grammar::{is_token, Rule, WfParser};
@@ -46,13 +46,7 @@ pub(crate) fn parse(source: &str) -> Parsed {
         (a_span.start, a_span.end, a.code()).cmp(&(b_span.start, b_span.end, b.code()))
     });
     errors.dedup();
-    Parsed {
-        file: File {
-            items,
-            comments: lexed.comments,
-        },
-        errors,
-    }
+    Parsed { file: File { items, comments: lexed.comments }, errors }
 }
 
 /// Parses the file one item at a time, so that an error in one item does not hide the items
@@ -119,9 +113,7 @@ pub(super) struct Children<'i> {
 
 impl<'i> Children<'i> {
     pub(super) fn of(pair: Pair<'i, Rule>) -> Children<'i> {
-        Children {
-            pairs: pair.into_inner(),
-        }
+        Children { pairs: pair.into_inner() }
     }
 
     /// The next child, which the grammar guarantees is there.
@@ -164,20 +156,16 @@ pub(super) fn only_child(pair: Pair<'_, Rule>) -> Pair<'_, Rule> {
 
 pub(super) fn lower_name(pair: Pair<'_, Rule>) -> Ident {
     match pair.as_rule() {
-        Rule::name | Rule::word | Rule::field_name | Rule::func_name => Ident {
-            name: pair.as_str().to_owned(),
-            span: Span::from(pair.as_span()),
-        },
+        Rule::name | Rule::word | Rule::field_name | Rule::func_name => {
+            Ident { name: pair.as_str().to_owned(), span: Span::from(pair.as_span()) }
+        }
         other => unreachable!("not a name: {other:?}"),
     }
 }
 
 pub(super) fn lower_path(pair: Pair<'_, Rule>) -> Path {
     match pair.as_rule() {
-        Rule::path => Path {
-            span: Span::from(pair.as_span()),
-            segments: pair.into_inner().map(lower_name).collect(),
-        },
+        Rule::path => Path { span: Span::from(pair.as_span()), segments: pair.into_inner().map(lower_name).collect() },
         other => unreachable!("not a path: {other:?}"),
     }
 }
@@ -199,29 +187,21 @@ fn lower_use(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Use {
     let mut children = Children::of(pair);
     let target = children.child();
     let target = match target.as_rule() {
-        Rule::std_path => UseTarget::Std {
-            span: Span::from(target.as_span()),
-            path: Children::of(target).map(lower_name).collect(),
-        },
+        Rule::std_path => {
+            UseTarget::Std { span: Span::from(target.as_span()), path: Children::of(target).map(lower_name).collect() }
+        }
         Rule::str_lit => {
             let path = lower_str(target, errors);
             let text = path.as_plain().unwrap_or_else(|| {
                 errors.push(SyntaxError::InterpolatedUsePath { span: path.span });
                 String::new()
             });
-            UseTarget::Path {
-                path: text,
-                span: path.span,
-            }
+            UseTarget::Path { path: text, span: path.span }
         }
         other => unreachable!("not a module: {other:?}"),
     };
     let alias = children.next().map(lower_name);
-    Use {
-        target,
-        alias,
-        span,
-    }
+    Use { target, alias, span }
 }
 
 fn lower_const(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Const {
@@ -230,21 +210,14 @@ fn lower_const(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Const {
     let name = lower_name(children.child());
     let ty = children.child_if(Rule::type_expr).map(lower_type);
     let value = lower_expr(children.child(), errors);
-    Const {
-        name,
-        ty,
-        value,
-        span,
-    }
+    Const { name, ty, value, span }
 }
 
 fn lower_model(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Model {
     let span = Span::from(pair.as_span());
     let mut children = Children::of(pair);
     let name = lower_name(children.child());
-    let attrs = children
-        .map(|attr| lower_model_attr(attr, errors))
-        .collect();
+    let attrs = children.map(|attr| lower_model_attr(attr, errors)).collect();
     Model { name, attrs, span }
 }
 
@@ -252,20 +225,13 @@ fn lower_model_attr(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Mode
     let attr = only_child(pair);
     let span = Span::from(attr.as_span());
     match attr.as_rule() {
-        Rule::model_id => ModelAttr::Id {
-            value: lower_str(Children::of(attr).child(), errors),
-            span,
-        },
+        Rule::model_id => ModelAttr::Id { value: lower_str(Children::of(attr).child(), errors), span },
         Rule::model_price => {
             let mut children = Children::of(attr);
             let kind = lower_price_kind(children.child());
             let money = lower_literal(children.child(), errors);
             let per = lower_literal(children.child(), errors);
-            let price = Price {
-                span: money.span.to(per.span),
-                money,
-                per,
-            };
+            let price = Price { span: money.span.to(per.span), money, per };
             ModelAttr::Price { kind, price, span }
         }
         other => unreachable!("not a model attribute: {other:?}"),
@@ -286,9 +252,7 @@ fn lower_provider(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Provid
     let span = Span::from(pair.as_span());
     let mut children = Children::of(pair);
     let name = lower_name(children.child());
-    let attrs = children
-        .map(|attr| lower_provider_attr(attr, errors))
-        .collect();
+    let attrs = children.map(|attr| lower_provider_attr(attr, errors)).collect();
     Provider { name, attrs, span }
 }
 
@@ -298,22 +262,10 @@ fn lower_provider_attr(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> P
     let rule = attr.as_rule();
     let value = Children::of(attr).child();
     match rule {
-        Rule::provider_kind => ProviderAttr::Kind {
-            value: lower_name(value),
-            span,
-        },
-        Rule::provider_url => ProviderAttr::Url {
-            value: lower_str(value, errors),
-            span,
-        },
-        Rule::provider_command => ProviderAttr::Command {
-            value: lower_str(value, errors),
-            span,
-        },
-        Rule::provider_key => ProviderAttr::Key {
-            value: lower_name(value),
-            span,
-        },
+        Rule::provider_kind => ProviderAttr::Kind { value: lower_name(value), span },
+        Rule::provider_url => ProviderAttr::Url { value: lower_str(value, errors), span },
+        Rule::provider_command => ProviderAttr::Command { value: lower_str(value, errors), span },
+        Rule::provider_key => ProviderAttr::Key { value: lower_name(value), span },
         other => unreachable!("not a provider attribute: {other:?}"),
     }
 }
@@ -331,15 +283,8 @@ fn lower_workflow(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Workfl
             other => unreachable!("not part of a workflow: {other:?}"),
         }
     }
-    let Some(body) = body else {
-        unreachable!("the grammar gives every workflow a body")
-    };
-    Workflow {
-        name,
-        params,
-        body,
-        span,
-    }
+    let Some(body) = body else { unreachable!("the grammar gives every workflow a body") };
+    Workflow { name, params, body, span }
 }
 
 fn lower_param(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Param {
@@ -348,12 +293,7 @@ fn lower_param(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Param {
     let name = lower_name(children.child());
     let ty = lower_type(children.child());
     let default = children.next().map(|default| lower_expr(default, errors));
-    Param {
-        name,
-        ty,
-        default,
-        span,
-    }
+    Param { name, ty, default, span }
 }
 
 pub(super) fn lower_type(pair: Pair<'_, Rule>) -> TypeExpr {
@@ -361,14 +301,8 @@ pub(super) fn lower_type(pair: Pair<'_, Rule>) -> TypeExpr {
     let span = Span::from(ty.as_span());
     match ty.as_rule() {
         Rule::name => TypeExpr::Named(lower_name(ty)),
-        Rule::list_type => TypeExpr::List {
-            elem: Box::new(lower_type(Children::of(ty).child())),
-            span,
-        },
-        Rule::record_type => TypeExpr::Record {
-            fields: Children::of(ty).map(lower_field_type).collect(),
-            span,
-        },
+        Rule::list_type => TypeExpr::List { elem: Box::new(lower_type(Children::of(ty).child())), span },
+        Rule::record_type => TypeExpr::Record { fields: Children::of(ty).map(lower_field_type).collect(), span },
         other => unreachable!("not a type: {other:?}"),
     }
 }

@@ -63,16 +63,11 @@ impl Lexed {
         let text = pair.as_str();
         let span = Span::from(pair.as_span());
         if text.starts_with("/*") && !(text.len() >= 4 && text.ends_with("*/")) {
-            errors.push(SyntaxError::UnterminatedComment {
-                span: Span::new(span.start, span.start + 2),
-            });
+            errors.push(SyntaxError::UnterminatedComment { span: Span::new(span.start, span.start + 2) });
             self.runs_to_end.get_or_insert(span.start);
         }
         self.literals.push(span);
-        self.comments.push(Comment {
-            text: text.to_owned(),
-            span,
-        });
+        self.comments.push(Comment { text: text.to_owned(), span });
     }
 
     fn literal(&mut self, pair: Pair<'_, Rule>, len: usize, errors: &mut Vec<SyntaxError>) {
@@ -81,21 +76,17 @@ impl Lexed {
         let Some(inner) = pair.into_inner().next() else {
             unreachable!("a string literal is a string or a text block")
         };
-        let unterminated = inner
-            .clone()
-            .into_inner()
-            .last()
-            .is_some_and(|last| last.as_rule() == Rule::unterminated);
+        let unterminated = inner.clone().into_inner().last().is_some_and(|last| last.as_rule() == Rule::unterminated);
         if !unterminated {
             return;
         }
         match inner.as_rule() {
-            Rule::string => errors.push(SyntaxError::UnterminatedString {
-                span: Span::new(span.start, span.start + 1),
-            }),
-            Rule::text_block => errors.push(SyntaxError::UnterminatedTextBlock {
-                span: Span::new(span.start, span.start + 3),
-            }),
+            Rule::string => {
+                errors.push(SyntaxError::UnterminatedString { span: Span::new(span.start, span.start + 1) })
+            }
+            Rule::text_block => {
+                errors.push(SyntaxError::UnterminatedTextBlock { span: Span::new(span.start, span.start + 3) })
+            }
             other => unreachable!("a string literal is not a {other:?}"),
         }
         if span.end == len {
@@ -112,10 +103,7 @@ impl Lexed {
     /// The end of the comment starting at `offset`, if one does.
     pub(super) fn comment_end(&self, offset: usize) -> Option<usize> {
         let index = self.comments.partition_point(|c| c.span.start < offset);
-        self.comments
-            .get(index)
-            .filter(|c| c.span.start == offset)
-            .map(|c| c.span.end)
+        self.comments.get(index).filter(|c| c.span.start == offset).map(|c| c.span.end)
     }
 
     /// Whether a literal that swallows the rest of the file starts in `from..`.
@@ -140,8 +128,7 @@ impl Lexed {
             .filter_map(|&(open, close)| Some((open, close?)))
             .filter(|&(open, close)| in_range(open) && in_range(close))
             .filter(|&(open, close)| {
-                starts_line(source, close)
-                    && indent_of_line(source, close) < indent_of_line(source, open)
+                starts_line(source, close) && indent_of_line(source, close) < indent_of_line(source, open)
             })
             .min_by_key(|&(_, close)| close)
             .map(|(open, _)| open);
@@ -149,7 +136,7 @@ impl Lexed {
             self.opens
                 .iter()
                 .rev()
-                .find(|&&(open, close)| in_range(open) && close.map_or(true, |close| close >= to))
+                .find(|&&(open, close)| in_range(open) && close.is_none_or(|close| close >= to))
                 .map(|&(open, _)| open)
         })
     }
@@ -163,15 +150,10 @@ pub(super) fn line_start(source: &str, offset: usize) -> usize {
 /// How many spaces and tabs begin the line holding `offset`.
 fn indent_of_line(source: &str, offset: usize) -> usize {
     let start = line_start(source, offset);
-    source[start..]
-        .bytes()
-        .take_while(|&b| b == b' ' || b == b'\t')
-        .count()
+    source[start..].bytes().take_while(|&b| b == b' ' || b == b'\t').count()
 }
 
 /// Whether only spaces and tabs precede `offset` on its line.
 pub(super) fn starts_line(source: &str, offset: usize) -> bool {
-    source[line_start(source, offset)..offset]
-        .bytes()
-        .all(|b| b == b' ' || b == b'\t')
+    source[line_start(source, offset)..offset].bytes().all(|b| b == b' ' || b == b'\t')
 }

@@ -6,8 +6,8 @@ use super::expr::{lower_expr, lower_str};
 use super::{lower_field_type, lower_name, lower_path, lower_type, only_child, Children};
 use crate::span::Span;
 use crate::syntax::ast::{
-    Agent, Attr, AttrKind, Block, Call, Entry, EnvVar, Fail, For, Gate, Handler, If, NamedArg,
-    OutputSource, Parallel, Phase, Repeat, RetryOn, Run, Stmt, Wait,
+    Agent, Attr, AttrKind, Block, Call, Entry, EnvVar, Fail, For, Gate, Handler, If, NamedArg, OutputSource, Parallel,
+    Phase, Repeat, RetryOn, Run, Stmt, Wait,
 };
 use crate::syntax::error::SyntaxError;
 use crate::syntax::grammar::Rule;
@@ -26,13 +26,8 @@ pub(super) fn lower_block(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -
     Block { entries, span }
 }
 
-fn lower_optional_block(
-    children: &mut Children<'_>,
-    errors: &mut Vec<SyntaxError>,
-) -> Option<Block> {
-    children
-        .child_if(Rule::block)
-        .map(|block| lower_block(block, errors))
+fn lower_optional_block(children: &mut Children<'_>, errors: &mut Vec<SyntaxError>) -> Option<Block> {
+    children.child_if(Rule::block).map(|block| lower_block(block, errors))
 }
 
 fn lower_stmt(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Stmt {
@@ -69,12 +64,7 @@ fn lower_run(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Run {
     let name = lower_name(children.child());
     let command = lower_str(children.child(), errors);
     let attrs = lower_optional_block(&mut children, errors);
-    Run {
-        name,
-        command,
-        attrs,
-        span,
-    }
+    Run { name, command, attrs, span }
 }
 
 fn lower_agent(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Agent {
@@ -83,12 +73,7 @@ fn lower_agent(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Agent {
     let name = lower_name(children.child());
     let role = lower_str(children.child(), errors);
     let attrs = lower_optional_block(&mut children, errors);
-    Agent {
-        name,
-        role,
-        attrs,
-        span,
-    }
+    Agent { name, role, attrs, span }
 }
 
 fn lower_call(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Call {
@@ -105,13 +90,7 @@ fn lower_call(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Call {
             other => unreachable!("not part of a call: {other:?}"),
         }
     }
-    Call {
-        name,
-        target,
-        args,
-        attrs,
-        span,
-    }
+    Call { name, target, args, attrs, span }
 }
 
 fn lower_named_arg(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> NamedArg {
@@ -136,28 +115,16 @@ fn lower_wait(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Wait {
     let name = lower_name(children.child());
     let duration = lower_expr(children.child(), errors);
     let attrs = lower_optional_block(&mut children, errors);
-    Wait {
-        name,
-        duration,
-        attrs,
-        span,
-    }
+    Wait { name, duration, attrs, span }
 }
 
 fn lower_parallel(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Parallel {
     let span = Span::from(pair.as_span());
     let mut children = Children::of(pair);
     let name = children.child_if(Rule::name).map(lower_name);
-    let max = children
-        .child_if(Rule::expr)
-        .map(|max| lower_expr(max, errors));
+    let max = children.child_if(Rule::expr).map(|max| lower_expr(max, errors));
     let body = lower_block(children.child(), errors);
-    Parallel {
-        name,
-        max,
-        body,
-        span,
-    }
+    Parallel { name, max, body, span }
 }
 
 fn lower_if(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> If {
@@ -179,11 +146,7 @@ fn lower_if(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> If {
             other => unreachable!("not part of an if: {other:?}"),
         }
     }
-    If {
-        branches,
-        otherwise,
-        span,
-    }
+    If { branches, otherwise, span }
 }
 
 fn lower_repeat(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Repeat {
@@ -191,41 +154,22 @@ fn lower_repeat(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Repeat {
     let mut children = Children::of(pair);
     let name = children.child_if(Rule::name).map(lower_name);
     let max = lower_expr(children.child(), errors);
-    let until = children
-        .child_if(Rule::expr)
-        .map(|until| lower_expr(until, errors));
+    let until = children.child_if(Rule::expr).map(|until| lower_expr(until, errors));
     let body = lower_block(children.child(), errors);
-    Repeat {
-        name,
-        max,
-        until,
-        body,
-        span,
-    }
+    Repeat { name, max, until, body, span }
 }
 
 fn lower_for(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> For {
     let span = Span::from(pair.as_span());
     let mut children = Children::of(pair);
-    let name = children
-        .child_if(Rule::for_name)
-        .map(|name| lower_name(only_child(name)));
+    let name = children.child_if(Rule::for_name).map(|name| lower_name(only_child(name)));
     let var = lower_name(children.child());
     let iter = lower_expr(children.child(), errors);
-    let parallel = children.child_if(Rule::for_parallel).map(|parallel| {
-        Children::of(parallel)
-            .child_if(Rule::expr)
-            .map(|max| lower_expr(max, errors))
-    });
+    let parallel = children
+        .child_if(Rule::for_parallel)
+        .map(|parallel| Children::of(parallel).child_if(Rule::expr).map(|max| lower_expr(max, errors)));
     let body = lower_block(children.child(), errors);
-    For {
-        name,
-        var,
-        iter,
-        parallel,
-        body,
-        span,
-    }
+    For { name, var, iter, parallel, body, span }
 }
 
 fn lower_fail(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Fail {
@@ -250,9 +194,7 @@ fn lower_attr(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Attr {
         Rule::attr_description => AttrKind::Description(lower_str(children.child(), errors)),
         Rule::attr_budget => AttrKind::Budget {
             amount: take_expr(&mut children, errors),
-            warn_at: children
-                .child_if(Rule::budget_warn)
-                .map(|warn| lower_expr(Children::of(warn).child(), errors)),
+            warn_at: children.child_if(Rule::budget_warn).map(|warn| lower_expr(Children::of(warn).child(), errors)),
         },
         Rule::attr_timeout => AttrKind::Timeout(take_expr(&mut children, errors)),
         Rule::attr_mode => AttrKind::Mode(lower_name(children.child())),
@@ -265,9 +207,7 @@ fn lower_attr(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Attr {
         Rule::attr_retry => lower_retry(children, errors),
         Rule::attr_on_failure => AttrKind::OnFailure {
             policy: lower_name(children.child()),
-            message: children
-                .child_if(Rule::str_lit)
-                .map(|message| lower_str(message, errors)),
+            message: children.child_if(Rule::str_lit).map(|message| lower_str(message, errors)),
         },
         Rule::attr_undo => AttrKind::Undo(lower_str(children.child(), errors)),
         Rule::attr_risk => AttrKind::Risk(lower_name(children.child())),
@@ -281,29 +221,20 @@ fn lower_attr(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Attr {
         },
         Rule::attr_prompt => AttrKind::Prompt(lower_str(children.child(), errors)),
         Rule::attr_returns => AttrKind::Returns(children.map(lower_field_type).collect()),
-        Rule::attr_require => AttrKind::Require {
-            cond: take_expr(&mut children, errors),
-            message: lower_str(children.child(), errors),
-        },
-        Rule::attr_warn => AttrKind::Warn {
-            cond: take_expr(&mut children, errors),
-            message: lower_str(children.child(), errors),
-        },
+        Rule::attr_require => {
+            AttrKind::Require { cond: take_expr(&mut children, errors), message: lower_str(children.child(), errors) }
+        }
+        Rule::attr_warn => {
+            AttrKind::Warn { cond: take_expr(&mut children, errors), message: lower_str(children.child(), errors) }
+        }
         Rule::attr_approve => AttrKind::Approve(lower_str(children.child(), errors)),
         Rule::attr_on_timeout => AttrKind::OnTimeout(lower_name(children.child())),
         other => unreachable!("not an attribute: {other:?}"),
     };
-    Attr {
-        kind,
-        span,
-        keyword,
-    }
+    Attr { kind, span, keyword }
 }
 
-fn take_expr(
-    children: &mut Children<'_>,
-    errors: &mut Vec<SyntaxError>,
-) -> crate::syntax::ast::Expr {
+fn take_expr(children: &mut Children<'_>, errors: &mut Vec<SyntaxError>) -> crate::syntax::ast::Expr {
     lower_expr(children.child(), errors)
 }
 
@@ -333,11 +264,7 @@ fn lower_retry(mut children: Children<'_>, errors: &mut Vec<SyntaxError>) -> Att
     });
     let on = children
         .child_if(Rule::retry_on)
-        .map(|on| {
-            Children::of(on)
-                .map(|kind| lower_retry_kind(kind, errors))
-                .collect()
-        })
+        .map(|on| Children::of(on).map(|kind| lower_retry_kind(kind, errors)).collect())
         .unwrap_or_default();
     AttrKind::Retry { count, backoff, on }
 }
@@ -346,10 +273,7 @@ fn lower_retry_kind(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Retr
     let kind = only_child(pair);
     let span = Span::from(kind.as_span());
     match kind.as_rule() {
-        Rule::retry_exit => RetryOn::Exit {
-            code: lower_expr(Children::of(kind).child(), errors),
-            span,
-        },
+        Rule::retry_exit => RetryOn::Exit { code: lower_expr(Children::of(kind).child(), errors), span },
         Rule::retry_timeout => RetryOn::Timeout { span },
         Rule::retry_error => RetryOn::Error { span },
         Rule::retry_any => RetryOn::Any { span },
@@ -363,10 +287,5 @@ fn lower_output_source(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> O
     let func = lower_name(children.child());
     let stream = lower_name(children.child());
     let pattern = lower_str(children.child(), errors);
-    OutputSource {
-        func,
-        stream,
-        pattern,
-        span,
-    }
+    OutputSource { func, stream, pattern, span }
 }

@@ -29,12 +29,7 @@ pub(super) fn lower_expr(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) ->
     // The Pratt parser takes one closure per kind of operator, and each may report errors.
     let errors = RefCell::new(errors);
     let (expr, _) = PRATT
-        .map_primary(|primary| {
-            (
-                lower_primary(primary, &mut errors.borrow_mut()),
-                Shape::Plain,
-            )
-        })
+        .map_primary(|primary| (lower_primary(primary, &mut errors.borrow_mut()), Shape::Plain))
         .map_prefix(|op, (operand, _)| {
             let op_kind = match op.as_rule() {
                 Rule::op_not => UnaryOp::Not,
@@ -42,19 +37,13 @@ pub(super) fn lower_expr(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) ->
                 other => unreachable!("not a prefix operator: {other:?}"),
             };
             let span = Span::from(op.as_span()).to(operand.span);
-            let kind = ExprKind::Unary {
-                op: op_kind,
-                operand: Box::new(operand),
-            };
+            let kind = ExprKind::Unary { op: op_kind, operand: Box::new(operand) };
             (Expr { kind, span }, Shape::Plain)
         })
         .map_postfix(|(base, _), op| {
             let span = base.span.to(Span::from(op.as_span()));
             let kind = match op.as_rule() {
-                Rule::field_access => ExprKind::Field {
-                    base: Box::new(base),
-                    field: lower_name(only_child(op)),
-                },
+                Rule::field_access => ExprKind::Field { base: Box::new(base), field: lower_name(only_child(op)) },
                 Rule::index_access => {
                     let index = Children::of(op).child();
                     ExprKind::Index {
@@ -71,21 +60,14 @@ pub(super) fn lower_expr(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) ->
             let op_kind = binary_op(op.as_rule());
             let shape = if is_comparison(op_kind) {
                 if let Shape::Comparison(first) = left.or(right) {
-                    errors.borrow_mut().push(SyntaxError::ChainedComparison {
-                        span: op_span,
-                        first,
-                    });
+                    errors.borrow_mut().push(SyntaxError::ChainedComparison { span: op_span, first });
                 }
                 Shape::Comparison(op_span)
             } else {
                 Shape::Plain
             };
             let span = lhs.span.to(rhs.span);
-            let kind = ExprKind::Binary {
-                op: op_kind,
-                lhs: Box::new(lhs),
-                rhs: Box::new(rhs),
-            };
+            let kind = ExprKind::Binary { op: op_kind, lhs: Box::new(lhs), rhs: Box::new(rhs) };
             (Expr { kind, span }, shape)
         })
         .parse(pair.into_inner());
@@ -121,15 +103,8 @@ fn binary_op(rule: Rule) -> BinaryOp {
 
 fn is_comparison(op: BinaryOp) -> bool {
     match op {
-        BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-            true
-        }
-        BinaryOp::Or
-        | BinaryOp::And
-        | BinaryOp::Add
-        | BinaryOp::Sub
-        | BinaryOp::Mul
-        | BinaryOp::Div => false,
+        BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => true,
+        BinaryOp::Or | BinaryOp::And | BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => false,
     }
 }
 
@@ -145,11 +120,7 @@ fn lower_primary(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Expr {
         | Rule::bool_lit
         | Rule::bad_number => ExprKind::Literal(lower_literal(pair, errors)),
         Rule::str_lit => ExprKind::Str(lower_str(pair, errors)),
-        Rule::list_lit => ExprKind::List(
-            Children::of(pair)
-                .map(|item| lower_expr(item, errors))
-                .collect(),
-        ),
+        Rule::list_lit => ExprKind::List(Children::of(pair).map(|item| lower_expr(item, errors)).collect()),
         Rule::call_expr => {
             let mut children = Children::of(pair);
             let func = lower_name(children.child());
@@ -187,17 +158,13 @@ fn lower_string(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> StringLi
             Rule::str_escape => push_text(&mut parts, &lower_escape(&part, false, errors)),
             Rule::interp => parts.push(StrPart::Interp(lower_expr(only_child(part), errors))),
             Rule::bad_interp => diagnose_interpolation(&part, errors),
-            Rule::unterminated => errors.push(SyntaxError::UnterminatedString {
-                span: Span::new(span.start, span.start + 1),
-            }),
+            Rule::unterminated => {
+                errors.push(SyntaxError::UnterminatedString { span: Span::new(span.start, span.start + 1) })
+            }
             other => unreachable!("not part of a string: {other:?}"),
         }
     }
-    StringLit {
-        parts,
-        block: false,
-        span,
-    }
+    StringLit { parts, block: false, span }
 }
 
 fn lower_text_block(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> StringLit {
@@ -217,17 +184,13 @@ fn lower_text_block(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Stri
             Rule::str_escape => push_text(&mut parts, &lower_escape(&part, true, errors)),
             Rule::interp => parts.push(StrPart::Interp(lower_expr(only_child(part), errors))),
             Rule::bad_interp => diagnose_interpolation(&part, errors),
-            Rule::unterminated => errors.push(SyntaxError::UnterminatedTextBlock {
-                span: Span::new(span.start, span.start + 3),
-            }),
+            Rule::unterminated => {
+                errors.push(SyntaxError::UnterminatedTextBlock { span: Span::new(span.start, span.start + 3) })
+            }
             other => unreachable!("not part of a text block: {other:?}"),
         }
     }
-    StringLit {
-        parts,
-        block: true,
-        span,
-    }
+    StringLit { parts, block: true, span }
 }
 
 /// Appends text, merging it into the previous part when that is text too.
@@ -254,10 +217,7 @@ fn lower_escape(pair: &Pair<'_, Rule>, in_block: bool, errors: &mut Vec<SyntaxEr
         // is reported already.
         "\\" if !in_block => String::new(),
         _ => {
-            errors.push(SyntaxError::InvalidEscape {
-                span: Span::from(pair.as_span()),
-                escape: text.to_owned(),
-            });
+            errors.push(SyntaxError::InvalidEscape { span: Span::from(pair.as_span()), escape: text.to_owned() });
             text.to_owned()
         }
     }
@@ -268,17 +228,12 @@ fn diagnose_interpolation(pair: &Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) 
     let text = pair.as_str();
     let start = pair.as_span().start();
     let open = Span::new(start, start + 2);
-    let Some(inside) = text
-        .strip_prefix("{{")
-        .and_then(|rest| rest.strip_suffix("}}"))
-    else {
+    let Some(inside) = text.strip_prefix("{{").and_then(|rest| rest.strip_suffix("}}")) else {
         errors.push(SyntaxError::UnclosedInterpolation { span: open });
         return;
     };
     if inside.trim().is_empty() {
-        errors.push(SyntaxError::EmptyInterpolation {
-            span: Span::from(pair.as_span()),
-        });
+        errors.push(SyntaxError::EmptyInterpolation { span: Span::from(pair.as_span()) });
         return;
     }
     match WfParser::parse(Rule::expr_entry, inside) {
@@ -312,11 +267,7 @@ impl Dedent {
         let mut keep_end = content.len();
         match content[keep_start..].rfind('\n').map(|i| i + keep_start) {
             Some(i) if is_blank(&content[i + 1..]) => {
-                keep_end = if content[..i].ends_with('\r') {
-                    i - 1
-                } else {
-                    i
-                };
+                keep_end = if content[..i].ends_with('\r') { i - 1 } else { i };
             }
             None if first_is_line && is_blank(&content[keep_start..]) => keep_end = keep_start,
             _ => {}
@@ -325,32 +276,18 @@ impl Dedent {
         if first_is_line {
             line_starts.push(keep_start);
         }
-        line_starts.extend(
-            content[keep_start..keep_end]
-                .match_indices('\n')
-                .map(|(i, _)| keep_start + i + 1),
-        );
+        line_starts.extend(content[keep_start..keep_end].match_indices('\n').map(|(i, _)| keep_start + i + 1));
         let indent = line_starts
             .iter()
             .filter_map(|&start| {
-                let end = content[start..keep_end]
-                    .find('\n')
-                    .map_or(keep_end, |i| start + i);
+                let end = content[start..keep_end].find('\n').map_or(keep_end, |i| start + i);
                 let line = &content[start..end];
-                let leading = line
-                    .bytes()
-                    .take_while(|&b| b == b' ' || b == b'\t')
-                    .count();
+                let leading = line.bytes().take_while(|&b| b == b' ' || b == b'\t').count();
                 (!is_blank(line)).then_some(leading)
             })
             .min()
             .unwrap_or(0);
-        Dedent {
-            keep_start,
-            keep_end,
-            line_starts,
-            indent,
-        }
+        Dedent { keep_start, keep_end, line_starts, indent }
     }
 
     /// The kept part of a piece of text found at offset `at` of the content, with the common

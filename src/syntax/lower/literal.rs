@@ -28,11 +28,7 @@ pub(super) fn lower_literal(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>)
         errors.push(error);
         fallback
     });
-    Literal {
-        value,
-        text: text.to_owned(),
-        span,
-    }
+    Literal { value, text: text.to_owned(), span }
 }
 
 fn without_underscores(digits: &str) -> String {
@@ -40,26 +36,14 @@ fn without_underscores(digits: &str) -> String {
 }
 
 fn out_of_range(text: &str, span: Span, what: &'static str, limit: &'static str) -> SyntaxError {
-    SyntaxError::NumberOutOfRange {
-        span,
-        text: text.to_owned(),
-        what,
-        limit,
-    }
+    SyntaxError::NumberOutOfRange { span, text: text.to_owned(), what, limit }
 }
 
 fn int_value(text: &str, span: Span) -> Result<LitValue, SyntaxError> {
     without_underscores(text)
         .parse::<i64>()
         .map(LitValue::Int)
-        .map_err(|_| {
-            out_of_range(
-                text,
-                span,
-                "a whole number",
-                "whole numbers go up to 9_223_372_036_854_775_807",
-            )
-        })
+        .map_err(|_| out_of_range(text, span, "a whole number", "whole numbers go up to 9_223_372_036_854_775_807"))
 }
 
 fn float_value(text: &str, span: Span) -> Result<LitValue, SyntaxError> {
@@ -81,33 +65,14 @@ fn finite(digits: &str) -> Option<f64> {
 
 /// `1h30m` → 5_400_000. Units must come largest first, each at most once.
 fn duration_value(text: &str, span: Span) -> Result<LitValue, SyntaxError> {
-    const UNITS: [(&str, u64); 5] = [
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1_000),
-        ("ms", 1),
-    ];
-    let invalid = |reason: String| SyntaxError::InvalidDuration {
-        span,
-        text: text.to_owned(),
-        reason,
-    };
-    let too_long = || {
-        out_of_range(
-            text,
-            span,
-            "a duration",
-            "durations go up to 18_446_744_073_709_551_615ms",
-        )
-    };
+    const UNITS: [(&str, u64); 5] = [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)];
+    let invalid = |reason: String| SyntaxError::InvalidDuration { span, text: text.to_owned(), reason };
+    let too_long = || out_of_range(text, span, "a duration", "durations go up to 18_446_744_073_709_551_615ms");
     let mut total: u64 = 0;
     let mut previous: Option<usize> = None;
     let mut rest = text;
     while !rest.is_empty() {
-        let digits_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '_'))
-            .unwrap_or(rest.len());
+        let digits_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '_')).unwrap_or(rest.len());
         let (number, after) = rest.split_at(digits_len);
         let unit = if after.starts_with("ms") {
             4
@@ -127,19 +92,12 @@ fn duration_value(text: &str, span: Span) -> Result<LitValue, SyntaxError> {
             }
             if unit < previous {
                 let smaller = UNITS[previous].0;
-                return Err(invalid(format!(
-                    "`{name}` comes after the smaller unit `{smaller}`"
-                )));
+                return Err(invalid(format!("`{name}` comes after the smaller unit `{smaller}`")));
             }
         }
         previous = Some(unit);
-        let count: u64 = without_underscores(number)
-            .parse()
-            .map_err(|_| too_long())?;
-        total = count
-            .checked_mul(millis)
-            .and_then(|part| total.checked_add(part))
-            .ok_or_else(too_long)?;
+        let count: u64 = without_underscores(number).parse().map_err(|_| too_long())?;
+        total = count.checked_mul(millis).and_then(|part| total.checked_add(part)).ok_or_else(too_long)?;
         rest = &after[name.len()..];
     }
     Ok(LitValue::Duration(total))
@@ -151,25 +109,12 @@ fn money_value(text: &str, span: Span) -> Result<LitValue, SyntaxError> {
     let (whole, fraction) = amount.split_once('.').unwrap_or((amount, ""));
     let fraction = without_underscores(fraction);
     if fraction.len() > 6 {
-        return Err(SyntaxError::MoneyPrecision {
-            span,
-            text: text.to_owned(),
-        });
+        return Err(SyntaxError::MoneyPrecision { span, text: text.to_owned() });
     }
-    let too_much = || {
-        out_of_range(
-            text,
-            span,
-            "money",
-            "amounts go up to $9_223_372_036_854.775807",
-        )
-    };
+    let too_much = || out_of_range(text, span, "money", "amounts go up to $9_223_372_036_854.775807");
     let dollars: i64 = without_underscores(whole).parse().map_err(|_| too_much())?;
-    let micros: i64 = if fraction.is_empty() {
-        0
-    } else {
-        format!("{fraction:0<6}").parse().map_err(|_| too_much())?
-    };
+    let micros: i64 =
+        if fraction.is_empty() { 0 } else { format!("{fraction:0<6}").parse().map_err(|_| too_much())? };
     dollars
         .checked_mul(MICROS_PER_DOLLAR)
         .and_then(|value| value.checked_add(micros))
@@ -190,10 +135,7 @@ fn tokens_value(text: &str, span: Span) -> Result<LitValue, SyntaxError> {
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
     let whole_text = without_underscores(whole);
     let fraction = without_underscores(fraction);
-    let fractional = || SyntaxError::FractionalTokens {
-        span,
-        text: text.to_owned(),
-    };
+    let fractional = || SyntaxError::FractionalTokens { span, text: text.to_owned() };
     if !fraction.is_empty() && multiplier == 1 {
         return Err(fractional());
     }
@@ -201,14 +143,7 @@ fn tokens_value(text: &str, span: Span) -> Result<LitValue, SyntaxError> {
     if fraction.len() > places {
         return Err(fractional());
     }
-    let too_many = || {
-        out_of_range(
-            text,
-            span,
-            "a token count",
-            "token counts go up to 18_446_744_073_709_551_615",
-        )
-    };
+    let too_many = || out_of_range(text, span, "a token count", "token counts go up to 18_446_744_073_709_551_615");
     let whole: u64 = whole_text.parse().map_err(|_| too_many())?;
     let fraction_value: u64 = if fraction.is_empty() {
         0
@@ -229,11 +164,9 @@ fn tokens_value(text: &str, span: Span) -> Result<LitValue, SyntaxError> {
 fn bad_number(text: &str, span: Span) -> SyntaxError {
     let suffix = text.trim_start_matches(|c: char| c.is_ascii_digit() || c == '_' || c == '.');
     match suffix.as_bytes().first() {
-        Some(b'd' | b'h' | b'm' | b's') => SyntaxError::InvalidDuration {
-            span,
-            text: text.to_owned(),
-            reason: duration_problem(text),
-        },
+        Some(b'd' | b'h' | b'm' | b's') => {
+            SyntaxError::InvalidDuration { span, text: text.to_owned(), reason: duration_problem(text) }
+        }
         Some(b'k' | b'M') => SyntaxError::InvalidNumber {
             span,
             text: text.to_owned(),
@@ -260,13 +193,9 @@ fn duration_problem(text: &str) -> String {
     }
     let mut rest = text;
     while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '_'))
-            .unwrap_or(rest.len());
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '_')).unwrap_or(rest.len());
         rest = &rest[digits..];
-        let letters = rest
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(rest.len());
+        let letters = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
         let unit = &rest[..letters];
         if unit.is_empty() {
             return "every number needs a unit".to_owned();
