@@ -11,7 +11,7 @@ pub enum CheckError {
     #[diagnostic(code(wf::check::duplicate_name), help("names of items, parameters, steps and blocks must be unique"))]
     DuplicateName {
         name: String,
-        #[label("defined again here")]
+        #[label(primary, "defined again here")]
         span: Span,
         #[label("first defined here")]
         first: Span,
@@ -126,7 +126,7 @@ pub enum CheckError {
     #[diagnostic(code(wf::check::duplicate_attribute), help("keep one of them"))]
     DuplicateAttribute {
         attr: String,
-        #[label("given again here")]
+        #[label(primary, "given again here")]
         span: Span,
         #[label("first given here")]
         first: Span,
@@ -184,7 +184,7 @@ pub enum CheckError {
     )]
     StepNotYetRun {
         name: String,
-        #[label("used here")]
+        #[label(primary, "used here")]
         span: Span,
         #[label("`{name}` is defined here, and runs later")]
         defined: Span,
@@ -197,7 +197,7 @@ pub enum CheckError {
     )]
     ConcurrentStep {
         name: String,
-        #[label("used here")]
+        #[label(primary, "used here")]
         span: Span,
         #[label("`{name}` runs in parallel with it")]
         defined: Span,
@@ -207,7 +207,7 @@ pub enum CheckError {
     #[diagnostic(code(wf::check::maybe_skipped))]
     MaybeSkipped {
         name: String,
-        #[label("read here")]
+        #[label(primary, "read here")]
         span: Span,
         #[label("{why}")]
         branch: Span,
@@ -220,7 +220,7 @@ pub enum CheckError {
     #[diagnostic(code(wf::check::step_out_of_scope))]
     StepOutOfScope {
         name: String,
-        #[label("used here")]
+        #[label(primary, "used here")]
         span: Span,
         #[label("the `for` body that holds `{name}`")]
         body: Span,

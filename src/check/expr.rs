@@ -30,6 +30,8 @@ pub(super) struct Cx<'c, 'a> {
     pub workflow: Option<ir::WorkflowId>,
     pub param_defaults: Vec<ir::Param>,
     pub default_model: Option<ir::ModelId>,
+    /// Whether the workflow names a default model (even one that did not resolve).
+    pub default_model_given: bool,
     pub default_provider: ir::ProviderRef,
     /// What each step turned out to be, by step index.
     pub defined: std::collections::HashMap<usize, (ir::StepKind, ir::Common)>,
@@ -54,6 +56,7 @@ impl<'c, 'a> Cx<'c, 'a> {
             workflow: None,
             param_defaults: Vec::new(),
             default_model: None,
+            default_model_given: false,
             default_provider: ir::ProviderRef::Sim,
             defined: std::collections::HashMap::new(),
         }

@@ -356,7 +356,7 @@ impl Cx<'_, '_> {
                 }
                 let model = match model {
                     Some(model) => model,
-                    None if self.default_model.is_some() => self.default_model,
+                    None if self.default_model_given => self.default_model,
                     None => {
                         self.report(CheckError::MissingAttribute {
                             what,

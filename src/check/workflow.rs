@@ -77,7 +77,10 @@ pub(super) fn check_workflow(
             AttrKind::Timeout(expr) => out.timeout = cx.duration_attr(expr, "a timeout"),
             AttrKind::Mode(mode) => out.mode = cx.mode(mode),
             AttrKind::Provider(path) => out.provider = cx.ch.resolve_provider(module, path).unwrap_or(ProviderRef::Sim),
-            AttrKind::Model(path) => out.model = cx.ch.resolve_model(module, path),
+            AttrKind::Model(path) => {
+                cx.default_model_given = true;
+                out.model = cx.ch.resolve_model(module, path);
+            }
             AttrKind::Concurrency(expr) => {
                 out.concurrency = cx.bound(expr, "concurrency", 1).and_then(|bound| bound.known)
             }
