@@ -8,8 +8,7 @@
 use pest::error::{Error, ErrorVariant, InputLocation};
 
 use super::error::SyntaxError;
-use super::grammar::{continues_expression, describe, Rule};
-use super::limits::MAX_DEPTH;
+use super::grammar::{begins_operand, continues_expression, describe, Rule};
 use super::scan::{line_start, starts_line, Lexed};
 use crate::span::Span;
 
@@ -36,7 +35,6 @@ pub(super) fn item_error(
         ErrorVariant::CustomError { .. } => {
             return Some(SyntaxError::NestingTooDeep {
                 span: Span::new(at, at),
-                limit: MAX_DEPTH,
             })
         }
     };
@@ -55,7 +53,7 @@ pub(super) fn item_error(
             return Some(SyntaxError::UnclosedBlock {
                 open: Span::new(open, open + 1),
                 end: if at_end {
-                    Span::new(source.len(), source.len())
+                    last_char(source)
                 } else {
                     token.span
                 },
@@ -96,14 +94,16 @@ pub(super) fn interpolation_error(error: &Error<Rule>, inside: &str, base: usize
         return shifted(error, base);
     }
     let token = Token::at(inside, at);
-    let found = if inside[at..].trim().is_empty() {
-        "`}}`".to_owned()
+    let (span, found) = if inside[at..].trim().is_empty() {
+        let close = base + inside.len();
+        (Span::new(close, close + 2), "`}}`".to_owned())
     } else {
-        token.shown
+        let span = Span::new(base + token.span.start, base + token.span.end);
+        (span, token.shown)
     };
     let expected = expected(positives).replace(describe(Rule::EOI), "`}}`");
     SyntaxError::Unexpected {
-        span: Span::new(base + token.span.start, base + token.span.end),
+        span,
         found,
         expected,
         hint: Some("write `\\{{` for a literal `{{`".to_owned()),
@@ -121,6 +121,15 @@ fn shifted(error: SyntaxError, base: usize) -> SyntaxError {
     }
 }
 
+/// The last character that is not white space: where a file that ends too soon is shown to end.
+fn last_char(source: &str) -> Span {
+    let trimmed = source.trim_end();
+    match trimmed.chars().next_back() {
+        Some(last) => Span::new(trimmed.len() - last.len_utf8(), trimmed.len()),
+        None => Span::new(0, 0),
+    }
+}
+
 fn offset(error: &Error<Rule>) -> usize {
     match error.location {
         InputLocation::Pos(at) => at,
@@ -133,13 +142,20 @@ fn offset(error: &Error<Rule>) -> usize {
 /// was meant.
 fn expected(positives: &[Rule]) -> String {
     let only_operators = positives.iter().all(|&rule| continues_expression(rule));
+    let operand = positives.iter().any(|&rule| begins_operand(rule));
     let mut names: Vec<&str> = Vec::new();
     for &rule in positives {
+        let part_of_operand = matches!(
+            rule,
+            Rule::str_lit | Rule::name | Rule::lparen | Rule::lbracket
+        );
         let name = if continues_expression(rule) {
             if !only_operators {
                 continue;
             }
             "an operator"
+        } else if operand && (begins_operand(rule) || part_of_operand) {
+            describe(Rule::expr)
         } else {
             describe(rule)
         };

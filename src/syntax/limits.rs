@@ -29,7 +29,6 @@ pub(super) fn check(item: &Pair<'_, Rule>) -> Option<SyntaxError> {
                     let at = pos.pos();
                     return Some(SyntaxError::NestingTooDeep {
                         span: Span::new(at, at + 1),
-                        limit: MAX_DEPTH,
                     });
                 }
             }

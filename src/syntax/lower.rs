@@ -24,6 +24,9 @@ use super::scan::{scan, Lexed};
 use super::{diagnose, limits, Parsed};
 use crate::span::Span;
 
+#[cfg(test)]
+mod tests;
+
 pub(crate) fn parse(source: &str) -> Parsed {
     let mut errors = Vec::new();
     let lexed = scan(source, &mut errors);
