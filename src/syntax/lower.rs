@@ -8,6 +8,9 @@ mod block;
 mod expr;
 mod literal;
 
+use std::borrow::Cow;
+
+use pest::error::InputLocation;
 use pest::iterators::{Pair, Pairs};
 use pest::Parser;
 
@@ -30,20 +33,7 @@ mod tests;
 pub(crate) fn parse(source: &str) -> Parsed {
     let mut errors = Vec::new();
     let lexed = scan(source, &mut errors);
-    let mut items = Vec::new();
-    match WfParser::parse(Rule::file, source) {
-        Ok(mut pairs) => {
-            let file = pairs.next();
-            for pair in file.into_iter().flat_map(Pair::into_inner) {
-                match pair.as_rule() {
-                    Rule::item => items.extend(lower_checked(pair, &mut errors)),
-                    Rule::EOI => {}
-                    other => unreachable!("a file holds items, not {other:?}"),
-                }
-            }
-        }
-        Err(_) => recover(source, &lexed, &mut items, &mut errors),
-    }
+    let items = parse_items(source, &lexed, &mut errors);
     errors.sort_by(|a, b| {
         let (a_span, b_span) = (a.span(), b.span());
         (a_span.start, a_span.end, a.code()).cmp(&(b_span.start, b_span.end, b.code()))
@@ -58,36 +48,66 @@ pub(crate) fn parse(source: &str) -> Parsed {
     }
 }
 
-/// Parses the file one item at a time, so that an error in one item does not hide the items
-/// after it. After a failure, parsing resumes at the next line that starts an item.
-fn recover(source: &str, lexed: &Lexed, items: &mut Vec<Item>, errors: &mut Vec<SyntaxError>) {
+/// Parses items in runs: as many as parse from the start, then, when one fails, that item on
+/// its own for its error, then another run from the next line that starts an item. So an error
+/// in one item neither stops parsing nor hides the items around it.
+fn parse_items(source: &str, lexed: &Lexed, errors: &mut Vec<SyntaxError>) -> Vec<Item> {
+    let mut items = Vec::new();
     let mut at = 0;
     loop {
-        // The text before `at` is blanked out rather than cut off, so that every span pest
-        // reports is already an offset into the whole file.
-        let padded = format!("{}{}", " ".repeat(at), &source[at..]);
-        match WfParser::parse(Rule::item_entry, &padded) {
+        let text = from(source, at);
+        let end = match WfParser::parse(Rule::items, &text) {
             Ok(pairs) => {
-                let item = pairs.flatten().find(|pair| pair.as_rule() == Rule::item);
-                let Some(item) = item else {
-                    return; // only the end of the file was left
-                };
-                at = item.as_span().end();
-                items.extend(lower_checked(item, errors));
+                let mut end = at;
+                for pair in pairs.flat_map(Pair::into_inner) {
+                    match pair.as_rule() {
+                        Rule::item => {
+                            end = pair.as_span().end();
+                            items.extend(lower_checked(pair, errors));
+                        }
+                        other => unreachable!("`items` holds items, not {other:?}"),
+                    }
+                }
+                end
             }
+            // Only pest's nesting limits make `items` fail; the item is reported below.
+            Err(_) => at,
+        };
+        let start = skip_trivia(source, lexed, end);
+        if start >= source.len() {
+            return items;
+        }
+        let text = from(source, start);
+        let failed_at = match WfParser::parse(Rule::item_entry, &text) {
             Err(error) => {
-                let start = skip_trivia(source, lexed, at);
                 errors.extend(diagnose::item_error(&error, source, start, lexed));
-                let failed_at = match error.location {
-                    pest::error::InputLocation::Pos(pos) => pos,
-                    pest::error::InputLocation::Span((pos, _)) => pos,
-                };
-                match diagnose::resume_point(source, lexed, start, failed_at) {
-                    Some(next) => at = next,
-                    None => return,
+                match error.location {
+                    InputLocation::Pos(pos) | InputLocation::Span((pos, _)) => pos,
                 }
             }
+            // `items` stopped short of an item that parses alone: only the nesting limits do
+            // that. Report it and go on after it.
+            Ok(_) => {
+                errors.push(SyntaxError::NestingTooDeep {
+                    span: Span::new(start, start + 1),
+                });
+                start
+            }
+        };
+        match diagnose::resume_point(source, lexed, start, failed_at) {
+            Some(next) => at = next,
+            None => return items,
         }
+    }
+}
+
+/// The source with the text before `at` blanked out, so that every span pest reports is still
+/// an offset into the whole file.
+fn from(source: &str, at: usize) -> Cow<'_, str> {
+    if at == 0 {
+        Cow::Borrowed(source)
+    } else {
+        Cow::Owned(format!("{}{}", " ".repeat(at), &source[at..]))
     }
 }
 
