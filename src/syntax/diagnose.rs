@@ -12,8 +12,8 @@ use super::grammar::{begins_operand, continues_expression, describe, Rule};
 use super::scan::{line_start, starts_line, Lexed};
 use crate::span::Span;
 
-/// Words that cannot be names.
-pub(super) const RESERVED: &[&str] = &[
+/// Words that cannot be names (the grammar's `keyword` rule; a test keeps the two in step).
+const RESERVED: &[&str] = &[
     "use", "as", "const", "model", "provider", "workflow", "phase", "run", "agent", "call", "gate",
     "wait", "parallel", "if", "else", "repeat", "for", "in", "fail", "max", "until", "on",
     "finally", "true", "false", "and", "or", "not",
@@ -64,10 +64,11 @@ pub(super) fn item_error(
     if source[at..].starts_with('}') && lexed.is_stray_close(at) {
         return Some(SyntaxError::UnmatchedBrace { span: token.span });
     }
-    if let Some(error) = invalid_character(source, at) {
+    if let Some(error) = invalid_character(source, at, 0) {
         return Some(error);
     }
-    if positives.contains(&Rule::name) && RESERVED.contains(&token.text.as_str()) {
+    let name_wanted = positives.contains(&Rule::name) && !wants_operand(positives);
+    if name_wanted && RESERVED.contains(&token.text.as_str()) {
         return Some(SyntaxError::KeywordAsName {
             span: token.span,
             keyword: token.text,
@@ -90,8 +91,8 @@ pub(super) fn interpolation_error(error: &Error<Rule>, inside: &str, base: usize
         ErrorVariant::ParsingError { positives, .. } => positives.as_slice(),
         ErrorVariant::CustomError { .. } => &[],
     };
-    if let Some(error) = invalid_character(inside, at) {
-        return shifted(error, base);
+    if let Some(error) = invalid_character(inside, at, base) {
+        return error;
     }
     let token = Token::at(inside, at);
     let (span, found) = if inside[at..].trim().is_empty() {
@@ -107,17 +108,6 @@ pub(super) fn interpolation_error(error: &Error<Rule>, inside: &str, base: usize
         found,
         expected,
         hint: Some("write `\\{{` for a literal `{{`".to_owned()),
-    }
-}
-
-fn shifted(error: SyntaxError, base: usize) -> SyntaxError {
-    match error {
-        SyntaxError::InvalidCharacter { span, shown, hint } => SyntaxError::InvalidCharacter {
-            span: Span::new(base + span.start, base + span.end),
-            shown,
-            hint,
-        },
-        other => other,
     }
 }
 
@@ -137,12 +127,22 @@ fn offset(error: &Error<Rule>) -> usize {
     }
 }
 
+/// Whether pest was expecting the operand of an expression. One literal kind alone is a
+/// specific request (`$3.00` in a model's price); several mean that any operand would do.
+fn wants_operand(positives: &[Rule]) -> bool {
+    positives
+        .iter()
+        .filter(|&&rule| begins_operand(rule))
+        .count()
+        > 1
+}
+
 /// "a statement, an attribute or `}`": pest's positives, named, without duplicates. Operators
 /// are left out when anything else was possible, as continuing an expression is rarely what
 /// was meant.
 fn expected(positives: &[Rule]) -> String {
     let only_operators = positives.iter().all(|&rule| continues_expression(rule));
-    let operand = positives.iter().any(|&rule| begins_operand(rule));
+    let operand = wants_operand(positives);
     let mut names: Vec<&str> = Vec::new();
     for &rule in positives {
         let part_of_operand = matches!(
@@ -175,7 +175,7 @@ fn hint(positives: &[Rule], token: &Token) -> Option<String> {
     let word = token
         .text
         .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
-    if wants(Rule::str_lit) && word {
+    if wants(Rule::str_lit) && word && !wants_operand(positives) {
         return Some("strings are written in double quotes, as in `\"cargo test\"`".to_owned());
     }
     if wants(Rule::lparen) && token.text == "{" {
@@ -257,9 +257,10 @@ fn string_kind(rest: &str) -> &'static str {
     }
 }
 
-/// A character that has no place outside strings and comments, with what was probably meant.
-fn invalid_character(source: &str, at: usize) -> Option<SyntaxError> {
-    let rest = &source[at..];
+/// A character at `at` that has no place outside strings and comments, with what was probably
+/// meant; `base` is where `text` starts in the file.
+fn invalid_character(text: &str, at: usize, base: usize) -> Option<SyntaxError> {
+    let rest = &text[at..];
     let ch = rest.chars().next()?;
     let hint = match ch {
         'A'..='Z' | 'a'..='z' | '0'..='9' | '_' | ' ' | '\t' | '\n' | '\r' => return None,
@@ -284,7 +285,7 @@ fn invalid_character(source: &str, at: usize) -> Option<SyntaxError> {
         format!("`{ch}`")
     };
     Some(SyntaxError::InvalidCharacter {
-        span: Span::new(at, at + ch.len_utf8()),
+        span: Span::new(base + at, base + at + ch.len_utf8()),
         shown,
         hint: hint.map(str::to_owned),
     })
@@ -318,8 +319,7 @@ fn leading_word(text: &str) -> &str {
 }
 
 /// Where to resume after an item that starts at `item_start` failed at `failed_at`: the next
-/// item keyword at or after the failure that begins a line (or is the very token the parse
-/// failed on), outside strings and comments.
+/// line at or after the failure that starts with an item, outside strings and comments.
 pub(super) fn resume_point(
     source: &str,
     lexed: &Lexed,
@@ -327,9 +327,6 @@ pub(super) fn resume_point(
     failed_at: usize,
 ) -> Option<usize> {
     let failed_at = failed_at.min(source.len());
-    if failed_at > item_start && starts_item(source, failed_at) && !lexed.in_literal(failed_at) {
-        return Some(failed_at);
-    }
     let mut line = line_start(source, failed_at);
     while line < source.len() {
         let first = line

@@ -163,7 +163,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::EOI => "the end of the file",
         Rule::WHITESPACE => "white space",
         Rule::COMMENT | Rule::line_comment | Rule::block_comment | Rule::comment => "a comment",
-        Rule::items | Rule::item_entry | Rule::item => {
+        Rule::file | Rule::items | Rule::item => {
             "an item (`use`, `const`, `model`, `provider` or `workflow`)"
         }
         Rule::expr_entry

@@ -48,57 +48,64 @@ pub(crate) fn parse(source: &str) -> Parsed {
     }
 }
 
-/// Parses items in runs: as many as parse from the start, then, when one fails, that item on
-/// its own for its error, then another run from the next line that starts an item. So an error
-/// in one item neither stops parsing nor hides the items around it.
+/// Parses the file, and after an error goes on from the next line that starts an item, so
+/// that one broken item neither stops parsing nor hides the items around it. Items before an
+/// error are kept.
 fn parse_items(source: &str, lexed: &Lexed, errors: &mut Vec<SyntaxError>) -> Vec<Item> {
     let mut items = Vec::new();
     let mut at = 0;
     loop {
         let text = from(source, at);
-        let end = match WfParser::parse(Rule::items, &text) {
-            Ok(pairs) => {
-                let mut end = at;
-                for pair in pairs.flat_map(Pair::into_inner) {
-                    match pair.as_rule() {
-                        Rule::item => {
-                            end = pair.as_span().end();
-                            items.extend(lower_checked(pair, errors));
-                        }
-                        other => unreachable!("`items` holds items, not {other:?}"),
-                    }
-                }
-                end
+        let error = match WfParser::parse(Rule::file, &text) {
+            Ok(file) => {
+                lower_items(file, &mut items, errors);
+                return items;
             }
-            // Only pest's nesting limits make `items` fail; the item is reported below.
+            Err(error) => error,
+        };
+        // The error is pest's furthest failure, which is the one to report; the items before
+        // it are found by parsing again without requiring the end of the file.
+        let end = match WfParser::parse(Rule::items, &text) {
+            Ok(pairs) => lower_items(pairs, &mut items, errors).unwrap_or(at),
             Err(_) => at,
         };
         let start = skip_trivia(source, lexed, end);
-        if start >= source.len() {
-            return items;
-        }
-        let text = from(source, start);
-        let failed_at = match WfParser::parse(Rule::item_entry, &text) {
-            Err(error) => {
-                errors.extend(diagnose::item_error(&error, source, start, lexed));
-                match error.location {
-                    InputLocation::Pos(pos) | InputLocation::Span((pos, _)) => pos,
-                }
-            }
-            // `items` stopped short of an item that parses alone: only the nesting limits do
-            // that. Report it and go on after it.
-            Ok(_) => {
-                errors.push(SyntaxError::NestingTooDeep {
-                    span: Span::new(start, start + 1),
-                });
-                start
-            }
+        let reported = diagnose::item_error(&error, source, start, lexed);
+        let failed_at = match error.location {
+            InputLocation::Pos(pos) | InputLocation::Span((pos, _)) => pos,
         };
-        match diagnose::resume_point(source, lexed, start, failed_at) {
+        // A keyword used as a name is not where the next item starts, even when it is an
+        // item keyword (`const use = 1`).
+        let resume_from = match reported {
+            Some(SyntaxError::KeywordAsName { span, .. }) => span.end,
+            _ => failed_at,
+        };
+        errors.extend(reported);
+        match diagnose::resume_point(source, lexed, start, resume_from) {
             Some(next) => at = next,
             None => return items,
         }
     }
+}
+
+/// Lowers the items of a `file` or `items` parse, returning where the last one ends.
+fn lower_items(
+    pairs: Pairs<'_, Rule>,
+    items: &mut Vec<Item>,
+    errors: &mut Vec<SyntaxError>,
+) -> Option<usize> {
+    let mut end = None;
+    for pair in pairs.flat_map(Pair::into_inner) {
+        match pair.as_rule() {
+            Rule::item => {
+                end = Some(pair.as_span().end());
+                items.extend(lower_checked(pair, errors));
+            }
+            Rule::EOI => {}
+            other => unreachable!("a file holds items, not {other:?}"),
+        }
+    }
+    end
 }
 
 /// The source with the text before `at` blanked out, so that every span pest reports is still

@@ -592,6 +592,24 @@ fn fixtures_show_what_they_say() {
 }
 
 #[test]
+fn reserved_words_are_exactly_the_keywords() {
+    let reserved = "use as const model provider workflow phase run agent call gate wait parallel \
+                    if else repeat for in fail max until on finally true false and or not";
+    for word in reserved.split_whitespace() {
+        assert_eq!(
+            errors(&format!("const {word} = 1")),
+            [("keyword_as_name", 6)],
+            "{word}"
+        );
+    }
+    for word in [
+        "timeout", "retry", "tokens", "cost", "output", "string", "min", "std", "kind",
+    ] {
+        assert_eq!(errors(&format!("const {word} = 1")), [], "{word}");
+    }
+}
+
+#[test]
 fn unexpected_names_what_was_expected() {
     let parsed = parse("workflow w() {\n  phase p {\n    123\n  }\n}");
     let [SyntaxError::Unexpected {
