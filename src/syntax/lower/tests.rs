@@ -682,6 +682,28 @@ workflow fine() { timeout 5m }
 }
 
 #[test]
+fn an_item_that_ends_early_reports_what_it_was_missing() {
+    let source = "const a = 1 +\nconst b = max(1, 2)\n";
+    let parsed = parse(source);
+    let [SyntaxError::Unexpected {
+        expected,
+        found,
+        span,
+        ..
+    }] = parsed.errors.as_slice()
+    else {
+        panic!("expected one unexpected error, got {:?}", parsed.errors);
+    };
+    assert_eq!(
+        (expected.as_str(), found.as_str()),
+        ("an expression", "`const`")
+    );
+    assert_eq!(span.start, source.find("const b").unwrap_or(0));
+    // `const a = 1` parsed before the failure, and `const b` after it.
+    assert_eq!(parsed.file.items.len(), 2);
+}
+
+#[test]
 fn unclosed_block_before_the_next_item_resumes_there() {
     let source = "workflow a() {\n  phase p {\n}\n\nworkflow b() { timeout 5m }\n";
     let parsed = parse(source);
