@@ -8,13 +8,12 @@
 use pest::error::{Error, ErrorVariant, InputLocation};
 
 use super::error::SyntaxError;
-use super::grammar::{continues_expression, describe, Rule};
-use super::limits::MAX_DEPTH;
+use super::grammar::{begins_operand, continues_expression, describe, Rule};
 use super::scan::{line_start, starts_line, Lexed};
 use crate::span::Span;
 
-/// Words that cannot be names.
-pub(super) const RESERVED: &[&str] = &[
+/// Words that cannot be names (the grammar's `keyword` rule; a test keeps the two in step).
+const RESERVED: &[&str] = &[
     "use", "as", "const", "model", "provider", "workflow", "phase", "run", "agent", "call", "gate", "wait", "parallel",
     "if", "else", "repeat", "for", "in", "fail", "max", "until", "on", "finally", "true", "false", "and", "or", "not",
 ];
@@ -27,9 +26,7 @@ pub(super) fn item_error(error: &Error<Rule>, source: &str, item_start: usize, l
     let positives = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => positives,
         // pest's call and stack limits are the only custom errors it raises for this grammar.
-        ErrorVariant::CustomError { .. } => {
-            return Some(SyntaxError::NestingTooDeep { span: Span::new(at, at), limit: MAX_DEPTH })
-        }
+        ErrorVariant::CustomError { .. } => return Some(SyntaxError::NestingTooDeep { span: Span::new(at, at) }),
     };
     let at_end = source[at..].trim().is_empty();
     if at_end && lexed.runs_to_end_from(item_start) {
@@ -41,7 +38,7 @@ pub(super) fn item_error(error: &Error<Rule>, source: &str, item_start: usize, l
             let end_note = if at_end { "the file ends here" } else { "the next item starts here" };
             return Some(SyntaxError::UnclosedBlock {
                 open: Span::new(open, open + 1),
-                end: if at_end { Span::new(source.len(), source.len()) } else { token.span },
+                end: if at_end { last_char(source) } else { token.span },
                 end_note: end_note.to_owned(),
             });
         }
@@ -49,10 +46,11 @@ pub(super) fn item_error(error: &Error<Rule>, source: &str, item_start: usize, l
     if source[at..].starts_with('}') && lexed.is_stray_close(at) {
         return Some(SyntaxError::UnmatchedBrace { span: token.span });
     }
-    if let Some(error) = invalid_character(source, at) {
+    if let Some(error) = invalid_character(source, at, 0) {
         return Some(error);
     }
-    if positives.contains(&Rule::name) && RESERVED.contains(&token.text.as_str()) {
+    let name_wanted = positives.contains(&Rule::name) && !wants_operand(positives);
+    if name_wanted && RESERVED.contains(&token.text.as_str()) {
         return Some(SyntaxError::KeywordAsName { span: token.span, keyword: token.text });
     }
     let hint = hint(positives, &token);
@@ -67,26 +65,27 @@ pub(super) fn interpolation_error(error: &Error<Rule>, inside: &str, base: usize
         ErrorVariant::ParsingError { positives, .. } => positives.as_slice(),
         ErrorVariant::CustomError { .. } => &[],
     };
-    if let Some(error) = invalid_character(inside, at) {
-        return shifted(error, base);
+    if let Some(error) = invalid_character(inside, at, base) {
+        return error;
     }
     let token = Token::at(inside, at);
-    let found = if inside[at..].trim().is_empty() { "`}}`".to_owned() } else { token.shown };
+    let (span, found) = if inside[at..].trim().is_empty() {
+        let close = base + inside.len();
+        (Span::new(close, close + 2), "`}}`".to_owned())
+    } else {
+        let span = Span::new(base + token.span.start, base + token.span.end);
+        (span, token.shown)
+    };
     let expected = expected(positives).replace(describe(Rule::EOI), "`}}`");
-    SyntaxError::Unexpected {
-        span: Span::new(base + token.span.start, base + token.span.end),
-        found,
-        expected,
-        hint: Some("write `\\{{` for a literal `{{`".to_owned()),
-    }
+    SyntaxError::Unexpected { span, found, expected, hint: Some("write `\\{{` for a literal `{{`".to_owned()) }
 }
 
-fn shifted(error: SyntaxError, base: usize) -> SyntaxError {
-    match error {
-        SyntaxError::InvalidCharacter { span, shown, hint } => {
-            SyntaxError::InvalidCharacter { span: Span::new(base + span.start, base + span.end), shown, hint }
-        }
-        other => other,
+/// The last character that is not white space: where a file that ends too soon is shown to end.
+fn last_char(source: &str) -> Span {
+    let trimmed = source.trim_end();
+    match trimmed.chars().next_back() {
+        Some(last) => Span::new(trimmed.len() - last.len_utf8(), trimmed.len()),
+        None => Span::new(0, 0),
     }
 }
 
@@ -97,18 +96,28 @@ fn offset(error: &Error<Rule>) -> usize {
     }
 }
 
+/// Whether pest was expecting the operand of an expression. One literal kind alone is a
+/// specific request (`$3.00` in a model's price); several mean that any operand would do.
+fn wants_operand(positives: &[Rule]) -> bool {
+    positives.iter().filter(|&&rule| begins_operand(rule)).count() > 1
+}
+
 /// "a statement, an attribute or `}`": pest's positives, named, without duplicates. Operators
 /// are left out when anything else was possible, as continuing an expression is rarely what
 /// was meant.
 fn expected(positives: &[Rule]) -> String {
     let only_operators = positives.iter().all(|&rule| continues_expression(rule));
+    let operand = wants_operand(positives);
     let mut names: Vec<&str> = Vec::new();
     for &rule in positives {
+        let part_of_operand = matches!(rule, Rule::str_lit | Rule::name | Rule::lparen | Rule::lbracket);
         let name = if continues_expression(rule) {
             if !only_operators {
                 continue;
             }
             "an operator"
+        } else if operand && (begins_operand(rule) || part_of_operand) {
+            describe(Rule::expr)
         } else {
             describe(rule)
         };
@@ -126,7 +135,7 @@ fn expected(positives: &[Rule]) -> String {
 fn hint(positives: &[Rule], token: &Token) -> Option<String> {
     let wants = |rule| positives.contains(&rule);
     let word = token.text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
-    if wants(Rule::str_lit) && word {
+    if wants(Rule::str_lit) && word && !wants_operand(positives) {
         return Some("strings are written in double quotes, as in `\"cargo test\"`".to_owned());
     }
     if wants(Rule::lparen) && token.text == "{" {
@@ -197,9 +206,10 @@ fn string_kind(rest: &str) -> &'static str {
     }
 }
 
-/// A character that has no place outside strings and comments, with what was probably meant.
-fn invalid_character(source: &str, at: usize) -> Option<SyntaxError> {
-    let rest = &source[at..];
+/// A character at `at` that has no place outside strings and comments, with what was probably
+/// meant; `base` is where `text` starts in the file.
+fn invalid_character(text: &str, at: usize, base: usize) -> Option<SyntaxError> {
+    let rest = &text[at..];
     let ch = rest.chars().next()?;
     let hint = match ch {
         'A'..='Z' | 'a'..='z' | '0'..='9' | '_' | ' ' | '\t' | '\n' | '\r' => return None,
@@ -221,7 +231,7 @@ fn invalid_character(source: &str, at: usize) -> Option<SyntaxError> {
     let shown =
         if ch.is_control() || ch.is_whitespace() { format!("U+{:04X}", u32::from(ch)) } else { format!("`{ch}`") };
     Some(SyntaxError::InvalidCharacter {
-        span: Span::new(at, at + ch.len_utf8()),
+        span: Span::new(base + at, base + at + ch.len_utf8()),
         shown,
         hint: hint.map(str::to_owned),
     })
@@ -252,13 +262,9 @@ fn leading_word(text: &str) -> &str {
 }
 
 /// Where to resume after an item that starts at `item_start` failed at `failed_at`: the next
-/// item keyword at or after the failure that begins a line (or is the very token the parse
-/// failed on), outside strings and comments.
+/// line at or after the failure that starts with an item, outside strings and comments.
 pub(super) fn resume_point(source: &str, lexed: &Lexed, item_start: usize, failed_at: usize) -> Option<usize> {
     let failed_at = failed_at.min(source.len());
-    if failed_at > item_start && starts_item(source, failed_at) && !lexed.in_literal(failed_at) {
-        return Some(failed_at);
-    }
     let mut line = line_start(source, failed_at);
     while line < source.len() {
         let first = line + source[line..].bytes().take_while(|&b| b == b' ' || b == b'\t').count();

@@ -30,10 +30,7 @@ pub enum SyntaxError {
     },
 
     #[error("this block is never closed")]
-    #[diagnostic(
-        code(wf::syntax::unclosed_block),
-        help("add the missing `}}`; the closing braces after it are matched to the wrong blocks")
-    )]
+    #[diagnostic(code(wf::syntax::unclosed_block), help("add the `}}` that closes it"))]
     UnclosedBlock {
         #[label("this `{{` is never closed")]
         open: Span,
@@ -203,9 +200,8 @@ pub enum SyntaxError {
         help("split it up, for example with a `const` or a separate workflow")
     )]
     NestingTooDeep {
-        #[label("more than {limit} levels deep here")]
+        #[label("nested too deeply here")]
         span: Span,
-        limit: usize,
     },
 
     #[error("this expression is too long")]
@@ -238,7 +234,7 @@ impl SyntaxError {
             | SyntaxError::InvalidCharacter { span, .. }
             | SyntaxError::ChainedComparison { span, .. }
             | SyntaxError::InterpolatedUsePath { span }
-            | SyntaxError::NestingTooDeep { span, .. }
+            | SyntaxError::NestingTooDeep { span }
             | SyntaxError::ExpressionTooLong { span, .. } => *span,
             SyntaxError::UnclosedBlock { open, .. } => *open,
         }

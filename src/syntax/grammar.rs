@@ -52,6 +52,28 @@ pub(crate) fn continues_expression(rule: Rule) -> bool {
     )
 }
 
+/// Whether a rule can only begin an operand of an expression. When pest expected one of
+/// these, it was expecting an operand, and the whole list reads better as "an expression".
+pub(crate) fn begins_operand(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::op_not
+            | Rule::op_neg
+            | Rule::tokens_lit
+            | Rule::money_lit
+            | Rule::percent_lit
+            | Rule::duration_lit
+            | Rule::float_lit
+            | Rule::int_lit
+            | Rule::bool_lit
+            | Rule::bad_number
+            | Rule::func_name
+            | Rule::call_expr
+            | Rule::paren
+            | Rule::list_lit
+    )
+}
+
 /// Whether a rule is a keyword, an attribute word or punctuation: a token whose meaning is
 /// already said by the rule it sits in, so lowering skips it.
 pub(crate) fn is_token(rule: Rule) -> bool {
@@ -141,7 +163,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::EOI => "the end of the file",
         Rule::WHITESPACE => "white space",
         Rule::COMMENT | Rule::line_comment | Rule::block_comment | Rule::comment => "a comment",
-        Rule::file | Rule::item_entry | Rule::item => "an item (`use`, `const`, `model`, `provider` or `workflow`)",
+        Rule::file | Rule::items | Rule::item => "an item (`use`, `const`, `model`, `provider` or `workflow`)",
         Rule::expr_entry | Rule::expr | Rule::primary | Rule::prefix_op | Rule::paren | Rule::call_expr => {
             "an expression"
         }

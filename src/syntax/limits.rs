@@ -27,7 +27,7 @@ pub(super) fn check(item: &Pair<'_, Rule>) -> Option<SyntaxError> {
                 depth += 1;
                 if depth > MAX_DEPTH {
                     let at = pos.pos();
-                    return Some(SyntaxError::NestingTooDeep { span: Span::new(at, at + 1), limit: MAX_DEPTH });
+                    return Some(SyntaxError::NestingTooDeep { span: Span::new(at, at + 1) });
                 }
             }
             Token::End { .. } => depth -= 1,

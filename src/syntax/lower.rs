@@ -8,6 +8,9 @@ mod block;
 mod expr;
 mod literal;
 
+use std::borrow::Cow;
+
+use pest::error::InputLocation;
 use pest::iterators::{Pair, Pairs};
 use pest::Parser;
 
@@ -24,23 +27,13 @@ use super::scan::{scan, Lexed};
 use super::{diagnose, limits, Parsed};
 use crate::span::Span;
 
+#[cfg(test)]
+mod tests;
+
 pub(crate) fn parse(source: &str) -> Parsed {
     let mut errors = Vec::new();
     let lexed = scan(source, &mut errors);
-    let mut items = Vec::new();
-    match WfParser::parse(Rule::file, source) {
-        Ok(mut pairs) => {
-            let file = pairs.next();
-            for pair in file.into_iter().flat_map(Pair::into_inner) {
-                match pair.as_rule() {
-                    Rule::item => items.extend(lower_checked(pair, &mut errors)),
-                    Rule::EOI => {}
-                    other => unreachable!("a file holds items, not {other:?}"),
-                }
-            }
-        }
-        Err(_) => recover(source, &lexed, &mut items, &mut errors),
-    }
+    let items = parse_items(source, &lexed, &mut errors);
     errors.sort_by(|a, b| {
         let (a_span, b_span) = (a.span(), b.span());
         (a_span.start, a_span.end, a.code()).cmp(&(b_span.start, b_span.end, b.code()))
@@ -49,36 +42,69 @@ pub(crate) fn parse(source: &str) -> Parsed {
     Parsed { file: File { items, comments: lexed.comments }, errors }
 }
 
-/// Parses the file one item at a time, so that an error in one item does not hide the items
-/// after it. After a failure, parsing resumes at the next line that starts an item.
-fn recover(source: &str, lexed: &Lexed, items: &mut Vec<Item>, errors: &mut Vec<SyntaxError>) {
+/// Parses the file, and after an error goes on from the next line that starts an item, so
+/// that one broken item neither stops parsing nor hides the items around it. Items before an
+/// error are kept.
+fn parse_items(source: &str, lexed: &Lexed, errors: &mut Vec<SyntaxError>) -> Vec<Item> {
+    let mut items = Vec::new();
     let mut at = 0;
     loop {
-        // The text before `at` is blanked out rather than cut off, so that every span pest
-        // reports is already an offset into the whole file.
-        let padded = format!("{}{}", " ".repeat(at), &source[at..]);
-        match WfParser::parse(Rule::item_entry, &padded) {
-            Ok(pairs) => {
-                let item = pairs.flatten().find(|pair| pair.as_rule() == Rule::item);
-                let Some(item) = item else {
-                    return; // only the end of the file was left
-                };
-                at = item.as_span().end();
-                items.extend(lower_checked(item, errors));
+        let text = from(source, at);
+        let error = match WfParser::parse(Rule::file, &text) {
+            Ok(file) => {
+                lower_items(file, &mut items, errors);
+                return items;
             }
-            Err(error) => {
-                let start = skip_trivia(source, lexed, at);
-                errors.extend(diagnose::item_error(&error, source, start, lexed));
-                let failed_at = match error.location {
-                    pest::error::InputLocation::Pos(pos) => pos,
-                    pest::error::InputLocation::Span((pos, _)) => pos,
-                };
-                match diagnose::resume_point(source, lexed, start, failed_at) {
-                    Some(next) => at = next,
-                    None => return,
-                }
-            }
+            Err(error) => error,
+        };
+        // The error is pest's furthest failure, which is the one to report; the items before
+        // it are found by parsing again without requiring the end of the file.
+        let end = match WfParser::parse(Rule::items, &text) {
+            Ok(pairs) => lower_items(pairs, &mut items, errors).unwrap_or(at),
+            Err(_) => at,
+        };
+        let start = skip_trivia(source, lexed, end);
+        let reported = diagnose::item_error(&error, source, start, lexed);
+        let failed_at = match error.location {
+            InputLocation::Pos(pos) | InputLocation::Span((pos, _)) => pos,
+        };
+        // A keyword used as a name is not where the next item starts, even when it is an
+        // item keyword (`const use = 1`).
+        let resume_from = match reported {
+            Some(SyntaxError::KeywordAsName { span, .. }) => span.end,
+            _ => failed_at,
+        };
+        errors.extend(reported);
+        match diagnose::resume_point(source, lexed, start, resume_from) {
+            Some(next) => at = next,
+            None => return items,
         }
+    }
+}
+
+/// Lowers the items of a `file` or `items` parse, returning where the last one ends.
+fn lower_items(pairs: Pairs<'_, Rule>, items: &mut Vec<Item>, errors: &mut Vec<SyntaxError>) -> Option<usize> {
+    let mut end = None;
+    for pair in pairs.flat_map(Pair::into_inner) {
+        match pair.as_rule() {
+            Rule::item => {
+                end = Some(pair.as_span().end());
+                items.extend(lower_checked(pair, errors));
+            }
+            Rule::EOI => {}
+            other => unreachable!("a file holds items, not {other:?}"),
+        }
+    }
+    end
+}
+
+/// The source with the text before `at` blanked out, so that every span pest reports is still
+/// an offset into the whole file.
+fn from(source: &str, at: usize) -> Cow<'_, str> {
+    if at == 0 {
+        Cow::Borrowed(source)
+    } else {
+        Cow::Owned(format!("{}{}", " ".repeat(at), &source[at..]))
     }
 }
 

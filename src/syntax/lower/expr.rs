@@ -302,8 +302,10 @@ impl Dedent {
             if ch == '\r' && text[i + 1..].starts_with('\n') {
                 continue;
             }
+            // Within the indentation there is only white space, and the line break that
+            // ends a blank line shorter than the indentation, which is kept.
             let line = self.line_starts.partition_point(|&start| start <= offset);
-            if line > 0 && offset - self.line_starts[line - 1] < self.indent {
+            if ch != '\n' && line > 0 && offset - self.line_starts[line - 1] < self.indent {
                 continue;
             }
             out.push(ch);
