@@ -112,6 +112,8 @@ impl Loader<'_> {
                 let joined: Vec<&str> = path.iter().map(|segment| segment.name.as_str()).collect();
                 (Origin::Std(joined.join("/")), *span)
             }
+            // The parser leaves the path empty when it rejected it; that is reported already.
+            ast::UseTarget::Path { path, .. } if path.is_empty() => return None,
             ast::UseTarget::Path { path, span } => match from_origin {
                 Origin::Std(base) => {
                     let dir = Path::new(base).parent().unwrap_or(Path::new(""));

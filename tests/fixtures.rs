@@ -2,7 +2,8 @@
 
 //! Fixture tests: every `.wf` file under `tests/fixtures/{syntax,check}/{ok,err}`.
 //!
-//! `ok/` files must produce no diagnostic at all. `err/NAME.wf` (or `err/NAME__variant.wf`)
+//! `syntax/ok/` files must parse without a syntax error (they exercise the grammar, not the
+//! checker); `check/ok/` files must produce no diagnostic at all. `err/NAME.wf` (or `err/NAME__variant.wf`)
 //! must produce the diagnostic `wf::STAGE::NAME`, and its snapshot holds the source and the
 //! rendered diagnostics, so a reviewer sees exactly what a user would.
 
@@ -24,6 +25,7 @@ fn expected_code(path: &Path) -> String {
 
 fn snapshot(path: &Path) -> String {
     let source = std::fs::read_to_string(path).unwrap();
+    assert!(source.starts_with("// "), "{} starts with a comment saying what it shows", path.display());
     let outcome = common::check_file(path);
     let rendered = common::render(&outcome, Format::Human);
     format!("----- SOURCE CODE\n{source}\n----- DIAGNOSTICS\n{rendered}")
@@ -34,7 +36,12 @@ fn syntax_errors() {
     insta::glob!("fixtures/syntax/err/*.wf", |path| {
         let outcome = common::check_file(path);
         let code = expected_code(path);
-        assert!(common::codes(&outcome).contains(&code), "{} should report {code}, got {:?}", path.display(), common::codes(&outcome));
+        assert!(
+            common::codes(&outcome).contains(&code),
+            "{} should report {code}, got {:?}",
+            path.display(),
+            common::codes(&outcome)
+        );
         insta::assert_snapshot!(snapshot(path));
     });
 }
@@ -44,23 +51,41 @@ fn check_errors() {
     insta::glob!("fixtures/check/err/*.wf", |path| {
         let outcome = common::check_file(path);
         let code = expected_code(path);
-        assert!(common::codes(&outcome).contains(&code), "{} should report {code}, got {:?}", path.display(), common::codes(&outcome));
+        assert!(
+            common::codes(&outcome).contains(&code),
+            "{} should report {code}, got {:?}",
+            path.display(),
+            common::codes(&outcome)
+        );
         insta::assert_snapshot!(snapshot(path));
     });
 }
 
 #[test]
-fn valid_fixtures_have_no_diagnostics() {
-    for stage in ["syntax", "check"] {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(stage).join("ok");
-        for path in common::wf_files(&dir) {
-            let outcome = common::check_file(&path);
-            assert!(
-                outcome.checked.diagnostics.is_empty(),
-                "{} should be clean:\n{}",
-                path.display(),
-                common::render(&outcome, Format::Short)
-            );
-        }
+fn valid_syntax_fixtures_parse_cleanly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/syntax/ok");
+    let files = common::wf_files(&dir);
+    assert!(!files.is_empty());
+    for path in files {
+        let outcome = common::check_file(&path);
+        let syntax: Vec<String> =
+            common::codes(&outcome).into_iter().filter(|code| code.starts_with("wf::syntax::")).collect();
+        assert!(syntax.is_empty(), "{} has syntax errors: {syntax:?}", path.display());
+    }
+}
+
+#[test]
+fn valid_check_fixtures_have_no_diagnostics() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/ok");
+    let files = common::wf_files(&dir);
+    assert!(!files.is_empty());
+    for path in files {
+        let outcome = common::check_file(&path);
+        assert!(
+            outcome.checked.diagnostics.is_empty(),
+            "{} should be clean:\n{}",
+            path.display(),
+            common::render(&outcome, Format::Short)
+        );
     }
 }

@@ -304,12 +304,14 @@ pub enum CheckError {
         help: Option<String>,
     },
 
-    #[error("a value of type `{ty}` cannot be interpolated")]
-    #[diagnostic(code(wf::check::cannot_interpolate), help("interpolate one of its fields instead"))]
+    #[error("{what} cannot be interpolated")]
+    #[diagnostic(code(wf::check::cannot_interpolate))]
     CannotInterpolate {
-        ty: String,
-        #[label("this is `{ty}`")]
+        what: String,
+        #[label("not text, a number or a list of them")]
         span: Span,
+        #[help]
+        help: Option<String>,
     },
 
     // ----- secrets -----
@@ -396,13 +398,13 @@ pub enum CheckError {
         span: Span,
     },
 
-    #[error("constant `{name}` is not a constant expression")]
+    #[error("{what} is not a constant expression")]
     #[diagnostic(
         code(wf::check::not_constant),
-        help("a constant may use literals, other constants and operators only")
+        help("constants and parameter defaults may use literals, other constants and operators only")
     )]
     NotConstant {
-        name: String,
+        what: String,
         #[label("not known before the run")]
         span: Span,
     },

@@ -168,7 +168,20 @@ impl<'c, 'a> Cx<'c, 'a> {
                     let checked = self.expr(expr);
                     self.in_interp = outer;
                     if !checked.ty.is_interpolable() {
-                        self.report(CheckError::CannotInterpolate { ty: checked.ty.to_string(), span: checked.span });
+                        let (what, help) = match &checked.kind {
+                            ExprKind::Step { index, .. } => {
+                                let name = &self.flow.steps.get(*index).name;
+                                (
+                                    format!("step `{name}`"),
+                                    format!("interpolate one of its values, such as `{name}.status`"),
+                                )
+                            }
+                            _ => (
+                                format!("a value of type `{}`", checked.ty),
+                                "interpolate one of its fields".to_string(),
+                            ),
+                        };
+                        self.report(CheckError::CannotInterpolate { what, span: checked.span, help: Some(help) });
                     }
                     match checked.kind {
                         ExprKind::Value(Value::String(text)) => parts.push(TemplatePart::Text(text)),
@@ -377,7 +390,7 @@ impl<'c, 'a> Cx<'c, 'a> {
             if let Some(ExprKind::Value(Value::String(pattern))) = checked.get(1).map(|arg| &arg.kind) {
                 if let Err(error) = regex::Regex::new(pattern) {
                     self.report(CheckError::InvalidRegex {
-                        reason: first_line(&error.to_string()),
+                        reason: regex_gist(&error.to_string()),
                         span: checked[1].span,
                     });
                 }
@@ -588,8 +601,10 @@ fn unit_help(a: &Type, b: &Type) -> Option<String> {
     Some(format!("units do not mix with plain numbers: write the number as a `{unit}`, like {example}"))
 }
 
-pub(super) fn first_line(text: &str) -> String {
-    text.lines().last().unwrap_or(text).trim().to_string()
+/// The gist of a multi-line regex error: its last line, without the `error: ` prefix.
+pub(super) fn regex_gist(text: &str) -> String {
+    let last = text.lines().last().unwrap_or(text).trim();
+    last.strip_prefix("error: ").unwrap_or(last).to_string()
 }
 
 fn value(value: Value, span: Span) -> Expr {

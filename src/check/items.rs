@@ -286,7 +286,10 @@ impl<'a> Checker<'a> {
                     Err(_) => {
                         self.report(
                             module,
-                            CheckError::NotConstant { name: param.name.name.clone(), span: default.span },
+                            CheckError::NotConstant {
+                                what: format!("the default of `{}`", param.name.name),
+                                span: default.span,
+                            },
                         );
                         None
                     }
@@ -360,7 +363,8 @@ impl<'a> Checker<'a> {
             match eval(&expr, &NoEnv) {
                 Ok(value) => Some(value),
                 Err(_) => {
-                    self.report(module, CheckError::NotConstant { name: name.to_string(), span: item.value.span });
+                    let what = format!("constant `{name}`");
+                    self.report(module, CheckError::NotConstant { what, span: item.value.span });
                     None
                 }
             }

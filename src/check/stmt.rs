@@ -616,7 +616,7 @@ impl Cx<'_, '_> {
                 Ok(_) => OutputSource::Regex(pattern),
                 Err(error) => {
                     self.report(CheckError::InvalidRegex {
-                        reason: super::expr::first_line(&error.to_string()),
+                        reason: super::expr::regex_gist(&error.to_string()),
                         span: source.pattern.span,
                     });
                     return None;

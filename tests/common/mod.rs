@@ -16,8 +16,11 @@ pub fn read(path: &Path) -> std::io::Result<String> {
     std::fs::read_to_string(path)
 }
 
+/// Checks a file, naming it relative to the package root (tests run there), so that
+/// snapshots do not depend on where the repository is checked out.
 pub fn check_file(path: &Path) -> wf::Outcome {
-    wf::check_path(path, &read).expect("fixture is readable")
+    let relative = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path);
+    wf::check_path(relative, &read).expect("fixture is readable")
 }
 
 pub fn check_text(text: &str) -> wf::Outcome {

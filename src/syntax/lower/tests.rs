@@ -469,38 +469,6 @@ fn codes_are_unique_and_match_the_diagnostic() {
 }
 
 #[test]
-fn fixtures_show_what_they_say() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/syntax");
-    let read = |folder: &str| -> Vec<(String, String)> {
-        let mut files: Vec<(String, String)> = std::fs::read_dir(root.join(folder))
-            .expect("the fixture folder exists")
-            .map(|entry| {
-                let path = entry.expect("a readable folder").path();
-                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-                let source = std::fs::read_to_string(&path).expect("a readable fixture");
-                assert!(source.starts_with("// "), "{path:?} starts with a comment");
-                (stem.unwrap_or_default(), source)
-            })
-            .collect();
-        files.sort();
-        files
-    };
-    for (name, source) in read("ok") {
-        let errors: Vec<&str> = parse(&source).errors.iter().map(short_code).collect();
-        assert!(errors.is_empty(), "ok/{name}.wf gave {errors:?}");
-    }
-    let err = read("err");
-    for (name, source) in &err {
-        let errors: Vec<&str> = parse(source).errors.iter().map(short_code).collect();
-        assert_eq!(errors, [name.as_str()], "err/{name}.wf");
-    }
-    let mut codes: Vec<&str> = every_error().iter().map(short_code).collect();
-    codes.sort_unstable();
-    let names: Vec<&str> = err.iter().map(|(name, _)| name.as_str()).collect();
-    assert_eq!(names, codes, "one err fixture per code");
-}
-
-#[test]
 fn reserved_words_are_exactly_the_keywords() {
     let reserved = "use as const model provider workflow phase run agent call gate wait parallel \
                     if else repeat for in fail max until on finally true false and or not";
