@@ -47,6 +47,7 @@ pub fn check(loaded: &Loaded) -> Checked {
     checker.resolve_signatures();
     checker.check_workflows();
     checker.report_recursion();
+    checker.evaluate_consts();
     checker.report_unused();
     let mut diagnostics = loaded.diagnostics.clone();
     diagnostics.append(&mut checker.diagnostics);

@@ -169,6 +169,17 @@ impl Loader<'_> {
     }
 }
 
+/// An I/O error in words that do not depend on the platform.
+fn describe_io(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => "no such file".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        io::ErrorKind::IsADirectory => "it is a directory".to_string(),
+        io::ErrorKind::InvalidData => "it is not UTF-8 text".to_string(),
+        _ => error.to_string(),
+    }
+}
+
 /// Removes `.` and resolves `..` without touching the file system.
 fn normalise(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();

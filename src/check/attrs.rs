@@ -54,10 +54,10 @@ impl Place {
             Place::Run => &["dir", "env", "cost", "output"],
             Place::Agent => &["prompt", "model", "provider", "returns"],
             Place::Call => &[],
-            Place::Gate => &["require", "warn", "approve", "timeout", "on timeout", "on failure"],
+            Place::Gate => &["require", "warn", "approve", "on timeout"],
         };
         let shared: &[&str] = match self {
-            Place::Run | Place::Agent | Place::Call => STEP,
+            Place::Run | Place::Agent | Place::Call | Place::Gate | Place::Wait => STEP,
             _ => &[],
         };
         own.iter().chain(shared).copied().collect()
@@ -204,6 +204,15 @@ impl Cx<'_, '_> {
             self.report(CheckError::BoundNotStatic { what, span: checked.span });
             return None;
         }
+        if what == "a timeout" && matches!(checked.kind, ExprKind::Value(Value::Duration(0))) {
+            self.report(CheckError::InvalidBound {
+                what,
+                expected: "longer than 0s",
+                value: "0s".into(),
+                span: checked.span,
+            });
+            return None;
+        }
         Some(checked)
     }
 
@@ -248,7 +257,7 @@ impl Cx<'_, '_> {
         match &checked.kind {
             ExprKind::Value(value) => Some(value.clone()),
             _ => {
-                self.report(CheckError::BoundNotStatic { what: "this value", span: checked.span });
+                self.report(CheckError::NotConstant { what: "this value".into(), span: checked.span });
                 None
             }
         }
@@ -342,6 +351,11 @@ impl Cx<'_, '_> {
             Some(Value::Tokens(count)) => {
                 expect.tokens = Some(count);
                 0
+            }
+            Some(Value::Money(micros)) if micros < 0 => {
+                let value = ir::format_money(micros);
+                self.report(CheckError::InvalidBound { what: "an estimate", expected: "zero or more", value, span });
+                return;
             }
             Some(Value::Money(micros)) => {
                 expect.money = Some(micros);
@@ -446,6 +460,16 @@ impl Cx<'_, '_> {
     /// A constant folded value, used for `cost`.
     pub fn money(&mut self, expr: &ast::Expr) -> Option<i64> {
         match self.constant_of(expr, "`money`, such as `$0.50`", &[Type::Money]) {
+            Some(Value::Money(micros)) if micros < 0 => {
+                let value = ir::format_money(micros);
+                self.report(CheckError::InvalidBound {
+                    what: "a cost",
+                    expected: "zero or more",
+                    value,
+                    span: expr.span,
+                });
+                None
+            }
             Some(Value::Money(micros)) => Some(micros),
             _ => None,
         }

@@ -186,7 +186,7 @@ pub enum CheckError {
         name: String,
         #[label(primary, "used here")]
         span: Span,
-        #[label("`{name}` is defined here, and runs later")]
+        #[label("`{name}` is defined here, and has not finished when this is read")]
         defined: Span,
     },
 
@@ -342,7 +342,7 @@ pub enum CheckError {
     #[diagnostic(code(wf::check::invalid_regex))]
     InvalidRegex {
         reason: String,
-        #[label("does not compile")]
+        #[label("this pattern")]
         span: Span,
     },
 

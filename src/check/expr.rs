@@ -138,8 +138,8 @@ impl<'c, 'a> Cx<'c, 'a> {
             Type::Bool | Type::Unknown => {}
             other => self.report(CheckError::ConditionNotBool { found: other.to_string(), span: checked.span }),
         }
-        if let ExprKind::Value(Value::Bool(value)) = checked.kind {
-            self.report(CheckError::ConstantCondition { value, span: checked.span });
+        if let (ExprKind::Value(Value::Bool(value)), Type::Bool) = (&checked.kind, &checked.ty) {
+            self.report(CheckError::ConstantCondition { value: *value, span: checked.span });
         }
         checked
     }
@@ -276,7 +276,7 @@ impl<'c, 'a> Cx<'c, 'a> {
             Visibility::NotYet => self.report(CheckError::StepNotYetRun { name, span, defined }),
             Visibility::Concurrent => self.report(CheckError::ConcurrentStep { name, span, defined }),
             Visibility::Skipped { branch, handler } => {
-                let guarded = !handler && self.guarded.contains(&index);
+                let guarded = self.guarded.contains(&index);
                 if !always_readable && !guarded {
                     let help = Some(if handler {
                         format!("handlers run after any step may have failed or not run; read only `{name}.status` or `{name}.ok` here")
@@ -344,7 +344,8 @@ impl<'c, 'a> Cx<'c, 'a> {
     /// A name is a module alias when nothing closer (loop variable, step, parameter,
     /// constant) has that name.
     fn is_module_alias(&self, name: &str) -> bool {
-        self.ch.modules[self.module].aliases.contains_key(name)
+        let scope = &self.ch.modules[self.module];
+        (scope.aliases.contains_key(name) || scope.broken.contains(name))
             && !self.loop_vars.iter().any(|(var, _)| var == name)
             && self.flow.steps.index(name).is_none()
             && !self.params.contains_key(name)
@@ -353,6 +354,7 @@ impl<'c, 'a> Cx<'c, 'a> {
 
     fn module_const(&mut self, alias: &str, alias_span: Span, field: &ast::Ident, span: Span) -> Expr {
         let ident = ast::Ident { name: alias.to_string(), span: alias_span };
+        // A broken `use` was reported where it is; its names resolve to nothing, quietly.
         let Some(target) = self.ch.alias(self.module, &ident) else { return unknown(span) };
         if self.ch.modules[target].consts.contains_key(&field.name) {
             return match self.ch.const_value(target, &field.name, span) {
@@ -653,8 +655,9 @@ fn fold(expr: Expr) -> Expr {
     }
 }
 
+/// A known value; the placeholder for something already reported is not one.
 fn is_value(expr: &Expr) -> bool {
-    matches!(expr.kind, ExprKind::Value(_))
+    matches!(expr.kind, ExprKind::Value(_)) && !expr.ty.is_unknown()
 }
 
 /// Whether an expression is known before the run starts: it reads only constants and

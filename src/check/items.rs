@@ -18,6 +18,8 @@ use crate::syntax::ast;
 pub(super) struct ModuleScope<'a> {
     /// `use` aliases: the module they name and where the `use` is.
     pub aliases: IndexMap<String, (usize, Span)>,
+    /// Aliases whose `use` failed (already reported): names in them resolve to nothing, quietly.
+    pub broken: std::collections::HashSet<String>,
     pub consts: IndexMap<String, &'a ast::Const>,
     pub models: IndexMap<String, ModelId>,
     pub providers: IndexMap<String, usize>,
@@ -59,8 +61,13 @@ impl<'a> Checker<'a> {
                     let target = source.uses.get(use_index).copied().flatten();
                     use_index += 1;
                     let Some((name, span)) = use_name(item) else { continue };
-                    if let Some(target) = target {
-                        scope.aliases.insert(name.clone(), (target, span));
+                    match target {
+                        Some(target) => {
+                            scope.aliases.insert(name.clone(), (target, span));
+                        }
+                        None => {
+                            scope.broken.insert(name.clone());
+                        }
                     }
                     (name, span)
                 }
@@ -152,8 +159,8 @@ impl<'a> Checker<'a> {
         Some(ir::Model {
             name: qualified,
             id: id.map_or_else(|| item.name.name.clone(), |(id, _)| id),
-            input: prices[0]?.0,
-            output: prices[1]?.0,
+            input: prices[0].map_or(Price { micros: 0, per_tokens: 1 }, |(price, _)| price),
+            output: prices[1].map_or(Price { micros: 0, per_tokens: 1 }, |(price, _)| price),
             cached: prices[2].map(|(price, _)| price),
             file: self.loaded.modules[module].file,
             span: item.span,
@@ -383,7 +390,9 @@ impl<'a> Checker<'a> {
     }
 
     fn unknown_module(&mut self, module: usize, alias: &ast::Ident) {
-        let help = suggest::help(&alias.name, self.modules[module].aliases.keys().map(String::as_str));
+        let help = suggest::help(&alias.name, self.modules[module].aliases.keys().map(String::as_str)).or_else(|| {
+            crate::stdlib::module(&alias.name).map(|_| format!("add `use std/{}` at the top of the file", alias.name))
+        });
         self.report(module, CheckError::UnknownModule { name: alias.name.clone(), span: alias.span, help });
     }
 
@@ -393,6 +402,7 @@ impl<'a> Checker<'a> {
             [name] => Some((module, name, false)),
             [alias, name] => match self.alias(module, alias) {
                 Some(target) => Some((target, name, true)),
+                None if self.modules[module].broken.contains(&alias.name) => None,
                 None => {
                     self.unknown_module(module, alias);
                     None
@@ -477,6 +487,21 @@ impl<'a> Checker<'a> {
         };
         self.report(module, error);
         None
+    }
+
+    /// Evaluates every constant, so that one nothing uses still reports its own errors.
+    pub(super) fn evaluate_consts(&mut self) {
+        for module in 0..self.modules.len() {
+            let names: Vec<(String, Span)> =
+                self.modules[module].consts.iter().map(|(name, item)| (name.clone(), item.name.span)).collect();
+            for (name, span) in names {
+                let was_used = self.used.contains(&(module, name.clone()));
+                self.const_value(module, &name, span);
+                if !was_used {
+                    self.used.remove(&(module, name));
+                }
+            }
+        }
     }
 
     /// Warnings for constants and modules nothing refers to.

@@ -10,7 +10,7 @@ use super::flow::{ContainerKind, Flow};
 use super::{CheckError, Checker};
 use crate::ir::{self, BlockKind, Expr, ExprKind, Node, Output, OutputSource, StepIdx, StepKind, Stream, Type};
 use crate::span::Span;
-use crate::syntax::ast::{self, AttrKind, Stmt};
+use crate::syntax::ast::{self, AttrKind, BinaryOp, Stmt};
 
 /// The statements of a block, without its attributes.
 pub(super) fn statements(block: &ast::Block) -> Vec<&Stmt> {
@@ -230,16 +230,22 @@ impl<'c, 'a> Collector<'c, 'a> {
     }
 }
 
-/// Which steps a condition tests with `.status` or `.ok`: inside its branch they ran.
+/// The steps a condition proves have run when it holds: `NAME.ok`, a comparison of
+/// `NAME.status`, and either side of an `and`. Not under `not` or `or`, which prove nothing.
 fn guarded_steps(expr: &Expr, out: &mut Vec<StepIdx>) {
+    let step_field = |expr: &Expr, wanted: &str| match &expr.kind {
+        ExprKind::Field { base, field } if field == wanted => match base.kind {
+            ExprKind::Step { index, .. } => Some(index),
+            _ => None,
+        },
+        _ => None,
+    };
     match &expr.kind {
-        ExprKind::Field { base, field } if field == "status" || field == "ok" => {
-            if let ExprKind::Step { index, .. } = base.kind {
-                out.push(index);
-            }
+        ExprKind::Field { .. } => out.extend(step_field(expr, "ok")),
+        ExprKind::Binary { op: BinaryOp::Eq | BinaryOp::Ne, lhs, rhs } => {
+            out.extend(step_field(lhs, "status").or_else(|| step_field(rhs, "status")));
         }
-        ExprKind::Unary { operand, .. } => guarded_steps(operand, out),
-        ExprKind::Binary { lhs, rhs, .. } => {
+        ExprKind::Binary { op: BinaryOp::And, lhs, rhs } => {
             guarded_steps(lhs, out);
             guarded_steps(rhs, out);
         }
@@ -431,7 +437,8 @@ impl Cx<'_, '_> {
                 let mut body = Vec::new();
                 for (child, stmt) in statements(&parallel.body).into_iter().enumerate() {
                     self.flow.set_child(child);
-                    body.extend(self.stmt(stmt, top));
+                    // Phases may sit directly in a top-level `parallel`, not deeper.
+                    body.extend(self.stmt(stmt, top && matches!(stmt, Stmt::Phase(_))));
                 }
                 self.flow.leave();
                 self.define(index, StepKind::Block(BlockKind::Parallel), ir::Common::default());

@@ -36,6 +36,17 @@ pub(super) fn check_workflow(
             cx.report(CheckError::DuplicateName { name: param.name.clone(), span, first: param.span });
         }
     }
+    // A parameter or step named like a constant would hide it.
+    let shadowing: Vec<(String, Span)> = params
+        .iter()
+        .map(|param| (param.name.clone(), param.span))
+        .chain(cx.flow.steps.infos().iter().map(|info| (info.name.clone(), info.name_span)))
+        .collect();
+    for (name, span) in &shadowing {
+        if let Some(first) = cx.ch.modules[module].consts.get(name).map(|item| item.name.span) {
+            cx.report(CheckError::DuplicateName { name: name.clone(), span: *span, first });
+        }
+    }
 
     let attrs = cx.attrs(&workflow.body.entries, Place::Workflow);
     let mut out = ir::Workflow {
@@ -62,7 +73,15 @@ pub(super) fn check_workflow(
     // Secrets first: every expression after this must know them.
     for attr in &attrs {
         if let AttrKind::Secret(name) = &attr.kind {
-            if let Some(&first) = cx.secrets.get(&name.name) {
+            // A parameter, step or constant of the same name would hide the secret from the leak checks.
+            let taken = shadowing
+                .iter()
+                .find(|(other, _)| *other == name.name)
+                .map(|(_, span)| *span)
+                .or_else(|| cx.ch.modules[module].consts.get(&name.name).map(|item| item.name.span));
+            if let Some(first) = taken {
+                cx.report(CheckError::DuplicateName { name: name.name.clone(), span: name.span, first });
+            } else if let Some(&first) = cx.secrets.get(&name.name) {
                 cx.report(CheckError::DuplicateName { name: name.name.clone(), span: name.span, first });
             } else {
                 cx.secrets.insert(name.name.clone(), name.span);
