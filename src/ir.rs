@@ -13,6 +13,7 @@ mod value;
 use indexmap::IndexMap;
 use serde::Serialize;
 
+pub(crate) use hash::hashing;
 pub use hash::step_hash;
 pub use types::{Type, SCALAR_NAMES};
 pub use value::{format_duration, format_money, format_tokens, Value, MICROS_PER_DOLLAR};
@@ -51,8 +52,18 @@ pub struct WorkflowId(pub usize);
 pub struct ModelId(pub usize);
 
 /// Index of a step in its workflow's `steps`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StepIdx(pub usize);
+
+impl Serialize for StepIdx {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Arena positions shift when steps are added; a step's hash names others by id.
+        if hashing() {
+            return serializer.serialize_unit();
+        }
+        serializer.serialize_u64(self.0 as u64)
+    }
+}
 
 /// A model and its prices.
 #[derive(Debug, Clone, Serialize)]

@@ -160,7 +160,11 @@ impl Loader<'_> {
                 Err(error) => {
                     self.loaded.diagnostics.push(Diagnostic::new(
                         file,
-                        LoadError::ModuleNotFound { path: path.display().to_string(), reason: error.to_string(), span },
+                        LoadError::ModuleNotFound {
+                            path: path.display().to_string(),
+                            reason: describe_io(&error),
+                            span,
+                        },
                     ));
                     None
                 }

@@ -124,7 +124,8 @@ fn short_format_is_one_line_per_diagnostic() {
 
 #[test]
 fn json_format_is_one_array_with_positions() {
-    let ran = Test::new().file("a.wf", BAD).file("b.wf", WARNS).args(&["check", "--format", "json", "a.wf", "b.wf"]).run();
+    let ran =
+        Test::new().file("a.wf", BAD).file("b.wf", WARNS).args(&["check", "--format", "json", "a.wf", "b.wf"]).run();
     ran.code(1);
     let json: serde_json::Value = serde_json::from_str(&ran.stdout()).unwrap();
     let items = json.as_array().unwrap();

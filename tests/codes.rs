@@ -27,7 +27,8 @@ fn codes_in_source() -> HashMap<String, usize> {
             }
             let text = std::fs::read_to_string(&path).unwrap();
             for piece in text.split("code(wf::").skip(1) {
-                let name: String = piece.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+                let name: String =
+                    piece.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
                 *counts.entry(format!("wf::{name}")).or_insert(0) += 1;
             }
         }

@@ -1,26 +1,40 @@
 //! Content hashes of step definitions, used by resume to tell which steps changed.
 
+use std::cell::Cell;
+use std::io;
+
 use serde::Serialize;
-use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-/// Hashes a step's normalised definition. Source positions and arena indices are removed
-/// first, so moving a step, reformatting the file or editing comments leaves the hash alone;
-/// changing what the step does changes it.
-pub fn step_hash(definition: &impl Serialize) -> String {
-    let mut json = serde_json::to_value(definition).unwrap_or(Json::Null);
-    strip_positions(&mut json);
-    let digest = Sha256::digest(json.to_string().as_bytes());
-    digest.iter().take(8).map(|byte| format!("{byte:02x}")).collect()
+thread_local! {
+    static HASHING: Cell<bool> = const { Cell::new(false) };
 }
 
-fn strip_positions(json: &mut Json) {
-    match json {
-        Json::Object(map) => {
-            map.retain(|key, _| key != "span" && key != "index");
-            map.values_mut().for_each(strip_positions);
+/// Whether a hash is being computed on this thread: source positions and arena indices then
+/// serialize as nothing, so they do not count.
+pub(crate) fn hashing() -> bool {
+    HASHING.with(Cell::get)
+}
+
+/// Hashes a step's normalised definition. Source positions and arena indices are left out,
+/// so moving a step, reformatting the file or editing comments leaves the hash alone;
+/// changing what the step does changes it. The definition is serialized straight into the
+/// digest, with no intermediate tree.
+pub fn step_hash(definition: &impl Serialize) -> String {
+    struct Writer(Sha256);
+    impl io::Write for Writer {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
         }
-        Json::Array(items) => items.iter_mut().for_each(strip_positions),
-        _ => {}
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
     }
+    let mut writer = Writer(Sha256::new());
+    HASHING.with(|flag| flag.set(true));
+    // Serializing plain data into a digest cannot fail; a failure would only change the hash.
+    let _ = serde_json::to_writer(&mut writer, definition);
+    HASHING.with(|flag| flag.set(false));
+    writer.0.finalize().iter().take(8).map(|byte| format!("{byte:02x}")).collect()
 }

@@ -18,8 +18,8 @@ use self::block::lower_block;
 use self::expr::{lower_expr, lower_str};
 use self::literal::lower_literal;
 use super::ast::{
-    Const, FieldType, File, Ident, Item, Model, ModelAttr, Param, Path, Price, PriceKind, Provider, ProviderAttr,
-    TypeExpr, Use, UseTarget, Workflow,
+    Comment, Const, FieldType, File, Ident, Item, Model, ModelAttr, Param, Path, Price, PriceKind, Provider,
+    ProviderAttr, TypeExpr, Use, UseTarget, Workflow,
 };
 use super::error::SyntaxError;
 use super::grammar::{is_token, Rule, WfParser};
@@ -31,6 +31,9 @@ use crate::span::Span;
 mod tests;
 
 pub(crate) fn parse(source: &str) -> Parsed {
+    if let Some(parsed) = parse_clean(source) {
+        return parsed;
+    }
     let mut errors = Vec::new();
     let lexed = scan(source, &mut errors);
     let items = parse_items(source, &lexed, &mut errors);
@@ -40,6 +43,63 @@ pub(crate) fn parse(source: &str) -> Parsed {
     });
     errors.dedup();
     Parsed { file: File { items, comments: lexed.comments }, errors }
+}
+
+/// The common case — a file the grammar accepts whole — in one pass of the grammar: string
+/// literals come from the parse tree and comments from the gaps between them, so the lexical
+/// pass (which re-reads every string) is needed only for files with errors. Returns `None`, to
+/// take the full path, when the parse fails or holds a literal that never ends.
+fn parse_clean(source: &str) -> Option<Parsed> {
+    let file = WfParser::parse(Rule::file, source).ok()?;
+    let mut literals: Vec<Span> = Vec::new();
+    for pair in file.clone().flatten() {
+        match pair.as_rule() {
+            Rule::unterminated => return None,
+            Rule::str_lit => {
+                let span = Span::from(pair.as_span());
+                // Strings inside an interpolation lie within the outer literal.
+                if literals.last().is_none_or(|last| span.start >= last.end) {
+                    literals.push(span);
+                }
+            }
+            _ => {}
+        }
+    }
+    let comments = comments_between(source, &literals)?;
+    let mut errors = Vec::new();
+    let mut items = Vec::new();
+    lower_items(file, &mut items, &mut errors);
+    errors.sort_by(|a, b| {
+        let (a_span, b_span) = (a.span(), b.span());
+        (a_span.start, a_span.end, a.code()).cmp(&(b_span.start, b_span.end, b.code()))
+    });
+    errors.dedup();
+    Some(Parsed { file: File { items, comments }, errors })
+}
+
+/// The comments in the code between string literals; `None` when a block comment never ends.
+fn comments_between(source: &str, literals: &[Span]) -> Option<Vec<Comment>> {
+    let mut comments = Vec::new();
+    let mut at = 0;
+    let gaps = literals.iter().map(|literal| (literal.start, literal.end)).chain([(source.len(), source.len())]);
+    for (gap_end, next) in gaps {
+        while let Some(found) = source.get(at..gap_end).and_then(|gap| gap.find('/')) {
+            let start = at + found;
+            let rest = &source[start..];
+            let end = if rest.starts_with("//") {
+                start + rest.find('\n').unwrap_or(rest.len())
+            } else if let Some(body) = rest.strip_prefix("/*") {
+                start + 2 + body.find("*/")? + 2
+            } else {
+                at = start + 1;
+                continue;
+            };
+            comments.push(Comment { text: source[start..end].to_string(), span: Span::new(start, end) });
+            at = end;
+        }
+        at = at.max(next);
+    }
+    Some(comments)
 }
 
 /// Parses the file, and after an error goes on from the next line that starts an item, so

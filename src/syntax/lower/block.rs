@@ -184,9 +184,29 @@ fn lower_handler(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Handler
     Handler { body, span }
 }
 
+/// The span from a pair's start to the end of its last token, without the white space and
+/// comments pest may have taken after it. After the last leaf token there can only be closing
+/// delimiters (a string's quote, a `)` or `}`), white space and comments.
+fn tight(pair: &Pair<'_, Rule>) -> Span {
+    let span = Span::from(pair.as_span());
+    let text = pair.as_str();
+    let last_leaf = pair
+        .clone()
+        .into_inner()
+        .flatten()
+        .filter(|inner| inner.clone().into_inner().next().is_none())
+        .map(|leaf| leaf.as_span().end())
+        .max()
+        .unwrap_or(span.start)
+        .clamp(span.start, span.end);
+    let tail = &text[last_leaf - span.start..];
+    let code = [tail.find("//"), tail.find("/*")].into_iter().flatten().min().map_or(tail, |cut| &tail[..cut]);
+    Span::new(span.start, last_leaf + code.trim_end().len())
+}
+
 fn lower_attr(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Attr {
     let attr = only_child(pair);
-    let span = Span::from(attr.as_span());
+    let span = tight(&attr);
     let keyword = Span::from(only_child_first(&attr).as_span());
     let rule = attr.as_rule();
     let mut children = Children::of(attr);
