@@ -31,34 +31,29 @@ fn snapshot(path: &Path) -> String {
     format!("----- SOURCE CODE\n{source}\n----- DIAGNOSTICS\n{rendered}")
 }
 
+/// Asserts that an `err/` fixture reports its code (for syntax fixtures, as the only syntax
+/// error) and returns its snapshot.
+fn error_fixture(path: &Path, syntax: bool) -> String {
+    let outcome = common::check_file(path);
+    let code = expected_code(path);
+    let codes = common::codes(&outcome);
+    if syntax {
+        let found: Vec<&String> = codes.iter().filter(|code| code.starts_with("wf::syntax::")).collect();
+        assert_eq!(found, [&code], "{} should report exactly {code}", path.display());
+    } else {
+        assert!(codes.contains(&code), "{} should report {code}, got {codes:?}", path.display());
+    }
+    snapshot(path)
+}
+
 #[test]
 fn syntax_errors() {
-    insta::glob!("fixtures/syntax/err/*.wf", |path| {
-        let outcome = common::check_file(path);
-        let code = expected_code(path);
-        assert!(
-            common::codes(&outcome).contains(&code),
-            "{} should report {code}, got {:?}",
-            path.display(),
-            common::codes(&outcome)
-        );
-        insta::assert_snapshot!(snapshot(path));
-    });
+    insta::glob!("fixtures/syntax/err/*.wf", |path| insta::assert_snapshot!(error_fixture(path, true)));
 }
 
 #[test]
 fn check_errors() {
-    insta::glob!("fixtures/check/err/*.wf", |path| {
-        let outcome = common::check_file(path);
-        let code = expected_code(path);
-        assert!(
-            common::codes(&outcome).contains(&code),
-            "{} should report {code}, got {:?}",
-            path.display(),
-            common::codes(&outcome)
-        );
-        insta::assert_snapshot!(snapshot(path));
-    });
+    insta::glob!("fixtures/check/err/*.wf", |path| insta::assert_snapshot!(error_fixture(path, false)));
 }
 
 #[test]

@@ -84,19 +84,7 @@ impl<'c, 'a> Cx<'c, 'a> {
                 let base = self.expr(base);
                 let index = self.expr(index);
                 self.expect_type(&index, &Type::Int, "a list index");
-                let ty = match &base.ty {
-                    Type::List(elem) => (**elem).clone(),
-                    Type::Unknown => Type::Unknown,
-                    other => {
-                        self.report(CheckError::TypeMismatch {
-                            expected: "a list".into(),
-                            found: other.to_string(),
-                            span: base.span,
-                            context: "only lists can be indexed".into(),
-                        });
-                        Type::Unknown
-                    }
-                };
+                let ty = self.list_elem(&base, "only lists can be indexed");
                 fold(Expr { kind: ExprKind::Index { base: Box::new(base), index: Box::new(index) }, ty, span })
             }
             ast::ExprKind::Call { func, args } => self.call(func, args, span),
@@ -142,6 +130,23 @@ impl<'c, 'a> Cx<'c, 'a> {
             self.report(CheckError::ConstantCondition { value: *value, span: checked.span });
         }
         checked
+    }
+
+    /// The element type of a list; anything else is reported (`context` says why a list).
+    pub fn list_elem(&mut self, expr: &Expr, context: &str) -> Type {
+        match &expr.ty {
+            Type::List(elem) => (**elem).clone(),
+            Type::Unknown => Type::Unknown,
+            other => {
+                self.report(CheckError::TypeMismatch {
+                    expected: "a list".into(),
+                    found: other.to_string(),
+                    span: expr.span,
+                    context: context.to_string(),
+                });
+                Type::Unknown
+            }
+        }
     }
 
     /// Reports when `expr` is not of type `expected`.
@@ -687,14 +692,5 @@ pub(super) struct Defaults<'p>(pub &'p [ir::Param]);
 impl Env for Defaults<'_> {
     fn param(&self, name: &str) -> Option<Value> {
         self.0.iter().find(|param| param.name == name).and_then(|param| param.default.clone())
-    }
-    fn loop_var(&self, _: &str) -> Option<Value> {
-        None
-    }
-    fn step(&self, _: StepIdx) -> Option<Value> {
-        None
-    }
-    fn env_var(&self, _: &str) -> Option<String> {
-        None
     }
 }

@@ -512,19 +512,7 @@ impl Cx<'_, '_> {
 
     fn for_each(&mut self, each: &ast::For, index: Option<StepIdx>) -> Option<Node> {
         let iter = self.expr(&each.iter);
-        let elem = match &iter.ty {
-            Type::List(elem) => (**elem).clone(),
-            Type::Unknown => Type::Unknown,
-            other => {
-                self.report(CheckError::TypeMismatch {
-                    expected: "a list".into(),
-                    found: other.to_string(),
-                    span: iter.span,
-                    context: "`for` goes through a list".into(),
-                });
-                Type::Unknown
-            }
-        };
+        let elem = self.list_elem(&iter, "`for` goes through a list");
         if !is_static(&iter) {
             self.report(CheckError::BoundNotStatic { what: "the list of a `for`", span: iter.span });
         }

@@ -6,32 +6,28 @@ use std::fmt;
 use super::{Expr, ExprKind, Func, StepIdx, Template, TemplatePart, Value};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 
-/// What an expression may read besides literals.
+/// What an expression may read besides literals; what an environment does not know (the
+/// default for each) makes evaluation fail with [`EvalError::Unknown`].
 pub trait Env {
-    fn param(&self, name: &str) -> Option<Value>;
-    fn loop_var(&self, name: &str) -> Option<Value>;
+    fn param(&self, _name: &str) -> Option<Value> {
+        None
+    }
+    fn loop_var(&self, _name: &str) -> Option<Value> {
+        None
+    }
     /// A step's value, a record of its fields.
-    fn step(&self, index: StepIdx) -> Option<Value>;
-    fn env_var(&self, name: &str) -> Option<String>;
+    fn step(&self, _index: StepIdx) -> Option<Value> {
+        None
+    }
+    fn env_var(&self, _name: &str) -> Option<String> {
+        None
+    }
 }
 
 /// An [`Env`] that knows nothing: evaluating with it succeeds only for constants.
 pub struct NoEnv;
 
-impl Env for NoEnv {
-    fn param(&self, _: &str) -> Option<Value> {
-        None
-    }
-    fn loop_var(&self, _: &str) -> Option<Value> {
-        None
-    }
-    fn step(&self, _: StepIdx) -> Option<Value> {
-        None
-    }
-    fn env_var(&self, _: &str) -> Option<String> {
-        None
-    }
-}
+impl Env for NoEnv {}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum EvalError {
