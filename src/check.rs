@@ -79,6 +79,9 @@ struct Checker<'a> {
     consts: HashMap<(usize, String), ConstState>,
     /// Constants and module aliases that something refers to: `(module, name)`.
     used: HashSet<(usize, String)>,
+    /// Regexes compiled so far: their number of groups, or why they do not compile. Large
+    /// workflows repeat a few output patterns many times.
+    regexes: HashMap<String, Result<usize, String>>,
     /// Call edges: caller, callee, and where the call is.
     calls: Vec<(WorkflowId, WorkflowId, FileId, Span)>,
     diagnostics: Vec<Diagnostic>,
@@ -94,9 +97,23 @@ impl<'a> Checker<'a> {
             signatures: Vec::new(),
             consts: HashMap::new(),
             used: HashSet::new(),
+            regexes: HashMap::new(),
             calls: Vec::new(),
             diagnostics: Vec::new(),
         }
+    }
+
+    /// Compiles a regex once per distinct pattern: its number of capture groups (the whole
+    /// match counts as one), or the gist of why it does not compile.
+    fn regex_groups(&mut self, pattern: &str) -> Result<usize, String> {
+        if let Some(known) = self.regexes.get(pattern) {
+            return known.clone();
+        }
+        let result = regex::Regex::new(pattern)
+            .map(|regex| regex.captures_len())
+            .map_err(|error| expr::regex_gist(&error.to_string()));
+        self.regexes.insert(pattern.to_string(), result.clone());
+        result
     }
 
     fn report(&mut self, module: usize, error: CheckError) {

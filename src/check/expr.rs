@@ -395,11 +395,8 @@ impl<'c, 'a> Cx<'c, 'a> {
         }
         if func == Func::Matches {
             if let Some(ExprKind::Value(Value::String(pattern))) = checked.get(1).map(|arg| &arg.kind) {
-                if let Err(error) = regex::Regex::new(pattern) {
-                    self.report(CheckError::InvalidRegex {
-                        reason: regex_gist(&error.to_string()),
-                        span: checked[1].span,
-                    });
+                if let Err(reason) = self.ch.regex_groups(pattern) {
+                    self.report(CheckError::InvalidRegex { reason, span: checked[1].span });
                 }
             }
         }

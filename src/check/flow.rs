@@ -102,6 +102,8 @@ pub(super) struct Flow {
     site: Vec<Seg>,
     /// The step each statement declared, by the statement's span.
     pub step_at: HashMap<Span, StepIdx>,
+    /// What each agent step returns, by the statement's span.
+    pub returns: HashMap<Span, IndexMap<String, Type>>,
 }
 
 impl Flow {

@@ -172,12 +172,28 @@ impl<'c, 'a> Collector<'c, 'a> {
             Stmt::Agent(agent) => {
                 let mut fields = base_fields();
                 fields.insert("text".into(), Type::String);
+                let mut returns = IndexMap::new();
                 for attr in agent.attrs.iter().flat_map(|block| &block.entries) {
-                    if let ast::Entry::Attr(ast::Attr { kind: AttrKind::Returns(returns), .. }) = attr {
-                        let returns = self.ch.resolve_fields(self.module, returns);
-                        fields.extend(returns);
+                    if let ast::Entry::Attr(ast::Attr { kind: AttrKind::Returns(written), .. }) = attr {
+                        returns = self.ch.resolve_fields(self.module, written);
+                        // A returned field may not hide one every agent step has (`ok`, `cost`...).
+                        for field in written {
+                            if fields.contains_key(&field.name.name) {
+                                self.ch.report(
+                                    self.module,
+                                    CheckError::DuplicateName {
+                                        name: field.name.name.clone(),
+                                        span: field.name.span,
+                                        first: agent.name.span,
+                                    },
+                                );
+                                returns.shift_remove(&field.name.name);
+                            }
+                        }
                     }
                 }
+                fields.extend(returns.iter().map(|(name, ty)| (name.clone(), ty.clone())));
+                self.flow.returns.insert(agent.span, returns);
                 self.declare(&agent.name, agent.span, phase, "agent step", fields);
             }
             Stmt::Call(call) => self.declare(&call.name, call.span, phase, "call step", base_fields()),
@@ -600,8 +616,8 @@ impl Cx<'_, '_> {
             }
             OutputSource::Json(pattern)
         } else {
-            match regex::Regex::new(&pattern) {
-                Ok(regex) if regex.captures_len() < 2 => {
+            match self.ch.regex_groups(&pattern) {
+                Ok(groups) if groups < 2 => {
                     self.report(CheckError::InvalidRegex {
                         reason: "it has no capture group; the value is the first `( )` group".into(),
                         span: source.pattern.span,
@@ -609,11 +625,8 @@ impl Cx<'_, '_> {
                     return None;
                 }
                 Ok(_) => OutputSource::Regex(pattern),
-                Err(error) => {
-                    self.report(CheckError::InvalidRegex {
-                        reason: super::expr::regex_gist(&error.to_string()),
-                        span: source.pattern.span,
-                    });
+                Err(reason) => {
+                    self.report(CheckError::InvalidRegex { reason, span: source.pattern.span });
                     return None;
                 }
             }
