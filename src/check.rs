@@ -154,29 +154,11 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// The program: every declared workflow was checked in pass 3, so ids stay as declared.
     fn finish(self) -> Program {
         let mut program = self.program;
-        let mut ids = Vec::new();
-        for (index, workflow) in self.workflows.into_iter().enumerate() {
-            if let Some(workflow) = workflow {
-                program.workflows.push(workflow);
-                ids.push(index);
-            }
-        }
-        // Workflows that could not be checked at all leave gaps; renumber to stay dense.
-        let renumber: HashMap<usize, usize> = ids.iter().enumerate().map(|(new, old)| (*old, new)).collect();
-        program.entry = self.modules.first().map_or_else(Vec::new, |root| {
-            root.workflows.values().filter_map(|id| renumber.get(&id.0).map(|&new| WorkflowId(new))).collect()
-        });
-        if renumber.iter().any(|(old, new)| old != new) {
-            for workflow in &mut program.workflows {
-                for step in &mut workflow.steps {
-                    if let crate::ir::StepKind::Call(call) = &mut step.kind {
-                        call.workflow = WorkflowId(renumber.get(&call.workflow.0).copied().unwrap_or(0));
-                    }
-                }
-            }
-        }
+        program.workflows = self.workflows.into_iter().flatten().collect();
+        program.entry = self.modules.first().map(|root| root.workflows.values().copied().collect()).unwrap_or_default();
         program
     }
 }
