@@ -91,7 +91,7 @@ pub(super) fn check_workflow(
     }
     for attr in &attrs {
         match &attr.kind {
-            AttrKind::Description(text) => out.description = Some(cx.template(text)).and_then(|t| t.as_plain()),
+            AttrKind::Description(text) => out.description = cx.template(text).as_plain(),
             AttrKind::Budget { amount, warn_at } => cx.budget(&mut out.budget, amount, warn_at.as_ref(), attr.span),
             AttrKind::Timeout(expr) => out.timeout = cx.duration_attr(expr, "a timeout"),
             AttrKind::Mode(mode) => out.mode = cx.mode(mode),

@@ -9,7 +9,7 @@ use pest::iterators::Pair;
 use pest::Token;
 
 use super::error::SyntaxError;
-use super::grammar::Rule;
+use super::grammar::{continues_expression, Rule};
 use crate::span::Span;
 
 /// How many grammar rules deep one item may nest (a paren in an expression is two).
@@ -52,24 +52,7 @@ pub(super) fn check(item: &Pair<'_, Rule>) -> Option<SyntaxError> {
     None
 }
 
+/// Infix and postfix operators (the grammar's list) and the two prefix ones.
 fn is_operator(rule: Rule) -> bool {
-    matches!(
-        rule,
-        Rule::op_or
-            | Rule::op_and
-            | Rule::op_not
-            | Rule::op_eq
-            | Rule::op_ne
-            | Rule::op_le
-            | Rule::op_lt
-            | Rule::op_ge
-            | Rule::op_gt
-            | Rule::op_add
-            | Rule::op_sub
-            | Rule::op_mul
-            | Rule::op_div
-            | Rule::op_neg
-            | Rule::field_access
-            | Rule::index_access
-    )
+    continues_expression(rule) || matches!(rule, Rule::op_not | Rule::op_neg)
 }
