@@ -1,10 +1,12 @@
 #![allow(clippy::disallowed_methods)] // The CLI is where wf reads files, the environment and the terminal.
 
 //! The command line: parsing arguments, running a command, turning its outcome into an exit
-//! code (spec §11: 0 success, 1 failure or errors found, 2 usage error).
+//! code (spec §11: 0 success, 1 failure or errors found, 2 usage error, 3 paused, 130
+//! interrupted).
 
 mod check;
 mod explain;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +36,34 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Run a workflow: check it, then execute it with a journal at `.wf/state.db`.
+    Run {
+        /// The `.wf` file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// A workflow parameter, `NAME=VALUE`; repeatable.
+        #[arg(long = "arg", value_name = "NAME=VALUE")]
+        args: Vec<String>,
+        /// Which workflow, when the file declares several.
+        #[arg(long, value_name = "NAME")]
+        workflow: Option<String>,
+        /// Print the execution plan without running anything.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        common: run::Common,
+    },
+    /// Continue a failed, interrupted, paused or crashed run; finished steps are not run again.
+    Resume {
+        /// The run id (the latest resumable run when left out).
+        #[arg(value_name = "RUN")]
+        run: Option<String>,
+        /// Print, per step, whether it would be reused or run again and why; run nothing.
+        #[arg(long)]
+        explain: bool,
+        #[command(flatten)]
+        common: run::Common,
+    },
     /// Explain a diagnostic code, with an example that triggers it and its fix.
     Explain {
         /// A code such as `wf::check::unknown_name` (or just `unknown_name`); none lists all.
@@ -48,6 +78,8 @@ pub enum Exit {
     Failure,
     /// Bad flags or arguments, or an unreadable file.
     Usage,
+    /// A run's own code: 3 paused, 130 interrupted (spec §11).
+    Code(u8),
 }
 
 pub fn main() -> ExitCode {
@@ -55,11 +87,16 @@ pub fn main() -> ExitCode {
     let exit = match cli.command {
         Command::Check { files, format, deny_warnings } => check::run(&files, format, deny_warnings),
         Command::Explain { code } => explain::run(code.as_deref()),
+        Command::Run { file, args, workflow, dry_run, common } => {
+            run::run(run::RunArgs { file, args, workflow, dry_run, common })
+        }
+        Command::Resume { run, explain, common } => run::resume(run, explain, common),
     };
     match exit {
         Exit::Success => ExitCode::SUCCESS,
         Exit::Failure => ExitCode::from(1),
         Exit::Usage => ExitCode::from(2),
+        Exit::Code(code) => ExitCode::from(code),
     }
 }
 

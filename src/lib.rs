@@ -3,11 +3,13 @@
 //! The pipeline: [`syntax`] turns text into an AST, [`load`] finds the modules a file uses,
 //! [`check`] turns the ASTs into the typed [`ir`] plus [`diag`]nostics. See ARCHITECTURE.md.
 
+pub mod args;
 pub mod check;
 pub mod diag;
 pub mod explain;
 pub mod ir;
 pub mod load;
+pub mod run;
 pub mod source;
 pub mod span;
 pub mod stdlib;

@@ -13,6 +13,7 @@ mod lower;
 mod scan;
 
 pub use error::SyntaxError;
+pub use lower::literal::{parse_unit, Unit};
 
 /// What parsing one file produced: the best tree it could build and every error, sorted by
 /// position.

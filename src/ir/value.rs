@@ -3,13 +3,13 @@
 use std::fmt;
 
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Type;
 
 /// A value with its unit normalised: durations in milliseconds, money in integer
 /// micro-dollars, tokens as a count, percent as the number written before `%`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Value {
     String(String),
     Int(i64),

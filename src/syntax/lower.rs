@@ -6,7 +6,7 @@
 
 mod block;
 mod expr;
-mod literal;
+pub(crate) mod literal;
 
 use std::borrow::Cow;
 

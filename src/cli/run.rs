@@ -1,0 +1,365 @@
+//! `wf run FILE` and `wf resume [RUN]`: check the file, then hand the workflow to the
+//! runner with the views the flags ask for, and print the report.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use sha2::{Digest, Sha256};
+
+use wf::diag::{self, Format, Style};
+use wf::ir::{Mode, Program, WorkflowId};
+use wf::run::journal::{Journal, RunRecord, RunStatus};
+use wf::run::view::{Ndjson, Palette, Plain, Tree};
+use wf::run::{self, Begin, Observer, Options, Scenario, Target};
+
+use super::Exit;
+
+/// Flags `run` and `resume` share.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Approve this gate or risky step ahead of time (by name or id); repeatable.
+    #[arg(long = "approve", value_name = "STEP")]
+    pub approve: Vec<String>,
+    /// Override the workflow's mode.
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+    /// Gate warnings fail the gate.
+    #[arg(long, conflicts_with = "lenient")]
+    pub strict: bool,
+    /// Gate requirements only warn.
+    #[arg(long)]
+    pub lenient: bool,
+    /// A scenario for the `sim` provider: JSON answers per agent step.
+    #[arg(long, value_name = "FILE")]
+    pub sim: Option<PathBuf>,
+    /// Where the journal lives.
+    #[arg(long, value_name = "DIR", env = "WF_STATE_DIR", default_value = ".wf")]
+    pub state_dir: PathBuf,
+    /// Print only the final report.
+    #[arg(long, short, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also show what commands print, as they print it.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Emit one JSON object per transition: on stdout, or to `--events-file`.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub events: Option<EventsFormat>,
+    /// Write `--events` to this file instead of stdout.
+    #[arg(long, value_name = "FILE", requires = "events")]
+    pub events_file: Option<PathBuf>,
+    /// How long a stopped command gets between SIGTERM and SIGKILL.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub kill_grace: Duration,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    Autopilot,
+    Supervised,
+    Hybrid,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EventsFormat {
+    Ndjson,
+}
+
+pub struct RunArgs {
+    pub file: PathBuf,
+    pub args: Vec<String>,
+    pub workflow: Option<String>,
+    pub dry_run: bool,
+    pub common: Common,
+}
+
+pub fn run(request: RunArgs) -> Exit {
+    let Some((program, target)) = load(&request.file, request.workflow.as_deref()) else {
+        return Exit::Failure;
+    };
+    let workflow = &program.workflows[target.0];
+    let mut pairs = Vec::new();
+    for arg in &request.args {
+        match arg.split_once('=') {
+            Some((name, value)) => pairs.push((name.trim().to_owned(), value.to_owned())),
+            None => {
+                eprintln!("error: `--arg {arg}` must be written NAME=VALUE");
+                return Exit::Usage;
+            }
+        }
+    }
+    let args = match wf::args::bind(workflow, &pairs) {
+        Ok(args) => args,
+        Err(problems) => {
+            for problem in problems {
+                eprintln!("error: {problem}");
+            }
+            return Exit::Usage;
+        }
+    };
+    if request.dry_run {
+        print!("{}", run::plan::render(&program, workflow));
+        return Exit::Success;
+    }
+    let Some(file_hash) = hash_file(&request.file) else {
+        return Exit::Usage;
+    };
+    let target = Target { program: &program, workflow: target, file: absolute(&request.file), file_hash };
+    execute(&target, Begin::New { args }, &request.common)
+}
+
+pub fn resume(run_id: Option<String>, explain: bool, common: Common) -> Exit {
+    let journal = match Journal::open(&common.state_dir) {
+        Ok(journal) => journal,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::Usage;
+        }
+    };
+    let record = match &run_id {
+        Some(id) => journal.run(id).map(Some),
+        None => journal.latest_resumable(&alive),
+    };
+    let record = match record {
+        Ok(Some(record)) => record,
+        Ok(None) => {
+            eprintln!("error: no run to resume in {}", journal.path().display());
+            return Exit::Usage;
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::Usage;
+        }
+    };
+    if record.status == RunStatus::Succeeded && !explain {
+        eprintln!("error: run {} already succeeded; there is nothing to resume", record.id);
+        return Exit::Usage;
+    }
+    if record.status == RunStatus::Running && record.pid.is_some_and(alive) && record.pid != Some(std::process::id()) {
+        eprintln!("error: run {} is still running (process {})", record.id, record.pid.unwrap_or_default());
+        return Exit::Usage;
+    }
+    let file = PathBuf::from(&record.file);
+    let Some((program, target)) = load(&file, Some(&record.workflow)) else {
+        return Exit::Failure;
+    };
+    if explain {
+        return explain_resume(&journal, &record, &program, target);
+    }
+    let Some(file_hash) = hash_file(&file) else {
+        return Exit::Usage;
+    };
+    let target = Target { program: &program, workflow: target, file, file_hash };
+    execute(&target, Begin::Resume { run: Box::new(record) }, &common)
+}
+
+fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
+    let journal = match Journal::open(&common.state_dir) {
+        Ok(journal) => journal,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::Usage;
+        }
+    };
+    let sim = match &common.sim {
+        None => None,
+        Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| Scenario::parse(&t)) {
+            Ok(scenario) => Some(scenario),
+            Err(error) => {
+                eprintln!("error: cannot use the scenario `{}`: {error}", path.display());
+                return Exit::Usage;
+            }
+        },
+    };
+    let options = Options {
+        state_dir: common.state_dir.clone(),
+        mode: common.mode.map(|mode| match mode {
+            ModeArg::Autopilot => Mode::Autopilot,
+            ModeArg::Supervised => Mode::Supervised,
+            ModeArg::Hybrid => Mode::Hybrid,
+        }),
+        strict: common.strict,
+        lenient: common.lenient,
+        approve: common.approve.clone(),
+        sim,
+        kill_grace: common.kill_grace,
+        user: std::env::var("USER").unwrap_or_else(|_| "someone".to_owned()),
+        env: std::env::vars().collect::<HashMap<_, _>>(),
+        verbose: common.verbose,
+    };
+    // Human output goes to stdout, unless the events take stdout.
+    let events_on_stdout = common.events.is_some() && common.events_file.is_none();
+    let human_on_terminal = if events_on_stdout { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() };
+    let palette = Palette::new(super::color() && !events_on_stdout || (events_on_stdout && human_on_terminal && no_color_unset()));
+    let mut observers: Vec<Box<dyn Observer>> = Vec::new();
+    if let Some(EventsFormat::Ndjson) = common.events {
+        match &common.events_file {
+            None => observers.push(Box::new(Ndjson::new(std::io::stdout()))),
+            Some(path) => match std::fs::File::create(path) {
+                Ok(file) => observers.push(Box::new(Ndjson::new(std::io::BufWriter::new(file)))),
+                Err(error) => {
+                    eprintln!("error: cannot write events to `{}`: {error}", path.display());
+                    return Exit::Usage;
+                }
+            },
+        }
+    }
+    if !common.quiet {
+        if events_on_stdout {
+            observers.push(Box::new(Plain::new(std::io::stderr(), palette.clone())));
+        } else if human_on_terminal && !common.verbose {
+            observers.push(Box::new(Tree::new(palette.clone())));
+        } else {
+            observers.push(Box::new(Plain::new(std::io::stdout(), palette.clone())));
+        }
+    }
+    let ended = match run::execute(target, begin, &journal, &options, observers) {
+        Ok(ended) => ended,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::Failure;
+        }
+    };
+    let report = match run::report::build(&journal, &ended.run_id) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::Failure;
+        }
+    };
+    let text = run::report::human(&report, &palette);
+    if events_on_stdout {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+    let hint = match (&ended.pause, ended.status) {
+        (Some(pause), _) => Some(format!("paused at {}: continue with `{}`", pause.key, pause.hint)),
+        (None, RunStatus::Interrupted | RunStatus::Failed) => Some(format!("resume with `wf resume {}`", ended.run_id)),
+        _ => None,
+    };
+    if let Some(hint) = hint {
+        eprintln!("{hint}");
+    }
+    Exit::Code(ended.exit_code())
+}
+
+fn no_color_unset() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
+/// Loads and checks the file; prints diagnostics (errors stop here, warnings don't).
+fn load(file: &Path, workflow: Option<&str>) -> Option<(Program, WorkflowId)> {
+    let read = |path: &Path| std::fs::read_to_string(path);
+    let outcome = match wf::check_path(file, &read) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            eprintln!("error: cannot read `{}`: {error}", file.display());
+            return None;
+        }
+    };
+    let diagnostics = &outcome.checked.diagnostics;
+    if !diagnostics.is_empty() {
+        let style = Style { color: std::io::stderr().is_terminal() && no_color_unset(), width: 100 };
+        eprint!("{}", diag::render(diagnostics, &outcome.sources, Format::Human, style));
+    }
+    if outcome.checked.has_errors() {
+        eprintln!("error: `{}` has errors; nothing was run", file.display());
+        return None;
+    }
+    let program = outcome.checked.program;
+    let found = program.entry.iter().copied().find(|id| match workflow {
+        Some(name) => program.workflows[id.0].name == name,
+        None => true,
+    });
+    match (found, workflow) {
+        (Some(id), _) if workflow.is_some() || program.entry.len() == 1 => Some((program, id)),
+        (_, None) if program.entry.is_empty() => {
+            eprintln!("error: `{}` declares no workflow", file.display());
+            None
+        }
+        (_, None) => {
+            let names: Vec<&str> = program.entry.iter().map(|id| program.workflows[id.0].name.as_str()).collect();
+            eprintln!("error: `{}` declares several workflows ({}); choose one with --workflow", file.display(), names.join(", "));
+            None
+        }
+        (_, Some(name)) => {
+            eprintln!("error: `{}` has no workflow `{name}`", file.display());
+            None
+        }
+    }
+}
+
+fn hash_file(file: &Path) -> Option<String> {
+    match std::fs::read(file) {
+        Ok(bytes) => Some(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()),
+        Err(error) => {
+            eprintln!("error: cannot read `{}`: {error}", file.display());
+            None
+        }
+    }
+}
+
+fn absolute(file: &Path) -> PathBuf {
+    std::path::absolute(file).unwrap_or_else(|_| file.to_owned())
+}
+
+/// Whether a process is alive (signal 0 reaches it).
+fn alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+}
+
+/// `wf resume RUN --explain`: for every step instance the journal knows, and every step not
+/// reached yet, whether a resume would reuse it or run it, and why.
+fn explain_resume(journal: &Journal, record: &RunRecord, program: &Program, target: WorkflowId) -> Exit {
+    let records = match journal.steps(&record.id) {
+        Ok(records) => records,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::Failure;
+        }
+    };
+    let replay = run::replay::Replay::new(program, &record.plan, records.clone());
+    println!("run {} `{}` ({}), {}", record.id, record.workflow, record.file, record.status.as_str());
+    let mut sorted: Vec<_> = records.values().collect();
+    sorted.sort_by_key(|record| record.seq);
+    let workflow = &program.workflows[target.0];
+    let mut seen = std::collections::HashSet::new();
+    for step_record in sorted {
+        if matches!(step_record.kind.as_str(), "phase" | "parallel" | "repeat" | "for") {
+            continue;
+        }
+        // A step of the root workflow, or else of a called one (its key starts with the call's).
+        let found = std::iter::once(target)
+            .chain((0..program.workflows.len()).map(WorkflowId))
+            .find_map(|id| {
+                let steps = &program.workflows[id.0].steps;
+                steps.iter().position(|step| step.id == step_record.step_id).map(|position| (id, position))
+            });
+        let decision = match found {
+            Some((id, position)) => {
+                if id == target {
+                    seen.insert(step_record.step_id.clone());
+                }
+                let step = &program.workflows[id.0].steps[position];
+                replay.decide(&step_record.key, id, position, step, true)
+            }
+            None => run::replay::Decision::Run("its step is no longer in the file".into()),
+        };
+        match decision {
+            run::replay::Decision::Reuse => println!("  reuse   {:<32} {}", step_record.key, step_record.status),
+            run::replay::Decision::Run(why) => println!("  re-run  {:<32} {why}", step_record.key),
+        }
+    }
+    for step in &workflow.steps {
+        if !seen.contains(&step.id) && !matches!(step.kind, wf::ir::StepKind::Block(_)) {
+            println!("  run     {:<32} not reached yet", step.id);
+        }
+    }
+    Exit::Success
+}

@@ -1,0 +1,258 @@
+#![allow(clippy::disallowed_methods)] // The runner is where wf starts processes, reads clocks and writes the journal.
+
+//! Stage 4: running a checked workflow (spec §6, §7, §10).
+//!
+//! The only module with async code, processes and clocks. [`execute`] starts or resumes a
+//! run on a single-threaded tokio runtime: every step and block is a future polled on one
+//! thread, so step values need no locks, and concurrency (`parallel`, `for … parallel`) is
+//! commands running at once, not threads. Every transition is committed to the [`journal`]
+//! before the next thing starts; see ARCHITECTURE.md and docs/running.md.
+
+mod agent;
+mod command;
+pub mod event;
+mod exec;
+pub mod journal;
+mod output;
+pub mod plan;
+pub mod replay;
+pub mod report;
+mod scope;
+mod shell;
+mod step;
+pub mod view;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+pub use agent::{split_expected_tokens, Scenario};
+pub use event::{Event, Observer, Status};
+pub use exec::Pause;
+use exec::{now_ms, Cx, Flow, Runner};
+use journal::{Journal, JournalError, NewRun, RunRecord, RunStatus};
+use replay::Replay;
+use scope::{Costs, Frame};
+
+use crate::ir::{Mode, Program, Value, WorkflowId};
+
+/// How to run.
+pub struct Options {
+    /// Where the journal and run folders live (`.wf`).
+    pub state_dir: PathBuf,
+    /// Overrides the workflow's `mode`.
+    pub mode: Option<Mode>,
+    /// Gate warnings fail.
+    pub strict: bool,
+    /// Gate requirements only warn.
+    pub lenient: bool,
+    /// Gates and steps (by name, id or instance key) approved ahead of time.
+    pub approve: Vec<String>,
+    pub sim: Option<Scenario>,
+    /// Between SIGTERM and SIGKILL when a command is stopped.
+    pub kill_grace: Duration,
+    /// Who approves with `--approve`.
+    pub user: String,
+    /// The environment `env("NAME")` reads.
+    pub env: HashMap<String, String>,
+    /// Show what commands print.
+    pub verbose: bool,
+}
+
+/// What to run: a checked program and one of its workflows.
+pub struct Target<'a> {
+    pub program: &'a Program,
+    pub workflow: WorkflowId,
+    /// The workflow file, as the journal records it (absolute).
+    pub file: PathBuf,
+    /// SHA-256 of the file's text.
+    pub file_hash: String,
+}
+
+pub enum Begin {
+    New { args: IndexMap<String, Value> },
+    Resume { run: Box<RunRecord> },
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct Ended {
+    pub run_id: String,
+    pub status: RunStatus,
+    pub error: Option<String>,
+    pub pause: Option<Pause>,
+}
+
+impl Ended {
+    /// Spec §11: 0 success, 1 failed, 3 paused, 130 interrupted.
+    pub fn exit_code(&self) -> u8 {
+        match self.status {
+            RunStatus::Succeeded => 0,
+            RunStatus::Failed | RunStatus::Running => 1,
+            RunStatus::Paused => 3,
+            RunStatus::Interrupted => 130,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("the arguments recorded for run {run} cannot be read: {reason}")]
+    Args { run: String, reason: String },
+}
+
+/// Starts a new run or resumes one, and runs it to its end (or pause, or interruption).
+pub fn execute(
+    target: &Target<'_>,
+    begin: Begin,
+    journal: &Journal,
+    options: &Options,
+    observers: Vec<Box<dyn Observer + '_>>,
+) -> Result<Ended, RunError> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(RunError::Runtime)?;
+    runtime.block_on(run(target, begin, journal, options, observers))
+}
+
+async fn run(
+    target: &Target<'_>,
+    begin: Begin,
+    journal: &Journal,
+    options: &Options,
+    observers: Vec<Box<dyn Observer + '_>>,
+) -> Result<Ended, RunError> {
+    let program = target.program;
+    let workflow = &program.workflows[target.workflow.0];
+    let plan = replay::plan(program);
+    let pid = std::process::id();
+    let (run_id, args, replay, resumed) = match begin {
+        Begin::New { args } => {
+            let args_json = serde_json::to_string(&args).map_err(JournalError::from)?;
+            let options_json = serde_json::json!({
+                "mode": options.mode.map(|mode| Mode::NAMES[mode as usize]),
+                "strict": options.strict,
+                "lenient": options.lenient,
+            })
+            .to_string();
+            let file = target.file.to_string_lossy();
+            let id = journal.create_run(&NewRun {
+                workflow: &workflow.name,
+                file: &file,
+                file_hash: &target.file_hash,
+                args: &args_json,
+                plan: &plan,
+                options: &options_json,
+                pid,
+                at: now_ms(),
+            })?;
+            (id, args, Replay::default(), false)
+        }
+        Begin::Resume { run } => {
+            let args: IndexMap<String, Value> = serde_json::from_str(&run.args)
+                .map_err(|error| RunError::Args { run: run.id.clone(), reason: error.to_string() })?;
+            let records = journal.steps(&run.id)?;
+            let replay = Replay::new(program, &run.plan, records);
+            journal.reopen_run(&run.id, &plan, &target.file_hash, pid)?;
+            (run.id.clone(), args, replay, true)
+        }
+    };
+    let base_dir = target.file.parent().map(PathBuf::from).unwrap_or_default();
+    let runner = Runner {
+        program,
+        journal,
+        run_id: run_id.clone(),
+        options,
+        observers,
+        base_dir,
+        mode: options.mode.unwrap_or(workflow.mode),
+        replay,
+        invocations: RefCell::default(),
+        undo: RefCell::default(),
+        concurrency: workflow
+            .concurrency
+            .map(|limit| Semaphore::new(usize::try_from(limit.max(1)).unwrap_or(Semaphore::MAX_PERMITS))),
+        root: CancellationToken::new(),
+        interrupted: Cell::new(false),
+        journal_failed: RefCell::default(),
+        started: Instant::now(),
+    };
+    let args_json = serde_json::to_value(
+        args.iter().map(|(name, value)| (name.clone(), value.to_text())).collect::<IndexMap<_, _>>(),
+    )
+    .unwrap_or_default();
+    let started = Event::RunStarted {
+        run: run_id.clone(),
+        workflow: workflow.name.clone(),
+        file: target.file.display().to_string(),
+        args: args_json,
+        resumed,
+    };
+    let flow = match runner.emit(started, None, &[]) {
+        Err(flow) => flow,
+        Ok(()) => match runner.workflow_cx(target.workflow, args, String::new()) {
+            Err(message) => Flow::Failed(exec::Failure { key: workflow.name.clone(), message, rollback: false }),
+            Ok(wf) => {
+                let cx = Cx { wf, frame: Frame::root(), cancel: runner.root.clone(), costs: Costs::root(), reusable: true };
+                let main = std::pin::pin!(runner.workflow(cx, runner.root.clone()));
+                until_interrupted(main, &runner).await
+            }
+        },
+    };
+    let (status, error, pause) = match flow {
+        Flow::Done => (RunStatus::Succeeded, None, None),
+        Flow::Failed(failure) => (RunStatus::Failed, Some(failure.message), None),
+        Flow::Paused(pause) => (RunStatus::Paused, Some(pause.reason.clone()), Some(pause)),
+        Flow::Cancelled if runner.interrupted.get() => (RunStatus::Interrupted, Some("interrupted".to_owned()), None),
+        Flow::Cancelled => (RunStatus::Failed, Some("cancelled".to_owned()), None),
+    };
+    let error = runner.journal_failed.borrow().clone().or(error);
+    let ended_at = (status != RunStatus::Paused && status != RunStatus::Interrupted).then(now_ms);
+    journal.set_status(&run_id, status, error.as_deref(), ended_at.or(Some(now_ms())))?;
+    let finished = Event::RunFinished {
+        status: status.as_str(),
+        duration_ms: exec::millis(runner.started.elapsed()),
+        error: error.clone(),
+    };
+    let _ = runner.emit(finished, None, &[]);
+    for observer in &runner.observers {
+        observer.finish();
+    }
+    Ok(Ended { run_id, status, error, pause })
+}
+
+/// Runs `main`; on SIGINT or SIGTERM cancels everything and waits for the steps to end
+/// their processes, so the journal says exactly what finished.
+async fn until_interrupted<F: std::future::Future<Output = Flow>>(
+    mut main: std::pin::Pin<&mut F>,
+    runner: &Runner<'_>,
+) -> Flow {
+    let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    else {
+        return main.await;
+    };
+    tokio::select! {
+        flow = &mut main => flow,
+        _ = interrupt.recv() => {
+            runner.interrupted.set(true);
+            runner.root.cancel();
+            main.await;
+            Flow::Cancelled
+        }
+        _ = terminate.recv() => {
+            runner.interrupted.set(true);
+            runner.root.cancel();
+            main.await;
+            Flow::Cancelled
+        }
+    }
+}

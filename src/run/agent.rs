@@ -1,0 +1,240 @@
+//! Agent steps go through a provider. This build ships `sim`: deterministic answers for
+//! trying workflows out and for tests, optionally scripted by a scenario file (`--sim FILE`).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::args::{default_value, from_json};
+use crate::ir::{Model, Type, Value};
+
+/// Tokens an agent call used.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Usage {
+    #[serde(default)]
+    pub input: u64,
+    #[serde(default)]
+    pub output: u64,
+    #[serde(default)]
+    pub cached: u64,
+}
+
+impl Usage {
+    pub fn total(self) -> u64 {
+        self.input.saturating_add(self.output).saturating_add(self.cached)
+    }
+
+    /// The price in micro-dollars; cached tokens at the cached price, or the input price.
+    pub fn price(self, model: &Model) -> i64 {
+        let cached = model.cached.unwrap_or(model.input);
+        model.input.cost(self.input).saturating_add(model.output.cost(self.output)).saturating_add(cached.cost(self.cached))
+    }
+}
+
+/// One agent call.
+pub struct Request<'a> {
+    pub step_id: &'a str,
+    pub step_name: &'a str,
+    pub role: &'a str,
+    pub prompt: &'a str,
+    pub model: &'a Model,
+    pub returns: &'a IndexMap<String, Type>,
+    pub expect_tokens: Option<u64>,
+    /// How many times this step was asked before in this run (attempts and iterations).
+    pub invocation: usize,
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub text: String,
+    pub fields: IndexMap<String, Value>,
+    pub usage: Usage,
+    /// How long the call is made to take.
+    pub delay: Duration,
+}
+
+/// A scenario: per step (by id like `implementation/fix` or by name), a list of answers, one
+/// per call in order; the last one repeats.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    #[serde(default)]
+    pub steps: HashMap<String, Answers>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Answers {
+    One(Answer),
+    Many(Vec<Answer>),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    pub text: Option<String>,
+    #[serde(default)]
+    pub returns: serde_json::Map<String, serde_json::Value>,
+    pub usage: Option<Usage>,
+    /// A provider error for this call (retried by `retry … on error`).
+    pub fail: Option<String>,
+    /// How long the call takes, as a duration literal (`2s`).
+    pub delay: Option<String>,
+}
+
+impl Scenario {
+    pub fn parse(text: &str) -> Result<Scenario, String> {
+        let scenario: Scenario = serde_json::from_str(text).map_err(|error| error.to_string())?;
+        for (step, answers) in &scenario.steps {
+            let list: Vec<&Answer> = match answers {
+                Answers::One(answer) => vec![answer],
+                Answers::Many(answers) => answers.iter().collect(),
+            };
+            for answer in list {
+                if let Some(delay) = &answer.delay {
+                    crate::args::parse_value(&Type::Duration, delay).map_err(|error| format!("`{step}`: delay: {error}"))?;
+                }
+            }
+        }
+        Ok(scenario)
+    }
+
+    fn answer(&self, request: &Request<'_>) -> Option<&Answer> {
+        let answers = self.steps.get(request.step_id).or_else(|| self.steps.get(request.step_name))?;
+        match answers {
+            Answers::One(answer) => Some(answer),
+            Answers::Many(answers) => answers.get(request.invocation).or_else(|| answers.last()),
+        }
+    }
+}
+
+/// How an expected token count divides into input and output tokens when nothing says
+/// otherwise: three quarters read, one quarter written.
+pub fn split_expected_tokens(total: u64) -> (u64, u64) {
+    let input = total - total / 4;
+    (input, total - input)
+}
+
+/// The built-in simulated provider.
+pub fn sim(scenario: Option<&Scenario>, request: &Request<'_>) -> Result<Reply, String> {
+    let answer = scenario.and_then(|scenario| scenario.answer(request));
+    if let Some(reason) = answer.and_then(|answer| answer.fail.as_ref()) {
+        return Err(format!("sim provider: {reason}"));
+    }
+    let text = answer.and_then(|answer| answer.text.clone()).unwrap_or_else(|| sim_text(request));
+    let mut fields = IndexMap::new();
+    for (name, ty) in request.returns {
+        let value = match answer.and_then(|answer| answer.returns.get(name)) {
+            Some(json) => from_json(ty, json)
+                .map_err(|error| format!("the scenario's `{name}` for `{}` is not a {ty}: {error}", request.step_id))?,
+            None => default_value(ty),
+        };
+        fields.insert(name.clone(), value);
+    }
+    let usage = answer.and_then(|answer| answer.usage).unwrap_or_else(|| match request.expect_tokens {
+        Some(total) => {
+            let (input, output) = split_expected_tokens(total);
+            Usage { input, output, cached: 0 }
+        }
+        None => Usage { input: approximate_tokens(request.prompt), output: approximate_tokens(&text), cached: 0 },
+    });
+    let delay = answer
+        .and_then(|answer| answer.delay.as_deref())
+        .and_then(|delay| match crate::args::parse_value(&Type::Duration, delay) {
+            Ok(Value::Duration(ms)) => Some(Duration::from_millis(ms)),
+            _ => None,
+        })
+        .unwrap_or_default();
+    Ok(Reply { text, fields, usage, delay })
+}
+
+/// The rough rule of four characters a token.
+fn approximate_tokens(text: &str) -> u64 {
+    (text.chars().count() as u64).div_ceil(4)
+}
+
+/// A deterministic answer: the role, what was asked (first line), and a digest of the whole
+/// prompt, so different prompts give different texts.
+fn sim_text(request: &Request<'_>) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{}\n{}", request.role, request.prompt).as_bytes());
+    let short: String = digest.iter().take(4).map(|byte| format!("{byte:02x}")).collect();
+    let first = request.prompt.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("");
+    let mut asked: String = first.chars().take(80).collect();
+    if asked.len() < first.len() {
+        asked.push('…');
+    }
+    format!("[sim {} as {}] done: {asked} (#{short})", request.model.id, request.role)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Price;
+    use crate::span::Span;
+
+    fn model() -> Model {
+        Model {
+            name: "m".into(),
+            id: "model-1".into(),
+            input: Price { micros: 3_000_000, per_tokens: 1_000_000 },
+            output: Price { micros: 15_000_000, per_tokens: 1_000_000 },
+            cached: None,
+            file: 0,
+            span: Span::new(0, 0),
+        }
+    }
+
+    fn request<'a>(model: &'a Model, returns: &'a IndexMap<String, Type>, invocation: usize) -> Request<'a> {
+        Request {
+            step_id: "analysis/plan",
+            step_name: "plan",
+            role: "analyst",
+            prompt: "Read ticket PL-1.\nMore.",
+            model,
+            returns,
+            expect_tokens: Some(12_000),
+            invocation,
+        }
+    }
+
+    #[test]
+    fn sim_is_deterministic_and_uses_expect() {
+        let model = model();
+        let returns = IndexMap::from([("complexity".to_owned(), Type::Int)]);
+        let a = sim(None, &request(&model, &returns, 0)).expect("answers");
+        let b = sim(None, &request(&model, &returns, 0)).expect("answers");
+        assert_eq!(a.text, b.text);
+        assert!(a.text.contains("Read ticket PL-1."));
+        assert_eq!(a.usage, Usage { input: 9_000, output: 3_000, cached: 0 });
+        assert_eq!(a.fields["complexity"], Value::Int(0));
+        assert_eq!(a.usage.price(&model), 27_000 + 45_000);
+    }
+
+    #[test]
+    fn scenario_answers_in_order_and_repeats_the_last() {
+        let scenario = Scenario::parse(
+            r#"{"steps": {"plan": [{"fail": "overloaded"}, {"returns": {"complexity": 3}, "usage": {"input": 10}}]}}"#,
+        )
+        .expect("parses");
+        let model = model();
+        let returns = IndexMap::from([("complexity".to_owned(), Type::Int)]);
+        assert!(sim(Some(&scenario), &request(&model, &returns, 0)).unwrap_err().contains("overloaded"));
+        let second = sim(Some(&scenario), &request(&model, &returns, 1)).expect("answers");
+        assert_eq!(second.fields["complexity"], Value::Int(3));
+        assert_eq!(second.usage.input, 10);
+        let third = sim(Some(&scenario), &request(&model, &returns, 7)).expect("answers");
+        assert_eq!(third.fields["complexity"], Value::Int(3));
+    }
+
+    #[test]
+    fn scenario_values_must_have_the_declared_type() {
+        let scenario = Scenario::parse(r#"{"steps": {"plan": {"returns": {"complexity": "high"}}}}"#).expect("parses");
+        let model = model();
+        let returns = IndexMap::from([("complexity".to_owned(), Type::Int)]);
+        assert!(sim(Some(&scenario), &request(&model, &returns, 0)).is_err());
+    }
+}

@@ -1,0 +1,586 @@
+//! The executor: walks a workflow's statement tree (spec §6), running steps through
+//! [`super::step`], honouring bounds, timeouts, cancellation and failure policies.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::pin::pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_util::future::{join_all, LocalBoxFuture};
+use indexmap::IndexMap;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::ir::eval::{eval, render};
+use crate::ir::{
+    BlockKind, Bound, Control, Expr, FailurePolicy, Mode, Node, Program, StepIdx, Template, Value, Workflow,
+    WorkflowId,
+};
+
+use super::event::{Event, Observer, Status};
+use super::journal::{Journal, LedgerEntry, StepWrite, Transition};
+use super::replay::Replay;
+use super::scope::{block_value, step_value, Costs, Frame, Scope};
+use super::Options;
+
+/// How running a statement ended.
+#[derive(Debug, Clone)]
+pub enum Flow {
+    Done,
+    Failed(Failure),
+    Paused(Pause),
+    /// Stopped from outside: Ctrl-C, a sibling's failure, an enclosing timeout.
+    Cancelled,
+}
+
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub key: String,
+    pub message: String,
+    /// `rollback`: undo every completed step and fail the run; no `continue` stops it.
+    pub rollback: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pause {
+    pub key: String,
+    pub reason: String,
+    pub hint: String,
+}
+
+/// One workflow being run: the root, or a called one.
+pub struct WfCx<'p> {
+    pub id: WorkflowId,
+    pub workflow: &'p Workflow,
+    pub args: IndexMap<String, Value>,
+    /// Prepended to step ids: `""` at the root, `deploy/` inside the call `deploy`.
+    pub prefix: String,
+    /// The workflow's `env`, evaluated when it started.
+    pub env: Vec<(String, String)>,
+    pub shell: Vec<String>,
+}
+
+/// Where a statement runs.
+#[derive(Clone)]
+pub struct Cx<'p> {
+    pub wf: Rc<WfCx<'p>>,
+    pub frame: Rc<Frame>,
+    pub cancel: CancellationToken,
+    pub costs: Rc<Costs>,
+    /// Whether journaled results may be reused here (not in handlers, not under a re-run call).
+    pub reusable: bool,
+}
+
+impl<'p> Cx<'p> {
+    pub fn key_of(&self, index: StepIdx) -> String {
+        format!("{}{}{}", self.wf.prefix, self.wf.workflow.steps[index.0].id, self.frame.suffix)
+    }
+}
+
+/// A completed step's compensation, kept for `rollback`.
+pub struct Undo<'p> {
+    pub key: String,
+    pub command: &'p Template,
+    pub cx: Cx<'p>,
+    pub index: StepIdx,
+}
+
+pub struct Runner<'p> {
+    pub program: &'p Program,
+    pub journal: &'p Journal,
+    pub run_id: String,
+    pub options: &'p Options,
+    pub observers: Vec<Box<dyn Observer + 'p>>,
+    /// The workflow file's folder: commands run there, `dir` is relative to it.
+    pub base_dir: PathBuf,
+    pub mode: Mode,
+    pub replay: Replay,
+    /// Calls of each agent step so far (attempts and iterations), for `--sim` scenarios.
+    pub invocations: RefCell<HashMap<String, usize>>,
+    pub undo: RefCell<Vec<Undo<'p>>>,
+    /// The run-wide `concurrency` limit on commands and agent calls.
+    pub concurrency: Option<Semaphore>,
+    pub root: CancellationToken,
+    pub interrupted: Cell<bool>,
+    pub journal_failed: RefCell<Option<String>>,
+    pub started: Instant,
+}
+
+pub fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+pub fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl<'p> Runner<'p> {
+    /// Journals an event (with the step's new state and ledger amounts) and shows it. A
+    /// journal that cannot be written stops the run: going on would lose its state.
+    pub fn emit(&self, event: Event, step: Option<&StepWrite<'_>>, ledger: &[LedgerEntry]) -> Result<(), Flow> {
+        let at = now_ms();
+        if !matches!(event, Event::Output { .. }) {
+            let data = serde_json::to_value(&event).unwrap_or(serde_json::Value::Null);
+            let transition =
+                Transition { run: &self.run_id, at, kind: event.kind(), key: event.key(), data: &data, step, ledger };
+            if let Err(error) = self.journal.record(&transition) {
+                self.journal_failed.borrow_mut().get_or_insert_with(|| error.to_string());
+                self.root.cancel();
+                return Err(Flow::Failed(Failure {
+                    key: event.key().unwrap_or("run").to_owned(),
+                    message: format!("{error}"),
+                    rollback: false,
+                }));
+            }
+        }
+        for observer in &self.observers {
+            observer.event(at, &event);
+        }
+        Ok(())
+    }
+
+    pub fn scope<'a>(&'a self, cx: &'a Cx<'p>) -> Scope<'a> {
+        Scope { workflow: cx.wf.workflow, args: &cx.wf.args, frame: &cx.frame, env: &self.options.env }
+    }
+
+    pub fn eval(&self, expr: &Expr, cx: &Cx<'p>, what: &str) -> Result<Value, String> {
+        eval(expr, &self.scope(cx)).map_err(|error| format!("{what}: {error}"))
+    }
+
+    pub fn render(&self, template: &Template, cx: &Cx<'p>, what: &str) -> Result<String, String> {
+        render(template, &self.scope(cx)).map_err(|error| format!("{what}: {error}"))
+    }
+
+    pub fn duration(&self, expr: Option<&Expr>, cx: &Cx<'p>, what: &str) -> Result<Option<Duration>, String> {
+        match expr.map(|expr| self.eval(expr, cx, what)).transpose()? {
+            None => Ok(None),
+            Some(Value::Duration(ms)) => Ok(Some(Duration::from_millis(ms))),
+            Some(other) => Err(format!("{what}: {other} is not a duration")),
+        }
+    }
+
+    pub fn bound(&self, bound: &Bound, cx: &Cx<'p>, what: &str) -> Result<u64, String> {
+        if let Some(known) = bound.known {
+            return Ok(known);
+        }
+        match self.eval(&bound.expr, cx, what)? {
+            Value::Int(n) => u64::try_from(n).map_err(|_| format!("{what}: {n} is negative")),
+            other => Err(format!("{what}: {other} is not a count")),
+        }
+    }
+
+    /// Runs the root workflow, or a called one, with its handlers. `handlers` is the token
+    /// handlers run under: the run's own timeout does not cut them short.
+    pub fn workflow<'a>(&'a self, cx: Cx<'p>, handlers: CancellationToken) -> LocalBoxFuture<'a, Flow> {
+        Box::pin(async move {
+            let workflow = cx.wf.workflow;
+            let limit = match self.duration(workflow.timeout.as_ref(), &cx, "the workflow's timeout") {
+                Ok(limit) => limit,
+                Err(message) => return Flow::Failed(Failure { key: workflow.name.clone(), message, rollback: false }),
+            };
+            let body_token = cx.cancel.child_token();
+            let body_cx = Cx { cancel: body_token.clone(), ..cx.clone() };
+            let mut flow = {
+                let body = pin!(self.nodes(&workflow.body, &body_cx));
+                with_limit(body, limit, &body_token).await
+            };
+            if let (Some(limit), Flow::Cancelled) = (limit, &flow) {
+                if !handlers.is_cancelled() {
+                    let message = format!("the workflow `{}` timed out after {}", workflow.name, humantime::format_duration(limit));
+                    flow = Flow::Failed(Failure { key: workflow.name.clone(), message, rollback: false });
+                }
+            }
+            let handler_cx = Cx { cancel: handlers.clone(), reusable: false, ..cx.clone() };
+            if let Flow::Failed(failure) = &flow {
+                if failure.rollback {
+                    self.rollback(&handlers).await;
+                }
+                if !workflow.on_failure.is_empty() {
+                    let handled = self.nodes(&workflow.on_failure, &handler_cx).await;
+                    if let Flow::Cancelled = handled {
+                        flow = Flow::Cancelled;
+                    }
+                }
+            }
+            if matches!(flow, Flow::Done | Flow::Failed(_)) && !workflow.finally.is_empty() {
+                let last = self.nodes(&workflow.finally, &handler_cx).await;
+                if !matches!(last, Flow::Done) && matches!(flow, Flow::Done) {
+                    flow = last;
+                }
+            }
+            flow
+        })
+    }
+
+    pub fn nodes<'a>(&'a self, nodes: &'p [Node], cx: &'a Cx<'p>) -> LocalBoxFuture<'a, Flow> {
+        Box::pin(async move {
+            for node in nodes {
+                if cx.cancel.is_cancelled() {
+                    return Flow::Cancelled;
+                }
+                let flow = self.node(node, cx).await;
+                if !matches!(flow, Flow::Done) {
+                    return flow;
+                }
+            }
+            Flow::Done
+        })
+    }
+
+    async fn node(&self, node: &'p Node, cx: &Cx<'p>) -> Flow {
+        match node {
+            Node::Step(index) => self.step(*index, cx).await,
+            Node::Phase { step, control, .. } => self.block(Some(*step), BlockKind::Phase, control, node, cx).await,
+            Node::Parallel { step, control, .. } => self.block(*step, BlockKind::Parallel, control, node, cx).await,
+            Node::Repeat { step, control, .. } => self.block(*step, BlockKind::Repeat, control, node, cx).await,
+            Node::For { step, control, .. } => self.block(*step, BlockKind::For, control, node, cx).await,
+            Node::If { branches, otherwise, .. } => {
+                let mut chosen: Option<usize> = None;
+                for (i, branch) in branches.iter().enumerate() {
+                    match self.eval(&branch.cond, cx, "an `if` condition") {
+                        Ok(Value::Bool(true)) => {
+                            chosen = Some(i);
+                            break;
+                        }
+                        Ok(_) => {}
+                        Err(message) => return Flow::Failed(Failure { key: "if".into(), message, rollback: false }),
+                    }
+                }
+                for (i, branch) in branches.iter().enumerate() {
+                    if Some(i) != chosen {
+                        if let Err(flow) = self.skip(&branch.body, cx) {
+                            return flow;
+                        }
+                    }
+                }
+                match chosen {
+                    Some(i) => {
+                        if let Err(flow) = self.skip(otherwise, cx) {
+                            return flow;
+                        }
+                        self.nodes(&branches[i].body, cx).await
+                    }
+                    None => self.nodes(otherwise, cx).await,
+                }
+            }
+            Node::Fail { message, .. } => {
+                let message = self.render(message, cx, "the `fail` message").unwrap_or_else(|error| error);
+                Flow::Failed(Failure { key: "fail".into(), message, rollback: false })
+            }
+        }
+    }
+
+    /// Records every step of a branch not taken as skipped.
+    fn skip(&self, nodes: &[Node], cx: &Cx<'p>) -> Result<(), Flow> {
+        for node in nodes {
+            let (named, children): (Option<StepIdx>, Vec<&[Node]>) = match node {
+                Node::Step(index) => (Some(*index), vec![]),
+                Node::Phase { step, body, .. } => (Some(*step), vec![body]),
+                Node::Parallel { step, body, .. } | Node::Repeat { step, body, .. } | Node::For { step, body, .. } => {
+                    (*step, vec![body])
+                }
+                Node::If { branches, otherwise, .. } => {
+                    (None, branches.iter().map(|branch| branch.body.as_slice()).chain([otherwise.as_slice()]).collect())
+                }
+                Node::Fail { .. } => (None, vec![]),
+            };
+            if let Some(index) = named {
+                let step = &cx.wf.workflow.steps[index.0];
+                let key = cx.key_of(index);
+                let value = step_value(step, Status::Skipped);
+                cx.frame.set(index, value.clone());
+                let at = now_ms();
+                let write = StepWrite {
+                    key: &key,
+                    step_id: &step.id,
+                    kind: kind_name(step),
+                    hash: &step.hash,
+                    status: Status::Skipped.as_str(),
+                    accepted: true,
+                    attempts: 0,
+                    started_at: at,
+                    ended_at: Some(at),
+                    value: Some(&value),
+                    error: None,
+                };
+                let reason = "its `if` branch was not taken".to_owned();
+                self.emit(Event::StepSkipped { key: key.clone(), reason }, Some(&write), &[])?;
+            }
+            for body in children {
+                self.skip(body, cx)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn block(&self, named: Option<StepIdx>, kind: BlockKind, control: &'p Control, node: &'p Node, cx: &Cx<'p>) -> Flow {
+        let key = named.map(|index| cx.key_of(index));
+        let label = key.clone().unwrap_or_else(|| format!("{} block", block_name(kind)));
+        let started = Instant::now();
+        let started_at = now_ms();
+        let token = cx.cancel.child_token();
+        let inner = Cx { cancel: token.clone(), costs: Costs::child(&cx.costs), ..cx.clone() };
+        if let Some(key) = &key {
+            if let Err(flow) = self.emit(Event::BlockStarted { key: key.clone(), kind: block_name(kind) }, None, &[]) {
+                return flow;
+            }
+        }
+        let limit = match self.duration(control.timeout.as_ref(), cx, &format!("the timeout of {label}")) {
+            Ok(limit) => limit,
+            Err(message) => return Flow::Failed(Failure { key: label, message, rollback: false }),
+        };
+        let iterations = Cell::new(0u64);
+        let mut flow = {
+            let body = pin!(self.block_body(node, &inner, &iterations));
+            with_limit(body, limit, &token).await
+        };
+        let mut status = match flow {
+            Flow::Done => Status::Succeeded,
+            Flow::Cancelled => Status::Cancelled,
+            _ => Status::Failed,
+        };
+        if let (Some(limit), Flow::Cancelled) = (limit, &flow) {
+            if !cx.cancel.is_cancelled() {
+                status = Status::TimedOut;
+                let message = format!("{label} timed out after {}", humantime::format_duration(limit));
+                flow = Flow::Failed(Failure { key: label.clone(), message, rollback: false });
+            }
+        }
+        if let Flow::Failed(failure) = &flow {
+            if !failure.rollback {
+                flow = self.apply_policy(&control.on_failure, failure.clone(), cx);
+            }
+        }
+        if let (Some(index), Some(key)) = (named, &key) {
+            let duration_ms = millis(started.elapsed());
+            let ok = status == Status::Succeeded;
+            let value = block_value(kind, ok, inner.costs.micros(), duration_ms, iterations.get());
+            cx.frame.set(index, value.clone());
+            let step = &cx.wf.workflow.steps[index.0];
+            let write = StepWrite {
+                key,
+                step_id: &step.id,
+                kind: block_name(kind),
+                hash: &step.hash,
+                status: status.as_str(),
+                accepted: ok,
+                attempts: 1,
+                started_at,
+                ended_at: Some(now_ms()),
+                value: Some(&value),
+                error: None,
+            };
+            let iterations = (kind == BlockKind::Repeat).then(|| iterations.get());
+            let event = Event::BlockFinished { key: key.clone(), kind: block_name(kind), ok, duration_ms, iterations };
+            if let Err(journal) = self.emit(event, Some(&write), &[]) {
+                return journal;
+            }
+        }
+        flow
+    }
+
+    /// What a failure does under a policy, once retries are spent.
+    pub fn apply_policy(&self, policy: &FailurePolicy, failure: Failure, cx: &Cx<'p>) -> Flow {
+        match policy {
+            FailurePolicy::Abort => Flow::Failed(failure),
+            FailurePolicy::Continue => Flow::Done,
+            FailurePolicy::Rollback => Flow::Failed(Failure { rollback: true, ..failure }),
+            FailurePolicy::Escalate { message } => {
+                let note = message
+                    .as_ref()
+                    .and_then(|message| self.render(message, cx, "the escalation message").ok())
+                    .unwrap_or_else(|| failure.message.clone());
+                Flow::Paused(Pause {
+                    key: failure.key.clone(),
+                    reason: format!("escalated: {note} ({})", failure.message),
+                    hint: format!("wf resume {} (runs `{}` again)", self.run_id, failure.key),
+                })
+            }
+        }
+    }
+
+    async fn block_body(&self, node: &'p Node, cx: &Cx<'p>, iterations: &Cell<u64>) -> Flow {
+        match node {
+            Node::Phase { body, .. } => self.nodes(body, cx).await,
+            Node::Parallel { max, body, .. } => {
+                let limit = match max.as_ref().map(|max| self.bound(max, cx, "the `parallel` bound")).transpose() {
+                    Ok(limit) => limit,
+                    Err(message) => return Flow::Failed(Failure { key: "parallel".into(), message, rollback: false }),
+                };
+                let children: Vec<(Cx<'p>, &'p [Node])> =
+                    body.iter().map(|child| (cx.clone(), std::slice::from_ref(child))).collect();
+                self.concurrently(children, limit, cx).await
+            }
+            Node::Repeat { step, max, until, body, .. } => {
+                let name = step.map_or_else(|| "repeat".to_owned(), |index| cx.key_of(index));
+                let max = match self.bound(max, cx, "the `repeat` bound") {
+                    Ok(max) => max,
+                    Err(message) => return Flow::Failed(Failure { key: name, message, rollback: false }),
+                };
+                for index in 1..=max {
+                    iterations.set(index);
+                    if let Err(flow) = self.emit(Event::Iteration { key: name.clone(), index }, None, &[]) {
+                        return flow;
+                    }
+                    let frame = Frame::repeat_iteration(&cx.frame, index);
+                    let iteration = Cx { frame, ..cx.clone() };
+                    let flow = self.nodes(body, &iteration).await;
+                    if !matches!(flow, Flow::Done) {
+                        return flow;
+                    }
+                    if let Some(until) = until {
+                        match self.eval(until, &iteration, "the `until` condition") {
+                            Ok(Value::Bool(true)) => return Flow::Done,
+                            Ok(_) => {}
+                            Err(message) => return Flow::Failed(Failure { key: name, message, rollback: false }),
+                        }
+                    }
+                }
+                match until {
+                    Some(_) => Flow::Failed(Failure {
+                        key: name.clone(),
+                        message: format!("`{name}` ran {max} times and its `until` condition never held"),
+                        rollback: false,
+                    }),
+                    None => Flow::Done,
+                }
+            }
+            Node::For { step, var, iter, parallel, body, .. } => {
+                let name = step.map_or_else(|| "for".to_owned(), |index| cx.key_of(index));
+                let items = match self.eval(iter, cx, "the `for` list") {
+                    Ok(Value::List(items)) => items,
+                    Ok(other) => {
+                        let message = format!("the `for` list is {other}, not a list");
+                        return Flow::Failed(Failure { key: name, message, rollback: false });
+                    }
+                    Err(message) => return Flow::Failed(Failure { key: name, message, rollback: false }),
+                };
+                iterations.set(items.len() as u64);
+                let frames: Vec<Cx<'p>> = items
+                    .into_iter()
+                    .zip(1..)
+                    .map(|(item, index)| Cx { frame: Frame::for_iteration(&cx.frame, index, var, item), ..cx.clone() })
+                    .collect();
+                match parallel {
+                    None => {
+                        for iteration in &frames {
+                            let flow = self.nodes(body, iteration).await;
+                            if !matches!(flow, Flow::Done) {
+                                return flow;
+                            }
+                        }
+                        Flow::Done
+                    }
+                    Some(max) => {
+                        let limit = match max.as_ref().map(|max| self.bound(max, cx, "the `parallel` bound")).transpose() {
+                            Ok(limit) => limit,
+                            Err(message) => return Flow::Failed(Failure { key: name, message, rollback: false }),
+                        };
+                        let children = frames.into_iter().map(|frame| (frame, body.as_slice())).collect();
+                        self.concurrently(children, limit, cx).await
+                    }
+                }
+            }
+            Node::Step(_) | Node::If { .. } | Node::Fail { .. } => Flow::Done,
+        }
+    }
+
+    /// Runs children at once, at most `limit` at a time. A failure cancels the children
+    /// still running and those not started; a pause lets the others finish.
+    async fn concurrently(&self, children: Vec<(Cx<'p>, &'p [Node])>, limit: Option<u64>, cx: &Cx<'p>) -> Flow {
+        let group = cx.cancel.child_token();
+        let permits = limit.map(|limit| Semaphore::new(usize::try_from(limit.max(1)).unwrap_or(usize::MAX)));
+        let runs = children.into_iter().map(|(child, nodes)| {
+            let child = Cx { cancel: group.clone(), ..child };
+            let permits = permits.as_ref();
+            let group = &group;
+            async move {
+                let _permit = match permits {
+                    Some(permits) => tokio::select! {
+                        permit = permits.acquire() => permit.ok(),
+                        () = group.cancelled() => return Flow::Cancelled,
+                    },
+                    None => None,
+                };
+                if group.is_cancelled() {
+                    return Flow::Cancelled;
+                }
+                let flow = self.nodes(nodes, &child).await;
+                if let Flow::Failed(_) = flow {
+                    group.cancel();
+                }
+                flow
+            }
+        });
+        let flows = join_all(runs).await;
+        let failed = flows.iter().find(|flow| matches!(flow, Flow::Failed(_)));
+        let paused = flows.iter().find(|flow| matches!(flow, Flow::Paused(_)));
+        let cancelled = flows.iter().any(|flow| matches!(flow, Flow::Cancelled));
+        match (failed, paused) {
+            (Some(failed), _) => failed.clone(),
+            (None, Some(paused)) => paused.clone(),
+            (None, None) if cancelled => Flow::Cancelled,
+            (None, None) => Flow::Done,
+        }
+    }
+
+    /// Runs the `undo` command of every completed step, newest first, each journaled. A
+    /// failing undo is recorded and the others still run.
+    async fn rollback(&self, cancel: &CancellationToken) {
+        let entries: Vec<Undo<'p>> = std::mem::take(&mut *self.undo.borrow_mut());
+        for entry in entries.into_iter().rev() {
+            if cancel.is_cancelled() {
+                return;
+            }
+            let (status, error) = self.undo_one(&entry, cancel).await;
+            let _ = self.emit(Event::Undo { key: entry.key.clone(), status, error }, None, &[]);
+        }
+    }
+}
+
+/// Runs `body`; when `limit` passes first, cancels `token` and waits for the body to wind
+/// down (its steps end their processes), which then reports `Cancelled`.
+async fn with_limit<F: std::future::Future<Output = Flow>>(
+    mut body: std::pin::Pin<&mut F>,
+    limit: Option<Duration>,
+    token: &CancellationToken,
+) -> Flow {
+    match limit {
+        None => body.await,
+        Some(limit) => {
+            tokio::select! {
+                flow = &mut body => flow,
+                () = tokio::time::sleep(limit) => {
+                    token.cancel();
+                    body.await;
+                    Flow::Cancelled
+                }
+            }
+        }
+    }
+}
+
+pub fn block_name(kind: BlockKind) -> &'static str {
+    match kind {
+        BlockKind::Phase => "phase",
+        BlockKind::Parallel => "parallel",
+        BlockKind::Repeat => "repeat",
+        BlockKind::For => "for",
+    }
+}
+
+pub fn kind_name(step: &crate::ir::Step) -> &'static str {
+    use crate::ir::StepKind;
+    match &step.kind {
+        StepKind::Run(_) => "run",
+        StepKind::Agent(_) => "agent",
+        StepKind::Call(_) => "call",
+        StepKind::Gate(_) => "gate",
+        StepKind::Wait { .. } => "wait",
+        StepKind::Block(kind) => block_name(*kind),
+    }
+}

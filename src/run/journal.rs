@@ -1,0 +1,518 @@
+//! The journal: every run, step transition, decision and ledger amount in one SQLite file
+//! (`.wf/state.db`). Each transition is one transaction, committed before the runner moves
+//! on, so a run killed at any instant loses nothing it had recorded. WAL mode lets several
+//! runs share the file: readers never block, writers queue behind a busy timeout.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+use crate::ir::Value;
+
+/// The schema's version; a state file written by another version is refused, not guessed at.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+  id         TEXT PRIMARY KEY,
+  workflow   TEXT NOT NULL,
+  file       TEXT NOT NULL,
+  file_hash  TEXT NOT NULL,
+  args       TEXT NOT NULL,
+  plan       TEXT NOT NULL,
+  options    TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  error      TEXT,
+  pid        INTEGER,
+  started_at INTEGER NOT NULL,
+  ended_at   INTEGER
+);
+CREATE TABLE IF NOT EXISTS steps (
+  run_id     TEXT NOT NULL REFERENCES runs(id),
+  key        TEXT NOT NULL,
+  step_id    TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  hash       TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  accepted   INTEGER NOT NULL DEFAULT 0,
+  attempts   INTEGER NOT NULL DEFAULT 0,
+  started_at INTEGER NOT NULL,
+  ended_at   INTEGER,
+  value      TEXT,
+  error      TEXT,
+  seq        INTEGER NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS events (
+  seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  at     INTEGER NOT NULL,
+  kind   TEXT NOT NULL,
+  key    TEXT,
+  data   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, seq);
+CREATE TABLE IF NOT EXISTS ledger (
+  seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id  TEXT NOT NULL,
+  key     TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  model   TEXT,
+  input   INTEGER NOT NULL DEFAULT 0,
+  output  INTEGER NOT NULL DEFAULT 0,
+  cached  INTEGER NOT NULL DEFAULT 0,
+  micros  INTEGER NOT NULL,
+  at      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ledger_by_run ON ledger (run_id);
+";
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("cannot use the state file {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("cannot create the state folder {path}: {source}")]
+    Folder { path: PathBuf, source: std::io::Error },
+    #[error("the state file {path} was written by another version of wf (schema {found}, this wf reads {SCHEMA_VERSION})")]
+    Version { path: PathBuf, found: String },
+    #[error("the journal could not record a transition: {0}")]
+    Write(#[from] rusqlite::Error),
+    #[error("the journal holds a value this wf cannot read: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    #[error("no run `{0}` in the journal")]
+    NoRun(String),
+}
+
+pub type Result<T> = std::result::Result<T, JournalError>;
+
+/// How a run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Succeeded,
+    Failed,
+    Paused,
+    Interrupted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Paused => "paused",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+
+    fn parse(text: &str) -> RunStatus {
+        match text {
+            "succeeded" => RunStatus::Succeeded,
+            "failed" => RunStatus::Failed,
+            "paused" => RunStatus::Paused,
+            "interrupted" => RunStatus::Interrupted,
+            _ => RunStatus::Running,
+        }
+    }
+}
+
+/// A run as the journal holds it.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub id: String,
+    pub workflow: String,
+    pub file: String,
+    pub file_hash: String,
+    /// The arguments, as the journal's JSON of `IndexMap<String, Value>`.
+    pub args: String,
+    /// Step id → definition hash, at the time the run (or its last resume) started.
+    pub plan: HashMap<String, String>,
+    pub options: String,
+    pub status: RunStatus,
+    pub error: Option<String>,
+    pub pid: Option<u32>,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+}
+
+/// A step instance (`phase/name`, `name[2]`, `call/inner`) as last recorded.
+#[derive(Debug, Clone)]
+pub struct StepRecord {
+    pub key: String,
+    pub step_id: String,
+    pub kind: String,
+    pub hash: String,
+    pub status: String,
+    /// The run went on past it: it succeeded, was skipped, or failed under `continue`.
+    pub accepted: bool,
+    pub attempts: u32,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub value: Option<Value>,
+    pub error: Option<String>,
+    /// Order of the step's last transition.
+    pub seq: i64,
+}
+
+/// What the runner records about a step in one transition.
+#[derive(Debug, Clone)]
+pub struct StepWrite<'a> {
+    pub key: &'a str,
+    pub step_id: &'a str,
+    pub kind: &'a str,
+    pub hash: &'a str,
+    pub status: &'a str,
+    pub accepted: bool,
+    pub attempts: u32,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub value: Option<&'a Value>,
+    pub error: Option<&'a str>,
+}
+
+/// One priced amount.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LedgerEntry {
+    pub key: String,
+    pub attempt: u32,
+    pub model: Option<String>,
+    pub input: u64,
+    pub output: u64,
+    pub cached: u64,
+    pub micros: i64,
+}
+
+/// One transition: an event, and the step row and ledger amounts that go with it.
+#[derive(Clone, Copy)]
+pub struct Transition<'a> {
+    pub run: &'a str,
+    pub at: i64,
+    pub kind: &'a str,
+    pub key: Option<&'a str>,
+    pub data: &'a serde_json::Value,
+    pub step: Option<&'a StepWrite<'a>>,
+    pub ledger: &'a [LedgerEntry],
+}
+
+/// An event as the journal holds it.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub at: i64,
+    pub kind: String,
+    pub key: Option<String>,
+    pub data: String,
+}
+
+pub struct NewRun<'a> {
+    pub workflow: &'a str,
+    pub file: &'a str,
+    pub file_hash: &'a str,
+    pub args: &'a str,
+    pub plan: &'a HashMap<String, String>,
+    pub options: &'a str,
+    pub pid: u32,
+    pub at: i64,
+}
+
+pub struct Journal {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Journal {
+    /// Opens (creating when needed) `DIR/state.db`.
+    pub fn open(dir: &Path) -> Result<Journal> {
+        std::fs::create_dir_all(dir).map_err(|source| JournalError::Folder { path: dir.to_owned(), source })?;
+        let path = dir.join("state.db");
+        let open = |path: &Path| -> rusqlite::Result<Connection> {
+            let conn = Connection::open(path)?;
+            conn.busy_timeout(Duration::from_secs(30))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            // WAL with NORMAL sync keeps every commit across a crash of wf itself; only a
+            // power loss can drop the last commits, and never corrupts the file.
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            Ok(conn)
+        };
+        let conn = open(&path).map_err(|source| JournalError::Open { path: path.clone(), source })?;
+        let journal = Journal { conn: Mutex::new(conn), path };
+        journal.migrate()?;
+        Ok(journal)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves the connection usable: SQLite rolled back.
+        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(SCHEMA)?;
+        let found: Option<String> =
+            tx.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |row| row.get(0)).optional()?;
+        match found {
+            None => {
+                tx.execute("INSERT INTO meta (key, value) VALUES ('schema', ?1)", [SCHEMA_VERSION.to_string()])?;
+            }
+            Some(version) if version == SCHEMA_VERSION.to_string() => {}
+            Some(found) => return Err(JournalError::Version { path: self.path.clone(), found }),
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records a new run and returns its id: short, unique, and sorting by start time.
+    pub fn create_run(&self, run: &NewRun<'_>) -> Result<String> {
+        let plan = serde_json::to_string(run.plan)?;
+        let conn = self.conn();
+        loop {
+            let id = run_id(run.at);
+            let inserted = conn.execute(
+                "INSERT OR IGNORE INTO runs (id, workflow, file, file_hash, args, plan, options, status, pid, started_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9)",
+                params![id, run.workflow, run.file, run.file_hash, run.args, plan, run.options, run.pid, run.at],
+            )?;
+            if inserted == 1 {
+                return Ok(id);
+            }
+        }
+    }
+
+    /// Marks a run as running again under this process, with the plan it now follows.
+    pub fn reopen_run(&self, id: &str, plan: &HashMap<String, String>, file_hash: &str, pid: u32) -> Result<()> {
+        let plan = serde_json::to_string(plan)?;
+        self.conn().execute(
+            "UPDATE runs SET status = 'running', error = NULL, ended_at = NULL, plan = ?2, file_hash = ?3, pid = ?4
+             WHERE id = ?1",
+            params![id, plan, file_hash, pid],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_status(&self, id: &str, status: RunStatus, error: Option<&str>, ended_at: Option<i64>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE runs SET status = ?2, error = ?3, ended_at = ?4 WHERE id = ?1",
+            params![id, status.as_str(), error, ended_at],
+        )?;
+        Ok(())
+    }
+
+    /// One transition: an event, and optionally the step's new state and ledger amounts,
+    /// committed together.
+    pub fn record(&self, transition: &Transition<'_>) -> Result<()> {
+        let Transition { run, at, kind, key, data, step, ledger } = *transition;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO events (run_id, at, kind, key, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![run, at, kind, key, data.to_string()],
+        )?;
+        let seq = tx.last_insert_rowid();
+        if let Some(step) = step {
+            let value = step.value.map(serde_json::to_string).transpose()?;
+            tx.execute(
+                "INSERT INTO steps (run_id, key, step_id, kind, hash, status, accepted, attempts, started_at, ended_at, value, error, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT (run_id, key) DO UPDATE SET
+                   step_id = excluded.step_id, kind = excluded.kind, hash = excluded.hash,
+                   status = excluded.status, accepted = excluded.accepted, attempts = excluded.attempts,
+                   started_at = excluded.started_at, ended_at = excluded.ended_at, value = excluded.value,
+                   error = excluded.error, seq = excluded.seq",
+                params![
+                    run,
+                    step.key,
+                    step.step_id,
+                    step.kind,
+                    step.hash,
+                    step.status,
+                    step.accepted,
+                    step.attempts,
+                    step.started_at,
+                    step.ended_at,
+                    value,
+                    step.error,
+                    seq
+                ],
+            )?;
+        }
+        for entry in ledger {
+            tx.execute(
+                "INSERT INTO ledger (run_id, key, attempt, model, input, output, cached, micros, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    run,
+                    entry.key,
+                    entry.attempt,
+                    entry.model,
+                    i64::try_from(entry.input).unwrap_or(i64::MAX),
+                    i64::try_from(entry.output).unwrap_or(i64::MAX),
+                    i64::try_from(entry.cached).unwrap_or(i64::MAX),
+                    entry.micros,
+                    at
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn run(&self, id: &str) -> Result<RunRecord> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(&format!("{RUN_COLUMNS} WHERE id = ?1"))?;
+        let found = statement.query_row([id], read_run).optional()?;
+        found.ok_or_else(|| JournalError::NoRun(id.to_owned()))?.finish()
+    }
+
+    /// The newest run that `wf resume` can continue: failed, paused, interrupted, or left
+    /// `running` by a process that is gone.
+    pub fn latest_resumable(&self, alive: &dyn Fn(u32) -> bool) -> Result<Option<RunRecord>> {
+        let conn = self.conn();
+        let mut statement =
+            conn.prepare_cached(&format!("{RUN_COLUMNS} WHERE status != 'succeeded' ORDER BY id DESC LIMIT 50"))?;
+        let rows = statement.query_map([], read_run)?;
+        for row in rows {
+            let run = row?.finish()?;
+            let dead = run.pid.is_none_or(|pid| !alive(pid));
+            if run.status != RunStatus::Running || dead {
+                return Ok(Some(run));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Every step instance of a run, by key.
+    pub fn steps(&self, run: &str) -> Result<HashMap<String, StepRecord>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT key, step_id, kind, hash, status, accepted, attempts, started_at, ended_at, value, error, seq
+             FROM steps WHERE run_id = ?1",
+        )?;
+        let rows = statement.query_map([run], |row| {
+            Ok((
+                StepRecord {
+                    key: row.get(0)?,
+                    step_id: row.get(1)?,
+                    kind: row.get(2)?,
+                    hash: row.get(3)?,
+                    status: row.get(4)?,
+                    accepted: row.get(5)?,
+                    attempts: row.get(6)?,
+                    started_at: row.get(7)?,
+                    ended_at: row.get(8)?,
+                    value: None,
+                    error: row.get(10)?,
+                    seq: row.get(11)?,
+                },
+                row.get::<_, Option<String>>(9)?,
+            ))
+        })?;
+        let mut steps = HashMap::new();
+        for row in rows {
+            let (mut record, value) = row?;
+            record.value = value.map(|text| serde_json::from_str(&text)).transpose()?;
+            steps.insert(record.key.clone(), record);
+        }
+        Ok(steps)
+    }
+
+    /// A run's events in order.
+    pub fn events(&self, run: &str) -> Result<Vec<EventRow>> {
+        let conn = self.conn();
+        let mut statement =
+            conn.prepare_cached("SELECT at, kind, key, data FROM events WHERE run_id = ?1 ORDER BY seq")?;
+        let rows = statement.query_map([run], |row| {
+            Ok(EventRow { at: row.get(0)?, kind: row.get(1)?, key: row.get(2)?, data: row.get(3)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The sum of a run's ledger: micro-dollars and tokens.
+    pub fn spent(&self, run: &str) -> Result<(i64, u64)> {
+        let conn = self.conn();
+        let (micros, tokens): (i64, i64) = conn.query_row(
+            "SELECT COALESCE(SUM(micros), 0), COALESCE(SUM(input + output + cached), 0) FROM ledger WHERE run_id = ?1",
+            [run],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        Ok((micros, u64::try_from(tokens).unwrap_or(0)))
+    }
+}
+
+const RUN_COLUMNS: &str = "SELECT id, workflow, file, file_hash, args, plan, options, status, error, pid, started_at, ended_at FROM runs";
+
+/// A run row before its JSON columns are read.
+struct RawRun(RunRecord, String);
+
+impl RawRun {
+    fn finish(self) -> Result<RunRecord> {
+        let RawRun(mut run, plan) = self;
+        run.plan = serde_json::from_str(&plan)?;
+        Ok(run)
+    }
+}
+
+fn read_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawRun> {
+    Ok(RawRun(
+        RunRecord {
+            id: row.get(0)?,
+            workflow: row.get(1)?,
+            file: row.get(2)?,
+            file_hash: row.get(3)?,
+            args: row.get(4)?,
+            plan: HashMap::new(),
+            options: row.get(6)?,
+            status: RunStatus::parse(&row.get::<_, String>(7)?),
+            error: row.get(8)?,
+            pid: row.get(9)?,
+            started_at: row.get(10)?,
+            ended_at: row.get(11)?,
+        },
+        row.get(5)?,
+    ))
+}
+
+/// `DDHHMMSS`-free and short: milliseconds since the epoch in base 32 (9 digits, sortable
+/// until the year 3084) and three random digits, so runs started in the same millisecond
+/// differ.
+fn run_id(at_ms: i64) -> String {
+    const DIGITS: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let mut id = String::with_capacity(13);
+    let mut rest = u64::try_from(at_ms).unwrap_or(0);
+    let mut time = [0u8; 9];
+    for slot in time.iter_mut().rev() {
+        *slot = DIGITS[(rest % 32) as usize];
+        rest /= 32;
+    }
+    id.extend(time.iter().map(|&b| b as char));
+    id.push('-');
+    for _ in 0..3 {
+        id.push(DIGITS[fastrand::usize(..32)] as char);
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_sort_by_time() {
+        let early = run_id(1_700_000_000_000);
+        let late = run_id(1_700_000_000_001);
+        assert_eq!(early.len(), 13);
+        assert!(early[..9] < late[..9]);
+        assert!(run_id(4_000_000_000_000)[..9] > late[..9]);
+    }
+}

@@ -1,0 +1,214 @@
+//! `wf run --dry-run`: the execution plan — order, parallel groups, bounds, policies and
+//! estimates — printed without running anything.
+
+use crate::ir::{
+    format_duration, format_money, format_tokens, Bound, Control, Expr, ExprKind, FailurePolicy, Node, Program,
+    RetryOn, Risk, Step, StepKind, Value, Workflow,
+};
+
+pub fn render(program: &Program, workflow: &Workflow) -> String {
+    let mut out = String::new();
+    let mut head = format!("plan for `{}`", workflow.name);
+    if let Some(money) = &workflow.budget.money {
+        head.push_str(&format!(", budget {}", format_money(i64::try_from(money.amount).unwrap_or(i64::MAX))));
+    }
+    if let Some(tokens) = &workflow.budget.tokens {
+        head.push_str(&format!(", budget {}", format_tokens(tokens.amount)));
+    }
+    if let Some(timeout) = &workflow.timeout {
+        head.push_str(&format!(", timeout {}", expr_text(timeout)));
+    }
+    if let Some(limit) = workflow.concurrency {
+        head.push_str(&format!(", at most {limit} at once"));
+    }
+    out.push_str(&head);
+    out.push('\n');
+    nodes(program, workflow, &workflow.body, 1, &mut out);
+    if !workflow.on_failure.is_empty() {
+        out.push_str("on failure\n");
+        nodes(program, workflow, &workflow.on_failure, 1, &mut out);
+    }
+    if !workflow.finally.is_empty() {
+        out.push_str("finally\n");
+        nodes(program, workflow, &workflow.finally, 1, &mut out);
+    }
+    out
+}
+
+fn nodes(program: &Program, workflow: &Workflow, body: &[Node], depth: usize, out: &mut String) {
+    for node in body {
+        let indent = "  ".repeat(depth);
+        match node {
+            Node::Step(index) => {
+                let step = &workflow.steps[index.0];
+                out.push_str(&format!("{indent}{}\n", step_line(program, step)));
+            }
+            Node::Phase { step, body, control } => {
+                let step = &workflow.steps[step.0];
+                out.push_str(&format!("{indent}phase {}{}\n", step.name, control_text(control)));
+                nodes(program, workflow, body, depth + 1, out);
+            }
+            Node::Parallel { step, max, body, control, .. } => {
+                let name = step.map(|s| format!(" {}", workflow.steps[s.0].name)).unwrap_or_default();
+                let max = max.as_ref().map(|max| format!(" max {}", bound_text(max))).unwrap_or_default();
+                out.push_str(&format!("{indent}parallel{name}{max} (at once){}\n", control_text(control)));
+                nodes(program, workflow, body, depth + 1, out);
+            }
+            Node::Repeat { step, max, until, body, control, .. } => {
+                let name = step.map(|s| format!(" {}", workflow.steps[s.0].name)).unwrap_or_default();
+                let until = until.as_ref().map(|until| format!(" until {}", expr_text(until))).unwrap_or_default();
+                out.push_str(&format!("{indent}repeat{name} ×{}{until}{}\n", bound_text(max), control_text(control)));
+                nodes(program, workflow, body, depth + 1, out);
+            }
+            Node::For { step, var, iter, parallel, body, control, .. } => {
+                let name = step.map(|s| format!(" {}", workflow.steps[s.0].name)).unwrap_or_default();
+                let mode = match parallel {
+                    None => String::new(),
+                    Some(None) => " (at once)".to_owned(),
+                    Some(Some(max)) => format!(" (at once, max {})", bound_text(max)),
+                };
+                out.push_str(&format!("{indent}for{name} {var} in {}{mode}{}\n", expr_text(iter), control_text(control)));
+                nodes(program, workflow, body, depth + 1, out);
+            }
+            Node::If { branches, otherwise, .. } => {
+                for (i, branch) in branches.iter().enumerate() {
+                    let word = if i == 0 { "if" } else { "else if" };
+                    out.push_str(&format!("{indent}{word} {}\n", expr_text(&branch.cond)));
+                    nodes(program, workflow, &branch.body, depth + 1, out);
+                }
+                if !otherwise.is_empty() {
+                    out.push_str(&format!("{indent}else\n"));
+                    nodes(program, workflow, otherwise, depth + 1, out);
+                }
+            }
+            Node::Fail { .. } => out.push_str(&format!("{indent}fail\n")),
+        }
+    }
+}
+
+fn step_line(program: &Program, step: &Step) -> String {
+    let mut notes: Vec<String> = Vec::new();
+    let kind = match &step.kind {
+        StepKind::Run(run) => {
+            if let Some(cost) = run.cost {
+                notes.push(format!("cost {}", format_money(cost)));
+            }
+            "run"
+        }
+        StepKind::Agent(agent) => {
+            notes.push(program.models[agent.model.0].name.clone());
+            "agent"
+        }
+        StepKind::Call(call) => {
+            notes.push(format!("calls {}", program.workflows[call.workflow.0].name));
+            "call"
+        }
+        StepKind::Gate(gate) => {
+            if !gate.checks.is_empty() {
+                notes.push(format!("{} check{}", gate.checks.len(), if gate.checks.len() == 1 { "" } else { "s" }));
+            }
+            if gate.approve.is_some() {
+                notes.push("asks a person".to_owned());
+            }
+            "gate"
+        }
+        StepKind::Wait { duration } => {
+            notes.push(expr_text(duration));
+            "wait"
+        }
+        StepKind::Block(_) => "block",
+    };
+    let common = &step.common;
+    if let Some(retry) = &common.retry {
+        let on: Vec<String> = retry
+            .on
+            .iter()
+            .map(|on| match on {
+                RetryOn::Exit(code) => format!("exit {code}"),
+                RetryOn::Timeout => "timeout".to_owned(),
+                RetryOn::Error => "error".to_owned(),
+                RetryOn::Any => "any".to_owned(),
+            })
+            .collect();
+        let on = if on.is_empty() { String::new() } else { format!(" on {}", on.join(", ")) };
+        notes.push(format!(
+            "retry {} ({}..{}{on})",
+            bound_text(&retry.count),
+            format_duration(retry.backoff_min),
+            format_duration(retry.backoff_max)
+        ));
+    }
+    if let Some(timeout) = &common.timeout {
+        notes.push(format!("timeout {}", expr_text(timeout)));
+    }
+    if common.on_failure != FailurePolicy::Abort {
+        notes.push(format!("on failure {}", policy_name(&common.on_failure)));
+    }
+    if common.risk == Risk::High {
+        notes.push("risk high".to_owned());
+    }
+    if let Some(tokens) = common.expect.tokens {
+        notes.push(format!("expect {}", format_tokens(tokens)));
+    }
+    if let Some(money) = common.expect.money {
+        notes.push(format!("expect {}", format_money(money)));
+    }
+    if let Some(duration) = common.expect.duration {
+        notes.push(format!("expect {}", format_duration(duration)));
+    }
+    let notes = if notes.is_empty() { String::new() } else { format!("  [{}]", notes.join(", ")) };
+    format!("{kind} {}{notes}", step.name)
+}
+
+fn control_text(control: &Control) -> String {
+    let mut notes = Vec::new();
+    if let Some(timeout) = &control.timeout {
+        notes.push(format!("timeout {}", expr_text(timeout)));
+    }
+    if control.on_failure != FailurePolicy::Abort {
+        notes.push(format!("on failure {}", policy_name(&control.on_failure)));
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!("  [{}]", notes.join(", "))
+    }
+}
+
+fn policy_name(policy: &FailurePolicy) -> &'static str {
+    match policy {
+        FailurePolicy::Abort => "abort",
+        FailurePolicy::Continue => "continue",
+        FailurePolicy::Rollback => "rollback",
+        FailurePolicy::Escalate { .. } => "escalate",
+    }
+}
+
+fn bound_text(bound: &Bound) -> String {
+    bound.known.map_or_else(|| expr_text(&bound.expr), |known| known.to_string())
+}
+
+/// An expression as a short, readable text: values as literals, references by name.
+fn expr_text(expr: &Expr) -> String {
+    match &expr.kind {
+        ExprKind::Value(value) => match value {
+            Value::String(s) => format!("{s:?}"),
+            other => other.to_string(),
+        },
+        ExprKind::Param(name) | ExprKind::LoopVar(name) => name.clone(),
+        ExprKind::Step { id, .. } => id.rsplit('/').next().unwrap_or(id).to_owned(),
+        ExprKind::Field { base, field } => format!("{}.{field}", expr_text(base)),
+        ExprKind::Index { base, index } => format!("{}[{}]", expr_text(base), expr_text(index)),
+        ExprKind::List(items) => format!("[{}]", items.iter().map(expr_text).collect::<Vec<_>>().join(", ")),
+        ExprKind::Template(_) => "\"…\"".to_owned(),
+        ExprKind::Call { func, args } => {
+            let name = crate::ir::Func::NAMES[*func as usize];
+            format!("{name}({})", args.iter().map(expr_text).collect::<Vec<_>>().join(", "))
+        }
+        ExprKind::Unary { op, operand } => match op {
+            crate::syntax::ast::UnaryOp::Not => format!("not {}", expr_text(operand)),
+            crate::syntax::ast::UnaryOp::Neg => format!("-{}", expr_text(operand)),
+        },
+        ExprKind::Binary { op, lhs, rhs } => format!("{} {} {}", expr_text(lhs), op.symbol(), expr_text(rhs)),
+    }
+}

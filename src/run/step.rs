@@ -1,0 +1,710 @@
+//! One step from start to end: reuse on resume, approval, attempts with retry and backoff,
+//! the journaled transitions, and what its failure policy makes of the outcome.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::args::default_value;
+use crate::ir::{
+    Agent, Call, CheckLevel, Gate, Mode, ProviderKind, ProviderRef, RetryOn, Risk, Run, Step, StepIdx, StepKind, Stream,
+    Value,
+};
+
+use super::agent::{self, Request};
+use super::command::{self, Ending};
+use super::event::{Event, FailureKind, Status};
+use super::exec::{kind_name, millis, now_ms, Cx, Failure, Flow, Pause, Runner, Undo, WfCx};
+use super::journal::{LedgerEntry, StepWrite};
+use super::output::read_output;
+use super::replay::Decision;
+use super::scope::{base_fields, kind_fields, Costs, Frame};
+use super::shell::render_command;
+
+/// What one attempt produced.
+struct Attempt {
+    status: Status,
+    failure: Option<(FailureKind, String)>,
+    fields: IndexMap<String, Value>,
+    micros: i64,
+    tokens: u64,
+    ledger: Vec<LedgerEntry>,
+    stderr_tail: Option<String>,
+}
+
+impl Attempt {
+    fn ok(fields: IndexMap<String, Value>) -> Attempt {
+        Attempt {
+            status: Status::Succeeded,
+            failure: None,
+            fields,
+            micros: 0,
+            tokens: 0,
+            ledger: Vec::new(),
+            stderr_tail: None,
+        }
+    }
+
+    fn failed(kind: FailureKind, reason: String) -> Attempt {
+        let status = match kind {
+            FailureKind::Timeout => Status::TimedOut,
+            FailureKind::Cancelled => Status::Cancelled,
+            _ => Status::Failed,
+        };
+        Attempt { status, failure: Some((kind, reason)), ..Attempt::ok(IndexMap::new()) }
+    }
+}
+
+impl<'p> Runner<'p> {
+    pub async fn step(&self, index: StepIdx, cx: &Cx<'p>) -> Flow {
+        let step = &cx.wf.workflow.steps[index.0];
+        let key = cx.key_of(index);
+        if let Decision::Reuse = self.replay.decide(&key, cx.wf.id, index.0, step, cx.reusable) {
+            return self.reuse(index, step, &key, cx);
+        }
+        if cx.cancel.is_cancelled() {
+            return Flow::Cancelled;
+        }
+        let approved_by = match self.ask(step, &key, cx) {
+            Ok(approved_by) => approved_by,
+            Err(pause) => return self.pause(step, &key, pause),
+        };
+        let max_attempts = match &step.common.retry {
+            Some(retry) => match self.bound(&retry.count, cx, "the retry count") {
+                Ok(count) => u32::try_from(count.saturating_add(1)).unwrap_or(u32::MAX),
+                Err(message) => return Flow::Failed(Failure { key, message, rollback: false }),
+            },
+            None => 1,
+        };
+        let started = Instant::now();
+        let started_at = now_ms();
+        let (mut micros, mut tokens) = (0i64, 0u64);
+        let mut attempt_no = 0;
+        let last = loop {
+            attempt_no += 1;
+            let write = self.write(step, &key, "running", false, attempt_no, started_at, None, None, None);
+            let event = Event::StepStarted {
+                key: key.clone(),
+                kind: kind_name(step),
+                attempt: attempt_no,
+                attempts: max_attempts,
+                expect_ms: step.common.expect.duration,
+            };
+            if let Err(flow) = self.emit(event, Some(&write), &[]) {
+                return flow;
+            }
+            let attempt = {
+                let _permit = match (&self.concurrency, &step.kind) {
+                    (Some(permits), StepKind::Run(_) | StepKind::Agent(_)) => tokio::select! {
+                        permit = permits.acquire() => permit.ok(),
+                        () = cx.cancel.cancelled() => None,
+                    },
+                    _ => None,
+                };
+                if cx.cancel.is_cancelled() {
+                    Attempt::failed(FailureKind::Cancelled, "cancelled".into())
+                } else {
+                    self.attempt(index, step, &key, attempt_no, approved_by.as_deref(), cx).await
+                }
+            };
+            micros = micros.saturating_add(attempt.micros);
+            tokens = tokens.saturating_add(attempt.tokens);
+            cx.costs.add(attempt.micros, attempt.tokens);
+            let Some((kind, reason)) = attempt.failure.clone() else {
+                if !attempt.ledger.is_empty() {
+                    // The amounts of the attempt that succeeded go in with its `finished` record.
+                    break attempt;
+                }
+                break attempt;
+            };
+            let retry = step.common.retry.as_ref().filter(|retry| {
+                attempt_no < max_attempts && kind != FailureKind::Cancelled && retries_on(&retry.on, kind)
+            });
+            let delay = retry.map(|retry| backoff(retry.backoff_min, retry.backoff_max, attempt_no));
+            if retry.is_none() {
+                break attempt;
+            }
+            let event = Event::AttemptFailed {
+                key: key.clone(),
+                attempt: attempt_no,
+                failure: kind,
+                reason,
+                retry_in_ms: delay.map(millis),
+            };
+            let write = self.write(step, &key, "running", false, attempt_no, started_at, None, None, None);
+            if let Err(flow) = self.emit(event, Some(&write), &attempt.ledger) {
+                return flow;
+            }
+            let delay = delay.unwrap_or_default();
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = cx.cancel.cancelled() => break Attempt::failed(FailureKind::Cancelled, "cancelled".into()),
+            }
+        };
+        self.finish(index, step, &key, last, attempt_no, started, started_at, micros, tokens, cx)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        index: StepIdx,
+        step: &'p Step,
+        key: &str,
+        last: Attempt,
+        attempts: u32,
+        started: Instant,
+        started_at: i64,
+        micros: i64,
+        tokens: u64,
+        cx: &Cx<'p>,
+    ) -> Flow {
+        let duration_ms = millis(started.elapsed());
+        let mut fields = base_fields(last.status, attempts, duration_ms, micros, tokens);
+        for (name, ty) in kind_fields(step) {
+            let value = last.fields.get(&name).cloned().unwrap_or_else(|| default_value(&ty));
+            fields.insert(name, value);
+        }
+        let value = Value::Record(fields);
+        cx.frame.set(index, value.clone());
+        let policy = &step.common.on_failure;
+        let accepted = last.status == Status::Succeeded || *policy == crate::ir::FailurePolicy::Continue;
+        let error = last.failure.as_ref().map(|(_, reason)| reason.clone());
+        let write =
+            self.write(step, key, last.status.as_str(), accepted, attempts, started_at, Some(&value), error.as_deref(), Some(now_ms()));
+        let event = Event::StepFinished {
+            key: key.to_owned(),
+            kind: kind_name(step),
+            status: last.status,
+            attempts,
+            duration_ms,
+            cost_micros: micros,
+            tokens,
+            error: error.clone(),
+            stderr_tail: last.stderr_tail.clone(),
+        };
+        if let Err(flow) = self.emit(event, Some(&write), &last.ledger) {
+            return flow;
+        }
+        match last.status {
+            Status::Succeeded => {
+                if let Some(undo) = &step.common.undo {
+                    self.undo.borrow_mut().push(Undo { key: key.to_owned(), command: undo, cx: cx.clone(), index });
+                }
+                Flow::Done
+            }
+            Status::Cancelled => Flow::Cancelled,
+            _ => {
+                let message = format!("`{key}` {}: {}", last.status.as_str().replace('_', " "), error.unwrap_or_default());
+                self.apply_policy(policy, Failure { key: key.to_owned(), message, rollback: false }, cx)
+            }
+        }
+    }
+
+    /// Restores a step's journaled value without running it.
+    fn reuse(&self, index: StepIdx, step: &'p Step, key: &str, cx: &Cx<'p>) -> Flow {
+        let Some(record) = self.replay.record(key) else {
+            return Flow::Done;
+        };
+        let value = record.value.clone().unwrap_or_else(|| super::scope::step_value(step, Status::Skipped));
+        if let Value::Record(fields) = &value {
+            let micros = match fields.get("cost") {
+                Some(Value::Money(micros)) => *micros,
+                _ => 0,
+            };
+            let tokens = match fields.get("tokens") {
+                Some(Value::Tokens(tokens)) => *tokens,
+                _ => 0,
+            };
+            cx.costs.add(micros, tokens);
+        }
+        *self.invocations.borrow_mut().entry(step.id.clone()).or_default() += record.attempts as usize;
+        cx.frame.set(index, value);
+        if record.status == Status::Succeeded.as_str() {
+            if let Some(undo) = &step.common.undo {
+                self.undo.borrow_mut().push(Undo { key: key.to_owned(), command: undo, cx: cx.clone(), index });
+            }
+        }
+        match self.emit(Event::StepReused { key: key.to_owned(), status: record.status.clone() }, None, &[]) {
+            Ok(()) => Flow::Done,
+            Err(flow) => flow,
+        }
+    }
+
+    /// Whether a person must say yes first; `Ok(Some(who))` when someone (or the mode) did.
+    fn ask(&self, step: &Step, key: &str, cx: &Cx<'p>) -> Result<Option<String>, Pause> {
+        let question = match &step.kind {
+            StepKind::Gate(Gate { approve: Some(approval), .. }) => Some(
+                self.render(&approval.question, cx, "the approval question").unwrap_or_else(|error| error),
+            ),
+            _ if self.mode == Mode::Hybrid && step.common.risk == Risk::High => {
+                Some(format!("`{key}` is a high-risk step: run it?"))
+            }
+            _ if self.mode == Mode::Supervised => Some(format!("Run `{key}`?")),
+            _ => None,
+        };
+        let Some(question) = question else {
+            return Ok(None);
+        };
+        let by = if self.mode == Mode::Autopilot {
+            Some("autopilot".to_owned())
+        } else if self.options.approve.iter().any(|name| name == &step.name || name == &step.id || name == key) {
+            Some(format!("{} (--approve)", self.options.user))
+        } else {
+            None
+        };
+        match by {
+            Some(by) => {
+                let _ = self.emit(Event::Approved { key: key.to_owned(), by: by.clone() }, None, &[]);
+                Ok(Some(by))
+            }
+            None => Err(Pause {
+                key: key.to_owned(),
+                reason: question,
+                hint: format!("wf resume {} --approve {}", self.run_id, step.name),
+            }),
+        }
+    }
+
+    fn pause(&self, step: &Step, key: &str, pause: Pause) -> Flow {
+        let at = now_ms();
+        let write = self.write(step, key, "paused", false, 0, at, None, None, None);
+        let event = Event::RunPaused { key: pause.key.clone(), reason: pause.reason.clone(), hint: pause.hint.clone() };
+        if let Err(flow) = self.emit(event, Some(&write), &[]) {
+            return flow;
+        }
+        Flow::Paused(pause)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write<'a>(
+        &self,
+        step: &'a Step,
+        key: &'a str,
+        status: &'a str,
+        accepted: bool,
+        attempts: u32,
+        started_at: i64,
+        value: Option<&'a Value>,
+        error: Option<&'a str>,
+        ended_at: Option<i64>,
+    ) -> StepWrite<'a> {
+        StepWrite {
+            key,
+            step_id: &step.id,
+            kind: kind_name(step),
+            hash: &step.hash,
+            status,
+            accepted,
+            attempts,
+            started_at,
+            ended_at,
+            value,
+            error,
+        }
+    }
+
+    async fn attempt(
+        &self,
+        index: StepIdx,
+        step: &'p Step,
+        key: &str,
+        attempt: u32,
+        approved_by: Option<&str>,
+        cx: &Cx<'p>,
+    ) -> Attempt {
+        let timeout = match self.duration(step.common.timeout.as_ref(), cx, "the step's timeout") {
+            Ok(timeout) => timeout,
+            Err(reason) => return Attempt::failed(FailureKind::Error, reason),
+        };
+        match &step.kind {
+            StepKind::Run(run) => self.run_command(step, run, key, attempt, timeout, cx).await,
+            StepKind::Agent(agent) => self.ask_agent(step, agent, key, attempt, timeout, cx).await,
+            StepKind::Gate(gate) => self.check_gate(gate, key, approved_by, cx),
+            StepKind::Wait { duration } => {
+                let wait = match self.duration(Some(duration), cx, "the wait") {
+                    Ok(wait) => wait.unwrap_or_default(),
+                    Err(reason) => return Attempt::failed(FailureKind::Error, reason),
+                };
+                // A wait that was under way when the run stopped only waits out the rest.
+                let already = self
+                    .replay
+                    .record(key)
+                    .filter(|record| record.status == "running" && record.hash == step.hash)
+                    .map(|record| Duration::from_millis(u64::try_from(now_ms() - record.started_at).unwrap_or(0)))
+                    .unwrap_or_default();
+                let rest = wait.saturating_sub(already);
+                self.limited(timeout, cx, async {
+                    tokio::time::sleep(rest).await;
+                    Attempt::ok(IndexMap::new())
+                })
+                .await
+            }
+            StepKind::Call(call) => self.call(index, step, call, key, timeout, cx).await,
+            StepKind::Block(_) => Attempt::ok(IndexMap::new()),
+        }
+    }
+
+    /// Runs `work` under the step's timeout and the run's cancellation.
+    async fn limited(&self, timeout: Option<Duration>, cx: &Cx<'p>, work: impl std::future::Future<Output = Attempt>) -> Attempt {
+        let sleep = async {
+            match timeout {
+                Some(timeout) => tokio::time::sleep(timeout).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            attempt = work => attempt,
+            () = sleep => Attempt::failed(
+                FailureKind::Timeout,
+                format!("timed out after {}", humantime::format_duration(timeout.unwrap_or_default())),
+            ),
+            () = cx.cancel.cancelled() => Attempt::failed(FailureKind::Cancelled, "cancelled".into()),
+        }
+    }
+
+    async fn run_command(
+        &self,
+        step: &Step,
+        run: &Run,
+        key: &str,
+        attempt: u32,
+        timeout: Option<Duration>,
+        cx: &Cx<'p>,
+    ) -> Attempt {
+        let scope = self.scope(cx);
+        let line = match render_command(&run.command, &scope) {
+            Ok(line) => line,
+            Err(error) => return Attempt::failed(FailureKind::Error, error.to_string()),
+        };
+        let dir = match run.dir.as_ref().map(|dir| self.eval(dir, cx, "`dir`")).transpose() {
+            Ok(Some(Value::String(dir))) => self.base_dir.join(dir),
+            Ok(_) => self.base_dir.clone(),
+            Err(reason) => return Attempt::failed(FailureKind::Error, reason),
+        };
+        let mut env: Vec<(String, String)> = cx.wf.env.clone();
+        for (name, expr) in &run.env {
+            match self.eval(expr, cx, &format!("`env {name}`")) {
+                Ok(value) => env.push((name.clone(), value.to_text())),
+                Err(reason) => return Attempt::failed(FailureKind::Error, reason),
+            }
+        }
+        env.push(("WF_RUN_ID".into(), self.run_id.clone()));
+        env.push(("WF_STEP".into(), key.to_owned()));
+        env.push(("WF_ATTEMPT".into(), attempt.to_string()));
+        let spill = self.run_dir().join(format!("{}.{attempt}", sanitize(key)));
+        let spec = command::Spec {
+            shell: &cx.wf.shell,
+            line: &line,
+            dir: &dir,
+            env: &env,
+            timeout,
+            grace: self.options.kill_grace,
+            spill,
+        };
+        let on_line = |stream: &'static str, line: &str| {
+            if self.options.verbose {
+                let event = Event::Output { key: key.to_owned(), stream, line: line.to_owned() };
+                let _ = self.emit(event, None, &[]);
+            }
+        };
+        let finished = command::run(&spec, &cx.cancel, &on_line).await;
+        let mut fields = IndexMap::new();
+        let exit_code = match &finished.ending {
+            Ending::Exited(code) => *code,
+            _ => -1,
+        };
+        fields.insert("exit_code".to_owned(), Value::Int(exit_code));
+        fields.insert("stdout".to_owned(), Value::String(finished.stdout.text.clone()));
+        fields.insert("stderr".to_owned(), Value::String(finished.stderr.text.clone()));
+        let mut output_error = None;
+        if !run.outputs.is_empty() {
+            let (stdout, stderr) = (finished.stdout.full().await, finished.stderr.full().await);
+            for output in &run.outputs {
+                let text = if output.stream == Stream::Stdout { &stdout } else { &stderr };
+                match read_output(output, text) {
+                    Ok(value) => {
+                        fields.insert(output.name.clone(), value);
+                    }
+                    Err(reason) => {
+                        output_error.get_or_insert_with(|| {
+                            format!("the output `{}: {}` of `{}`: {reason}", output.name, output.ty, step.name)
+                        });
+                    }
+                }
+            }
+        }
+        let mut result = match finished.ending {
+            Ending::Exited(0) => match output_error {
+                None => Attempt::ok(fields),
+                Some(reason) => Attempt { fields, ..Attempt::failed(FailureKind::Error, reason) },
+            },
+            Ending::Exited(code) => {
+                Attempt { fields, ..Attempt::failed(FailureKind::Exit(code), format!("the command exited with {code}")) }
+            }
+            Ending::TimedOut => Attempt {
+                fields,
+                ..Attempt::failed(
+                    FailureKind::Timeout,
+                    format!("timed out after {}", humantime::format_duration(timeout.unwrap_or_default())),
+                )
+            },
+            Ending::Cancelled => Attempt { fields, ..Attempt::failed(FailureKind::Cancelled, "cancelled".into()) },
+            Ending::CouldNotStart(reason) => Attempt::failed(FailureKind::Error, reason),
+        };
+        if result.status != Status::Succeeded {
+            let tail = finished.stderr.tail(10);
+            result.stderr_tail = (!tail.is_empty()).then_some(tail);
+        }
+        if let Some(cost) = run.cost {
+            result.micros = cost;
+            result.ledger.push(LedgerEntry { key: key.to_owned(), attempt, micros: cost, ..LedgerEntry::default() });
+        }
+        result
+    }
+
+    async fn ask_agent(
+        &self,
+        step: &Step,
+        agent: &Agent,
+        key: &str,
+        attempt: u32,
+        timeout: Option<Duration>,
+        cx: &Cx<'p>,
+    ) -> Attempt {
+        if let ProviderRef::Declared(provider) = agent.provider {
+            let provider = &self.program.providers[provider];
+            if provider.kind != ProviderKind::Sim {
+                return Attempt::failed(
+                    FailureKind::Error,
+                    format!(
+                        "the provider `{}` is of kind `{}`, which this build of wf cannot call yet; use `provider sim`",
+                        provider.name,
+                        ProviderKind::NAMES[provider.kind as usize]
+                    ),
+                );
+            }
+        }
+        let (role, prompt) = match (self.render(&agent.role, cx, "the role"), self.render(&agent.prompt, cx, "the prompt")) {
+            (Ok(role), Ok(prompt)) => (role, prompt),
+            (Err(reason), _) | (_, Err(reason)) => return Attempt::failed(FailureKind::Error, reason),
+        };
+        let model = &self.program.models[agent.model.0];
+        let invocation = {
+            let mut invocations = self.invocations.borrow_mut();
+            let count = invocations.entry(step.id.clone()).or_default();
+            *count += 1;
+            *count - 1
+        };
+        let request = Request {
+            step_id: &step.id,
+            step_name: &step.name,
+            role: &role,
+            prompt: &prompt,
+            model,
+            returns: &agent.returns,
+            expect_tokens: step.common.expect.tokens,
+            invocation,
+        };
+        let reply = agent::sim(self.options.sim.as_ref(), &request);
+        self.limited(timeout, cx, async move {
+            let reply = match reply {
+                Ok(reply) => reply,
+                Err(reason) => return Attempt::failed(FailureKind::Error, reason),
+            };
+            tokio::time::sleep(reply.delay).await;
+            let micros = reply.usage.price(model);
+            let mut fields = IndexMap::from([("text".to_owned(), Value::String(reply.text))]);
+            fields.extend(reply.fields);
+            let ledger = vec![LedgerEntry {
+                key: key.to_owned(),
+                attempt,
+                model: Some(model.name.clone()),
+                input: reply.usage.input,
+                output: reply.usage.output,
+                cached: reply.usage.cached,
+                micros,
+            }];
+            Attempt { micros, tokens: reply.usage.total(), ledger, ..Attempt::ok(fields) }
+        })
+        .await
+    }
+
+    fn check_gate(&self, gate: &Gate, key: &str, approved_by: Option<&str>, cx: &Cx<'p>) -> Attempt {
+        let mut failures = Vec::new();
+        for check in &gate.checks {
+            let message = self.render(&check.message, cx, "the message").unwrap_or_else(|error| error);
+            let held = match self.eval(&check.cond, cx, "the condition") {
+                Ok(Value::Bool(held)) => held,
+                Ok(other) => return Attempt::failed(FailureKind::Error, format!("the condition gave {other}, not a bool")),
+                Err(reason) => return Attempt::failed(FailureKind::Error, reason),
+            };
+            let fails = match check.level {
+                CheckLevel::Require => !self.options.lenient,
+                CheckLevel::Warn => self.options.strict,
+            };
+            let level = if check.level == CheckLevel::Require { "require" } else { "warn" };
+            let effect = if fails { "fail" } else { "warn" };
+            let event = Event::GateCheck { key: key.to_owned(), level, message: message.clone(), passed: held, effect };
+            if let Err(Flow::Failed(failure)) = self.emit(event, None, &[]) {
+                return Attempt::failed(FailureKind::Error, failure.message);
+            }
+            if !held && fails {
+                failures.push(message);
+            }
+        }
+        if !failures.is_empty() {
+            return Attempt::failed(FailureKind::Gate, failures.join("; "));
+        }
+        Attempt::ok(IndexMap::from([
+            ("approved_by".to_owned(), Value::String(approved_by.unwrap_or_default().to_owned())),
+            ("comment".to_owned(), Value::String(String::new())),
+        ]))
+    }
+
+    async fn call(&self, _index: StepIdx, _step: &Step, call: &'p Call, key: &str, timeout: Option<Duration>, cx: &Cx<'p>) -> Attempt {
+        let workflow = &self.program.workflows[call.workflow.0];
+        let mut args = IndexMap::new();
+        for param in &workflow.params {
+            let value = match call.args.get(&param.name) {
+                Some(expr) => match self.eval(expr, cx, &format!("the argument `{}`", param.name)) {
+                    Ok(value) => value,
+                    Err(reason) => return Attempt::failed(FailureKind::Error, reason),
+                },
+                None => match &param.default {
+                    Some(default) => default.clone(),
+                    None => return Attempt::failed(FailureKind::Error, format!("no value for `{}`", param.name)),
+                },
+            };
+            args.insert(param.name.clone(), value);
+        }
+        let costs = Costs::child(&cx.costs);
+        let callee = match self.workflow_cx(call.workflow, args, format!("{key}/")) {
+            Ok(callee) => callee,
+            Err(reason) => return Attempt::failed(FailureKind::Error, reason),
+        };
+        // The callee's costs were already added to the caller's blocks as its steps ran.
+        let token = cx.cancel.child_token();
+        let inner = Cx { wf: callee, frame: Frame::root(), cancel: token.child_token(), costs, reusable: cx.reusable };
+        let flow = self.limited(timeout, cx, async {
+            match self.workflow(inner, token.clone()).await {
+                Flow::Done => Attempt::ok(IndexMap::new()),
+                Flow::Failed(failure) => Attempt::failed(FailureKind::Error, failure.message),
+                Flow::Paused(pause) => Attempt::failed(FailureKind::Error, format!("paused: {}", pause.reason)),
+                Flow::Cancelled => Attempt::failed(FailureKind::Cancelled, "cancelled".into()),
+            }
+        });
+        let attempt = flow.await;
+        token.cancel();
+        attempt
+    }
+
+    pub fn workflow_cx(
+        &self,
+        id: crate::ir::WorkflowId,
+        args: IndexMap<String, Value>,
+        prefix: String,
+    ) -> Result<std::rc::Rc<WfCx<'p>>, String> {
+        let workflow = &self.program.workflows[id.0];
+        let shell = shlex::split(&workflow.shell)
+            .filter(|words| !words.is_empty())
+            .ok_or_else(|| format!("the shell `{}` cannot be split into words", workflow.shell))?;
+        let frame = Frame::root();
+        let scope = super::scope::Scope { workflow, args: &args, frame: &frame, env: &self.options.env };
+        let mut env = Vec::new();
+        for (name, expr) in &workflow.env {
+            let value = crate::ir::eval::eval(expr, &scope)
+                .map_err(|error| format!("the workflow's `env {name}`: {error}"))?;
+            env.push((name.clone(), value.to_text()));
+        }
+        Ok(std::rc::Rc::new(WfCx { id, workflow, args, prefix, env, shell }))
+    }
+
+    pub async fn undo_one(&self, entry: &Undo<'p>, cancel: &CancellationToken) -> (Status, Option<String>) {
+        let line = match render_command(entry.command, &self.scope(&entry.cx)) {
+            Ok(line) => line,
+            Err(error) => return (Status::Failed, Some(error.to_string())),
+        };
+        let step = &entry.cx.wf.workflow.steps[entry.index.0];
+        let dir = match &step.kind {
+            StepKind::Run(Run { dir: Some(dir), .. }) => match self.eval(dir, &entry.cx, "`dir`") {
+                Ok(Value::String(dir)) => self.base_dir.join(dir),
+                _ => self.base_dir.clone(),
+            },
+            _ => self.base_dir.clone(),
+        };
+        let mut env = entry.cx.wf.env.clone();
+        env.push(("WF_RUN_ID".into(), self.run_id.clone()));
+        env.push(("WF_STEP".into(), entry.key.clone()));
+        let spec = command::Spec {
+            shell: &entry.cx.wf.shell,
+            line: &line,
+            dir: &dir,
+            env: &env,
+            timeout: None,
+            grace: self.options.kill_grace,
+            spill: self.run_dir().join(format!("{}.undo", sanitize(&entry.key))),
+        };
+        let finished = command::run(&spec, cancel, &|_, _| {}).await;
+        match finished.ending {
+            Ending::Exited(0) => (Status::Succeeded, None),
+            Ending::Exited(code) => (Status::Failed, Some(format!("the undo command exited with {code}"))),
+            Ending::TimedOut => (Status::TimedOut, None),
+            Ending::Cancelled => (Status::Cancelled, None),
+            Ending::CouldNotStart(reason) => (Status::Failed, Some(reason)),
+        }
+    }
+
+    pub fn run_dir(&self) -> PathBuf {
+        self.options.state_dir.join("runs").join(&self.run_id)
+    }
+}
+
+fn retries_on(on: &[RetryOn], kind: FailureKind) -> bool {
+    on.is_empty()
+        || on.iter().any(|filter| match (filter, kind) {
+            (RetryOn::Any, _) => true,
+            (RetryOn::Exit(code), FailureKind::Exit(exit)) => *code == exit,
+            (RetryOn::Timeout, FailureKind::Timeout) => true,
+            (RetryOn::Error, FailureKind::Error) => true,
+            _ => false,
+        })
+}
+
+/// Full jitter: a uniform delay between zero and the exponential ceiling
+/// `min(cap, first · 2^(attempt-1))`.
+pub fn backoff(first_ms: u64, cap_ms: u64, attempt: u32) -> Duration {
+    let ceiling = first_ms.saturating_mul(1u64 << (attempt.saturating_sub(1)).min(62)).min(cap_ms);
+    Duration::from_millis(fastrand::u64(0..=ceiling))
+}
+
+/// A step key as a file name.
+fn sanitize(key: &str) -> String {
+    key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_stays_under_the_exponential_ceiling() {
+        for attempt in 1..10 {
+            let ceiling = (100u64 << (attempt - 1)).min(1_000);
+            for _ in 0..200 {
+                assert!(millis(backoff(100, 1_000, attempt)) <= ceiling);
+            }
+        }
+    }
+
+    #[test]
+    fn retry_filters_match_failure_kinds() {
+        assert!(retries_on(&[], FailureKind::Timeout));
+        assert!(retries_on(&[RetryOn::Exit(1)], FailureKind::Exit(1)));
+        assert!(!retries_on(&[RetryOn::Exit(1)], FailureKind::Exit(2)));
+        assert!(!retries_on(&[RetryOn::Timeout], FailureKind::Error));
+        assert!(retries_on(&[RetryOn::Error, RetryOn::Timeout], FailureKind::Timeout));
+    }
+}

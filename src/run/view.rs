@@ -1,0 +1,216 @@
+//! Showing a run as it goes: a live tree at a terminal (indicatif), plain lines elsewhere,
+//! and `--events ndjson`, one JSON object per transition.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Duration;
+
+use console::Style;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::event::{Event, Observer, Status};
+use crate::ir::{format_duration, format_money, format_tokens};
+
+/// Colours for the symbols, or none.
+#[derive(Clone)]
+pub struct Palette {
+    ok: Style,
+    bad: Style,
+    dim: Style,
+    warn: Style,
+    bold: Style,
+}
+
+impl Palette {
+    pub fn new(color: bool) -> Palette {
+        let style = |style: Style| style.force_styling(color);
+        Palette {
+            ok: style(Style::new().green()),
+            bad: style(Style::new().red()),
+            dim: style(Style::new().dim()),
+            warn: style(Style::new().yellow()),
+            bold: style(Style::new().bold()),
+        }
+    }
+}
+
+fn depth(key: &str) -> usize {
+    key.matches('/').count()
+}
+
+/// The line for a finished step, the same in both views.
+fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
+    let line = match event {
+        Event::StepFinished { key, kind, status, attempts, duration_ms, cost_micros, tokens, error, .. } => {
+            let symbol = match status {
+                Status::Succeeded => palette.ok.apply_to("✓"),
+                Status::Skipped => palette.dim.apply_to("□"),
+                _ => palette.bad.apply_to("✗"),
+            };
+            let mut line = format!("{}{symbol} {key} {}", "  ".repeat(depth(key)), palette.dim.apply_to(kind));
+            line.push_str(&format!("  {}", format_duration(*duration_ms)));
+            if *attempts > 1 {
+                line.push_str(&format!("  {attempts} attempts"));
+            }
+            if *cost_micros != 0 {
+                line.push_str(&format!("  {}", format_money(*cost_micros)));
+            }
+            if *tokens != 0 {
+                line.push_str(&format!("  {}", format_tokens(*tokens)));
+            }
+            if *status != Status::Succeeded {
+                let word = status.as_str().replace('_', " ");
+                line.push_str(&format!("  {}", palette.bad.apply_to(format!("{word}: {}", error.as_deref().unwrap_or("")))));
+            }
+            line
+        }
+        Event::StepSkipped { key, reason } => {
+            format!("{}{} {key}  {}", "  ".repeat(depth(key)), palette.dim.apply_to("□"), palette.dim.apply_to(reason))
+        }
+        Event::StepReused { key, status } => format!(
+            "{}{} {key}  {}",
+            "  ".repeat(depth(key)),
+            palette.ok.apply_to("↺"),
+            palette.dim.apply_to(format!("reused ({status})"))
+        ),
+        Event::BlockStarted { key, kind } if *kind == "phase" => {
+            format!("{}{} {}", "  ".repeat(depth(key)), palette.bold.apply_to("▸"), palette.bold.apply_to(key))
+        }
+        Event::AttemptFailed { key, attempt, reason, retry_in_ms: Some(delay), .. } => format!(
+            "{}{} {key}  attempt {attempt} failed: {reason}; retrying in {}",
+            "  ".repeat(depth(key)),
+            palette.warn.apply_to("↻"),
+            format_duration(*delay)
+        ),
+        Event::GateCheck { key, message, passed: false, effect, .. } => {
+            let style = if *effect == "fail" { &palette.bad } else { &palette.warn };
+            format!("{}{} {key}: {message}", "  ".repeat(depth(key) + 1), style.apply_to(if *effect == "fail" { "✗" } else { "!" }))
+        }
+        Event::Approved { key, by } => {
+            format!("{}{} {key}  approved by {by}", "  ".repeat(depth(key)), palette.ok.apply_to("✓"))
+        }
+        Event::Undo { key, status, error } => format!(
+            "{} undo {key}: {}{}",
+            palette.warn.apply_to("⟲"),
+            status.as_str(),
+            error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()
+        ),
+        Event::Warning { message, .. } => format!("{} {message}", palette.warn.apply_to("!")),
+        Event::RunPaused { key, reason, .. } => format!("{} {key}: {reason}", palette.warn.apply_to("⏸")),
+        _ => return None,
+    };
+    Some(line)
+}
+
+/// Plain lines, for logs and pipes.
+pub struct Plain<W: Write> {
+    out: RefCell<W>,
+    palette: Palette,
+}
+
+impl<W: Write> Plain<W> {
+    pub fn new(out: W, palette: Palette) -> Plain<W> {
+        Plain { out: RefCell::new(out), palette }
+    }
+}
+
+impl<W: Write> Observer for Plain<W> {
+    fn event(&self, _at_ms: i64, event: &Event) {
+        let line = match event {
+            Event::Output { key, stream, line } => Some(format!("  {} {key} {stream}: {line}", self.palette.dim.apply_to("│"))),
+            Event::StepStarted { key, kind, .. } => {
+                Some(format!("{}→ {key} {}", "  ".repeat(depth(key)), self.palette.dim.apply_to(kind)))
+            }
+            _ => finished_line(&self.palette, event),
+        };
+        if let Some(line) = line {
+            let _ = writeln!(self.out.borrow_mut(), "{line}");
+        }
+    }
+}
+
+/// The live tree: a spinner for each running step (attempt, elapsed, ETA from `expect`),
+/// finished steps printed above it.
+pub struct Tree {
+    multi: MultiProgress,
+    running: RefCell<HashMap<String, ProgressBar>>,
+    palette: Palette,
+}
+
+impl Tree {
+    pub fn new(palette: Palette) -> Tree {
+        Tree { multi: MultiProgress::with_draw_target(ProgressDrawTarget::stdout()), running: RefCell::default(), palette }
+    }
+}
+
+impl Observer for Tree {
+    fn event(&self, _at_ms: i64, event: &Event) {
+        match event {
+            Event::StepStarted { key, kind, attempt, attempts, expect_ms } => {
+                let mut running = self.running.borrow_mut();
+                let bar = running.entry(key.clone()).or_insert_with(|| {
+                    let bar = self.multi.add(ProgressBar::new_spinner());
+                    let style = ProgressStyle::with_template("{spinner} {msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner());
+                    bar.set_style(style.tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏✓"));
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    bar
+                });
+                let mut message = format!("{}{key} {}", "  ".repeat(depth(key)), self.palette.dim.apply_to(kind));
+                if *attempts > 1 {
+                    message.push_str(&format!(" (attempt {attempt}/{attempts})"));
+                }
+                if let Some(expect) = expect_ms {
+                    message.push_str(&format!(" ~{}", format_duration(*expect)));
+                }
+                bar.set_message(message);
+            }
+            Event::Output { key, stream, line } => {
+                let _ = self.multi.println(format!("  {} {key} {stream}: {line}", self.palette.dim.apply_to("│")));
+            }
+            other => {
+                if let Some(key) = other.key() {
+                    if matches!(other, Event::StepFinished { .. } | Event::RunPaused { .. }) {
+                        if let Some(bar) = self.running.borrow_mut().remove(key) {
+                            bar.finish_and_clear();
+                            self.multi.remove(&bar);
+                        }
+                    }
+                }
+                if let Some(line) = finished_line(&self.palette, other) {
+                    let _ = self.multi.println(line);
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        for (_, bar) in self.running.borrow_mut().drain() {
+            bar.finish_and_clear();
+        }
+        let _ = self.multi.clear();
+    }
+}
+
+/// `--events ndjson`: each transition as one JSON object with its time.
+pub struct Ndjson<W: Write> {
+    out: RefCell<W>,
+}
+
+impl<W: Write> Ndjson<W> {
+    pub fn new(out: W) -> Ndjson<W> {
+        Ndjson { out: RefCell::new(out) }
+    }
+}
+
+impl<W: Write> Observer for Ndjson<W> {
+    fn event(&self, at_ms: i64, event: &Event) {
+        let mut json = serde_json::to_value(event).unwrap_or_default();
+        if let serde_json::Value::Object(fields) = &mut json {
+            fields.insert("at".to_owned(), serde_json::Value::from(at_ms));
+        }
+        let mut out = self.out.borrow_mut();
+        let _ = writeln!(out, "{json}");
+        let _ = out.flush();
+    }
+}
