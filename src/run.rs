@@ -202,7 +202,8 @@ async fn run(
         Ok(()) => match runner.workflow_cx(target.workflow, args, String::new()) {
             Err(message) => Flow::Failed(exec::Failure { key: workflow.name.clone(), message, rollback: false }),
             Ok(wf) => {
-                let cx = Cx { wf, frame: Frame::root(), cancel: runner.root.clone(), costs: Costs::root(), reusable: true };
+                let cx =
+                    Cx { wf, frame: Frame::root(), cancel: runner.root.clone(), costs: Costs::root(), reusable: true };
                 let main = std::pin::pin!(runner.workflow(cx, runner.root.clone()));
                 until_interrupted(main, &runner).await
             }

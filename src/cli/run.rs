@@ -165,13 +165,15 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
     };
     let sim = match &common.sim {
         None => None,
-        Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| Scenario::parse(&t)) {
-            Ok(scenario) => Some(scenario),
-            Err(error) => {
-                eprintln!("error: cannot use the scenario `{}`: {error}", path.display());
-                return Exit::Usage;
+        Some(path) => {
+            match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| Scenario::parse(&t)) {
+                Ok(scenario) => Some(scenario),
+                Err(error) => {
+                    eprintln!("error: cannot use the scenario `{}`: {error}", path.display());
+                    return Exit::Usage;
+                }
             }
-        },
+        }
     };
     let options = Options {
         state_dir: common.state_dir.clone(),
@@ -191,8 +193,11 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
     };
     // Human output goes to stdout, unless the events take stdout.
     let events_on_stdout = common.events.is_some() && common.events_file.is_none();
-    let human_on_terminal = if events_on_stdout { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() };
-    let palette = Palette::new(super::color() && !events_on_stdout || (events_on_stdout && human_on_terminal && no_color_unset()));
+    let human_on_terminal =
+        if events_on_stdout { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() };
+    let palette = Palette::new(
+        super::color() && !events_on_stdout || (events_on_stdout && human_on_terminal && no_color_unset()),
+    );
     let mut observers: Vec<Box<dyn Observer>> = Vec::new();
     if let Some(EventsFormat::Ndjson) = common.events {
         match &common.events_file {
@@ -282,7 +287,11 @@ fn load(file: &Path, workflow: Option<&str>) -> Option<(Program, WorkflowId)> {
         }
         (_, None) => {
             let names: Vec<&str> = program.entry.iter().map(|id| program.workflows[id.0].name.as_str()).collect();
-            eprintln!("error: `{}` declares several workflows ({}); choose one with --workflow", file.display(), names.join(", "));
+            eprintln!(
+                "error: `{}` declares several workflows ({}); choose one with --workflow",
+                file.display(),
+                names.join(", ")
+            );
             None
         }
         (_, Some(name)) => {
@@ -335,12 +344,10 @@ fn explain_resume(journal: &Journal, record: &RunRecord, program: &Program, targ
             continue;
         }
         // A step of the root workflow, or else of a called one (its key starts with the call's).
-        let found = std::iter::once(target)
-            .chain((0..program.workflows.len()).map(WorkflowId))
-            .find_map(|id| {
-                let steps = &program.workflows[id.0].steps;
-                steps.iter().position(|step| step.id == step_record.step_id).map(|position| (id, position))
-            });
+        let found = std::iter::once(target).chain((0..program.workflows.len()).map(WorkflowId)).find_map(|id| {
+            let steps = &program.workflows[id.0].steps;
+            steps.iter().position(|step| step.id == step_record.step_id).map(|position| (id, position))
+        });
         let decision = match found {
             Some((id, position)) => {
                 if id == target {

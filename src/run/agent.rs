@@ -30,7 +30,11 @@ impl Usage {
     /// The price in micro-dollars; cached tokens at the cached price, or the input price.
     pub fn price(self, model: &Model) -> i64 {
         let cached = model.cached.unwrap_or(model.input);
-        model.input.cost(self.input).saturating_add(model.output.cost(self.output)).saturating_add(cached.cost(self.cached))
+        model
+            .input
+            .cost(self.input)
+            .saturating_add(model.output.cost(self.output))
+            .saturating_add(cached.cost(self.cached))
     }
 }
 
@@ -95,7 +99,8 @@ impl Scenario {
             };
             for answer in list {
                 if let Some(delay) = &answer.delay {
-                    crate::args::parse_value(&Type::Duration, delay).map_err(|error| format!("`{step}`: delay: {error}"))?;
+                    crate::args::parse_value(&Type::Duration, delay)
+                        .map_err(|error| format!("`{step}`: delay: {error}"))?;
                 }
             }
         }

@@ -16,8 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ir::eval::{eval, render};
 use crate::ir::{
-    BlockKind, Bound, Control, Expr, FailurePolicy, Mode, Node, Program, StepIdx, Template, Value, Workflow,
-    WorkflowId,
+    BlockKind, Bound, Control, Expr, FailurePolicy, Mode, Node, Program, StepIdx, Template, Value, Workflow, WorkflowId,
 };
 
 use super::event::{Event, Observer, Status};
@@ -190,7 +189,11 @@ impl<'p> Runner<'p> {
             };
             if let (Some(limit), Flow::Cancelled) = (limit, &flow) {
                 if !handlers.is_cancelled() {
-                    let message = format!("the workflow `{}` timed out after {}", workflow.name, humantime::format_duration(limit));
+                    let message = format!(
+                        "the workflow `{}` timed out after {}",
+                        workflow.name,
+                        humantime::format_duration(limit)
+                    );
                     flow = Flow::Failed(Failure { key: workflow.name.clone(), message, rollback: false });
                 }
             }
@@ -317,7 +320,14 @@ impl<'p> Runner<'p> {
         Ok(())
     }
 
-    async fn block(&self, named: Option<StepIdx>, kind: BlockKind, control: &'p Control, node: &'p Node, cx: &Cx<'p>) -> Flow {
+    async fn block(
+        &self,
+        named: Option<StepIdx>,
+        kind: BlockKind,
+        control: &'p Control,
+        node: &'p Node,
+        cx: &Cx<'p>,
+    ) -> Flow {
         let key = named.map(|index| cx.key_of(index));
         let label = key.clone().unwrap_or_else(|| format!("{} block", block_name(kind)));
         let started = Instant::now();
@@ -476,10 +486,11 @@ impl<'p> Runner<'p> {
                         Flow::Done
                     }
                     Some(max) => {
-                        let limit = match max.as_ref().map(|max| self.bound(max, cx, "the `parallel` bound")).transpose() {
-                            Ok(limit) => limit,
-                            Err(message) => return Flow::Failed(Failure { key: name, message, rollback: false }),
-                        };
+                        let limit =
+                            match max.as_ref().map(|max| self.bound(max, cx, "the `parallel` bound")).transpose() {
+                                Ok(limit) => limit,
+                                Err(message) => return Flow::Failed(Failure { key: name, message, rollback: false }),
+                            };
                         let children = frames.into_iter().map(|frame| (frame, body.as_slice())).collect();
                         self.concurrently(children, limit, cx).await
                     }

@@ -78,7 +78,9 @@ pub enum JournalError {
     Open { path: PathBuf, source: rusqlite::Error },
     #[error("cannot create the state folder {path}: {source}")]
     Folder { path: PathBuf, source: std::io::Error },
-    #[error("the state file {path} was written by another version of wf (schema {found}, this wf reads {SCHEMA_VERSION})")]
+    #[error(
+        "the state file {path} was written by another version of wf (schema {found}, this wf reads {SCHEMA_VERSION})"
+    )]
     Version { path: PathBuf, found: String },
     #[error("the journal could not record a transition: {0}")]
     Write(#[from] rusqlite::Error),
@@ -375,6 +377,13 @@ impl Journal {
         found.ok_or_else(|| JournalError::NoRun(id.to_owned()))?.finish()
     }
 
+    /// The newest run, whatever its status.
+    pub fn latest_run(&self) -> Result<Option<RunRecord>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(&format!("{RUN_COLUMNS} ORDER BY id DESC LIMIT 1"))?;
+        statement.query_row([], read_run).optional()?.map(RawRun::finish).transpose()
+    }
+
     /// The newest run that `wf resume` can continue: failed, paused, interrupted, or left
     /// `running` by a process that is gone.
     pub fn latest_resumable(&self, alive: &dyn Fn(u32) -> bool) -> Result<Option<RunRecord>> {
@@ -450,7 +459,8 @@ impl Journal {
     }
 }
 
-const RUN_COLUMNS: &str = "SELECT id, workflow, file, file_hash, args, plan, options, status, error, pid, started_at, ended_at FROM runs";
+const RUN_COLUMNS: &str =
+    "SELECT id, workflow, file, file_hash, args, plan, options, status, error, pid, started_at, ended_at FROM runs";
 
 /// A run row before its JSON columns are read.
 struct RawRun(RunRecord, String);

@@ -67,7 +67,11 @@ fn nodes(program: &Program, workflow: &Workflow, body: &[Node], depth: usize, ou
                     Some(None) => " (at once)".to_owned(),
                     Some(Some(max)) => format!(" (at once, max {})", bound_text(max)),
                 };
-                out.push_str(&format!("{indent}for{name} {var} in {}{mode}{}\n", expr_text(iter), control_text(control)));
+                out.push_str(&format!(
+                    "{indent}for{name} {var} in {}{mode}{}\n",
+                    expr_text(iter),
+                    control_text(control)
+                ));
                 nodes(program, workflow, body, depth + 1, out);
             }
             Node::If { branches, otherwise, .. } => {

@@ -32,7 +32,9 @@ pub fn plan(program: &Program) -> HashMap<String, String> {
     program
         .workflows
         .iter()
-        .flat_map(|workflow| workflow.steps.iter().map(move |step| (plan_key(program, workflow, step), step.hash.clone())))
+        .flat_map(|workflow| {
+            workflow.steps.iter().map(move |step| (plan_key(program, workflow, step), step.hash.clone()))
+        })
         .collect()
 }
 
@@ -94,7 +96,11 @@ impl Replay {
             return Decision::Run("it was running when the run stopped (steps run at least once)".into());
         }
         if !record.accepted {
-            return Decision::Run(format!("it ended {}{}", record.status, record.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()));
+            return Decision::Run(format!(
+                "it ended {}{}",
+                record.status,
+                record.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
+            ));
         }
         if matches!(step.kind, StepKind::Block(_)) {
             return Decision::Run("blocks are walked again (their steps are reused)".into());

@@ -119,7 +119,8 @@ pub fn human(report: &Report, palette: &Palette) -> String {
         status.bold(),
         format_duration(report.duration_ms)
     ));
-    let counts: Vec<String> = report.steps.iter().map(|(status, n)| format!("{n} {}", status.replace('_', " "))).collect();
+    let counts: Vec<String> =
+        report.steps.iter().map(|(status, n)| format!("{n} {}", status.replace('_', " "))).collect();
     out.push_str(&format!("  steps       {}\n", if counts.is_empty() { "none".to_owned() } else { counts.join(", ") }));
     out.push_str(&format!("  retries     {}\n", report.retries));
     out.push_str(&format!("  iterations  {}\n", report.iterations));

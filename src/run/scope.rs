@@ -135,7 +135,13 @@ impl Env for Scope<'_> {
 }
 
 /// The fields every step has, filled for a step that ended with `status`.
-pub fn base_fields(status: Status, attempts: u32, duration_ms: u64, micros: i64, tokens: u64) -> IndexMap<String, Value> {
+pub fn base_fields(
+    status: Status,
+    attempts: u32,
+    duration_ms: u64,
+    micros: i64,
+    tokens: u64,
+) -> IndexMap<String, Value> {
     IndexMap::from([
         ("status".to_owned(), Value::String(status.as_str().to_owned())),
         ("ok".to_owned(), Value::Bool(status == Status::Succeeded)),

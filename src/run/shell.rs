@@ -9,7 +9,9 @@ use crate::ir::{Template, TemplatePart, Value};
 pub enum CommandError {
     Eval(EvalError),
     /// A value holds a NUL byte, which no shell word can carry.
-    Nul { value: String },
+    Nul {
+        value: String,
+    },
 }
 
 impl std::fmt::Display for CommandError {
@@ -58,10 +60,7 @@ mod tests {
 
     fn template(value: Value) -> Template {
         let expr = Expr { ty: value.ty(), kind: ExprKind::Value(value), span: Span::new(0, 0) };
-        Template {
-            parts: vec![TemplatePart::Text("echo ".into()), TemplatePart::Expr(expr)],
-            span: Span::new(0, 0),
-        }
+        Template { parts: vec![TemplatePart::Text("echo ".into()), TemplatePart::Expr(expr)], span: Span::new(0, 0) }
     }
 
     #[test]

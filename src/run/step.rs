@@ -10,8 +10,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::args::default_value;
 use crate::ir::{
-    Agent, Call, CheckLevel, Gate, Mode, ProviderKind, ProviderRef, RetryOn, Risk, Run, Step, StepIdx, StepKind, Stream,
-    Value,
+    Agent, Call, CheckLevel, Gate, Mode, ProviderKind, ProviderRef, RetryOn, Risk, Run, Step, StepIdx, StepKind,
+    Stream, Value,
 };
 
 use super::agent::{self, Request};
@@ -172,8 +172,17 @@ impl<'p> Runner<'p> {
         let policy = &step.common.on_failure;
         let accepted = last.status == Status::Succeeded || *policy == crate::ir::FailurePolicy::Continue;
         let error = last.failure.as_ref().map(|(_, reason)| reason.clone());
-        let write =
-            self.write(step, key, last.status.as_str(), accepted, attempts, started_at, Some(&value), error.as_deref(), Some(now_ms()));
+        let write = self.write(
+            step,
+            key,
+            last.status.as_str(),
+            accepted,
+            attempts,
+            started_at,
+            Some(&value),
+            error.as_deref(),
+            Some(now_ms()),
+        );
         let event = Event::StepFinished {
             key: key.to_owned(),
             kind: kind_name(step),
@@ -197,7 +206,8 @@ impl<'p> Runner<'p> {
             }
             Status::Cancelled => Flow::Cancelled,
             _ => {
-                let message = format!("`{key}` {}: {}", last.status.as_str().replace('_', " "), error.unwrap_or_default());
+                let message =
+                    format!("`{key}` {}: {}", last.status.as_str().replace('_', " "), error.unwrap_or_default());
                 self.apply_policy(policy, Failure { key: key.to_owned(), message, rollback: false }, cx)
             }
         }
@@ -236,9 +246,9 @@ impl<'p> Runner<'p> {
     /// Whether a person must say yes first; `Ok(Some(who))` when someone (or the mode) did.
     fn ask(&self, step: &Step, key: &str, cx: &Cx<'p>) -> Result<Option<String>, Pause> {
         let question = match &step.kind {
-            StepKind::Gate(Gate { approve: Some(approval), .. }) => Some(
-                self.render(&approval.question, cx, "the approval question").unwrap_or_else(|error| error),
-            ),
+            StepKind::Gate(Gate { approve: Some(approval), .. }) => {
+                Some(self.render(&approval.question, cx, "the approval question").unwrap_or_else(|error| error))
+            }
             _ if self.mode == Mode::Hybrid && step.common.risk == Risk::High => {
                 Some(format!("`{key}` is a high-risk step: run it?"))
             }
@@ -348,7 +358,12 @@ impl<'p> Runner<'p> {
     }
 
     /// Runs `work` under the step's timeout and the run's cancellation.
-    async fn limited(&self, timeout: Option<Duration>, cx: &Cx<'p>, work: impl std::future::Future<Output = Attempt>) -> Attempt {
+    async fn limited(
+        &self,
+        timeout: Option<Duration>,
+        cx: &Cx<'p>,
+        work: impl std::future::Future<Output = Attempt>,
+    ) -> Attempt {
         let sleep = async {
             match timeout {
                 Some(timeout) => tokio::time::sleep(timeout).await,
@@ -441,9 +456,10 @@ impl<'p> Runner<'p> {
                 None => Attempt::ok(fields),
                 Some(reason) => Attempt { fields, ..Attempt::failed(FailureKind::Error, reason) },
             },
-            Ending::Exited(code) => {
-                Attempt { fields, ..Attempt::failed(FailureKind::Exit(code), format!("the command exited with {code}")) }
-            }
+            Ending::Exited(code) => Attempt {
+                fields,
+                ..Attempt::failed(FailureKind::Exit(code), format!("the command exited with {code}"))
+            },
             Ending::TimedOut => Attempt {
                 fields,
                 ..Attempt::failed(
@@ -487,10 +503,11 @@ impl<'p> Runner<'p> {
                 );
             }
         }
-        let (role, prompt) = match (self.render(&agent.role, cx, "the role"), self.render(&agent.prompt, cx, "the prompt")) {
-            (Ok(role), Ok(prompt)) => (role, prompt),
-            (Err(reason), _) | (_, Err(reason)) => return Attempt::failed(FailureKind::Error, reason),
-        };
+        let (role, prompt) =
+            match (self.render(&agent.role, cx, "the role"), self.render(&agent.prompt, cx, "the prompt")) {
+                (Ok(role), Ok(prompt)) => (role, prompt),
+                (Err(reason), _) | (_, Err(reason)) => return Attempt::failed(FailureKind::Error, reason),
+            };
         let model = &self.program.models[agent.model.0];
         let invocation = {
             let mut invocations = self.invocations.borrow_mut();
@@ -538,7 +555,9 @@ impl<'p> Runner<'p> {
             let message = self.render(&check.message, cx, "the message").unwrap_or_else(|error| error);
             let held = match self.eval(&check.cond, cx, "the condition") {
                 Ok(Value::Bool(held)) => held,
-                Ok(other) => return Attempt::failed(FailureKind::Error, format!("the condition gave {other}, not a bool")),
+                Ok(other) => {
+                    return Attempt::failed(FailureKind::Error, format!("the condition gave {other}, not a bool"))
+                }
                 Err(reason) => return Attempt::failed(FailureKind::Error, reason),
             };
             let fails = match check.level {
@@ -564,7 +583,15 @@ impl<'p> Runner<'p> {
         ]))
     }
 
-    async fn call(&self, _index: StepIdx, _step: &Step, call: &'p Call, key: &str, timeout: Option<Duration>, cx: &Cx<'p>) -> Attempt {
+    async fn call(
+        &self,
+        _index: StepIdx,
+        _step: &Step,
+        call: &'p Call,
+        key: &str,
+        timeout: Option<Duration>,
+        cx: &Cx<'p>,
+    ) -> Attempt {
         let workflow = &self.program.workflows[call.workflow.0];
         let mut args = IndexMap::new();
         for param in &workflow.params {
@@ -615,8 +642,8 @@ impl<'p> Runner<'p> {
         let scope = super::scope::Scope { workflow, args: &args, frame: &frame, env: &self.options.env };
         let mut env = Vec::new();
         for (name, expr) in &workflow.env {
-            let value = crate::ir::eval::eval(expr, &scope)
-                .map_err(|error| format!("the workflow's `env {name}`: {error}"))?;
+            let value =
+                crate::ir::eval::eval(expr, &scope).map_err(|error| format!("the workflow's `env {name}`: {error}"))?;
             env.push((name.clone(), value.to_text()));
         }
         Ok(std::rc::Rc::new(WfCx { id, workflow, args, prefix, env, shell }))

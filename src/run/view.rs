@@ -61,7 +61,10 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
             }
             if *status != Status::Succeeded {
                 let word = status.as_str().replace('_', " ");
-                line.push_str(&format!("  {}", palette.bad.apply_to(format!("{word}: {}", error.as_deref().unwrap_or("")))));
+                line.push_str(&format!(
+                    "  {}",
+                    palette.bad.apply_to(format!("{word}: {}", error.as_deref().unwrap_or("")))
+                ));
             }
             line
         }
@@ -85,7 +88,11 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
         ),
         Event::GateCheck { key, message, passed: false, effect, .. } => {
             let style = if *effect == "fail" { &palette.bad } else { &palette.warn };
-            format!("{}{} {key}: {message}", "  ".repeat(depth(key) + 1), style.apply_to(if *effect == "fail" { "✗" } else { "!" }))
+            format!(
+                "{}{} {key}: {message}",
+                "  ".repeat(depth(key) + 1),
+                style.apply_to(if *effect == "fail" { "✗" } else { "!" })
+            )
         }
         Event::Approved { key, by } => {
             format!("{}{} {key}  approved by {by}", "  ".repeat(depth(key)), palette.ok.apply_to("✓"))
@@ -118,7 +125,9 @@ impl<W: Write> Plain<W> {
 impl<W: Write> Observer for Plain<W> {
     fn event(&self, _at_ms: i64, event: &Event) {
         let line = match event {
-            Event::Output { key, stream, line } => Some(format!("  {} {key} {stream}: {line}", self.palette.dim.apply_to("│"))),
+            Event::Output { key, stream, line } => {
+                Some(format!("  {} {key} {stream}: {line}", self.palette.dim.apply_to("│")))
+            }
             Event::StepStarted { key, kind, .. } => {
                 Some(format!("{}→ {key} {}", "  ".repeat(depth(key)), self.palette.dim.apply_to(kind)))
             }
@@ -140,7 +149,11 @@ pub struct Tree {
 
 impl Tree {
     pub fn new(palette: Palette) -> Tree {
-        Tree { multi: MultiProgress::with_draw_target(ProgressDrawTarget::stdout()), running: RefCell::default(), palette }
+        Tree {
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stdout()),
+            running: RefCell::default(),
+            palette,
+        }
     }
 }
 
@@ -151,7 +164,8 @@ impl Observer for Tree {
                 let mut running = self.running.borrow_mut();
                 let bar = running.entry(key.clone()).or_insert_with(|| {
                     let bar = self.multi.add(ProgressBar::new_spinner());
-                    let style = ProgressStyle::with_template("{spinner} {msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner());
+                    let style = ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner());
                     bar.set_style(style.tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏✓"));
                     bar.enable_steady_tick(Duration::from_millis(120));
                     bar

@@ -261,6 +261,8 @@ pub fn parse_unit(unit: Unit, text: &str) -> Result<LitValue, String> {
 
 fn plain_number(text: &str, fraction: bool) -> bool {
     let (whole, rest) = text.split_once('.').map_or((text, None), |(whole, rest)| (whole, Some(rest)));
-    let digits = |part: &str| part.starts_with(|c: char| c.is_ascii_digit()) && part.chars().all(|c| c.is_ascii_digit() || c == '_');
+    let digits = |part: &str| {
+        part.starts_with(|c: char| c.is_ascii_digit()) && part.chars().all(|c| c.is_ascii_digit() || c == '_')
+    };
     digits(whole) && rest.is_none_or(|rest| fraction && digits(rest))
 }
