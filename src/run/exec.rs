@@ -9,6 +9,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::future::{join_all, LocalBoxFuture};
+use futures_util::stream::{self, StreamExt};
 use indexmap::IndexMap;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -122,7 +123,9 @@ impl<'p> Runner<'p> {
     /// journal that cannot be written stops the run: going on would lose its state.
     pub fn emit(&self, event: Event, step: Option<&StepWrite<'_>>, ledger: &[LedgerEntry]) -> Result<(), Flow> {
         let at = now_ms();
-        if !matches!(event, Event::Output { .. }) {
+        // Output lines are too many to keep, and a reused step changes nothing: the journal
+        // already holds its record (resuming 10,000 steps must not write 10,000 rows).
+        if !matches!(event, Event::Output { .. } | Event::StepReused { .. }) {
             let data = serde_json::to_value(&event).unwrap_or(serde_json::Value::Null);
             let transition =
                 Transition { run: &self.run_id, at, kind: event.kind(), key: event.key(), data: &data, step, ledger };
@@ -504,19 +507,10 @@ impl<'p> Runner<'p> {
     /// still running and those not started; a pause lets the others finish.
     async fn concurrently(&self, children: Vec<(Cx<'p>, &'p [Node])>, limit: Option<u64>, cx: &Cx<'p>) -> Flow {
         let group = cx.cancel.child_token();
-        let permits = limit.map(|limit| Semaphore::new(usize::try_from(limit.max(1)).unwrap_or(usize::MAX)));
         let runs = children.into_iter().map(|(child, nodes)| {
             let child = Cx { cancel: group.clone(), ..child };
-            let permits = permits.as_ref();
             let group = &group;
             async move {
-                let _permit = match permits {
-                    Some(permits) => tokio::select! {
-                        permit = permits.acquire() => permit.ok(),
-                        () = group.cancelled() => return Flow::Cancelled,
-                    },
-                    None => None,
-                };
                 if group.is_cancelled() {
                     return Flow::Cancelled;
                 }
@@ -527,7 +521,15 @@ impl<'p> Runner<'p> {
                 flow
             }
         });
-        let flows = join_all(runs).await;
+        // With a bound, only `limit` children exist at once: 10,000 iterations under
+        // `max 64` hold 64 futures, not 10,000.
+        let flows: Vec<Flow> = match limit {
+            Some(limit) => {
+                let limit = usize::try_from(limit.max(1)).unwrap_or(usize::MAX);
+                stream::iter(runs).buffer_unordered(limit).collect().await
+            }
+            None => join_all(runs).await,
+        };
         let failed = flows.iter().find(|flow| matches!(flow, Flow::Failed(_)));
         let paused = flows.iter().find(|flow| matches!(flow, Flow::Paused(_)));
         let cancelled = flows.iter().any(|flow| matches!(flow, Flow::Cancelled));
