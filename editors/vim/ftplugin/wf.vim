@@ -20,7 +20,7 @@ setlocal suffixesadd=.wf
 " :make checks the current file; the short format is one `file:line:col: severity[code]: message`
 " line per diagnostic, which is what the quickfix list reads.
 setlocal makeprg=wf\ check\ --format\ short\ %:S
-setlocal errorformat=%f:%l:%c:\ %trror[%*[^]]]:\ %m,%f:%l:%c:\ %tarning[%*[^]]]:\ %m,%-G%.%#
+setlocal errorformat=%f:%l:%c:\ %trror[%*[^]]]:\ %m,%f:%l:%c:\ %tarning[%*[^]]]:\ %m,%f:%l:%c:\ %trror:\ %m,%f:%l:%c:\ %tarning:\ %m,%-G%.%#
 
 let b:undo_ftplugin = "setlocal commentstring< comments< formatoptions< expandtab< shiftwidth<"
       \ . " softtabstop< suffixesadd< makeprg< errorformat<"
