@@ -26,3 +26,9 @@ pub struct Parsed {
 pub fn parse(source: &str) -> Parsed {
     lower::parse(source)
 }
+
+/// Reads the whole of `text` as one literal, as a file would write it (`90s`, `$2.10`,
+/// `12k tokens`, `80%`, `3`, `2.5`, `true`); the error says what is wrong with it.
+pub fn literal(text: &str) -> Result<ast::LitValue, String> {
+    lower::read_literal(text)
+}

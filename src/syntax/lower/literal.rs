@@ -31,6 +31,40 @@ pub(super) fn lower_literal(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>)
     Literal { value, text: text.to_owned(), span }
 }
 
+/// Reads the whole of `text` as one literal (`90s`, `$2.10`, `12k tokens`, `80%`, `3`, `2.5`,
+/// `true`): the way a value given outside a file (`--arg`) is read. The error says what is
+/// wrong, with the same words a file would get.
+pub(crate) fn read_literal(text: &str) -> Result<LitValue, String> {
+    use pest::Parser;
+
+    use crate::syntax::grammar::WfParser;
+
+    let rules = [
+        Rule::tokens_lit,
+        Rule::money_lit,
+        Rule::percent_lit,
+        Rule::duration_lit,
+        Rule::float_lit,
+        Rule::int_lit,
+        Rule::bool_lit,
+        Rule::bad_number,
+    ];
+    for rule in rules {
+        let Ok(mut pairs) = WfParser::parse(rule, text) else { continue };
+        let Some(pair) = pairs.next().filter(|pair| pair.as_str().len() == text.len()) else { continue };
+        let mut errors = Vec::new();
+        let literal = lower_literal(pair, &mut errors);
+        return match errors.first() {
+            None => Ok(literal.value),
+            Some(error) => {
+                let help = miette::Diagnostic::help(error).map(|help| format!(" ({help})")).unwrap_or_default();
+                Err(format!("{error}{help}"))
+            }
+        };
+    }
+    Err(format!("`{text}` is not a value"))
+}
+
 fn without_underscores(digits: &str) -> String {
     digits.chars().filter(|&c| c != '_').collect()
 }
