@@ -3,7 +3,9 @@
 //! The pipeline: [`syntax`] turns text into an AST, [`load`] finds the modules a file uses,
 //! [`check`] turns the ASTs into the typed [`ir`] plus [`diag`]nostics. See ARCHITECTURE.md.
 
+pub mod args;
 pub mod check;
+pub mod cost;
 pub mod diag;
 pub mod explain;
 pub mod ir;

@@ -1,0 +1,213 @@
+//! Workflow arguments given as text (`--arg K=V`), read into typed values by the parameter's
+//! type. `wf cost` and `wf run` both read them here.
+//!
+//! Scalars are read as the language writes literals (`90s`, `$2.10`, `12k tokens`, `80%`),
+//! with the unit word or sign that a shell makes awkward left optional: `12k` for tokens,
+//! `2.10` for money (a `$` must be quoted in most shells), `80` for a percentage. Lists are a
+//! JSON array (`["api", "web"]`) or comma-separated (`api,web`).
+
+use indexmap::IndexMap;
+
+use crate::ir::{Type, Value, Workflow};
+use crate::{suggest, syntax};
+
+/// Reads `NAME=VALUE` arguments for `workflow`, each by its parameter's type. A parameter
+/// left out is not an error here: it may have a default, and what needs it decides.
+pub fn parse_args(workflow: &Workflow, given: &[String]) -> Result<IndexMap<String, Value>, String> {
+    let mut args = IndexMap::new();
+    for arg in given {
+        let Some((name, text)) = arg.split_once('=') else {
+            return Err(format!("`{arg}` is not NAME=VALUE"));
+        };
+        let Some(param) = workflow.params.iter().find(|param| param.name == name) else {
+            let names = workflow.params.iter().map(|param| param.name.as_str());
+            let hint = match suggest::did_you_mean(name, names) {
+                Some(close) => format!("; did you mean `{close}`?"),
+                None if workflow.params.is_empty() => "; it takes none".to_string(),
+                None => {
+                    let all: Vec<String> = workflow.params.iter().map(|param| format!("`{}`", param.name)).collect();
+                    format!("; it has {}", all.join(", "))
+                }
+            };
+            return Err(format!("workflow `{}` has no parameter `{name}`{hint}", workflow.name));
+        };
+        if args.contains_key(name) {
+            return Err(format!("`{name}` is given twice"));
+        }
+        let value = parse_arg(&param.ty, text).map_err(|reason| format!("`{name}` is a `{}`: {reason}", param.ty))?;
+        args.insert(name.to_string(), value);
+    }
+    Ok(args)
+}
+
+/// Reads `text` as a value of type `ty`. The error is a sentence saying what was expected.
+pub fn parse_arg(ty: &Type, text: &str) -> Result<Value, String> {
+    match ty {
+        Type::String => Ok(Value::String(text.to_string())),
+        Type::Bool => match text {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(format!("expected `true` or `false`, found `{text}`")),
+        },
+        Type::Int => match number(text) {
+            Ok(Value::Int(n)) => Ok(Value::Int(n)),
+            Ok(_) => Err(format!("expected a whole number such as `3`, found `{text}`")),
+            Err(reason) => Err(format!("expected a whole number such as `3`: {reason}")),
+        },
+        Type::Float => match number(text) {
+            #[allow(clippy::cast_precision_loss)]
+            Ok(Value::Int(n)) => Ok(Value::Float(n as f64)),
+            Ok(Value::Float(x)) => Ok(Value::Float(x)),
+            Ok(_) => Err(format!("expected a number such as `2.5`, found `{text}`")),
+            Err(reason) => Err(format!("expected a number such as `2.5`: {reason}")),
+        },
+        Type::Duration => match literal(text) {
+            Ok(Value::Duration(ms)) => Ok(Value::Duration(ms)),
+            Ok(Value::Int(_)) => Err(format!("a duration needs a unit, as in `{text}s` or `{text}m`")),
+            Ok(_) => Err(format!("expected a duration such as `90s` or `1h30m`, found `{text}`")),
+            Err(reason) => Err(reason),
+        },
+        Type::Money => {
+            let (negative, digits) = sign(text);
+            let written = if digits.starts_with('$') { digits.to_string() } else { format!("${digits}") };
+            match literal(&written) {
+                Ok(Value::Money(micros)) => Ok(Value::Money(if negative { -micros } else { micros })),
+                Ok(_) => Err(format!("expected an amount of money such as `$2.10`, found `{text}`")),
+                Err(reason) => Err(reason),
+            }
+        }
+        Type::Tokens => {
+            let trimmed = text.trim();
+            let written = if trimmed.ends_with("tokens") { trimmed.to_string() } else { format!("{trimmed} tokens") };
+            match literal(&written) {
+                Ok(Value::Tokens(count)) => Ok(Value::Tokens(count)),
+                Ok(_) => Err(format!("expected a token count such as `12k` or `1500`, found `{text}`")),
+                Err(reason) => Err(reason),
+            }
+        }
+        Type::Percent => {
+            let (negative, digits) = sign(text);
+            let written = if digits.ends_with('%') { digits.to_string() } else { format!("{digits}%") };
+            match literal(&written) {
+                Ok(Value::Percent(p)) => Ok(Value::Percent(if negative { -p } else { p })),
+                Ok(_) => Err(format!("expected a percentage such as `80%`, found `{text}`")),
+                Err(reason) => Err(reason),
+            }
+        }
+        Type::List(elem) => list(elem, text),
+        Type::Record(_) | Type::Unknown => Err(format!("a value of type `{ty}` cannot be given as text")),
+    }
+}
+
+fn literal(text: &str) -> Result<Value, String> {
+    syntax::literal(text).map(Value::from)
+}
+
+/// A leading `-`, and the rest.
+fn sign(text: &str) -> (bool, &str) {
+    match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    }
+}
+
+/// An `int` or a `float`, with an optional sign.
+fn number(text: &str) -> Result<Value, String> {
+    let (negative, digits) = sign(text);
+    match literal(digits)? {
+        Value::Int(n) => Ok(Value::Int(if negative { -n } else { n })),
+        Value::Float(x) => Ok(Value::Float(if negative { -x } else { x })),
+        _ => Err(format!("expected a number, found `{text}`")),
+    }
+}
+
+fn list(elem: &Type, text: &str) -> Result<Value, String> {
+    let trimmed = text.trim();
+    if trimmed.starts_with('[') {
+        let json: serde_json::Value =
+            serde_json::from_str(trimmed).map_err(|error| format!("not a JSON list: {error}"))?;
+        return from_json(&Type::List(Box::new(elem.clone())), &json);
+    }
+    if trimmed.is_empty() {
+        return Ok(Value::List(Vec::new()));
+    }
+    let items = trimmed.split(',').map(|item| parse_arg(elem, item.trim())).collect::<Result<_, _>>()?;
+    Ok(Value::List(items))
+}
+
+/// A JSON value as a value of type `ty`: strings and numbers of unit types are read as the
+/// literals they spell (`"90s"`, `80` for a percentage).
+fn from_json(ty: &Type, json: &serde_json::Value) -> Result<Value, String> {
+    match (ty, json) {
+        (Type::List(elem), serde_json::Value::Array(items)) => {
+            Ok(Value::List(items.iter().map(|item| from_json(elem, item)).collect::<Result<_, _>>()?))
+        }
+        (Type::String, serde_json::Value::String(text)) => Ok(Value::String(text.clone())),
+        (Type::Bool, serde_json::Value::Bool(b)) => Ok(Value::Bool(*b)),
+        (Type::List(_) | Type::String | Type::Bool | Type::Record(_) | Type::Unknown, other) => {
+            Err(format!("expected a JSON value of type `{ty}`, found `{other}`"))
+        }
+        (_, serde_json::Value::String(text)) => parse_arg(ty, text),
+        (_, serde_json::Value::Number(number)) => parse_arg(ty, &number.to_string()),
+        (_, other) => Err(format!("expected a JSON value of type `{ty}`, found `{other}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list_of(ty: Type) -> Type {
+        Type::List(Box::new(ty))
+    }
+
+    #[test]
+    fn scalars_read_as_literals() {
+        assert_eq!(parse_arg(&Type::String, "PL-479"), Ok(Value::String("PL-479".into())));
+        assert_eq!(parse_arg(&Type::Int, "1_000"), Ok(Value::Int(1_000)));
+        assert_eq!(parse_arg(&Type::Int, "-3"), Ok(Value::Int(-3)));
+        assert_eq!(parse_arg(&Type::Float, "2.5"), Ok(Value::Float(2.5)));
+        assert_eq!(parse_arg(&Type::Float, "2"), Ok(Value::Float(2.0)));
+        assert_eq!(parse_arg(&Type::Bool, "true"), Ok(Value::Bool(true)));
+        assert_eq!(parse_arg(&Type::Duration, "90s"), Ok(Value::Duration(90_000)));
+        assert_eq!(parse_arg(&Type::Duration, "1h30m"), Ok(Value::Duration(5_400_000)));
+        assert_eq!(parse_arg(&Type::Money, "$2"), Ok(Value::Money(2_000_000)));
+        assert_eq!(parse_arg(&Type::Money, "0.0004"), Ok(Value::Money(400)));
+        assert_eq!(parse_arg(&Type::Tokens, "12k"), Ok(Value::Tokens(12_000)));
+        assert_eq!(parse_arg(&Type::Tokens, "1.5M tokens"), Ok(Value::Tokens(1_500_000)));
+        assert_eq!(parse_arg(&Type::Tokens, "1500"), Ok(Value::Tokens(1_500)));
+        assert_eq!(parse_arg(&Type::Percent, "80%"), Ok(Value::Percent(80.0)));
+        assert_eq!(parse_arg(&Type::Percent, "0.1"), Ok(Value::Percent(0.1)));
+    }
+
+    #[test]
+    fn lists_are_json_or_comma_separated() {
+        let strings = list_of(Type::String);
+        let expected = Value::List(vec![Value::String("api".into()), Value::String("web".into())]);
+        assert_eq!(parse_arg(&strings, "api,web"), Ok(expected.clone()));
+        assert_eq!(parse_arg(&strings, "api, web"), Ok(expected.clone()));
+        assert_eq!(parse_arg(&strings, r#"["api", "web"]"#), Ok(expected));
+        assert_eq!(parse_arg(&strings, ""), Ok(Value::List(Vec::new())));
+        assert_eq!(parse_arg(&strings, r#"["a,b"]"#), Ok(Value::List(vec![Value::String("a,b".into())])));
+        let durations = list_of(Type::Duration);
+        assert_eq!(
+            parse_arg(&durations, r#"["90s", "2m"]"#),
+            Ok(Value::List(vec![Value::Duration(90_000), Value::Duration(120_000)]))
+        );
+        assert_eq!(parse_arg(&list_of(Type::Int), "[1, 2]"), Ok(Value::List(vec![Value::Int(1), Value::Int(2)])));
+    }
+
+    #[test]
+    fn wrong_values_say_what_was_expected() {
+        let error = |ty: Type, text: &str| parse_arg(&ty, text).unwrap_err();
+        assert!(error(Type::Int, "three").contains("whole number"), "{}", error(Type::Int, "three"));
+        assert!(error(Type::Int, "2.5").contains("whole number"));
+        assert!(error(Type::Bool, "yes").contains("`true` or `false`"));
+        assert!(error(Type::Duration, "90").contains("needs a unit"));
+        assert!(error(Type::Duration, "5min").contains("5min"), "{}", error(Type::Duration, "5min"));
+        assert!(error(Type::Money, "$0.0000001").contains("decimal"), "{}", error(Type::Money, "$0.0000001"));
+        assert!(error(list_of(Type::Int), "1,x").contains("`x`"), "{}", error(list_of(Type::Int), "1,x"));
+        assert!(error(list_of(Type::String), "[1]").contains("string"));
+        assert!(error(list_of(Type::String), "[\"a\"").contains("JSON"));
+    }
+}
