@@ -4,7 +4,9 @@
 //! code (spec §11: 0 success, 1 failure or errors found, 2 usage error).
 
 mod check;
+mod cost;
 mod explain;
+mod workflow;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +36,21 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Estimate a workflow's money, tokens and time (least, expected, worst) before it runs.
+    Cost {
+        /// The `.wf` file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// A workflow argument, as NAME=VALUE (repeatable); parameters left out take their defaults.
+        #[arg(long = "arg", value_name = "NAME=VALUE")]
+        args: Vec<String>,
+        /// The workflow to estimate, when the file has several.
+        #[arg(long, value_name = "NAME")]
+        workflow: Option<String>,
+        /// How to print the estimate.
+        #[arg(long, value_enum, default_value = "table")]
+        format: cost::CostFormat,
+    },
     /// Explain a diagnostic code, with an example that triggers it and its fix.
     Explain {
         /// A code such as `wf::check::unknown_name` (or just `unknown_name`); none lists all.
@@ -54,6 +71,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let exit = match cli.command {
         Command::Check { files, format, deny_warnings } => check::run(&files, format, deny_warnings),
+        Command::Cost { file, args, workflow, format } => cost::run(&file, &args, workflow.as_deref(), format),
         Command::Explain { code } => explain::run(code.as_deref()),
     };
     match exit {
