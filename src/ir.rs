@@ -5,6 +5,7 @@
 //! every step carries its stable id and a content hash of its definition. Spans are kept so
 //! the runner can point at the source when something fails at run time.
 
+mod display;
 pub mod eval;
 mod hash;
 mod types;
