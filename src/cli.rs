@@ -6,6 +6,7 @@
 mod check;
 mod cost;
 mod explain;
+mod graph;
 mod workflow;
 
 use std::path::PathBuf;
@@ -51,6 +52,18 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: cost::CostFormat,
     },
+    /// Draw a workflow as a diagram: phases, steps, parallel groups, loops and conditions.
+    Graph {
+        /// The `.wf` file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The workflow to draw, when the file has several.
+        #[arg(long, value_name = "NAME")]
+        workflow: Option<String>,
+        /// The diagram language.
+        #[arg(long, value_enum, default_value = "mermaid")]
+        format: graph::GraphFormat,
+    },
     /// Explain a diagnostic code, with an example that triggers it and its fix.
     Explain {
         /// A code such as `wf::check::unknown_name` (or just `unknown_name`); none lists all.
@@ -72,6 +85,7 @@ pub fn main() -> ExitCode {
     let exit = match cli.command {
         Command::Check { files, format, deny_warnings } => check::run(&files, format, deny_warnings),
         Command::Cost { file, args, workflow, format } => cost::run(&file, &args, workflow.as_deref(), format),
+        Command::Graph { file, workflow, format } => graph::run(&file, workflow.as_deref(), format),
         Command::Explain { code } => explain::run(code.as_deref()),
     };
     match exit {
