@@ -1,66 +1,138 @@
-//! Values written on the command line (`--arg ticket=PL-479`) and in command output, read as
-//! the type they must have. One reader for both, so `--arg budget=$2` and a command printing
-//! `$2` mean the same.
+//! Workflow arguments given as text (`--arg K=V`), read into typed values by the parameter's
+//! type. `wf cost` and `wf run` both read them here.
+//!
+//! Scalars are read as the language writes literals (`90s`, `$2.10`, `12k tokens`, `80%`),
+//! with the unit word or sign that a shell makes awkward left optional: `12k` for tokens,
+//! `2.10` for money (a `$` must be quoted in most shells), `80` for a percentage. Lists are a
+//! JSON array (`["api", "web"]`) or comma-separated (`api,web`).
 
 use indexmap::IndexMap;
 
 use crate::ir::{Type, Value, Workflow};
-use crate::syntax::ast::LitValue;
-use crate::syntax::{parse_unit, Unit};
+use crate::{suggest, syntax};
 
-/// Reads `text` as a value of type `ty`. Lists are JSON arrays (`["a","b"]`) or
-/// comma-separated (`a,b`).
-pub fn parse_value(ty: &Type, text: &str) -> Result<Value, String> {
+/// Reads `NAME=VALUE` arguments for `workflow`, each by its parameter's type. A parameter
+/// left out is not an error here: it may have a default, and what needs it decides.
+pub fn parse_args(workflow: &Workflow, given: &[String]) -> Result<IndexMap<String, Value>, String> {
+    let mut args = IndexMap::new();
+    for arg in given {
+        let Some((name, text)) = arg.split_once('=') else {
+            return Err(format!("`{arg}` is not NAME=VALUE"));
+        };
+        let Some(param) = workflow.params.iter().find(|param| param.name == name) else {
+            let names = workflow.params.iter().map(|param| param.name.as_str());
+            let hint = match suggest::did_you_mean(name, names) {
+                Some(close) => format!("; did you mean `{close}`?"),
+                None if workflow.params.is_empty() => "; it takes none".to_string(),
+                None => {
+                    let all: Vec<String> = workflow.params.iter().map(|param| format!("`{}`", param.name)).collect();
+                    format!("; it has {}", all.join(", "))
+                }
+            };
+            return Err(format!("workflow `{}` has no parameter `{name}`{hint}", workflow.name));
+        };
+        if args.contains_key(name) {
+            return Err(format!("`{name}` is given twice"));
+        }
+        let value = parse_arg(&param.ty, text).map_err(|reason| format!("`{name}` is a `{}`: {reason}", param.ty))?;
+        args.insert(name.to_string(), value);
+    }
+    Ok(args)
+}
+
+/// Reads `text` as a value of type `ty`. The error is a sentence saying what was expected.
+pub fn parse_arg(ty: &Type, text: &str) -> Result<Value, String> {
     match ty {
-        Type::String | Type::Unknown => Ok(Value::String(text.to_owned())),
-        Type::Int => {
-            let digits: String = text.trim().chars().filter(|&c| c != '_').collect();
-            digits.parse().map(Value::Int).map_err(|_| format!("`{text}` is not a whole number"))
-        }
-        Type::Float => {
-            let digits: String = text.trim().chars().filter(|&c| c != '_').collect();
-            match digits.parse::<f64>() {
-                Ok(x) if x.is_finite() => Ok(Value::Float(x)),
-                _ => Err(format!("`{text}` is not a number")),
-            }
-        }
-        Type::Bool => match text.trim() {
+        Type::String => Ok(Value::String(text.to_string())),
+        Type::Bool => match text {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
-            _ => Err(format!("`{text}` is not `true` or `false`")),
+            _ => Err(format!("expected `true` or `false`, found `{text}`")),
         },
-        Type::Duration => unit(Unit::Duration, text),
-        Type::Money => unit(Unit::Money, text),
-        Type::Tokens => unit(Unit::Tokens, text),
-        Type::Percent => unit(Unit::Percent, text),
-        Type::List(elem) => parse_list(elem, text),
-        Type::Record(_) => Err("records cannot be written as text".to_owned()),
+        Type::Int => match number(text) {
+            Ok(Value::Int(n)) => Ok(Value::Int(n)),
+            Ok(_) => Err(format!("expected a whole number such as `3`, found `{text}`")),
+            Err(reason) => Err(format!("expected a whole number such as `3`: {reason}")),
+        },
+        Type::Float => match number(text) {
+            #[allow(clippy::cast_precision_loss)]
+            Ok(Value::Int(n)) => Ok(Value::Float(n as f64)),
+            Ok(Value::Float(x)) => Ok(Value::Float(x)),
+            Ok(_) => Err(format!("expected a number such as `2.5`, found `{text}`")),
+            Err(reason) => Err(format!("expected a number such as `2.5`: {reason}")),
+        },
+        Type::Duration => match literal(text) {
+            Ok(Value::Duration(ms)) => Ok(Value::Duration(ms)),
+            Ok(Value::Int(_)) => Err(format!("a duration needs a unit, as in `{text}s` or `{text}m`")),
+            Ok(_) => Err(format!("expected a duration such as `90s` or `1h30m`, found `{text}`")),
+            Err(reason) => Err(reason),
+        },
+        Type::Money => {
+            let (negative, digits) = sign(text);
+            let written = if digits.starts_with('$') { digits.to_string() } else { format!("${digits}") };
+            match literal(&written) {
+                Ok(Value::Money(micros)) => Ok(Value::Money(if negative { -micros } else { micros })),
+                Ok(_) => Err(format!("expected an amount of money such as `$2.10`, found `{text}`")),
+                Err(reason) => Err(reason),
+            }
+        }
+        Type::Tokens => {
+            let trimmed = text.trim();
+            let written = if trimmed.ends_with("tokens") { trimmed.to_string() } else { format!("{trimmed} tokens") };
+            match literal(&written) {
+                Ok(Value::Tokens(count)) => Ok(Value::Tokens(count)),
+                Ok(_) => Err(format!("expected a token count such as `12k` or `1500`, found `{text}`")),
+                Err(reason) => Err(reason),
+            }
+        }
+        Type::Percent => {
+            let (negative, digits) = sign(text);
+            let written = if digits.ends_with('%') { digits.to_string() } else { format!("{digits}%") };
+            match literal(&written) {
+                Ok(Value::Percent(p)) => Ok(Value::Percent(if negative { -p } else { p })),
+                Ok(_) => Err(format!("expected a percentage such as `80%`, found `{text}`")),
+                Err(reason) => Err(reason),
+            }
+        }
+        Type::List(elem) => list(elem, text),
+        Type::Record(_) | Type::Unknown => Err(format!("a value of type `{ty}` cannot be given as text")),
     }
 }
 
-fn unit(unit: Unit, text: &str) -> Result<Value, String> {
-    Ok(match parse_unit(unit, text)? {
-        LitValue::Duration(ms) => Value::Duration(ms),
-        LitValue::Money(micros) => Value::Money(micros),
-        LitValue::Tokens(count) => Value::Tokens(count),
-        LitValue::Percent(p) => Value::Percent(p),
-        LitValue::Int(n) => Value::Int(n),
-        LitValue::Float(x) => Value::Float(x),
-        LitValue::Bool(b) => Value::Bool(b),
-    })
+fn literal(text: &str) -> Result<Value, String> {
+    syntax::literal(text).map(Value::from)
 }
 
-fn parse_list(elem: &Type, text: &str) -> Result<Value, String> {
+/// A leading `-`, and the rest.
+fn sign(text: &str) -> (bool, &str) {
+    match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    }
+}
+
+/// An `int` or a `float`, with an optional sign.
+fn number(text: &str) -> Result<Value, String> {
+    let (negative, digits) = sign(text);
+    match literal(digits)? {
+        Value::Int(n) => Ok(Value::Int(if negative { -n } else { n })),
+        Value::Float(x) => Ok(Value::Float(if negative { -x } else { x })),
+        _ => Err(format!("expected a number, found `{text}`")),
+    }
+}
+
+fn list(elem: &Type, text: &str) -> Result<Value, String> {
     let trimmed = text.trim();
+    if trimmed.starts_with('[') {
+        let json: serde_json::Value =
+            serde_json::from_str(trimmed).map_err(|error| format!("not a JSON list: {error}"))?;
+        return from_json(&Type::List(Box::new(elem.clone())), &json);
+    }
     if trimmed.is_empty() {
         return Ok(Value::List(Vec::new()));
     }
-    if trimmed.starts_with('[') {
-        let items: Vec<serde_json::Value> =
-            serde_json::from_str(trimmed).map_err(|error| format!("`{text}` is not a JSON list: {error}"))?;
-        return items.iter().map(|item| from_json(elem, item)).collect::<Result<_, _>>().map(Value::List);
-    }
-    trimmed.split(',').map(|item| parse_value(elem, item.trim())).collect::<Result<_, _>>().map(Value::List)
+    let items = trimmed.split(',').map(|item| parse_arg(elem, item.trim())).collect::<Result<_, _>>()?;
+    Ok(Value::List(items))
 }
 
 /// Reads a JSON value as a value of type `ty`: numbers become `int`/`float`, a number where a
@@ -83,7 +155,7 @@ pub fn from_json(ty: &Type, json: &serde_json::Value) -> Result<Value, String> {
         }
         (Type::Money, J::Number(n)) => {
             // Exact: read the decimal digits JSON wrote, never through a float.
-            parse_value(&Type::Money, &format!("${n}"))
+            parse_arg(&Type::Money, &format!("${n}"))
         }
         (Type::List(elem), J::Array(items)) => {
             items.iter().map(|item| from_json(elem, item)).collect::<Result<_, _>>().map(Value::List)
@@ -96,7 +168,7 @@ pub fn from_json(ty: &Type, json: &serde_json::Value) -> Result<Value, String> {
             }
             Ok(Value::Record(record))
         }
-        (_, J::String(s)) => parse_value(ty, s),
+        (_, J::String(s)) => parse_arg(ty, s),
         (ty, other) => Err(format!("expected {ty}, found JSON `{other}`")),
     }
 }
@@ -128,12 +200,12 @@ pub fn bind(workflow: &Workflow, given: &[(String, String)]) -> Result<IndexMap<
         match workflow.params.iter().find(|param| &param.name == name) {
             None => {
                 let known: Vec<&str> = workflow.params.iter().map(|param| param.name.as_str()).collect();
-                let hint = crate::suggest::did_you_mean(name, known.iter().copied())
+                let hint = suggest::did_you_mean(name, known.iter().copied())
                     .map(|similar| format!(" (did you mean `{similar}`?)"))
                     .unwrap_or_default();
                 problems.push(format!("`{}` has no parameter `{name}`{hint}", workflow.name));
             }
-            Some(param) => match parse_value(&param.ty, text) {
+            Some(param) => match parse_arg(&param.ty, text) {
                 Ok(value) => {
                     if values.insert(name.clone(), value).is_some() {
                         problems.push(format!("`--arg {name}` is given twice"));
@@ -170,26 +242,58 @@ pub fn bind(workflow: &Workflow, given: &[(String, String)]) -> Result<IndexMap<
 mod tests {
     use super::*;
 
-    #[test]
-    fn units_read_as_the_grammar_reads_them() {
-        assert_eq!(parse_value(&Type::Duration, "1h30m"), Ok(Value::Duration(5_400_000)));
-        assert_eq!(parse_value(&Type::Money, "$2.10"), Ok(Value::Money(2_100_000)));
-        assert_eq!(parse_value(&Type::Tokens, "12k tokens"), Ok(Value::Tokens(12_000)));
-        assert_eq!(parse_value(&Type::Tokens, "1.5M"), Ok(Value::Tokens(1_500_000)));
-        assert_eq!(parse_value(&Type::Percent, "80%"), Ok(Value::Percent(80.0)));
-        assert!(parse_value(&Type::Duration, "90").is_err());
-        assert!(parse_value(&Type::Duration, "5x").is_err());
-        assert!(parse_value(&Type::Money, "2.10").is_err());
-        assert!(parse_value(&Type::Int, "3.5").is_err());
+    fn list_of(ty: Type) -> Type {
+        Type::List(Box::new(ty))
     }
 
     #[test]
-    fn lists_read_as_json_or_commas() {
-        let ty = Type::List(Box::new(Type::String));
-        let expected = Value::List(vec![Value::String("a".into()), Value::String("b c".into())]);
-        assert_eq!(parse_value(&ty, r#"["a", "b c"]"#), Ok(expected.clone()));
-        assert_eq!(parse_value(&ty, "a, b c"), Ok(expected));
-        assert_eq!(parse_value(&ty, ""), Ok(Value::List(vec![])));
+    fn scalars_read_as_literals() {
+        assert_eq!(parse_arg(&Type::String, "PL-479"), Ok(Value::String("PL-479".into())));
+        assert_eq!(parse_arg(&Type::Int, "1_000"), Ok(Value::Int(1_000)));
+        assert_eq!(parse_arg(&Type::Int, "-3"), Ok(Value::Int(-3)));
+        assert_eq!(parse_arg(&Type::Float, "2.5"), Ok(Value::Float(2.5)));
+        assert_eq!(parse_arg(&Type::Float, "2"), Ok(Value::Float(2.0)));
+        assert_eq!(parse_arg(&Type::Bool, "true"), Ok(Value::Bool(true)));
+        assert_eq!(parse_arg(&Type::Duration, "90s"), Ok(Value::Duration(90_000)));
+        assert_eq!(parse_arg(&Type::Duration, "1h30m"), Ok(Value::Duration(5_400_000)));
+        assert_eq!(parse_arg(&Type::Money, "$2"), Ok(Value::Money(2_000_000)));
+        assert_eq!(parse_arg(&Type::Money, "0.0004"), Ok(Value::Money(400)));
+        assert_eq!(parse_arg(&Type::Tokens, "12k"), Ok(Value::Tokens(12_000)));
+        assert_eq!(parse_arg(&Type::Tokens, "1.5M tokens"), Ok(Value::Tokens(1_500_000)));
+        assert_eq!(parse_arg(&Type::Tokens, "1500"), Ok(Value::Tokens(1_500)));
+        assert_eq!(parse_arg(&Type::Percent, "80%"), Ok(Value::Percent(80.0)));
+        assert_eq!(parse_arg(&Type::Percent, "0.1"), Ok(Value::Percent(0.1)));
+    }
+
+    #[test]
+    fn lists_are_json_or_comma_separated() {
+        let strings = list_of(Type::String);
+        let expected = Value::List(vec![Value::String("api".into()), Value::String("web".into())]);
+        assert_eq!(parse_arg(&strings, "api,web"), Ok(expected.clone()));
+        assert_eq!(parse_arg(&strings, "api, web"), Ok(expected.clone()));
+        assert_eq!(parse_arg(&strings, r#"["api", "web"]"#), Ok(expected));
+        assert_eq!(parse_arg(&strings, ""), Ok(Value::List(Vec::new())));
+        assert_eq!(parse_arg(&strings, r#"["a,b"]"#), Ok(Value::List(vec![Value::String("a,b".into())])));
+        let durations = list_of(Type::Duration);
+        assert_eq!(
+            parse_arg(&durations, r#"["90s", "2m"]"#),
+            Ok(Value::List(vec![Value::Duration(90_000), Value::Duration(120_000)]))
+        );
+        assert_eq!(parse_arg(&list_of(Type::Int), "[1, 2]"), Ok(Value::List(vec![Value::Int(1), Value::Int(2)])));
+    }
+
+    #[test]
+    fn wrong_values_say_what_was_expected() {
+        let error = |ty: Type, text: &str| parse_arg(&ty, text).unwrap_err();
+        assert!(error(Type::Int, "three").contains("whole number"), "{}", error(Type::Int, "three"));
+        assert!(error(Type::Int, "2.5").contains("whole number"));
+        assert!(error(Type::Bool, "yes").contains("`true` or `false`"));
+        assert!(error(Type::Duration, "90").contains("needs a unit"));
+        assert!(error(Type::Duration, "5min").contains("5min"), "{}", error(Type::Duration, "5min"));
+        assert!(error(Type::Money, "$0.0000001").contains("decimal"), "{}", error(Type::Money, "$0.0000001"));
+        assert!(error(list_of(Type::Int), "1,x").contains("`x`"), "{}", error(list_of(Type::Int), "1,x"));
+        assert!(error(list_of(Type::Bool), "[1]").contains("bool"));
+        assert!(error(list_of(Type::String), "[\"a\"").contains("JSON"));
     }
 
     #[test]

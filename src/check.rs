@@ -7,6 +7,7 @@
 //! No I/O happens here.
 
 mod attrs;
+mod budget;
 mod error;
 mod expr;
 mod flow;
@@ -51,8 +52,13 @@ pub fn check(loaded: &Loaded) -> Checked {
     checker.report_unused();
     let mut diagnostics = loaded.diagnostics.clone();
     diagnostics.append(&mut checker.diagnostics);
+    let program = checker.finish();
+    // Estimates need a whole program: after errors, parts of it are missing.
+    if !diagnostics.iter().any(Diagnostic::is_error) {
+        budget::report(&program, &mut diagnostics);
+    }
     diag::sort(&mut diagnostics);
-    Checked { program: checker.finish(), diagnostics }
+    Checked { program, diagnostics }
 }
 
 /// A workflow's parameters, known before any body is checked (calls need them).

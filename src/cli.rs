@@ -5,8 +5,11 @@
 //! interrupted).
 
 mod check;
+mod cost;
 mod explain;
+mod graph;
 mod run;
+mod workflow;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,6 +67,33 @@ enum Command {
         #[command(flatten)]
         common: run::Common,
     },
+    /// Estimate a workflow's money, tokens and time (least, expected, worst) before it runs.
+    Cost {
+        /// The `.wf` file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// A workflow argument, as NAME=VALUE (repeatable); parameters left out take their defaults.
+        #[arg(long = "arg", value_name = "NAME=VALUE")]
+        args: Vec<String>,
+        /// The workflow to estimate, when the file has several.
+        #[arg(long, value_name = "NAME")]
+        workflow: Option<String>,
+        /// How to print the estimate.
+        #[arg(long, value_enum, default_value = "table")]
+        format: cost::CostFormat,
+    },
+    /// Draw a workflow as a diagram: phases, steps, parallel groups, loops and conditions.
+    Graph {
+        /// The `.wf` file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The workflow to draw, when the file has several.
+        #[arg(long, value_name = "NAME")]
+        workflow: Option<String>,
+        /// The diagram language.
+        #[arg(long, value_enum, default_value = "mermaid")]
+        format: graph::GraphFormat,
+    },
     /// Explain a diagnostic code, with an example that triggers it and its fix.
     Explain {
         /// A code such as `wf::check::unknown_name` (or just `unknown_name`); none lists all.
@@ -86,6 +116,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let exit = match cli.command {
         Command::Check { files, format, deny_warnings } => check::run(&files, format, deny_warnings),
+        Command::Cost { file, args, workflow, format } => cost::run(&file, &args, workflow.as_deref(), format),
+        Command::Graph { file, workflow, format } => graph::run(&file, workflow.as_deref(), format),
         Command::Explain { code } => explain::run(code.as_deref()),
         Command::Run { file, args, workflow, dry_run, common } => {
             run::run(run::RunArgs { file, args, workflow, dry_run, common })

@@ -5,6 +5,7 @@
 //! every step carries its stable id and a content hash of its definition. Spans are kept so
 //! the runner can point at the source when something fails at run time.
 
+mod display;
 pub mod eval;
 mod hash;
 mod types;
@@ -326,6 +327,27 @@ pub struct Retry {
     pub backoff_min: u64,
     pub backoff_max: u64,
     pub on: Vec<RetryOn>,
+}
+
+impl Retry {
+    /// The longest the waits before `count` retries can add up to, in milliseconds: the delay
+    /// doubles from `backoff_min` and is capped at `backoff_max`, and full jitter waits at most
+    /// the delay.
+    pub fn worst_backoff(&self, count: u64) -> u64 {
+        let mut total: u64 = 0;
+        let mut delay = self.backoff_min;
+        for done in 0..count {
+            if delay == 0 {
+                break;
+            }
+            if delay >= self.backoff_max {
+                return total.saturating_add(self.backoff_max.saturating_mul(count - done));
+            }
+            total = total.saturating_add(delay);
+            delay = delay.saturating_mul(2);
+        }
+        total
+    }
 }
 
 pub const DEFAULT_BACKOFF: (u64, u64) = (1_000, 60_000);

@@ -5,8 +5,10 @@
 
 pub mod args;
 pub mod check;
+pub mod cost;
 pub mod diag;
 pub mod explain;
+pub mod graph;
 pub mod ir;
 pub mod load;
 pub mod run;

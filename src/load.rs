@@ -190,13 +190,36 @@ fn normalise(path: &Path) -> PathBuf {
     for component in path.components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            // `..` cancels a name before it; at the root it stays there; after nothing or
+            // another `..` it is kept, so `../../x` still leaves two levels up.
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                Some(Component::CurDir | Component::ParentDir) | None => out.push(".."),
+            },
             other => out.push(other.as_os_str()),
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalise_keeps_leading_parent_directories() {
+        let cases = [
+            ("../../examples/shared/checks.wf", "../../examples/shared/checks.wf"),
+            ("examples/./shared/../checks.wf", "examples/checks.wf"),
+            ("a/../../b", "../b"),
+            ("/../a", "/a"),
+            ("./x.wf", "x.wf"),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(normalise(Path::new(path)), PathBuf::from(expected), "{path}");
+        }
+    }
 }

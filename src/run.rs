@@ -33,7 +33,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-pub use agent::{split_expected_tokens, Scenario};
+pub use agent::Scenario;
 pub use event::{Event, Observer, Status};
 pub use exec::Pause;
 use exec::{now_ms, Cx, Flow, Runner};

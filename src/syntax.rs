@@ -13,7 +13,6 @@ mod lower;
 mod scan;
 
 pub use error::SyntaxError;
-pub use lower::literal::{parse_unit, Unit};
 
 /// What parsing one file produced: the best tree it could build and every error, sorted by
 /// position.
@@ -26,4 +25,10 @@ pub struct Parsed {
 /// Parses one file's text.
 pub fn parse(source: &str) -> Parsed {
     lower::parse(source)
+}
+
+/// Reads the whole of `text` as one literal, as a file would write it (`90s`, `$2.10`,
+/// `12k tokens`, `80%`, `3`, `2.5`, `true`); the error says what is wrong with it.
+pub fn literal(text: &str) -> Result<ast::LitValue, String> {
+    lower::read_literal(text)
 }

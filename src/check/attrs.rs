@@ -307,12 +307,7 @@ impl Cx<'_, '_> {
         let (Some(count), ExprKind::Value(Value::Duration(timeout_ms))) = (retry.count.known, &timeout.kind) else {
             return;
         };
-        let mut total: u64 = 0;
-        let mut delay = retry.backoff_min;
-        for _ in 0..count.min(64) {
-            total = total.saturating_add(delay.min(retry.backoff_max));
-            delay = delay.saturating_mul(2);
-        }
+        let total = retry.worst_backoff(count);
         if *timeout_ms < total {
             self.report(CheckError::TimeoutShorterThanBackoff {
                 timeout: format_duration(*timeout_ms),

@@ -442,6 +442,24 @@ pub enum CheckError {
         span: Span,
     },
 
+    #[error("the worst case of {scope} {verb} {worst}, over its budget of {budget}")]
+    #[diagnostic(
+        code(wf::check::budget_worst_case),
+        severity(Warning),
+        help(
+            "a run pauses when its budget is spent; raise the budget, or lower the retries, loop bounds or \
+             estimates that make up the worst case (`wf cost FILE` lists them)"
+        )
+    )]
+    BudgetWorstCase {
+        scope: String,
+        verb: &'static str,
+        worst: String,
+        budget: String,
+        #[label("the worst case goes over this")]
+        span: Span,
+    },
+
     #[error("this condition is always {value}")]
     #[diagnostic(
         code(wf::check::constant_condition),

@@ -69,7 +69,7 @@ impl<'c, 'a> Cx<'c, 'a> {
     pub fn expr(&mut self, expr: &ast::Expr) -> Expr {
         let span = expr.span;
         match &expr.kind {
-            ast::ExprKind::Literal(literal) => value(literal_value(literal.value), span),
+            ast::ExprKind::Literal(literal) => value(Value::from(literal.value), span),
             ast::ExprKind::Str(string) => {
                 let template = self.template(string);
                 match template.as_plain() {
@@ -617,18 +617,6 @@ fn value(value: Value, span: Span) -> Expr {
 
 pub(super) fn unknown(span: Span) -> Expr {
     Expr { kind: ExprKind::Value(Value::Bool(false)), ty: Type::Unknown, span }
-}
-
-fn literal_value(literal: ast::LitValue) -> Value {
-    match literal {
-        ast::LitValue::Int(n) => Value::Int(n),
-        ast::LitValue::Float(x) => Value::Float(x),
-        ast::LitValue::Bool(b) => Value::Bool(b),
-        ast::LitValue::Duration(ms) => Value::Duration(ms),
-        ast::LitValue::Money(micros) => Value::Money(micros),
-        ast::LitValue::Tokens(count) => Value::Tokens(count),
-        ast::LitValue::Percent(p) => Value::Percent(p),
-    }
 }
 
 /// Replaces an operation on constants by its value (units stay normalised integers).

@@ -9,7 +9,6 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use sha2::{Digest, Sha256};
 
-use wf::diag::{self, Format, Style};
 use wf::ir::{Mode, Program, WorkflowId};
 use wf::run::journal::{Journal, RunRecord, RunStatus};
 use wf::run::view::{Ndjson, Palette, Plain, Tree};
@@ -76,8 +75,9 @@ pub struct RunArgs {
 }
 
 pub fn run(request: RunArgs) -> Exit {
-    let Some((program, target)) = load(&request.file, request.workflow.as_deref()) else {
-        return Exit::Failure;
+    let (program, target) = match load(&request.file, request.workflow.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(exit) => return exit,
     };
     let workflow = &program.workflows[target.0];
     let mut pairs = Vec::new();
@@ -101,6 +101,9 @@ pub fn run(request: RunArgs) -> Exit {
     };
     if request.dry_run {
         print!("{}", run::plan::render(&program, workflow));
+        // The estimate is `wf cost`'s: one computation for both.
+        println!();
+        print!("{}", wf::cost::table(&wf::cost::estimate(&program, workflow, &args)));
         return Exit::Success;
     }
     let Some(file_hash) = hash_file(&request.file) else {
@@ -142,8 +145,9 @@ pub fn resume(run_id: Option<String>, explain: bool, common: Common) -> Exit {
         return Exit::Usage;
     }
     let file = PathBuf::from(&record.file);
-    let Some((program, target)) = load(&file, Some(&record.workflow)) else {
-        return Exit::Failure;
+    let (program, target) = match load(&file, Some(&record.workflow)) {
+        Ok(loaded) => loaded,
+        Err(exit) => return exit,
     };
     if explain {
         return explain_resume(&journal, &record, &program, target);
@@ -255,50 +259,9 @@ fn no_color_unset() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
-/// Loads and checks the file; prints diagnostics (errors stop here, warnings don't).
-fn load(file: &Path, workflow: Option<&str>) -> Option<(Program, WorkflowId)> {
-    let read = |path: &Path| std::fs::read_to_string(path);
-    let outcome = match wf::check_path(file, &read) {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            eprintln!("error: cannot read `{}`: {error}", file.display());
-            return None;
-        }
-    };
-    let diagnostics = &outcome.checked.diagnostics;
-    if !diagnostics.is_empty() {
-        let style = Style { color: std::io::stderr().is_terminal() && no_color_unset(), width: 100 };
-        eprint!("{}", diag::render(diagnostics, &outcome.sources, Format::Human, style));
-    }
-    if outcome.checked.has_errors() {
-        eprintln!("error: `{}` has errors; nothing was run", file.display());
-        return None;
-    }
-    let program = outcome.checked.program;
-    let found = program.entry.iter().copied().find(|id| match workflow {
-        Some(name) => program.workflows[id.0].name == name,
-        None => true,
-    });
-    match (found, workflow) {
-        (Some(id), _) if workflow.is_some() || program.entry.len() == 1 => Some((program, id)),
-        (_, None) if program.entry.is_empty() => {
-            eprintln!("error: `{}` declares no workflow", file.display());
-            None
-        }
-        (_, None) => {
-            let names: Vec<&str> = program.entry.iter().map(|id| program.workflows[id.0].name.as_str()).collect();
-            eprintln!(
-                "error: `{}` declares several workflows ({}); choose one with --workflow",
-                file.display(),
-                names.join(", ")
-            );
-            None
-        }
-        (_, Some(name)) => {
-            eprintln!("error: `{}` has no workflow `{name}`", file.display());
-            None
-        }
-    }
+/// Checks the file and chooses the workflow; what went wrong is printed, and how to exit.
+fn load(file: &Path, workflow: Option<&str>) -> Result<(Program, WorkflowId), Exit> {
+    super::workflow::choose(file, workflow).map(super::workflow::Chosen::into_program)
 }
 
 fn hash_file(file: &Path) -> Option<String> {

@@ -6,6 +6,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::Type;
+use crate::syntax::ast::LitValue;
 
 /// A value with its unit normalised: durations in milliseconds, money in integer
 /// micro-dollars, tokens as a count, percent as the number written before `%`.
@@ -25,6 +26,20 @@ pub enum Value {
 }
 
 pub const MICROS_PER_DOLLAR: i64 = 1_000_000;
+
+impl From<LitValue> for Value {
+    fn from(literal: LitValue) -> Value {
+        match literal {
+            LitValue::Int(n) => Value::Int(n),
+            LitValue::Float(x) => Value::Float(x),
+            LitValue::Bool(b) => Value::Bool(b),
+            LitValue::Duration(ms) => Value::Duration(ms),
+            LitValue::Money(micros) => Value::Money(micros),
+            LitValue::Tokens(count) => Value::Tokens(count),
+            LitValue::Percent(p) => Value::Percent(p),
+        }
+    }
+}
 
 impl Value {
     pub fn ty(&self) -> Type {

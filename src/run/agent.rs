@@ -99,7 +99,7 @@ impl Scenario {
             };
             for answer in list {
                 if let Some(delay) = &answer.delay {
-                    crate::args::parse_value(&Type::Duration, delay)
+                    crate::args::parse_arg(&Type::Duration, delay)
                         .map_err(|error| format!("`{step}`: delay: {error}"))?;
                 }
             }
@@ -114,13 +114,6 @@ impl Scenario {
             Answers::Many(answers) => answers.get(request.invocation).or_else(|| answers.last()),
         }
     }
-}
-
-/// How an expected token count divides into input and output tokens when nothing says
-/// otherwise: three quarters read, one quarter written.
-pub fn split_expected_tokens(total: u64) -> (u64, u64) {
-    let input = total - total / 4;
-    (input, total - input)
 }
 
 /// The built-in simulated provider.
@@ -141,14 +134,15 @@ pub fn sim(scenario: Option<&Scenario>, request: &Request<'_>) -> Result<Reply, 
     }
     let usage = answer.and_then(|answer| answer.usage).unwrap_or_else(|| match request.expect_tokens {
         Some(total) => {
-            let (input, output) = split_expected_tokens(total);
+            // The same split `wf cost` prices an estimate with.
+            let (input, output) = crate::cost::split_expected_tokens(total);
             Usage { input, output, cached: 0 }
         }
         None => Usage { input: approximate_tokens(request.prompt), output: approximate_tokens(&text), cached: 0 },
     });
     let delay = answer
         .and_then(|answer| answer.delay.as_deref())
-        .and_then(|delay| match crate::args::parse_value(&Type::Duration, delay) {
+        .and_then(|delay| match crate::args::parse_arg(&Type::Duration, delay) {
             Ok(Value::Duration(ms)) => Some(Duration::from_millis(ms)),
             _ => None,
         })

@@ -1,6 +1,6 @@
 //! A `run` step's declared outputs, read from what the command printed into their types.
 
-use crate::args::{from_json, parse_value};
+use crate::args::{from_json, parse_arg};
 use crate::ir::{Output, OutputSource, Value};
 
 /// Reads one output from `text` (the stream it names). The error says what was looked for
@@ -17,7 +17,7 @@ pub fn read_output(output: &Output, text: &str) -> Result<Value, String> {
             let regex = regex::Regex::new(pattern).map_err(|error| format!("invalid regular expression: {error}"))?;
             let captures = regex.captures(text).ok_or_else(|| format!("`{pattern}` does not match what it printed"))?;
             let found = captures.get(1).or_else(|| captures.get(0)).map_or("", |m| m.as_str());
-            parse_value(&output.ty, found)
+            parse_arg(&output.ty, found)
         }
     }
 }

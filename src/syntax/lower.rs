@@ -6,7 +6,7 @@
 
 mod block;
 mod expr;
-pub(crate) mod literal;
+mod literal;
 
 use std::borrow::Cow;
 
@@ -17,6 +17,7 @@ use pest::Parser;
 use self::block::lower_block;
 use self::expr::{lower_expr, lower_str};
 use self::literal::lower_literal;
+pub(crate) use self::literal::read_literal;
 use super::ast::{
     Comment, Const, FieldType, File, Ident, Item, Model, ModelAttr, Param, Path, Price, PriceKind, Provider,
     ProviderAttr, TypeExpr, Use, UseTarget, Workflow,

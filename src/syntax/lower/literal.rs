@@ -31,6 +31,40 @@ pub(super) fn lower_literal(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>)
     Literal { value, text: text.to_owned(), span }
 }
 
+/// Reads the whole of `text` as one literal (`90s`, `$2.10`, `12k tokens`, `80%`, `3`, `2.5`,
+/// `true`): the way a value given outside a file (`--arg`) is read. The error says what is
+/// wrong, with the same words a file would get.
+pub(crate) fn read_literal(text: &str) -> Result<LitValue, String> {
+    use pest::Parser;
+
+    use crate::syntax::grammar::WfParser;
+
+    let rules = [
+        Rule::tokens_lit,
+        Rule::money_lit,
+        Rule::percent_lit,
+        Rule::duration_lit,
+        Rule::float_lit,
+        Rule::int_lit,
+        Rule::bool_lit,
+        Rule::bad_number,
+    ];
+    for rule in rules {
+        let Ok(mut pairs) = WfParser::parse(rule, text) else { continue };
+        let Some(pair) = pairs.next().filter(|pair| pair.as_str().len() == text.len()) else { continue };
+        let mut errors = Vec::new();
+        let literal = lower_literal(pair, &mut errors);
+        return match errors.first() {
+            None => Ok(literal.value),
+            Some(error) => {
+                let help = miette::Diagnostic::help(error).map(|help| format!(" ({help})")).unwrap_or_default();
+                Err(format!("{error}{help}"))
+            }
+        };
+    }
+    Err(format!("`{text}` is not a value"))
+}
+
 fn without_underscores(digits: &str) -> String {
     digits.chars().filter(|&c| c != '_').collect()
 }
@@ -206,63 +240,4 @@ fn duration_problem(text: &str) -> String {
         rest = &rest[letters..];
     }
     "the units are d, h, m, s and ms".to_owned()
-}
-
-/// The units a literal written outside a file may carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    Duration,
-    Money,
-    Tokens,
-    Percent,
-}
-
-/// A unit literal written outside a `.wf` file — a `--arg` value, a command's output — read
-/// exactly as the grammar reads it: `90s`, `1h30m`, `$2.10`, `12k tokens` (or `12k`), `80%`.
-pub fn parse_unit(unit: Unit, text: &str) -> Result<LitValue, String> {
-    let text = text.trim();
-    let span = Span::new(0, text.len());
-    let shaped = match unit {
-        Unit::Duration => {
-            let mut chars = text.chars().peekable();
-            let mut ok = text.starts_with(|c: char| c.is_ascii_digit());
-            while ok && chars.peek().is_some() {
-                while chars.next_if(|c| c.is_ascii_digit() || *c == '_').is_some() {}
-                let unit: String = std::iter::from_fn(|| chars.next_if(char::is_ascii_alphabetic)).collect();
-                ok = matches!(unit.as_str(), "d" | "h" | "m" | "s" | "ms");
-            }
-            ok
-        }
-        Unit::Money => text.strip_prefix('$').is_some_and(|rest| plain_number(rest, true)),
-        Unit::Tokens => {
-            let count = text.strip_suffix("tokens").unwrap_or(text).trim_end();
-            let number = count.strip_suffix(['k', 'M']).unwrap_or(count);
-            plain_number(number, true) && !count.contains(char::is_whitespace)
-        }
-        Unit::Percent => text.strip_suffix('%').is_some_and(|rest| plain_number(rest, true)),
-    };
-    if !shaped {
-        let example = match unit {
-            Unit::Duration => "`90s`, `1h30m` or `500ms`",
-            Unit::Money => "`$2.10`",
-            Unit::Tokens => "`12k tokens`, `12k` or `1500`",
-            Unit::Percent => "`80%`",
-        };
-        return Err(format!("`{text}` is not written like {example}"));
-    }
-    let value = match unit {
-        Unit::Duration => duration_value(text, span),
-        Unit::Money => money_value(text, span),
-        Unit::Tokens => tokens_value(text, span),
-        Unit::Percent => percent_value(text, span),
-    };
-    value.map_err(|error| error.to_string())
-}
-
-fn plain_number(text: &str, fraction: bool) -> bool {
-    let (whole, rest) = text.split_once('.').map_or((text, None), |(whole, rest)| (whole, Some(rest)));
-    let digits = |part: &str| {
-        part.starts_with(|c: char| c.is_ascii_digit()) && part.chars().all(|c| c.is_ascii_digit() || c == '_')
-    };
-    digits(whole) && rest.is_none_or(|rest| fraction && digits(rest))
 }

@@ -1,0 +1,78 @@
+//! The warning for a budget that the worst case goes over. Every workflow and phase that
+//! declares a budget is estimated (`crate::cost`) with its parameters' defaults; a parameter
+//! without one counts as the estimate's notes say.
+
+use indexmap::IndexMap;
+
+use super::CheckError;
+use crate::cost::{self, OverBudget, PhaseKind};
+use crate::diag::Diagnostic;
+use crate::ir::{format_money, format_tokens, Budget, FileId, Node, Program};
+
+/// Adds a warning for each money or token limit that a worst case exceeds.
+pub(super) fn report(program: &Program, diagnostics: &mut Vec<Diagnostic>) {
+    for workflow in &program.workflows {
+        let phases = budgeted_phases(&workflow.body, &workflow.steps);
+        if !has_limit(&workflow.budget) && phases.is_empty() {
+            continue;
+        }
+        let estimate = cost::estimate(program, workflow, &IndexMap::new());
+        if let Some(over) = &estimate.over_budget {
+            warn(diagnostics, workflow.file, &format!("workflow `{}`", workflow.name), over, &workflow.budget);
+        }
+        for (name, budget) in phases {
+            let over = estimate
+                .phases
+                .iter()
+                .find(|phase| phase.kind == PhaseKind::Phase && phase.name == name)
+                .and_then(|phase| phase.over_budget.as_ref());
+            if let Some(over) = over {
+                warn(diagnostics, workflow.file, &format!("phase `{name}`"), over, budget);
+            }
+        }
+    }
+}
+
+fn has_limit(budget: &Budget) -> bool {
+    budget.money.is_some() || budget.tokens.is_some()
+}
+
+/// Phases with a budget: at the top level, or directly inside a top-level `parallel`.
+fn budgeted_phases<'w>(nodes: &'w [Node], steps: &'w [crate::ir::Step]) -> Vec<(&'w str, &'w Budget)> {
+    let mut out = Vec::new();
+    for node in nodes {
+        match node {
+            Node::Phase { step, control, .. } if has_limit(&control.budget) => {
+                if let Some(step) = steps.get(step.0) {
+                    out.push((step.name.as_str(), &control.budget));
+                }
+            }
+            Node::Parallel { body, .. } => out.extend(budgeted_phases(body, steps)),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn warn(diagnostics: &mut Vec<Diagnostic>, file: FileId, scope: &str, over: &OverBudget, budget: &Budget) {
+    if let (Some(excess), Some(limit)) = (over.money, &budget.money) {
+        let error = CheckError::BudgetWorstCase {
+            scope: scope.to_string(),
+            verb: "costs",
+            worst: format_money(excess.worst),
+            budget: format_money(excess.budget),
+            span: limit.span,
+        };
+        diagnostics.push(Diagnostic::new(file, error));
+    }
+    if let (Some(excess), Some(limit)) = (over.tokens, &budget.tokens) {
+        let error = CheckError::BudgetWorstCase {
+            scope: scope.to_string(),
+            verb: "uses",
+            worst: format_tokens(excess.worst),
+            budget: format_tokens(excess.budget),
+            span: limit.span,
+        };
+        diagnostics.push(Diagnostic::new(file, error));
+    }
+}

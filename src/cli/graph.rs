@@ -1,0 +1,30 @@
+//! `wf graph FILE`: the workflow as a Mermaid or Graphviz diagram, on stdout.
+
+use std::path::Path;
+
+use wf::graph::{self, Format};
+
+use super::workflow::choose;
+use super::Exit;
+
+/// Which diagram language `wf graph` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    /// A Mermaid flowchart (GitHub and many Markdown viewers draw it).
+    Mermaid,
+    /// A Graphviz digraph (`dot -Tsvg`).
+    Dot,
+}
+
+pub fn run(file: &Path, name: Option<&str>, format: GraphFormat) -> Exit {
+    let chosen = match choose(file, name) {
+        Ok(chosen) => chosen,
+        Err(exit) => return exit,
+    };
+    let format = match format {
+        GraphFormat::Mermaid => Format::Mermaid,
+        GraphFormat::Dot => Format::Dot,
+    };
+    print!("{}", graph::render(chosen.program(), chosen.workflow(), format));
+    Exit::Success
+}

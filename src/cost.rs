@@ -1,0 +1,229 @@
+//! Static cost: what a run of a workflow may cost before it starts, in money, tokens and
+//! time: the least, the expected and the worst, per step, per phase and in total.
+//!
+//! Everything comes from the IR: the steps' `expect` and `cost` attributes, model prices,
+//! retries and their backoff, loop bounds and `for` lists, waits and timeouts. The rules are
+//! written out in `docs/cost.md`; each function below names the one it implements. No I/O:
+//! `wf cost`, `wf run --dry-run` and the checker's budget warning all call [`estimate`].
+
+mod amounts;
+mod params;
+mod table;
+mod walk;
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+pub use amounts::{on_lanes, Amounts, Range};
+pub use table::table;
+
+use crate::ir::{self, Program, Value, Workflow};
+
+/// One step's share of the run: how often it runs and what that comes to.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepCost {
+    /// The step's stable id (`phase/name`).
+    pub id: String,
+    /// `run`, `agent`, `call`, `gate` or `wait`.
+    pub kind: &'static str,
+    /// An agent step's model, by its name in the program (`models.sonnet`).
+    pub model: Option<String>,
+    /// How many times the step starts, attempts included: loops multiply, a branch may not
+    /// run at all, retries add attempts to the worst case.
+    pub runs: Range<u64>,
+    /// Everything the step spends over all its runs (its time summed, even where runs overlap).
+    pub amounts: Amounts,
+}
+
+/// What a group of rows is: a phase, or the steps outside every phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseKind {
+    Phase,
+    /// Statements at the top level of the workflow, outside every phase.
+    TopLevel,
+    /// The workflow's `on failure` handler: counted in the worst case only.
+    OnFailure,
+    Finally,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseCost {
+    /// The phase's name; `(top level)`, `(on failure)` or `(finally)` for the other groups.
+    pub name: String,
+    pub kind: PhaseKind,
+    /// The group as it runs: branches exclusive, parallel children overlapping in time.
+    pub amounts: Amounts,
+    pub steps: Vec<StepCost>,
+    /// The phase's own `budget`, if it declares one.
+    pub budget: Budget,
+    pub over_budget: Option<OverBudget>,
+}
+
+/// A declared budget: a money and a token limit, each optional.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Budget {
+    #[serde(rename = "money_micros")]
+    pub money: Option<BudgetLimit<i64>>,
+    pub tokens: Option<BudgetLimit<u64>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BudgetLimit<T> {
+    pub amount: T,
+    /// Percent of `amount` at which the run warns.
+    pub warn_at: Option<f64>,
+}
+
+/// Which limits the worst case goes over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OverBudget {
+    #[serde(rename = "money_micros")]
+    pub money: Option<Excess<i64>>,
+    pub tokens: Option<Excess<u64>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Excess<T> {
+    pub budget: T,
+    pub worst: T,
+}
+
+/// Something the estimate had to assume; the numbers hold only as far as the assumption does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Note {
+    /// A `for` list whose length is not known before the run: counted as one element.
+    UnknownLength { at: String },
+    /// A retry count, loop bound or `parallel` bound not known: counted as `assumed`.
+    UnknownBound { what: &'static str, at: String, assumed: u64 },
+    /// A wait or timeout whose duration is not known: the wait counts as 0s, the timeout as absent.
+    UnknownDuration { what: &'static str, at: String },
+    /// A call back into a workflow already being estimated (the checker rejects this): the
+    /// inner call counts as nothing.
+    Recursion { at: String, workflow: String },
+    /// Steps with no timeout: nothing bounds how long they take, so the worst case counts
+    /// their expected duration (0s when they give none).
+    OpenEnded { steps: Vec<String> },
+}
+
+impl Note {
+    /// The same note, seen from the call step `call` that reached it.
+    fn inside(self, call: &str) -> Note {
+        let prefix = |at: String| format!("{call} → {at}");
+        match self {
+            Note::UnknownLength { at } => Note::UnknownLength { at: prefix(at) },
+            Note::UnknownBound { what, at, assumed } => Note::UnknownBound { what, at: prefix(at), assumed },
+            Note::UnknownDuration { what, at } => Note::UnknownDuration { what, at: prefix(at) },
+            Note::Recursion { at, workflow } => Note::Recursion { at: prefix(at), workflow },
+            Note::OpenEnded { steps } => Note::OpenEnded { steps: steps.into_iter().map(prefix).collect() },
+        }
+    }
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::UnknownLength { at } => {
+                write!(f, "the list of {at} is not known before the run: counted as one element")
+            }
+            Note::UnknownBound { what, at, assumed } => {
+                write!(f, "{what} of {at} is not known before the run: counted as {assumed}")
+            }
+            Note::UnknownDuration { what, at } => {
+                write!(f, "{what} of {at} is not known before the run: not counted")
+            }
+            Note::Recursion { at, workflow } => {
+                write!(f, "{at} calls `{workflow}` again, inside itself: the inner call is not counted")
+            }
+            Note::OpenEnded { steps } => {
+                let plural = if steps.len() == 1 { "step has" } else { "steps have" };
+                write!(f, "{} {plural} no timeout: the worst-case duration counts their expected duration", steps.len())
+            }
+        }
+    }
+}
+
+/// The estimate for one workflow with given arguments.
+#[derive(Debug, Clone, Serialize)]
+pub struct Estimate {
+    pub workflow: String,
+    /// The whole run: the body (cut at the workflow's `timeout`), the `on failure` handler in
+    /// the worst case, and `finally`.
+    pub total: Amounts,
+    /// Phases in order, with the statements outside phases and the handlers as groups of
+    /// their own (see [`PhaseKind`]). The total is not always the sum of the groups: phases
+    /// side by side in a `parallel` overlap in time.
+    pub phases: Vec<PhaseCost>,
+    /// The workflow's budget.
+    pub budget: Budget,
+    pub over_budget: Option<OverBudget>,
+    pub notes: Vec<Note>,
+    /// Parameters that a bound needs and that have neither an argument nor a default: the
+    /// estimate counted them as unknown (see `notes`). `wf cost` asks for them.
+    pub missing_args: Vec<String>,
+}
+
+/// Estimates `workflow` of `program` run with `args` (parameters left out take their
+/// defaults). Never fails: what it cannot know it assumes, and says so in `notes`.
+pub fn estimate(program: &Program, workflow: &Workflow, args: &IndexMap<String, Value>) -> Estimate {
+    let root = params::Root::default();
+    let env = params::Params::root(&workflow.params, args, &root);
+    let stack: Vec<ir::WorkflowId> = program
+        .workflows
+        .iter()
+        .position(|candidate| std::ptr::eq(candidate, workflow))
+        .map(ir::WorkflowId)
+        .into_iter()
+        .collect();
+    let mut estimate = walk::workflow(program, workflow, &env, &stack);
+    estimate.missing_args = root.missing();
+    estimate
+}
+
+/// How an agent step's expected token count divides into input and output tokens, for
+/// pricing: a quarter output (rounded down), the rest input.
+pub fn split_expected_tokens(total: u64) -> (u64, u64) {
+    let output = total / 4;
+    (total - output, output)
+}
+
+impl Budget {
+    fn from_ir(budget: &ir::Budget) -> Budget {
+        Budget {
+            money: budget.money.as_ref().map(|limit| BudgetLimit {
+                amount: i64::try_from(limit.amount).unwrap_or(i64::MAX),
+                warn_at: limit.warn_at,
+            }),
+            tokens: budget.tokens.as_ref().map(|limit| BudgetLimit { amount: limit.amount, warn_at: limit.warn_at }),
+        }
+    }
+
+    /// Which limits `amounts`' worst case goes over.
+    fn exceeded_by(&self, amounts: &Amounts) -> Option<OverBudget> {
+        let money = self
+            .money
+            .filter(|limit| amounts.money.worst > limit.amount)
+            .map(|limit| Excess { budget: limit.amount, worst: amounts.money.worst });
+        let tokens = self
+            .tokens
+            .filter(|limit| amounts.tokens.worst > limit.amount)
+            .map(|limit| Excess { budget: limit.amount, worst: amounts.tokens.worst });
+        (money.is_some() || tokens.is_some()).then_some(OverBudget { money, tokens })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expected_tokens_split_three_quarters_input() {
+        assert_eq!(split_expected_tokens(12_000), (9_000, 3_000));
+        assert_eq!(split_expected_tokens(1_500), (1_125, 375));
+        assert_eq!(split_expected_tokens(10), (8, 2));
+        assert_eq!(split_expected_tokens(0), (0, 0));
+    }
+}
