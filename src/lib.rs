@@ -6,6 +6,7 @@
 pub mod check;
 pub mod diag;
 pub mod explain;
+pub mod fmt;
 pub mod ir;
 pub mod load;
 pub mod source;
