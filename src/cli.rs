@@ -5,6 +5,7 @@
 
 mod check;
 mod explain;
+mod fmt;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,18 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Rewrite workflow files in the one canonical layout, keeping every comment.
+    Fmt {
+        /// Files, or directories meaning every `.wf` file under them; none means `.`.
+        #[arg(value_name = "FILE|DIR")]
+        paths: Vec<PathBuf>,
+        /// Change nothing: print a diff and exit 1 if any file is not formatted.
+        #[arg(long)]
+        check: bool,
+        /// Format standard input and write the result to standard output.
+        #[arg(long, conflicts_with = "paths")]
+        stdin: bool,
+    },
     /// Explain a diagnostic code, with an example that triggers it and its fix.
     Explain {
         /// A code such as `wf::check::unknown_name` (or just `unknown_name`); none lists all.
@@ -54,6 +67,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let exit = match cli.command {
         Command::Check { files, format, deny_warnings } => check::run(&files, format, deny_warnings),
+        Command::Fmt { paths, check, stdin } => fmt::run(&paths, check, stdin),
         Command::Explain { code } => explain::run(code.as_deref()),
     };
     match exit {
