@@ -127,6 +127,16 @@ fn valid_files_format_faithfully_and_keep_their_step_hashes() {
     assert!(compared > 100, "only {compared} steps compared");
 }
 
+/// `wf fmt --check examples/ stdlib/` passes: what users copy from is in the canonical layout.
+#[test]
+fn examples_and_stdlib_are_formatted() {
+    for path in files_under(&["examples", "stdlib"]) {
+        let name = path.display().to_string();
+        let text = read(&path);
+        assert_same(&name, "formatting (run `wf fmt examples/ stdlib/`)", &text, &format(&name, &text));
+    }
+}
+
 /// The checker's error fixtures are valid syntax (most of them): they format faithfully too.
 #[test]
 fn error_fixtures_that_parse_format_faithfully() {
