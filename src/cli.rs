@@ -7,6 +7,7 @@
 mod check;
 mod cost;
 mod explain;
+mod fmt;
 mod graph;
 mod run;
 mod workflow;
@@ -94,6 +95,18 @@ enum Command {
         #[arg(long, value_enum, default_value = "mermaid")]
         format: graph::GraphFormat,
     },
+    /// Rewrite workflow files in the one canonical layout, keeping every comment.
+    Fmt {
+        /// Files, or directories meaning every `.wf` file under them; none means `.`.
+        #[arg(value_name = "FILE|DIR")]
+        paths: Vec<PathBuf>,
+        /// Change nothing: print a diff and exit 1 if any file is not formatted.
+        #[arg(long)]
+        check: bool,
+        /// Format standard input and write the result to standard output.
+        #[arg(long, conflicts_with = "paths")]
+        stdin: bool,
+    },
     /// Explain a diagnostic code, with an example that triggers it and its fix.
     Explain {
         /// A code such as `wf::check::unknown_name` (or just `unknown_name`); none lists all.
@@ -118,6 +131,7 @@ pub fn main() -> ExitCode {
         Command::Check { files, format, deny_warnings } => check::run(&files, format, deny_warnings),
         Command::Cost { file, args, workflow, format } => cost::run(&file, &args, workflow.as_deref(), format),
         Command::Graph { file, workflow, format } => graph::run(&file, workflow.as_deref(), format),
+        Command::Fmt { paths, check, stdin } => fmt::run(&paths, check, stdin),
         Command::Explain { code } => explain::run(code.as_deref()),
         Command::Run { file, args, workflow, dry_run, common } => {
             run::run(run::RunArgs { file, args, workflow, dry_run, common })

@@ -8,6 +8,7 @@ pub mod check;
 pub mod cost;
 pub mod diag;
 pub mod explain;
+pub mod fmt;
 pub mod graph;
 pub mod ir;
 pub mod load;

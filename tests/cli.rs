@@ -2,23 +2,27 @@
 
 //! The `wf` binary as users run it: exit codes, output formats, several files at once.
 
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// A temporary directory with files in it, and a `wf` command to run there.
 struct Test {
     dir: tempfile::TempDir,
     args: Vec<String>,
     env: Vec<(String, String)>,
+    stdin: Option<String>,
 }
 
 struct Ran {
     output: Output,
+    /// Kept so that the files can be read after the run.
+    dir: tempfile::TempDir,
 }
 
 impl Test {
     fn new() -> Test {
-        Test { dir: tempfile::tempdir().unwrap(), args: Vec::new(), env: Vec::new() }
+        Test { dir: tempfile::tempdir().unwrap(), args: Vec::new(), env: Vec::new(), stdin: None }
     }
 
     fn file(self, name: &str, text: &str) -> Test {
@@ -38,13 +42,27 @@ impl Test {
         self
     }
 
+    fn stdin(mut self, text: &str) -> Test {
+        self.stdin = Some(text.to_string());
+        self
+    }
+
     fn run(self) -> Ran {
         let mut command = Command::new(env!("CARGO_BIN_EXE_wf"));
         command.current_dir(self.dir.path()).args(&self.args).env_remove("NO_COLOR");
         for (key, value) in &self.env {
             command.env(key, value);
         }
-        Ran { output: command.output().unwrap() }
+        let output = match &self.stdin {
+            None => command.output().unwrap(),
+            Some(text) => {
+                let mut child =
+                    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+                child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+                child.wait_with_output().unwrap()
+            }
+        };
+        Ran { output, dir: self.dir }
     }
 }
 
@@ -65,6 +83,11 @@ impl Ran {
     fn stdout_has(&self, needle: &str) -> &Ran {
         assert!(self.stdout().contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout());
         self
+    }
+
+    /// A file in the test's directory, as it is after the run.
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).unwrap()
     }
 
     fn stderr_has(&self, needle: &str) -> &Ran {
@@ -206,4 +229,96 @@ fn explain_prints_the_examples() {
     Test::new().args(&["explain", "unknown_name"]).run().code(0).stdout_has("wf::check::unknown_name");
     Test::new().args(&["explain", "unknown_nmae"]).run().code(2).stderr_has("did you mean `wf::check::unknown_name`?");
     Test::new().args(&["explain"]).run().code(0).stdout_has("wf::check::duplicate_name");
+}
+
+const UNFORMATTED: &str = "workflow w() {\n    run build \"make\" { timeout 60m }\n}\n";
+const FORMATTED: &str = "workflow w() {\n  run build \"make\" { timeout 1h }\n}\n";
+const BROKEN: &str = "workflow w() {\n  run build \"make\n}\n";
+
+#[test]
+fn fmt_check_prints_a_diff_and_exits_1_when_a_file_would_change() {
+    let ran = Test::new().file("a.wf", UNFORMATTED).file("b.wf", FORMATTED).args(&["fmt", "--check"]).run();
+    ran.code(1)
+        .stdout_has("--- ./a.wf\n+++ ./a.wf (formatted)\n")
+        .stdout_has("-    run build \"make\" { timeout 60m }\n+  run build \"make\" { timeout 1h }\n");
+    assert!(!ran.stdout().contains("b.wf"), "b.wf is formatted already:\n{}", ran.stdout());
+    assert_eq!(ran.read("a.wf"), UNFORMATTED, "--check changes nothing");
+    Test::new().file("b.wf", FORMATTED).args(&["fmt", "--check", "b.wf"]).run().code(0);
+}
+
+#[test]
+fn fmt_rewrites_files_that_change_and_names_them() {
+    let ran = Test::new().file("a.wf", UNFORMATTED).file("b.wf", FORMATTED).args(&["fmt", "a.wf", "b.wf"]).run();
+    ran.code(0);
+    assert_eq!(ran.stdout(), "formatted a.wf\n", "only the changed file is named");
+    assert_eq!(ran.read("a.wf"), FORMATTED);
+    assert_eq!(ran.read("b.wf"), FORMATTED);
+    let leftovers: Vec<_> =
+        std::fs::read_dir(ran.dir.path()).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 2, "no temporary file is left behind: {leftovers:?}");
+}
+
+#[test]
+fn fmt_stdin_writes_the_result_to_stdout() {
+    let ran = Test::new().args(&["fmt", "--stdin"]).stdin(UNFORMATTED).run();
+    ran.code(0);
+    assert_eq!(ran.stdout(), FORMATTED);
+    Test::new()
+        .args(&["fmt", "--stdin", "--check"])
+        .stdin(UNFORMATTED)
+        .run()
+        .code(1)
+        .stdout_has("+++ <stdin> (formatted)");
+    Test::new().args(&["fmt", "--stdin", "--check"]).stdin(FORMATTED).run().code(0);
+    Test::new().args(&["fmt", "--stdin", "a.wf"]).run().code(2).stderr_has("cannot be used with");
+}
+
+#[test]
+fn fmt_refuses_a_file_with_syntax_errors() {
+    let ran = Test::new().file("a.wf", BROKEN).file("b.wf", UNFORMATTED).args(&["fmt", "a.wf", "b.wf"]).run();
+    ran.code(1)
+        .stderr_has("wf::syntax::unterminated_string")
+        .stderr_has("a.wf:2:")
+        .stderr_has("`a.wf` has syntax errors; it was not formatted");
+    assert_eq!(ran.read("a.wf"), BROKEN);
+    assert_eq!(ran.read("b.wf"), FORMATTED, "the other files are still formatted");
+    Test::new().args(&["fmt", "--stdin"]).stdin(BROKEN).run().code(1).stderr_has("<stdin>:2:");
+}
+
+#[test]
+fn fmt_formats_every_wf_file_under_a_directory_in_order() {
+    let ran = Test::new()
+        .file("flows/b.wf", UNFORMATTED)
+        .file("flows/a.wf", UNFORMATTED)
+        .file("flows/nested/c.wf", UNFORMATTED)
+        .file("flows/notes.txt", UNFORMATTED)
+        .file("top.wf", UNFORMATTED)
+        .args(&["fmt", "flows"])
+        .run();
+    ran.code(0);
+    let sep = std::path::MAIN_SEPARATOR;
+    assert_eq!(
+        ran.stdout(),
+        format!("formatted flows{sep}a.wf\nformatted flows{sep}b.wf\nformatted flows{sep}nested{sep}c.wf\n")
+    );
+    assert_eq!(ran.read("flows/nested/c.wf"), FORMATTED);
+    assert_eq!(ran.read("flows/notes.txt"), UNFORMATTED, "only .wf files");
+    assert_eq!(ran.read("top.wf"), UNFORMATTED, "only under the directory given");
+}
+
+#[test]
+fn fmt_without_arguments_formats_the_current_directory() {
+    let ran = Test::new().file("a.wf", UNFORMATTED).file("sub/b.wf", UNFORMATTED).args(&["fmt"]).run();
+    ran.code(0);
+    assert_eq!((ran.read("a.wf"), ran.read("sub/b.wf")), (FORMATTED.to_string(), FORMATTED.to_string()));
+}
+
+#[test]
+fn fmt_of_a_missing_file_is_a_usage_error() {
+    Test::new()
+        .file("a.wf", UNFORMATTED)
+        .args(&["fmt", "missing.wf", "a.wf"])
+        .run()
+        .code(2)
+        .stderr_has("cannot read `missing.wf`");
 }

@@ -97,6 +97,6 @@ fn check_all(files: &[PathBuf]) -> Vec<std::io::Result<wf::Outcome>> {
         .collect()
 }
 
-fn terminal_width() -> usize {
+pub(super) fn terminal_width() -> usize {
     std::env::var("COLUMNS").ok().and_then(|columns| columns.parse().ok()).unwrap_or(100)
 }
