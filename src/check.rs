@@ -32,6 +32,10 @@ use items::ModuleScope;
 pub struct Checked {
     pub program: Program,
     pub diagnostics: Vec<Diagnostic>,
+    /// The value of every constant that has one, by module (an index into
+    /// `Loaded::modules`) and name. Constants are folded into the program where they are
+    /// used; this is for tools that show a constant itself (the language server's hover).
+    pub consts: HashMap<(usize, String), Value>,
 }
 
 impl Checked {
@@ -52,7 +56,14 @@ pub fn check(loaded: &Loaded) -> Checked {
     let mut diagnostics = loaded.diagnostics.clone();
     diagnostics.append(&mut checker.diagnostics);
     diag::sort(&mut diagnostics);
-    Checked { program: checker.finish(), diagnostics }
+    let consts = std::mem::take(&mut checker.consts)
+        .into_iter()
+        .filter_map(|(key, state)| match state {
+            ConstState::Done(Some(value)) => Some((key, value)),
+            ConstState::Done(None) | ConstState::Evaluating => None,
+        })
+        .collect();
+    Checked { program: checker.finish(), diagnostics, consts }
 }
 
 /// A workflow's parameters, known before any body is checked (calls need them).
