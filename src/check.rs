@@ -16,7 +16,9 @@ mod workflow;
 
 use std::collections::{HashMap, HashSet};
 
+pub(crate) use attrs::Place;
 pub use error::CheckError;
+pub(crate) use items::use_name;
 
 use crate::diag::{self, Diagnostic};
 use crate::ir::{FileId, Program, Value, WorkflowId};

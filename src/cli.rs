@@ -5,6 +5,7 @@
 
 mod check;
 mod explain;
+mod lsp;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +40,8 @@ enum Command {
         /// A code such as `wf::check::unknown_name` (or just `unknown_name`); none lists all.
         code: Option<String>,
     },
+    /// Run the language server on stdin and stdout, for editors (see docs/lsp.md).
+    Lsp,
 }
 
 /// How a command ended.
@@ -55,6 +58,7 @@ pub fn main() -> ExitCode {
     let exit = match cli.command {
         Command::Check { files, format, deny_warnings } => check::run(&files, format, deny_warnings),
         Command::Explain { code } => explain::run(code.as_deref()),
+        Command::Lsp => lsp::run(),
     };
     match exit {
         Exit::Success => ExitCode::SUCCESS,

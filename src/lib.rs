@@ -8,6 +8,7 @@ pub mod diag;
 pub mod explain;
 pub mod ir;
 pub mod load;
+pub mod lsp;
 pub mod source;
 pub mod span;
 pub mod stdlib;
