@@ -17,6 +17,8 @@ mod position;
 mod rename;
 mod server;
 mod symbols;
+#[cfg(test)]
+mod tests;
 
 use std::io;
 use std::path::Path;

@@ -319,6 +319,17 @@ fn a_session_from_initialize_to_exit() {
     }
     assert!(!labels.contains(&"prompt"), "`prompt` is for agent steps: {labels:?}");
 
+    // Names in an expression: steps above the cursor, not the gate being written nor later ones.
+    let completion = client.request("textDocument/completion", at(&uri, position(text, "tests.ok", 0, 0)));
+    let labels: Vec<&str> =
+        completion.as_array().into_iter().flatten().filter_map(|item| item["label"].as_str()).collect();
+    for name in ["plan", "tests", "analysis", "ticket", "models", "len"] {
+        assert!(labels.contains(&name), "`{name}` missing from {labels:?}");
+    }
+    for name in ["done", "report", "work", "retry"] {
+        assert!(!labels.contains(&name), "`{name}` is not readable here: {labels:?}");
+    }
+
     // The outline: items, then workflow → phases → steps.
     let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
     let names = |symbols: &Value| -> Vec<String> {

@@ -207,8 +207,9 @@ impl<'d> Scope<'d> {
     fn names(&self, offset: usize, items: &mut Items) {
         if let Some(workflow) = self.workflow {
             for (name, decl) in &workflow.steps {
-                // Steps declared below the cursor have not run yet there.
-                if decl.name_span.start < offset {
+                // Steps below the cursor, and the ones it is inside, have not run yet there.
+                let inside = decl.span.start <= offset && offset <= decl.span.end;
+                if decl.name_span.start < offset && !(inside && self.current) {
                     items.add(name, CompletionItemKind::VARIABLE, Some(decl.kind.describe()));
                 }
             }

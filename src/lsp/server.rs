@@ -20,9 +20,6 @@ use serde::de::DeserializeOwned;
 use super::documents::{Document, Documents};
 use super::{completion, definition, diagnostics, hover, rename, symbols, Ended};
 
-/// The protocol's code for a request that was valid but could not be carried out.
-const REQUEST_FAILED: i32 = -32803;
-
 pub struct Server<'a> {
     connection: &'a Connection,
     /// Reads a module from disk when no open document holds it.
@@ -134,13 +131,12 @@ impl<'a> Server<'a> {
             }),
             PrepareRenameRequest::METHOD => {
                 self.at_position::<PrepareRenameRequest>(params, |document, offset, _, _| {
-                    let range = rename::prepare(document, offset).map_err(|message| error(REQUEST_FAILED, &message))?;
+                    let range = rename::prepare(document, offset).map_err(failed)?;
                     Ok(Some(PrepareRenameResponse::Range(range)))
                 })
             }
             Rename::METHOD => self.at_position::<Rename>(params, |document, offset, uri, params| {
-                let edit = rename::rename(document, uri, offset, &params.new_name)
-                    .map_err(|message| error(REQUEST_FAILED, &message))?;
+                let edit = rename::rename(document, uri, offset, &params.new_name).map_err(failed)?;
                 Ok(Some(edit))
             }),
             Shutdown::METHOD => {
@@ -232,6 +228,11 @@ impl AtPosition for lsp_types::RenameParams {
 /// to answer).
 fn parse<P: DeserializeOwned>(params: serde_json::Value) -> Option<P> {
     serde_json::from_value(params).ok()
+}
+
+/// A valid request that cannot be carried out here, and why.
+fn failed(message: String) -> ResponseError {
+    error(ErrorCode::RequestFailed as i32, &message)
 }
 
 fn error(code: i32, message: &str) -> ResponseError {
