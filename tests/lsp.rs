@@ -421,6 +421,16 @@ fn a_module_edited_in_the_editor_rechecks_the_files_using_it() {
     assert_eq!(client.diagnostics(&lib_uri), Vec::<Value>::new());
     assert_eq!(client.diagnostics(&main_uri), Vec::<Value>::new());
 
+    // A module that does not exist yet is found once it is opened, before it is saved.
+    let other_path = dir.path().join("other.wf");
+    let other_uri = uri_of(&other_path);
+    let other = "use \"./extra.wf\"\n\nworkflow v() {\n  run a \"echo {{extra.greeting}}\"\n}\n";
+    client.notify("textDocument/didOpen", open(&other_uri, other));
+    assert_eq!(codes(client.diagnostics(&other_uri)), ["wf::load::module_not_found"]);
+    let extra_uri = uri_of(&dir.path().join("extra.wf"));
+    client.notify("textDocument/didOpen", open(&extra_uri, "const greeting = \"hi\"\n"));
+    assert_eq!(client.diagnostics(&other_uri), Vec::<Value>::new());
+
     client.request("shutdown", Value::Null);
     client.notify("exit", Value::Null);
     assert_eq!(client.wait().code(), Some(0));

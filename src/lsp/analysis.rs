@@ -1,9 +1,9 @@
 //! One document checked: the modules loaded for it, the checker's result, and (built on the
 //! first request that needs it) the index of its names.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::check::{self, Checked};
 use crate::ir::{self, StepIdx};
@@ -15,6 +15,9 @@ use super::index::Index;
 pub struct Analysis {
     pub loaded: Loaded,
     pub checked: Checked,
+    /// Every file the check read or tried to read: the modules the document uses, directly
+    /// or not, including the ones it could not find.
+    reads: Vec<PathBuf>,
     index: OnceCell<Index>,
 }
 
@@ -22,9 +25,14 @@ impl Analysis {
     /// Loads and checks `text`, named `name` (its path, which relative `use` paths start
     /// from), reading the modules it uses with `read`.
     pub fn new(name: &str, text: &str, read: &dyn Fn(&Path) -> io::Result<String>) -> Analysis {
-        let loaded = load::load_text(name, text, read);
+        let reads = RefCell::new(Vec::new());
+        let recording = |path: &Path| {
+            reads.borrow_mut().push(path.to_path_buf());
+            read(path)
+        };
+        let loaded = load::load_text(name, text, &recording);
         let checked = check::check(&loaded);
-        Analysis { loaded, checked, index: OnceCell::new() }
+        Analysis { loaded, checked, reads: reads.into_inner(), index: OnceCell::new() }
     }
 
     /// The names of the document and what they refer to; built once, when first asked.
@@ -43,13 +51,10 @@ impl Analysis {
         self.checked.program.workflows.get(workflow)?.steps.get(step.0)
     }
 
-    /// Whether the document reads the file at `path` through `use`, directly or not.
+    /// Whether the document uses the file at `path`, directly or not; a module it could not
+    /// find counts too, so that it is checked again when the module appears.
     pub fn uses(&self, path: &Path) -> bool {
-        self.loaded
-            .modules
-            .iter()
-            .skip(1)
-            .any(|module| module.std_name.is_none() && Path::new(&self.loaded.sources.get(module.file).name) == path)
+        self.reads.iter().any(|read| read == path)
     }
 
     /// Whether the document's own text has syntax errors (and so lost the items they are in).
