@@ -17,7 +17,9 @@ mod workflow;
 
 use std::collections::{HashMap, HashSet};
 
+pub(crate) use attrs::Place;
 pub use error::CheckError;
+pub(crate) use items::use_name;
 
 use crate::diag::{self, Diagnostic};
 use crate::ir::{FileId, Program, Value, WorkflowId};
@@ -33,6 +35,10 @@ use items::ModuleScope;
 pub struct Checked {
     pub program: Program,
     pub diagnostics: Vec<Diagnostic>,
+    /// The value of every constant that has one, by module (an index into
+    /// `Loaded::modules`) and name. Constants are folded into the program where they are
+    /// used; this is for tools that show a constant itself (the language server's hover).
+    pub consts: HashMap<(usize, String), Value>,
 }
 
 impl Checked {
@@ -52,13 +58,20 @@ pub fn check(loaded: &Loaded) -> Checked {
     checker.report_unused();
     let mut diagnostics = loaded.diagnostics.clone();
     diagnostics.append(&mut checker.diagnostics);
+    let consts = std::mem::take(&mut checker.consts)
+        .into_iter()
+        .filter_map(|(key, state)| match state {
+            ConstState::Done(Some(value)) => Some((key, value)),
+            ConstState::Done(None) | ConstState::Evaluating => None,
+        })
+        .collect();
     let program = checker.finish();
     // Estimates need a whole program: after errors, parts of it are missing.
     if !diagnostics.iter().any(Diagnostic::is_error) {
         budget::report(&program, &mut diagnostics);
     }
     diag::sort(&mut diagnostics);
-    Checked { program, diagnostics }
+    Checked { program, diagnostics, consts }
 }
 
 /// A workflow's parameters, known before any body is checked (calls need them).

@@ -9,6 +9,7 @@ mod cost;
 mod explain;
 mod fmt;
 mod graph;
+mod lsp;
 mod run;
 mod workflow;
 
@@ -112,6 +113,8 @@ enum Command {
         /// A code such as `wf::check::unknown_name` (or just `unknown_name`); none lists all.
         code: Option<String>,
     },
+    /// Run the language server on stdin and stdout, for editors (see docs/lsp.md).
+    Lsp,
 }
 
 /// How a command ended.
@@ -137,6 +140,7 @@ pub fn main() -> ExitCode {
             run::run(run::RunArgs { file, args, workflow, dry_run, common })
         }
         Command::Resume { run, explain, common } => run::resume(run, explain, common),
+        Command::Lsp => lsp::run(),
     };
     match exit {
         Exit::Success => ExitCode::SUCCESS,

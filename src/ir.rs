@@ -307,6 +307,12 @@ pub struct Step {
     /// Content hash of the normalised definition (not of its formatting or comments).
     pub hash: String,
     pub span: Span,
+    /// The values it yields, with their types: what `NAME.field` reads. Known even when the
+    /// step itself has errors (the language server shows them while it is being written).
+    /// Not serialised: for a checked program it follows from `kind`, and the snapshots and
+    /// hashes are about what a step does.
+    #[serde(skip)]
+    pub fields: IndexMap<String, Type>,
 }
 
 /// Attributes every step may carry.

@@ -12,6 +12,7 @@ pub mod fmt;
 pub mod graph;
 pub mod ir;
 pub mod load;
+pub mod lsp;
 pub mod run;
 pub mod source;
 pub mod span;

@@ -185,7 +185,7 @@ fn describe_io(error: &io::Error) -> String {
 }
 
 /// Removes `.` and resolves `..` without touching the file system.
-fn normalise(path: &Path) -> PathBuf {
+pub(crate) fn normalise(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {

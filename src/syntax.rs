@@ -12,6 +12,7 @@ mod limits;
 mod lower;
 mod scan;
 
+pub(crate) use diagnose::RESERVED;
 pub use error::SyntaxError;
 
 /// What parsing one file produced: the best tree it could build and every error, sorted by

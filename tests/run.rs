@@ -428,9 +428,13 @@ fn eight_runs_share_one_state_file() {
         steps.push_str(&format!("  run s{i} \"true\"\n"));
     }
     let dir = Dir::new(&format!("workflow w() {{\n{steps}}}\n"));
-    let children: Vec<Child> = (0..8).map(|_| dir.spawn(&["run", "flow.wf"])).collect();
-    for mut child in children {
-        assert!(child.wait().expect("reaped").success());
+    let children: Vec<Child> = (0..8)
+        .map(|_| dir.command(&["run", "flow.wf"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("wf"))
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("reaped");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{}\n{stderr}", String::from_utf8_lossy(&output.stdout));
     }
     let journal = dir.journal();
     let mut ids = std::collections::HashSet::new();

@@ -17,7 +17,7 @@ use crate::syntax::ast::{self, Attr, AttrKind};
 
 /// The places attributes can be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Place {
+pub(crate) enum Place {
     Workflow,
     Phase,
     /// `parallel`, `repeat` or `for`.
@@ -34,7 +34,8 @@ pub(super) enum Place {
 const STEP: &[&str] = &["retry", "timeout", "on failure", "undo", "risk", "expect"];
 
 impl Place {
-    fn allowed(self) -> Vec<&'static str> {
+    /// The attribute keywords allowed at this place.
+    pub(crate) fn allowed(self) -> Vec<&'static str> {
         let own: &[&str] = match self {
             Place::Workflow => &[
                 "description",

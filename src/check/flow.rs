@@ -74,6 +74,10 @@ impl StepTable {
     pub fn infos(&self) -> &[StepInfo] {
         &self.steps
     }
+
+    pub fn into_infos(self) -> Vec<StepInfo> {
+        self.steps
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

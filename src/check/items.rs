@@ -29,7 +29,7 @@ pub(super) struct ModuleScope<'a> {
 }
 
 /// The name a `use` binds: its alias, else the last segment of the path (file stem).
-fn use_name(item: &ast::Use) -> Option<(String, Span)> {
+pub(crate) fn use_name(item: &ast::Use) -> Option<(String, Span)> {
     if let Some(alias) = &item.alias {
         return Some((alias.name.clone(), alias.span));
     }

@@ -132,18 +132,16 @@ pub(super) fn check_workflow(
     }
 
     let mut defined = std::mem::take(&mut cx.defined);
-    out.steps = cx
-        .flow
-        .steps
-        .infos()
-        .iter()
+    out.steps = std::mem::take(&mut cx.flow.steps)
+        .into_infos()
+        .into_iter()
         .zip(pending)
         .enumerate()
         .map(|(index, (info, span))| {
             let (kind, common) =
                 defined.remove(&index).unwrap_or((ir::StepKind::Block(ir::BlockKind::Phase), ir::Common::default()));
             let hash = step_hash(&(&info.name, &kind, &common));
-            Step { id: info.id.clone(), name: info.name.clone(), kind, common, hash, span }
+            Step { id: info.id, name: info.name, kind, common, hash, span, fields: info.fields }
         })
         .collect();
     out

@@ -92,6 +92,20 @@ pub enum JournalError {
 
 pub type Result<T> = std::result::Result<T, JournalError>;
 
+impl JournalError {
+    /// Another process holds the lock SQLite needs right now.
+    fn is_busy(&self) -> bool {
+        let source = match self {
+            JournalError::Open { source, .. } | JournalError::Write(source) => source,
+            _ => return false,
+        };
+        matches!(
+            source.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+}
+
 /// How a run stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -243,10 +257,23 @@ impl Journal {
             conn.pragma_update(None, "foreign_keys", "ON")?;
             Ok(conn)
         };
-        let conn = open(&path).map_err(|source| JournalError::Open { path: path.clone(), source })?;
-        let journal = Journal { conn: Mutex::new(conn), path };
-        journal.migrate()?;
-        Ok(journal)
+        // Runs starting together race to switch the file to WAL and create the schema; SQLite
+        // answers the losers "busy" at once rather than waiting, so they try again.
+        let mut tries = 0u32;
+        loop {
+            let attempt =
+                open(&path).map_err(|source| JournalError::Open { path: path.clone(), source }).and_then(|conn| {
+                    let journal = Journal { conn: Mutex::new(conn), path: path.clone() };
+                    journal.migrate().map(|()| journal)
+                });
+            match attempt {
+                Err(error) if error.is_busy() && tries < 200 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(5 + u64::from(tries % 20)));
+                }
+                other => return other,
+            }
+        }
     }
 
     pub fn path(&self) -> &Path {

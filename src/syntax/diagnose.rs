@@ -13,7 +13,7 @@ use super::scan::{line_start, starts_line, Lexed};
 use crate::span::Span;
 
 /// Words that cannot be names (the grammar's `keyword` rule; a test keeps the two in step).
-const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "use", "as", "const", "model", "provider", "workflow", "phase", "run", "agent", "call", "gate", "wait", "parallel",
     "if", "else", "repeat", "for", "in", "fail", "max", "until", "on", "finally", "true", "false", "and", "or", "not",
 ];
