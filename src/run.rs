@@ -242,18 +242,12 @@ async fn until_interrupted<F: std::future::Future<Output = Flow>>(
         return main.await;
     };
     tokio::select! {
-        flow = &mut main => flow,
-        _ = interrupt.recv() => {
-            runner.interrupted.set(true);
-            runner.root.cancel();
-            main.await;
-            Flow::Cancelled
-        }
-        _ = terminate.recv() => {
-            runner.interrupted.set(true);
-            runner.root.cancel();
-            main.await;
-            Flow::Cancelled
-        }
+        flow = &mut main => return flow,
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
     }
+    runner.interrupted.set(true);
+    runner.root.cancel();
+    main.await;
+    Flow::Cancelled
 }

@@ -2,8 +2,8 @@
 //! estimates — printed without running anything.
 
 use crate::ir::{
-    format_duration, format_money, format_tokens, Bound, Control, Expr, ExprKind, FailurePolicy, Node, Program,
-    RetryOn, Risk, Step, StepKind, Value, Workflow,
+    format_duration, format_money, format_tokens, Bound, Control, Expr, FailurePolicy, Node, Program, RetryOn, Risk,
+    Step, StepKind, Workflow,
 };
 
 pub fn render(program: &Program, workflow: &Workflow) -> String {
@@ -192,27 +192,7 @@ fn bound_text(bound: &Bound) -> String {
     bound.known.map_or_else(|| expr_text(&bound.expr), |known| known.to_string())
 }
 
-/// An expression as a short, readable text: values as literals, references by name.
+/// An expression as its source text (`ir::display`, shared with `wf graph`).
 fn expr_text(expr: &Expr) -> String {
-    match &expr.kind {
-        ExprKind::Value(value) => match value {
-            Value::String(s) => format!("{s:?}"),
-            other => other.to_string(),
-        },
-        ExprKind::Param(name) | ExprKind::LoopVar(name) => name.clone(),
-        ExprKind::Step { id, .. } => id.rsplit('/').next().unwrap_or(id).to_owned(),
-        ExprKind::Field { base, field } => format!("{}.{field}", expr_text(base)),
-        ExprKind::Index { base, index } => format!("{}[{}]", expr_text(base), expr_text(index)),
-        ExprKind::List(items) => format!("[{}]", items.iter().map(expr_text).collect::<Vec<_>>().join(", ")),
-        ExprKind::Template(_) => "\"…\"".to_owned(),
-        ExprKind::Call { func, args } => {
-            let name = crate::ir::Func::NAMES[*func as usize];
-            format!("{name}({})", args.iter().map(expr_text).collect::<Vec<_>>().join(", "))
-        }
-        ExprKind::Unary { op, operand } => match op {
-            crate::syntax::ast::UnaryOp::Not => format!("not {}", expr_text(operand)),
-            crate::syntax::ast::UnaryOp::Neg => format!("-{}", expr_text(operand)),
-        },
-        ExprKind::Binary { op, lhs, rhs } => format!("{} {} {}", expr_text(lhs), op.symbol(), expr_text(rhs)),
-    }
+    expr.to_string()
 }
