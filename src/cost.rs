@@ -63,14 +63,15 @@ pub struct PhaseCost {
 }
 
 /// A declared budget: a money and a token limit, each optional.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Budget {
-    #[serde(rename = "money_micros")]
+    #[serde(rename = "money_micros", default)]
     pub money: Option<BudgetLimit<i64>>,
+    #[serde(default)]
     pub tokens: Option<BudgetLimit<u64>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct BudgetLimit<T> {
     pub amount: T,
     /// Percent of `amount` at which the run warns.
@@ -191,7 +192,7 @@ pub fn split_expected_tokens(total: u64) -> (u64, u64) {
 }
 
 impl Budget {
-    fn from_ir(budget: &ir::Budget) -> Budget {
+    pub fn from_ir(budget: &ir::Budget) -> Budget {
         Budget {
             money: budget.money.as_ref().map(|limit| BudgetLimit {
                 amount: i64::try_from(limit.amount).unwrap_or(i64::MAX),

@@ -37,7 +37,7 @@ pub use agent::Scenario;
 pub use event::{Event, Observer, Status};
 pub use exec::Pause;
 use exec::{now_ms, Cx, Flow, Runner};
-use journal::{Journal, JournalError, NewRun, RunRecord, RunStatus};
+use journal::{Journal, JournalError, NewRun, RunOptions, RunRecord, RunStatus};
 use replay::Replay;
 use scope::{Costs, Frame};
 
@@ -138,12 +138,14 @@ async fn run(
     let (run_id, args, replay, resumed) = match begin {
         Begin::New { args } => {
             let args_json = serde_json::to_string(&args).map_err(JournalError::from)?;
-            let options_json = serde_json::json!({
-                "mode": options.mode.map(|mode| Mode::NAMES[mode as usize]),
-                "strict": options.strict,
-                "lenient": options.lenient,
-            })
-            .to_string();
+            let recorded = RunOptions {
+                mode: options.mode.map(|mode| Mode::NAMES[mode as usize].to_owned()),
+                strict: options.strict,
+                lenient: options.lenient,
+                budget: crate::cost::Budget::from_ir(&workflow.budget),
+                scopes: std::collections::BTreeMap::new(),
+            };
+            let options_json = serde_json::to_string(&recorded).map_err(JournalError::from)?;
             let file = target.file.to_string_lossy();
             let id = journal.create_run(&NewRun {
                 workflow: &workflow.name,

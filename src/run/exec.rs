@@ -21,7 +21,7 @@ use crate::ir::{
 };
 
 use super::event::{Event, Observer, Status};
-use super::journal::{Journal, LedgerEntry, StepWrite, Transition};
+use super::journal::{DecisionWrite, Journal, LedgerEntry, StepWrite, Transition};
 use super::replay::Replay;
 use super::scope::{block_value, step_value, Costs, Frame, Scope};
 use super::Options;
@@ -122,13 +122,32 @@ impl<'p> Runner<'p> {
     /// Journals an event (with the step's new state and ledger amounts) and shows it. A
     /// journal that cannot be written stops the run: going on would lose its state.
     pub fn emit(&self, event: Event, step: Option<&StepWrite<'_>>, ledger: &[LedgerEntry]) -> Result<(), Flow> {
+        self.commit(event, step, ledger, None)
+    }
+
+    /// [`Runner::emit`], with what the transition does to a question asked of a person.
+    pub fn commit(
+        &self,
+        event: Event,
+        step: Option<&StepWrite<'_>>,
+        ledger: &[LedgerEntry],
+        decision: Option<&DecisionWrite<'_>>,
+    ) -> Result<(), Flow> {
         let at = now_ms();
         // Output lines are too many to keep, and a reused step changes nothing: the journal
         // already holds its record (resuming 10,000 steps must not write 10,000 rows).
         if !matches!(event, Event::Output { .. } | Event::StepReused { .. }) {
             let data = serde_json::to_value(&event).unwrap_or(serde_json::Value::Null);
-            let transition =
-                Transition { run: &self.run_id, at, kind: event.kind(), key: event.key(), data: &data, step, ledger };
+            let transition = Transition {
+                run: &self.run_id,
+                at,
+                kind: event.kind(),
+                key: event.key(),
+                data: &data,
+                step,
+                ledger,
+                decision,
+            };
             if let Err(error) = self.journal.record(&transition) {
                 self.journal_failed.borrow_mut().get_or_insert_with(|| error.to_string());
                 self.root.cancel();

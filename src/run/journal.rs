@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::ir::Value;
 
 /// The schema's version; a state file written by another version is refused, not guessed at.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -70,6 +70,24 @@ CREATE TABLE IF NOT EXISTS ledger (
   at      INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ledger_by_run ON ledger (run_id);
+CREATE TABLE IF NOT EXISTS decisions (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id      TEXT NOT NULL,
+  key         TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  question    TEXT NOT NULL,
+  asked_at    INTEGER NOT NULL,
+  deadline    INTEGER,
+  on_timeout  TEXT,
+  answer      TEXT,
+  by          TEXT,
+  comment     TEXT,
+  how         TEXT,
+  answered_at INTEGER,
+  consumed    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS decisions_by_run ON decisions (run_id, key);
+CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs (workflow, started_at);
 ";
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +176,31 @@ pub struct RunRecord {
     pub ended_at: Option<i64>,
 }
 
+/// How a run was asked to run, as `runs.options` records it (JSON).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RunOptions {
+    /// `--mode`, when it overrode the file's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub strict: bool,
+    #[serde(default)]
+    pub lenient: bool,
+    /// The run's budget as it stands: the file's, with `--budget` raises applied.
+    #[serde(default)]
+    pub budget: crate::cost::Budget,
+    /// Raised budgets of phases and named blocks, by step key.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub scopes: std::collections::BTreeMap<String, crate::cost::Budget>,
+}
+
+impl RunRecord {
+    /// The recorded options; a run recorded without them reads as the defaults.
+    pub fn options(&self) -> RunOptions {
+        serde_json::from_str(&self.options).unwrap_or_default()
+    }
+}
+
 /// A step instance (`phase/name`, `name[2]`, `call/inner`) as last recorded.
 #[derive(Debug, Clone)]
 pub struct StepRecord {
@@ -205,7 +248,7 @@ pub struct LedgerEntry {
     pub micros: i64,
 }
 
-/// One transition: an event, and the step row and ledger amounts that go with it.
+/// One transition: an event, and the step row, ledger amounts and decision that go with it.
 #[derive(Clone, Copy)]
 pub struct Transition<'a> {
     pub run: &'a str,
@@ -215,6 +258,166 @@ pub struct Transition<'a> {
     pub data: &'a serde_json::Value,
     pub step: Option<&'a StepWrite<'a>>,
     pub ledger: &'a [LedgerEntry],
+    pub decision: Option<&'a DecisionWrite<'a>>,
+}
+
+/// What a person (or the mode, or a timeout) was asked, and what they answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AskKind {
+    /// An `approve` gate, a `risk high` step in `hybrid` mode, any step in `supervised` mode.
+    Approval,
+    /// A failure under `on failure escalate`: retry, skip or abort.
+    Escalation,
+    /// A budget spent: the run waits for `wf resume --budget`.
+    Budget,
+}
+
+impl AskKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AskKind::Approval => "approval",
+            AskKind::Escalation => "escalation",
+            AskKind::Budget => "budget",
+        }
+    }
+
+    fn parse(text: &str) -> AskKind {
+        match text {
+            "escalation" => AskKind::Escalation,
+            "budget" => AskKind::Budget,
+            _ => AskKind::Approval,
+        }
+    }
+}
+
+/// The answers: `approve`/`reject` to approvals, `retry`/`skip`/`abort` to escalations,
+/// `raise` to a spent budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    Approve,
+    Reject,
+    Retry,
+    Skip,
+    Abort,
+    Raise,
+}
+
+impl Answer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Answer::Approve => "approve",
+            Answer::Reject => "reject",
+            Answer::Retry => "retry",
+            Answer::Skip => "skip",
+            Answer::Abort => "abort",
+            Answer::Raise => "raise",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Answer> {
+        Some(match text {
+            "approve" => Answer::Approve,
+            "reject" => Answer::Reject,
+            "retry" => Answer::Retry,
+            "skip" => Answer::Skip,
+            "abort" => Answer::Abort,
+            "raise" => Answer::Raise,
+            _ => return None,
+        })
+    }
+}
+
+/// How an answer was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum How {
+    /// At the terminal the run was started from.
+    Terminal,
+    /// With `wf approve`.
+    Command,
+    /// With `--approve` before the question came up.
+    Ahead,
+    /// By the mode (`autopilot`): automatic.
+    Mode,
+    /// The approval's `timeout` passed: its `on timeout` choice (reject by default).
+    Timeout,
+    /// `wf resume --budget` raised the budget.
+    Resume,
+}
+
+impl How {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            How::Terminal => "terminal",
+            How::Command => "command",
+            How::Ahead => "ahead",
+            How::Mode => "mode",
+            How::Timeout => "timeout",
+            How::Resume => "resume",
+        }
+    }
+
+    fn parse(text: &str) -> Option<How> {
+        Some(match text {
+            "terminal" => How::Terminal,
+            "command" => How::Command,
+            "ahead" => How::Ahead,
+            "mode" => How::Mode,
+            "timeout" => How::Timeout,
+            "resume" => How::Resume,
+            _ => return None,
+        })
+    }
+
+    /// No person gave it.
+    pub fn automatic(self) -> bool {
+        matches!(self, How::Mode | How::Timeout)
+    }
+}
+
+/// An answer as it is recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct Given {
+    pub answer: Answer,
+    pub by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    pub how: How,
+    pub at: i64,
+}
+
+/// A question and, once given, its answer (the `decisions` table).
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionRow {
+    pub seq: i64,
+    pub key: String,
+    pub kind: AskKind,
+    pub question: String,
+    pub asked_at: i64,
+    /// When an approval's `timeout` runs out (ms since the epoch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<i64>,
+    /// What the timeout decides.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_timeout: Option<Answer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given: Option<Given>,
+    /// The run has acted on the answer.
+    pub consumed: bool,
+}
+
+/// What a transition does to the `decisions` table.
+#[derive(Debug, Clone, Copy)]
+pub enum DecisionWrite<'a> {
+    /// A question asked and left open (the run pauses on it).
+    Open { key: &'a str, kind: AskKind, question: &'a str, deadline: Option<i64>, on_timeout: Option<Answer> },
+    /// A question asked and answered at once (mode, `--approve`, the terminal, a timeout),
+    /// or an open one (`seq`) answered now; either way acted on in this transition.
+    Answered { seq: Option<i64>, key: &'a str, kind: AskKind, question: &'a str, asked_at: i64, given: &'a Given },
+    /// An answer given earlier (`wf approve`) acted on now.
+    Consume { seq: i64 },
 }
 
 /// An event as the journal holds it.
@@ -296,6 +499,10 @@ impl Journal {
                 tx.execute("INSERT INTO meta (key, value) VALUES ('schema', ?1)", [SCHEMA_VERSION.to_string()])?;
             }
             Some(version) if version == SCHEMA_VERSION.to_string() => {}
+            // Schema 2 only added tables and indexes, which `SCHEMA` just created.
+            Some(version) if version == "1" => {
+                tx.execute("UPDATE meta SET value = ?1 WHERE key = 'schema'", [SCHEMA_VERSION.to_string()])?;
+            }
             Some(found) => return Err(JournalError::Version { path: self.path.clone(), found }),
         }
         tx.commit()?;
@@ -341,7 +548,7 @@ impl Journal {
     /// One transition: an event, and optionally the step's new state and ledger amounts,
     /// committed together.
     pub fn record(&self, transition: &Transition<'_>) -> Result<()> {
-        let Transition { run, at, kind, key, data, step, ledger } = *transition;
+        let Transition { run, at, kind, key, data, step, ledger, decision } = *transition;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
@@ -393,7 +600,39 @@ impl Journal {
                 ],
             )?;
         }
+        if let Some(decision) = decision {
+            write_decision(&tx, run, at, decision)?;
+        }
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Records `wf approve`'s answer to the open question `seq`, unless it was answered
+    /// already (returns whether it was recorded).
+    pub fn answer(&self, seq: i64, given: &Given) -> Result<bool> {
+        let changed = self.conn().execute(
+            "UPDATE decisions SET answer = ?2, by = ?3, comment = ?4, how = ?5, answered_at = ?6
+             WHERE seq = ?1 AND answer IS NULL",
+            params![seq, given.answer.as_str(), given.by, given.comment, given.how.as_str(), given.at],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Every question of a run, in the order asked.
+    pub fn decisions(&self, run: &str) -> Result<Vec<DecisionRow>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT seq, key, kind, question, asked_at, deadline, on_timeout, answer, by, comment, how, answered_at, consumed
+             FROM decisions WHERE run_id = ?1 ORDER BY seq",
+        )?;
+        let rows = statement.query_map([run], read_decision)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Replaces a run's recorded options (`wf resume --budget` raises its budget).
+    pub fn set_options(&self, id: &str, options: &RunOptions) -> Result<()> {
+        let options = serde_json::to_string(options)?;
+        self.conn().execute("UPDATE runs SET options = ?2 WHERE id = ?1", params![id, options])?;
         Ok(())
     }
 
@@ -484,6 +723,73 @@ impl Journal {
         )?;
         Ok((micros, u64::try_from(tokens).unwrap_or(0)))
     }
+}
+
+fn write_decision(tx: &rusqlite::Transaction<'_>, run: &str, at: i64, decision: &DecisionWrite<'_>) -> Result<()> {
+    match *decision {
+        DecisionWrite::Open { key, kind, question, deadline, on_timeout } => {
+            tx.execute(
+                "INSERT INTO decisions (run_id, key, kind, question, asked_at, deadline, on_timeout)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![run, key, kind.as_str(), question, at, deadline, on_timeout.map(Answer::as_str)],
+            )?;
+        }
+        DecisionWrite::Answered { seq: Some(seq), given, .. } => {
+            tx.execute(
+                "UPDATE decisions SET answer = ?2, by = ?3, comment = ?4, how = ?5, answered_at = ?6, consumed = 1
+                 WHERE seq = ?1",
+                params![seq, given.answer.as_str(), given.by, given.comment, given.how.as_str(), given.at],
+            )?;
+        }
+        DecisionWrite::Answered { seq: None, key, kind, question, asked_at, given } => {
+            tx.execute(
+                "INSERT INTO decisions (run_id, key, kind, question, asked_at, answer, by, comment, how, answered_at, consumed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)",
+                params![
+                    run,
+                    key,
+                    kind.as_str(),
+                    question,
+                    asked_at,
+                    given.answer.as_str(),
+                    given.by,
+                    given.comment,
+                    given.how.as_str(),
+                    given.at
+                ],
+            )?;
+        }
+        DecisionWrite::Consume { seq } => {
+            tx.execute("UPDATE decisions SET consumed = 1 WHERE seq = ?1", [seq])?;
+        }
+    }
+    Ok(())
+}
+
+fn read_decision(row: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRow> {
+    let answer: Option<String> = row.get(7)?;
+    let how: Option<String> = row.get(10)?;
+    let given = match (answer.as_deref().and_then(Answer::parse), how.as_deref().and_then(How::parse)) {
+        (Some(answer), Some(how)) => Some(Given {
+            answer,
+            by: row.get::<_, Option<String>>(8)?.unwrap_or_default(),
+            comment: row.get(9)?,
+            how,
+            at: row.get::<_, Option<i64>>(11)?.unwrap_or_default(),
+        }),
+        _ => None,
+    };
+    Ok(DecisionRow {
+        seq: row.get(0)?,
+        key: row.get(1)?,
+        kind: AskKind::parse(&row.get::<_, String>(2)?),
+        question: row.get(3)?,
+        asked_at: row.get(4)?,
+        deadline: row.get(5)?,
+        on_timeout: row.get::<_, Option<String>>(6)?.as_deref().and_then(Answer::parse),
+        given,
+        consumed: row.get(12)?,
+    })
 }
 
 const RUN_COLUMNS: &str =
