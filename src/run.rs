@@ -15,6 +15,7 @@ mod exec;
 pub mod journal;
 mod output;
 pub mod plan;
+pub mod redact;
 pub mod replay;
 pub mod report;
 mod scope;
@@ -110,6 +111,9 @@ pub enum RunError {
     Runtime(std::io::Error),
     #[error("the arguments recorded for run {run} cannot be read: {reason}")]
     Args { run: String, reason: String },
+    /// Secrets unset or unusable: nothing ran and no run was created (exit 2).
+    #[error(transparent)]
+    Secrets(#[from] redact::SecretsError),
 }
 
 /// Starts a new run or resumes one, and runs it to its end (or pause, or interruption).
@@ -135,6 +139,8 @@ async fn run(
     let workflow = &program.workflows[target.workflow.0];
     let plan = replay::plan(program);
     let pid = std::process::id();
+    // Read on every start and resume, never journaled: before anything is created or runs.
+    let secrets = redact::Secrets::load(program, target.workflow, &options.env)?;
     let (run_id, args, replay, resumed) = match begin {
         Begin::New { args } => {
             let args_json = serde_json::to_string(&args).map_err(JournalError::from)?;
@@ -187,6 +193,7 @@ async fn run(
         interrupted: Cell::new(false),
         journal_failed: RefCell::default(),
         started: Instant::now(),
+        secrets,
     };
     let args_json = serde_json::to_value(
         args.iter().map(|(name, value)| (name.clone(), value.to_text())).collect::<IndexMap<_, _>>(),
@@ -219,6 +226,13 @@ async fn run(
         Flow::Cancelled => (RunStatus::Failed, Some("cancelled".to_owned()), None),
     };
     let error = runner.journal_failed.borrow().clone().or(error);
+    let redactor = runner.secrets.redactor();
+    let error = error.map(|error| redactor.text(&error).into_owned());
+    let pause = pause.map(|pause| Pause {
+        reason: redactor.text(&pause.reason).into_owned(),
+        hint: redactor.text(&pause.hint).into_owned(),
+        ..pause
+    });
     let ended_at = (status != RunStatus::Paused && status != RunStatus::Interrupted).then(now_ms);
     journal.set_status(&run_id, status, error.as_deref(), ended_at.or(Some(now_ms())))?;
     let finished = Event::RunFinished {

@@ -226,6 +226,10 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
     }
     let ended = match run::execute(target, begin, &journal, &options, observers) {
         Ok(ended) => ended,
+        Err(error @ run::RunError::Secrets(_)) => {
+            eprintln!("error: {error}");
+            return Exit::Usage;
+        }
         Err(error) => {
             eprintln!("error: {error}");
             return Exit::Failure;

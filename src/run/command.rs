@@ -14,6 +14,8 @@ use tokio::process::{Child, Command};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::redact::Redactor;
+
 /// What a stream keeps in memory; past it, the whole stream goes to a file.
 const MEMORY_LIMIT: usize = 1 << 20;
 /// What the step's `stdout`/`stderr` value keeps of a spilled stream: its end.
@@ -30,6 +32,8 @@ pub struct Spec<'a> {
     pub grace: Duration,
     /// Where a large stream is written: `PREFIX.stdout`, `PREFIX.stderr`.
     pub spill: PathBuf,
+    /// Masks secrets in the output as it is read, before it is kept, spilled or shown.
+    pub redactor: &'a Redactor,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -133,8 +137,8 @@ pub async fn run(spec: &Spec<'_>, cancel: &CancellationToken, on_line: &dyn Fn(&
         }
         ending
     };
-    let out = capture(stdout, "stdout", spec.spill.with_extension("stdout"), on_line);
-    let err = capture(stderr, "stderr", spec.spill.with_extension("stderr"), on_line);
+    let out = capture(stdout, "stdout", spec.spill.with_extension("stdout"), spec.redactor, on_line);
+    let err = capture(stderr, "stderr", spec.spill.with_extension("stderr"), spec.redactor, on_line);
     let (ending, stdout, stderr) = tokio::join!(wait, out, err);
     std::mem::forget(group);
     Finished { ending, stdout, stderr }
@@ -187,73 +191,99 @@ async fn capture(
     stream: Option<impl AsyncRead + Unpin>,
     name: &'static str,
     spill_path: PathBuf,
+    redactor: &Redactor,
     on_line: &dyn Fn(&'static str, &str),
 ) -> Captured {
     let Some(mut stream) = stream else {
         return Captured::default();
     };
-    let mut memory: Vec<u8> = Vec::new();
-    let mut spill: Option<tokio::fs::File> = None;
-    let mut tail: Vec<u8> = Vec::new();
-    let mut pending: Vec<u8> = Vec::new();
+    let mut sink = Sink { name, spill_path, memory: Vec::new(), spill: None, tail: Vec::new(), pending: Vec::new() };
+    // Everything after this point sees the output with its secrets masked.
+    let mut redacting = redactor.stream();
     let mut chunk = vec![0u8; 16 << 10];
     loop {
         let read = match stream.read(&mut chunk).await {
             Ok(0) | Err(_) => break,
             Ok(read) => read,
         };
-        let bytes = &chunk[..read];
-        pending.extend_from_slice(bytes);
-        while let Some(newline) = pending.iter().position(|&b| b == b'\n') {
-            on_line(name, &String::from_utf8_lossy(&pending[..newline]));
-            pending.drain(..=newline);
+        let bytes = redacting.push(&chunk[..read]);
+        sink.take(&bytes, on_line).await;
+    }
+    let rest = redacting.finish();
+    sink.take(&rest, on_line).await;
+    sink.finish(on_line).await
+}
+
+/// Where a stream's bytes go: lines to the callback, the bytes to memory or, past the
+/// limit, to the spill file with the end kept in memory.
+struct Sink {
+    name: &'static str,
+    spill_path: PathBuf,
+    memory: Vec<u8>,
+    spill: Option<tokio::fs::File>,
+    tail: Vec<u8>,
+    pending: Vec<u8>,
+}
+
+impl Sink {
+    async fn take(&mut self, bytes: &[u8], on_line: &dyn Fn(&'static str, &str)) {
+        if bytes.is_empty() {
+            return;
         }
-        match &mut spill {
+        self.pending.extend_from_slice(bytes);
+        while let Some(newline) = self.pending.iter().position(|&b| b == b'\n') {
+            on_line(self.name, &String::from_utf8_lossy(&self.pending[..newline]));
+            self.pending.drain(..=newline);
+        }
+        match &mut self.spill {
             Some(file) => {
                 let _ = file.write_all(bytes).await;
-                tail.extend_from_slice(bytes);
-                if tail.len() > 2 * TAIL_LIMIT {
-                    tail.drain(..tail.len() - TAIL_LIMIT);
+                self.tail.extend_from_slice(bytes);
+                if self.tail.len() > 2 * TAIL_LIMIT {
+                    self.tail.drain(..self.tail.len() - TAIL_LIMIT);
                 }
             }
-            None if memory.len() + read > MEMORY_LIMIT => {
-                if let Some(parent) = spill_path.parent() {
+            None if self.memory.len() + bytes.len() > MEMORY_LIMIT => {
+                if let Some(parent) = self.spill_path.parent() {
                     let _ = tokio::fs::create_dir_all(parent).await;
                 }
-                match tokio::fs::File::create(&spill_path).await {
+                match tokio::fs::File::create(&self.spill_path).await {
                     Ok(mut file) => {
-                        let _ = file.write_all(&memory).await;
+                        let _ = file.write_all(&self.memory).await;
                         let _ = file.write_all(bytes).await;
-                        tail = memory.split_off(memory.len().saturating_sub(TAIL_LIMIT));
-                        tail.extend_from_slice(bytes);
-                        memory = Vec::new();
-                        spill = Some(file);
+                        self.tail = self.memory.split_off(self.memory.len().saturating_sub(TAIL_LIMIT));
+                        self.tail.extend_from_slice(bytes);
+                        self.memory = Vec::new();
+                        self.spill = Some(file);
                     }
                     // Nowhere to spill: keep the end in memory rather than fail the step.
                     Err(_) => {
-                        memory.extend_from_slice(bytes);
-                        memory.drain(..memory.len().saturating_sub(MEMORY_LIMIT));
+                        self.memory.extend_from_slice(bytes);
+                        self.memory.drain(..self.memory.len().saturating_sub(MEMORY_LIMIT));
                     }
                 }
             }
-            None => memory.extend_from_slice(bytes),
+            None => self.memory.extend_from_slice(bytes),
         }
     }
-    if !pending.is_empty() {
-        on_line(name, &String::from_utf8_lossy(&pending));
-    }
-    match spill {
-        Some(mut file) => {
-            let _ = file.flush().await;
-            let start = tail.len().saturating_sub(TAIL_LIMIT);
-            let text = format!(
-                "[wf: output too large; the last {} bytes follow, the whole stream is in {}]\n{}",
-                tail.len() - start,
-                spill_path.display(),
-                String::from_utf8_lossy(&tail[start..])
-            );
-            Captured { text, spilled: Some(spill_path) }
+
+    async fn finish(self, on_line: &dyn Fn(&'static str, &str)) -> Captured {
+        if !self.pending.is_empty() {
+            on_line(self.name, &String::from_utf8_lossy(&self.pending));
         }
-        None => Captured { text: String::from_utf8_lossy(&memory).into_owned(), spilled: None },
+        match self.spill {
+            Some(mut file) => {
+                let _ = file.flush().await;
+                let start = self.tail.len().saturating_sub(TAIL_LIMIT);
+                let text = format!(
+                    "[wf: output too large; the last {} bytes follow, the whole stream is in {}]\n{}",
+                    self.tail.len() - start,
+                    self.spill_path.display(),
+                    String::from_utf8_lossy(&self.tail[start..])
+                );
+                Captured { text, spilled: Some(self.spill_path) }
+            }
+            None => Captured { text: String::from_utf8_lossy(&self.memory).into_owned(), spilled: None },
+        }
     }
 }

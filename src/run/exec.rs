@@ -22,6 +22,7 @@ use crate::ir::{
 
 use super::event::{Event, Observer, Status};
 use super::journal::{DecisionWrite, Journal, LedgerEntry, StepWrite, Transition};
+use super::redact::Secrets;
 use super::replay::Replay;
 use super::scope::{block_value, step_value, Costs, Frame, Scope};
 use super::Options;
@@ -107,6 +108,8 @@ pub struct Runner<'p> {
     pub interrupted: Cell<bool>,
     pub journal_failed: RefCell<Option<String>>,
     pub started: Instant,
+    /// The run's secrets: given to commands, masked in everything journaled or shown.
+    pub secrets: Secrets,
 }
 
 pub fn now_ms() -> i64 {
@@ -133,6 +136,11 @@ impl<'p> Runner<'p> {
         ledger: &[LedgerEntry],
         decision: Option<&DecisionWrite<'_>>,
     ) -> Result<(), Flow> {
+        // The one way into the journal and onto the screen: secrets end here.
+        let event = self.secrets.redactor().event(event);
+        let masked = self.secrets.redactor().write(step, decision);
+        let (step, decision) = (masked.step(), masked.decision());
+        let (step, decision) = (step.as_ref(), decision.as_ref());
         let at = now_ms();
         // Output lines are too many to keep, and a reused step changes nothing: the journal
         // already holds its record (resuming 10,000 steps must not write 10,000 rows).

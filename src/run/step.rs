@@ -167,7 +167,8 @@ impl<'p> Runner<'p> {
             let value = last.fields.get(&name).cloned().unwrap_or_else(|| default_value(&ty));
             fields.insert(name, value);
         }
-        let value = Value::Record(fields);
+        // Masked before later steps can read it: `{{build.stdout}}` must not carry a secret on.
+        let value = self.secrets.redactor().value(Value::Record(fields));
         cx.frame.set(index, value.clone());
         let policy = &step.common.on_failure;
         let accepted = last.status == Status::Succeeded || *policy == crate::ir::FailurePolicy::Continue;
@@ -406,6 +407,7 @@ impl<'p> Runner<'p> {
                 Err(reason) => return Attempt::failed(FailureKind::Error, reason),
             }
         }
+        env.extend(self.secrets.env_for(cx.wf.workflow));
         env.push(("WF_RUN_ID".into(), self.run_id.clone()));
         env.push(("WF_STEP".into(), key.to_owned()));
         env.push(("WF_ATTEMPT".into(), attempt.to_string()));
@@ -418,6 +420,7 @@ impl<'p> Runner<'p> {
             timeout,
             grace: self.options.kill_grace,
             spill,
+            redactor: self.secrets.redactor(),
         };
         let on_line = |stream: &'static str, line: &str| {
             if self.options.verbose {
@@ -663,6 +666,7 @@ impl<'p> Runner<'p> {
             _ => self.base_dir.clone(),
         };
         let mut env = entry.cx.wf.env.clone();
+        env.extend(self.secrets.env_for(entry.cx.wf.workflow));
         env.push(("WF_RUN_ID".into(), self.run_id.clone()));
         env.push(("WF_STEP".into(), entry.key.clone()));
         let spec = command::Spec {
@@ -673,6 +677,7 @@ impl<'p> Runner<'p> {
             timeout: None,
             grace: self.options.kill_grace,
             spill: self.run_dir().join(format!("{}.undo", sanitize(&entry.key))),
+            redactor: self.secrets.redactor(),
         };
         let finished = command::run(&spec, cancel, &|_, _| {}).await;
         match finished.ending {

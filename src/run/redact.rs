@@ -1,0 +1,534 @@
+//! Secrets at run time (spec §5, §8; docs/secrets.md): read from the environment when a run
+//! starts or resumes, given to commands as environment variables, and replaced by `***` in
+//! everything wf keeps or shows. The [`Redactor`] is applied where data leaves the runner:
+//! command output as it is read ([`Stream`]), step values before they enter the scope, and
+//! every event before it is journaled or shown.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use indexmap::IndexMap;
+
+use crate::ir::{Program, StepKind, Value, Workflow, WorkflowId};
+
+use super::event::Event;
+use super::journal::{DecisionWrite, Given, StepWrite};
+
+/// What a secret's bytes are replaced with.
+pub const MASK: &str = "***";
+
+/// Values shorter than this are refused: masking every `ab` of the output would garble it,
+/// and where the masks fall would spell the secret out.
+pub const MIN_LEN: usize = 4;
+
+/// The values of the secrets a run can reach, by name, and the redactor built from them.
+#[derive(Default)]
+pub struct Secrets {
+    values: IndexMap<String, String>,
+    redactor: Redactor,
+}
+
+/// Secrets that cannot be used: unset (or empty) in the environment, or too short.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", describe(.missing, .short))]
+pub struct SecretsError {
+    pub missing: Vec<String>,
+    pub short: Vec<String>,
+}
+
+fn describe(missing: &[String], short: &[String]) -> String {
+    let list = |names: &[String]| names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+    let mut parts = Vec::new();
+    match missing {
+        [] => {}
+        [one] => parts.push(format!("the secret `{one}` is not set: export it in the environment")),
+        many => parts.push(format!("the secrets {} are not set: export them in the environment", list(many))),
+    }
+    match short {
+        [] => {}
+        [one] => parts.push(format!("the secret `{one}` is shorter than {MIN_LEN} bytes, too short to redact")),
+        many => parts.push(format!("the secrets {} are shorter than {MIN_LEN} bytes, too short to redact", list(many))),
+    }
+    parts.join("; ")
+}
+
+impl Secrets {
+    /// Reads the secrets of `root` and of every workflow it can call from `env`. All that are
+    /// unset, empty or too short are reported together.
+    pub fn load(program: &Program, root: WorkflowId, env: &HashMap<String, String>) -> Result<Secrets, SecretsError> {
+        let mut values = IndexMap::new();
+        let (mut missing, mut short) = (Vec::new(), Vec::new());
+        for name in reachable(program, root).into_iter().flat_map(|id| &program.workflows[id.0].secrets) {
+            if values.contains_key(name) || missing.contains(name) || short.contains(name) {
+                continue;
+            }
+            match env.get(name).filter(|value| !value.is_empty()) {
+                None => missing.push(name.clone()),
+                Some(value) if value.len() < MIN_LEN => short.push(name.clone()),
+                Some(value) => {
+                    values.insert(name.clone(), value.clone());
+                }
+            }
+        }
+        if !missing.is_empty() || !short.is_empty() {
+            return Err(SecretsError { missing, short });
+        }
+        let redactor = Redactor::new(values.values());
+        Ok(Secrets { values, redactor })
+    }
+
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// The environment variables a command of `workflow` gets: the secrets it declares.
+    pub fn env_for<'a>(&'a self, workflow: &'a Workflow) -> impl Iterator<Item = (String, String)> + 'a {
+        workflow.secrets.iter().filter_map(|name| self.values.get(name).map(|value| (name.clone(), value.clone())))
+    }
+}
+
+/// `root` and every workflow its steps call, directly or not.
+fn reachable(program: &Program, root: WorkflowId) -> Vec<WorkflowId> {
+    let mut seen = HashSet::from([root.0]);
+    let mut order = vec![root];
+    let mut next = 0;
+    while let Some(&id) = order.get(next) {
+        next += 1;
+        for step in &program.workflows[id.0].steps {
+            if let StepKind::Call(call) = &step.kind {
+                if seen.insert(call.workflow.0) {
+                    order.push(call.workflow);
+                }
+            }
+        }
+    }
+    order
+}
+
+/// Replaces every occurrence of a secret with [`MASK`]. Occurrences of different secrets that
+/// overlap or touch are masked as one, so no byte of either is left; redaction is by exact
+/// bytes (a secret encoded, split or transformed is not recognised).
+#[derive(Clone, Default)]
+pub struct Redactor {
+    matcher: Option<AhoCorasick>,
+    /// The longest value's length: how much of a stream to hold back until more arrives.
+    longest: usize,
+}
+
+impl Redactor {
+    /// A redactor for these values. Each line of a value holding several is a value too, so a
+    /// multi-line secret printed line by line is still masked. Empty values are ignored.
+    pub fn new<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Redactor {
+        let mut patterns: Vec<String> = Vec::new();
+        for value in values {
+            let value = value.as_ref();
+            patterns.push(value.to_owned());
+            if value.contains('\n') {
+                let lines = value.lines().map(|line| line.trim_end_matches('\r'));
+                patterns.extend(lines.filter(|line| line.len() >= MIN_LEN).map(str::to_owned));
+            }
+        }
+        patterns.retain(|pattern| !pattern.is_empty());
+        patterns.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        patterns.dedup();
+        let longest = patterns.first().map_or(0, String::len);
+        // Standard semantics find every match, overlapping ones included; the spans are merged below.
+        let matcher = (!patterns.is_empty())
+            .then(|| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns).ok())
+            .flatten();
+        Redactor { matcher, longest }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.matcher.is_none()
+    }
+
+    /// The byte ranges to mask, merged where they overlap or touch, in order.
+    fn spans(&self, bytes: &[u8]) -> Vec<(usize, usize)> {
+        let Some(matcher) = &self.matcher else {
+            return Vec::new();
+        };
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        // Overlapping matches come in order of their end; sorting by start merges them in one pass.
+        let mut found: Vec<(usize, usize)> =
+            matcher.find_overlapping_iter(bytes).map(|found| (found.start(), found.end())).collect();
+        found.sort_unstable();
+        for (start, end) in found {
+            match spans.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => spans.push((start, end)),
+            }
+        }
+        spans
+    }
+
+    fn mask(bytes: &[u8], spans: &[(usize, usize)]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut at = 0;
+        for &(start, end) in spans {
+            out.extend_from_slice(&bytes[at..start]);
+            out.extend_from_slice(MASK.as_bytes());
+            at = end;
+        }
+        out.extend_from_slice(&bytes[at..]);
+        out
+    }
+
+    pub fn bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
+        let spans = self.spans(bytes);
+        if spans.is_empty() {
+            Cow::Borrowed(bytes)
+        } else {
+            Cow::Owned(Redactor::mask(bytes, &spans))
+        }
+    }
+
+    pub fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        match self.bytes(text.as_bytes()) {
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+            // Secrets are UTF-8 and UTF-8 matches start and end on character boundaries, so
+            // the masked text is UTF-8 too; the lossy path is never taken.
+            Cow::Owned(bytes) => Cow::Owned(
+                String::from_utf8(bytes).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned()),
+            ),
+        }
+    }
+
+    fn string(&self, text: String) -> String {
+        match self.text(&text) {
+            Cow::Borrowed(_) => text,
+            Cow::Owned(masked) => masked,
+        }
+    }
+
+    /// A value with every string in it masked; numbers and other units are left as they are.
+    pub fn value(&self, value: Value) -> Value {
+        if self.is_empty() {
+            return value;
+        }
+        match value {
+            Value::String(text) => Value::String(self.string(text)),
+            Value::List(items) => Value::List(items.into_iter().map(|item| self.value(item)).collect()),
+            Value::Record(fields) => {
+                Value::Record(fields.into_iter().map(|(name, value)| (name, self.value(value))).collect())
+            }
+            other @ (Value::Int(_)
+            | Value::Float(_)
+            | Value::Bool(_)
+            | Value::Duration(_)
+            | Value::Money(_)
+            | Value::Tokens(_)
+            | Value::Percent(_)) => other,
+        }
+    }
+
+    pub fn json(&self, value: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value as Json;
+        match value {
+            Json::String(text) => Json::String(self.string(text)),
+            Json::Array(items) => Json::Array(items.into_iter().map(|item| self.json(item)).collect()),
+            Json::Object(fields) => {
+                Json::Object(fields.into_iter().map(|(name, value)| (self.string(name), self.json(value))).collect())
+            }
+            other @ (Json::Null | Json::Bool(_) | Json::Number(_)) => other,
+        }
+    }
+
+    fn option(&self, text: Option<String>) -> Option<String> {
+        text.map(|text| self.string(text))
+    }
+
+    /// An event with every text in it masked. Exhaustive on purpose: a new event's fields
+    /// must be thought about here.
+    pub fn event(&self, event: Event) -> Event {
+        if self.is_empty() {
+            return event;
+        }
+        match event {
+            Event::RunStarted { run, workflow, file, args, resumed } => {
+                Event::RunStarted { run, workflow, file: self.string(file), args: self.json(args), resumed }
+            }
+            Event::AttemptFailed { key, attempt, failure, reason, retry_in_ms } => {
+                Event::AttemptFailed { key, attempt, failure, reason: self.string(reason), retry_in_ms }
+            }
+            Event::StepFinished {
+                key,
+                kind,
+                status,
+                attempts,
+                duration_ms,
+                cost_micros,
+                tokens,
+                error,
+                stderr_tail,
+            } => Event::StepFinished {
+                key,
+                kind,
+                status,
+                attempts,
+                duration_ms,
+                cost_micros,
+                tokens,
+                error: self.option(error),
+                stderr_tail: self.option(stderr_tail),
+            },
+            Event::StepSkipped { key, reason } => Event::StepSkipped { key, reason: self.string(reason) },
+            Event::GateCheck { key, level, message, passed, effect } => {
+                Event::GateCheck { key, level, message: self.string(message), passed, effect }
+            }
+            Event::Approved { key, by } => Event::Approved { key, by: self.string(by) },
+            Event::Undo { key, status, error } => Event::Undo { key, status, error: self.option(error) },
+            Event::Warning { key, message } => Event::Warning { key, message: self.string(message) },
+            Event::Output { key, stream, line } => Event::Output { key, stream, line: self.string(line) },
+            Event::RunPaused { key, reason, hint } => {
+                Event::RunPaused { key, reason: self.string(reason), hint: self.string(hint) }
+            }
+            Event::RunFinished { status, duration_ms, error } => {
+                Event::RunFinished { status, duration_ms, error: self.option(error) }
+            }
+            // Keys, kinds and numbers only: nothing a secret can reach.
+            event @ (Event::StepStarted { .. }
+            | Event::StepReused { .. }
+            | Event::BlockStarted { .. }
+            | Event::BlockFinished { .. }
+            | Event::Iteration { .. }) => event,
+        }
+    }
+
+    /// What a transition writes besides its event, masked: the step's value and error, the
+    /// question and answer of a decision.
+    pub fn write<'w>(
+        &self,
+        step: Option<&'w StepWrite<'w>>,
+        decision: Option<&'w DecisionWrite<'w>>,
+    ) -> MaskedWrite<'w> {
+        let mut masked = MaskedWrite { step, decision, value: None, error: None, question: None, given: None };
+        if self.is_empty() {
+            return masked;
+        }
+        if let Some(write) = step {
+            masked.value = write.value.map(|value| self.value(value.clone()));
+            masked.error = write.error.map(|error| self.text(error).into_owned());
+        }
+        match decision.copied() {
+            Some(DecisionWrite::Open { question, .. }) => masked.question = Some(self.text(question).into_owned()),
+            Some(DecisionWrite::Answered { question, given, .. }) => {
+                masked.question = Some(self.text(question).into_owned());
+                masked.given = Some(Given {
+                    by: self.text(&given.by).into_owned(),
+                    comment: given.comment.as_deref().map(|comment| self.text(comment).into_owned()),
+                    ..given.clone()
+                });
+            }
+            Some(DecisionWrite::Consume { .. }) | None => {}
+        }
+        masked
+    }
+
+    /// A redacting stream over this redactor's values.
+    pub fn stream(&self) -> Stream<'_> {
+        Stream { redactor: self, held: Vec::new() }
+    }
+}
+
+/// A journal write with its texts masked; [`MaskedWrite::step`] and
+/// [`MaskedWrite::decision`] give the writes to record.
+pub struct MaskedWrite<'w> {
+    step: Option<&'w StepWrite<'w>>,
+    decision: Option<&'w DecisionWrite<'w>>,
+    value: Option<Value>,
+    error: Option<String>,
+    question: Option<String>,
+    given: Option<Given>,
+}
+
+impl MaskedWrite<'_> {
+    pub fn step(&self) -> Option<StepWrite<'_>> {
+        self.step.map(|write| StepWrite {
+            value: self.value.as_ref().or(write.value),
+            error: self.error.as_deref().or(write.error),
+            ..*write
+        })
+    }
+
+    pub fn decision(&self) -> Option<DecisionWrite<'_>> {
+        self.decision.map(|decision| match *decision {
+            DecisionWrite::Open { key, kind, question, deadline, on_timeout } => DecisionWrite::Open {
+                key,
+                kind,
+                question: self.question.as_deref().unwrap_or(question),
+                deadline,
+                on_timeout,
+            },
+            DecisionWrite::Answered { seq, key, kind, question, asked_at, given } => DecisionWrite::Answered {
+                seq,
+                key,
+                kind,
+                question: self.question.as_deref().unwrap_or(question),
+                asked_at,
+                given: self.given.as_ref().unwrap_or(given),
+            },
+            DecisionWrite::Consume { seq } => DecisionWrite::Consume { seq },
+        })
+    }
+}
+
+/// Redacts a byte stream read in chunks. A secret can straddle two chunks, so the end of
+/// what has arrived — anything that could still be the start of a secret — is held back
+/// until more arrives or the stream ends.
+pub struct Stream<'r> {
+    redactor: &'r Redactor,
+    held: Vec<u8>,
+}
+
+impl Stream<'_> {
+    /// The masked bytes that are safe to pass on after `bytes` arrived.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<u8> {
+        if self.redactor.is_empty() {
+            return bytes.to_vec();
+        }
+        self.held.extend_from_slice(bytes);
+        let spans = self.redactor.spans(&self.held);
+        // A secret not yet complete starts within the last `longest - 1` bytes; cut before
+        // them, and before any complete match that reaches into them (it may merge with the
+        // next one).
+        let mut cut = self.held.len().saturating_sub(self.redactor.longest.saturating_sub(1));
+        if let Some(&(start, _)) = spans.iter().find(|(start, end)| *start < cut && *end > cut) {
+            cut = start;
+        }
+        let done: Vec<(usize, usize)> = spans.into_iter().filter(|&(_, end)| end <= cut).collect();
+        let out = Redactor::mask(&self.held[..cut], &done);
+        self.held.drain(..cut);
+        out
+    }
+
+    /// The rest, masked, once the stream has ended.
+    pub fn finish(&mut self) -> Vec<u8> {
+        let held = std::mem::take(&mut self.held);
+        self.redactor.bytes(&held).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redact(values: &[&str], text: &str) -> String {
+        Redactor::new(values).text(text).into_owned()
+    }
+
+    #[test]
+    fn every_occurrence_is_masked() {
+        assert_eq!(redact(&["hunter22"], "a hunter22 b hunter22"), "a *** b ***");
+        assert_eq!(redact(&["hunter22"], "nothing here"), "nothing here");
+        assert_eq!(redact(&[], "hunter22"), "hunter22");
+    }
+
+    #[test]
+    fn overlapping_secrets_are_masked_whole() {
+        // One secret inside another, and two that overlap: no byte of either is left.
+        assert_eq!(redact(&["abcd", "xxabcdyy"], "<xxabcdyy>"), "<***>");
+        assert_eq!(redact(&["abcdef", "defghi"], "<abcdefghi>"), "<***>");
+        assert_eq!(redact(&["defghi", "abcdef"], "<abcdefghi>"), "<***>");
+        // Touching occurrences become one mask.
+        assert_eq!(redact(&["abcd"], "abcdabcd"), "***");
+        // Self-overlapping occurrences.
+        assert_eq!(redact(&["aaaa"], "aaaaaa!"), "***!");
+    }
+
+    #[test]
+    fn lines_of_a_multiline_secret_are_masked_alone() {
+        let key = "-----BEGIN-----\nc2VjcmV0IGtleQ==\n-----END-----";
+        let out = redact(&[key], "line 1: c2VjcmV0IGtleQ==\n");
+        assert_eq!(out, "line 1: ***\n");
+        assert_eq!(redact(&[key], key), "***");
+    }
+
+    #[test]
+    fn masked_text_stays_utf8() {
+        assert_eq!(redact(&["clé-ü"], "→clé-ü←"), "→***←");
+    }
+
+    #[test]
+    fn values_and_events_are_masked() {
+        let redactor = Redactor::new(["s3cr3t-value"]);
+        let value = Value::Record(IndexMap::from([
+            ("stdout".to_owned(), Value::String("token=s3cr3t-value".into())),
+            ("list".to_owned(), Value::List(vec![Value::String("s3cr3t-value".into())])),
+            ("exit_code".to_owned(), Value::Int(1)),
+        ]));
+        let text = serde_json::to_string(&redactor.value(value)).expect("serialises");
+        assert!(!text.contains("s3cr3t-value") && text.contains("token=***"), "{text}");
+        let event = Event::StepFinished {
+            key: "k".into(),
+            kind: "run",
+            status: super::super::event::Status::Failed,
+            attempts: 1,
+            duration_ms: 1,
+            cost_micros: 0,
+            tokens: 0,
+            error: Some("bad s3cr3t-value".into()),
+            stderr_tail: Some("s3cr3t-value".into()),
+        };
+        let text = serde_json::to_string(&redactor.event(event)).expect("serialises");
+        assert!(!text.contains("s3cr3t-value") && text.contains("bad ***"), "{text}");
+    }
+
+    /// Feeds `text` in chunks of `size` and returns what comes out.
+    fn streamed(redactor: &Redactor, text: &[u8], size: usize) -> Vec<u8> {
+        let mut stream = redactor.stream();
+        let mut out = Vec::new();
+        for chunk in text.chunks(size) {
+            out.extend(stream.push(chunk));
+        }
+        out.extend(stream.finish());
+        out
+    }
+
+    #[test]
+    fn a_secret_straddling_chunks_is_masked() {
+        let redactor = Redactor::new(["abcdef", "defghi", "zz-secret-zz"]);
+        let text = b"1 abcdef 2 zz-secret-zz 3 abcdefghi 4 abcdabcdef 5 zz-secret-z";
+        let whole = redactor.bytes(text).into_owned();
+        assert_eq!(whole, b"1 *** 2 *** 3 *** 4 abcd*** 5 zz-secret-z".to_vec());
+        for size in 1..=text.len() {
+            assert_eq!(streamed(&redactor, text, size), whole, "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn a_stream_without_secrets_passes_through() {
+        let redactor = Redactor::default();
+        assert_eq!(streamed(&redactor, b"anything at all", 3), b"anything at all".to_vec());
+    }
+
+    fn program(source: &str) -> Program {
+        let outcome = crate::check_text("main.wf", source, &|_| Err(std::io::ErrorKind::NotFound.into()));
+        let checked = outcome.checked;
+        let errors = checked.diagnostics.iter().filter(|d| d.severity() == crate::diag::Severity::Error).count();
+        assert_eq!(errors, 0, "{source}");
+        checked.program
+    }
+
+    #[test]
+    fn missing_empty_and_short_secrets_are_reported_together() {
+        let program = program(
+            "workflow main() {\n  secret AAAA\n  secret BBBB\n  secret CCCC\n  call sub helper()\n}\n\
+             workflow helper() {\n  secret DDDD\n  run x \"true\"\n}\n",
+        );
+        let root = WorkflowId(program.workflows.iter().position(|w| w.name == "main").expect("main"));
+        let env = HashMap::from([("AAAA".to_owned(), String::new()), ("CCCC".to_owned(), "abc".to_owned())]);
+        let error = Secrets::load(&program, root, &env).err().expect("refused");
+        assert_eq!(error.missing, ["AAAA", "BBBB", "DDDD"]);
+        assert_eq!(error.short, ["CCCC"]);
+        let message = error.to_string();
+        assert!(message.contains("`AAAA`, `BBBB`, `DDDD`") && message.contains("`CCCC`"), "{message}");
+        let env: HashMap<String, String> =
+            ["AAAA", "BBBB", "CCCC", "DDDD"].iter().map(|name| ((*name).to_owned(), format!("{name}-value"))).collect();
+        let secrets = Secrets::load(&program, root, &env).expect("all set");
+        let helper = &program.workflows[program.workflows.iter().position(|w| w.name == "helper").expect("helper")];
+        assert_eq!(secrets.env_for(helper).collect::<Vec<_>>(), [("DDDD".to_owned(), "DDDD-value".to_owned())]);
+        assert_eq!(secrets.redactor().text("x CCCC-value y"), "x *** y");
+    }
+}
