@@ -61,7 +61,7 @@ pub struct Options {
     pub kill_grace: Duration,
     /// Who approves with `--approve`.
     pub user: String,
-    /// The environment `env("NAME")` reads.
+    /// The process's environment: secrets are read from it, `env("NAME")` reads the rest.
     pub env: HashMap<String, String>,
     /// Show what commands print.
     pub verbose: bool,
@@ -143,6 +143,7 @@ async fn run(
     let secrets = redact::Secrets::load(program, target.workflow, &options.env)?;
     let (run_id, args, replay, resumed) = match begin {
         Begin::New { args } => {
+            secrets.check_args(&args)?;
             let args_json = serde_json::to_string(&args).map_err(JournalError::from)?;
             let recorded = RunOptions {
                 mode: options.mode.map(|mode| Mode::NAMES[mode as usize].to_owned()),

@@ -245,3 +245,34 @@ fn resume_reads_the_secrets_again() {
     assert_eq!(code(&resumed), Some(0), "{}", text(&resumed.stderr));
     assert_eq!(dir.read("saw"), "19", "the resumed run's command got the secret");
 }
+
+#[test]
+fn a_secret_is_not_a_value_even_where_it_is_not_declared() {
+    // `helper` does not declare the secret, so the checker lets `env(...)` through; the run
+    // does not: the value would be on a command line, visible in `ps`.
+    let dir = Dir::new(
+        r#"workflow main() {
+  secret WF_TEST_TOKEN
+  call sub helper()
+}
+
+workflow helper() {
+  run show "echo {{env(\"WF_TEST_TOKEN\")}} > shown"
+}"#,
+    );
+    let ran = dir.wf(&["run", "flow.wf", "--workflow", "main"], Some(SECRET));
+    assert_eq!(code(&ran), Some(1), "{}", text(&ran.stdout));
+    assert!(!dir.path().join("shown").exists(), "the command never ran with the secret in it");
+}
+
+#[test]
+fn an_argument_holding_a_secret_is_refused_before_the_run_is_created() {
+    let dir = Dir::new("workflow w(token: string) {\n  secret WF_TEST_TOKEN\n  run first \"touch ran\"\n}\n");
+    let ran = dir.wf(&["run", "flow.wf", "--arg", &format!("token=Bearer {SECRET}")], Some(SECRET));
+    let stderr = text(&ran.stderr);
+    assert_eq!(code(&ran), Some(2), "{stderr}");
+    assert!(stderr.contains("the argument `token` holds a secret's value"), "{stderr}");
+    assert_no_secret("stderr", &ran.stderr);
+    assert!(!dir.path().join("ran").exists(), "nothing ran");
+    assert!(dir.journal().latest_run().expect("journal reads").is_none(), "no run was created");
+}

@@ -173,7 +173,7 @@ impl<'p> Runner<'p> {
     }
 
     pub fn scope<'a>(&'a self, cx: &'a Cx<'p>) -> Scope<'a> {
-        Scope { workflow: cx.wf.workflow, args: &cx.wf.args, frame: &cx.frame, env: &self.options.env }
+        Scope { workflow: cx.wf.workflow, args: &cx.wf.args, frame: &cx.frame, env: self.secrets.environment() }
     }
 
     pub fn eval(&self, expr: &Expr, cx: &Cx<'p>, what: &str) -> Result<Value, String> {

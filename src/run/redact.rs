@@ -23,21 +23,25 @@ pub const MASK: &str = "***";
 pub const MIN_LEN: usize = 4;
 
 /// The values of the secrets a run can reach, by name, and the redactor built from them.
-#[derive(Default)]
 pub struct Secrets {
     values: IndexMap<String, String>,
     redactor: Redactor,
+    /// The environment `env("NAME")` reads: the process's, without the secrets.
+    environment: HashMap<String, String>,
 }
 
-/// Secrets that cannot be used: unset (or empty) in the environment, or too short.
+/// Secrets that cannot be used: unset (or empty) in the environment, too short, or given
+/// as a workflow argument (which the journal keeps).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", describe(.missing, .short))]
+#[error("{}", describe(.missing, .short, .arguments))]
 pub struct SecretsError {
     pub missing: Vec<String>,
     pub short: Vec<String>,
+    /// Arguments whose value holds a secret's.
+    pub arguments: Vec<String>,
 }
 
-fn describe(missing: &[String], short: &[String]) -> String {
+fn describe(missing: &[String], short: &[String], arguments: &[String]) -> String {
     let list = |names: &[String]| names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
     let mut parts = Vec::new();
     match missing {
@@ -49,6 +53,16 @@ fn describe(missing: &[String], short: &[String]) -> String {
         [] => {}
         [one] => parts.push(format!("the secret `{one}` is shorter than {MIN_LEN} bytes, too short to redact")),
         many => parts.push(format!("the secrets {} are shorter than {MIN_LEN} bytes, too short to redact", list(many))),
+    }
+    match arguments {
+        [] => {}
+        [one] => parts.push(format!(
+            "the argument `{one}` holds a secret's value: arguments are journaled, secrets come from `secret NAME`"
+        )),
+        many => parts.push(format!(
+            "the arguments {} hold a secret's value: arguments are journaled, secrets come from `secret NAME`",
+            list(many)
+        )),
     }
     parts.join("; ")
 }
@@ -72,10 +86,32 @@ impl Secrets {
             }
         }
         if !missing.is_empty() || !short.is_empty() {
-            return Err(SecretsError { missing, short });
+            return Err(SecretsError { missing, short, arguments: Vec::new() });
         }
         let redactor = Redactor::new(values.values());
-        Ok(Secrets { values, redactor })
+        let mut environment = env.clone();
+        environment.retain(|name, _| !values.contains_key(name));
+        Ok(Secrets { values, redactor, environment })
+    }
+
+    /// Refuses arguments that hold a secret's value: the journal keeps arguments to resume
+    /// with, so masking them would change the run.
+    pub fn check_args(&self, args: &IndexMap<String, Value>) -> Result<(), SecretsError> {
+        let arguments: Vec<String> = args
+            .iter()
+            .filter(|(_, value)| matches!(self.redactor.text(&value.to_text()), Cow::Owned(_)))
+            .map(|(name, _)| name.clone())
+            .collect();
+        if arguments.is_empty() {
+            Ok(())
+        } else {
+            Err(SecretsError { missing: Vec::new(), short: Vec::new(), arguments })
+        }
+    }
+
+    /// What `env("NAME")` may read: secrets are not values (spec §8), wherever they are read.
+    pub fn environment(&self) -> &HashMap<String, String> {
+        &self.environment
     }
 
     pub fn redactor(&self) -> &Redactor {

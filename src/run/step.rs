@@ -642,7 +642,7 @@ impl<'p> Runner<'p> {
             .filter(|words| !words.is_empty())
             .ok_or_else(|| format!("the shell `{}` cannot be split into words", workflow.shell))?;
         let frame = Frame::root();
-        let scope = super::scope::Scope { workflow, args: &args, frame: &frame, env: &self.options.env };
+        let scope = super::scope::Scope { workflow, args: &args, frame: &frame, env: self.secrets.environment() };
         let mut env = Vec::new();
         for (name, expr) in &workflow.env {
             let value =
