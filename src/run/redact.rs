@@ -150,6 +150,8 @@ pub struct Redactor {
     matcher: Option<AhoCorasick>,
     /// The longest value's length: how much of a stream to hold back until more arrives.
     longest: usize,
+    /// Whether a value spans lines; when none does, a stream is passed on up to its last newline.
+    multiline: bool,
 }
 
 impl Redactor {
@@ -169,11 +171,12 @@ impl Redactor {
         patterns.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         patterns.dedup();
         let longest = patterns.first().map_or(0, String::len);
+        let multiline = patterns.iter().any(|pattern| pattern.contains('\n'));
         // Standard semantics find every match, overlapping ones included; the spans are merged below.
         let matcher = (!patterns.is_empty())
             .then(|| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns).ok())
             .flatten();
-        Redactor { matcher, longest }
+        Redactor { matcher, longest, multiline }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -420,23 +423,30 @@ pub struct Stream<'r> {
 
 impl Stream<'_> {
     /// The masked bytes that are safe to pass on after `bytes` arrived.
-    pub fn push(&mut self, bytes: &[u8]) -> Vec<u8> {
+    pub fn push<'b>(&mut self, bytes: &'b [u8]) -> Cow<'b, [u8]> {
         if self.redactor.is_empty() {
-            return bytes.to_vec();
+            return Cow::Borrowed(bytes);
         }
         self.held.extend_from_slice(bytes);
         let spans = self.redactor.spans(&self.held);
         // A secret not yet complete starts within the last `longest - 1` bytes; cut before
-        // them, and before any complete match that reaches into them (it may merge with the
-        // next one).
+        // them, and (below) before any complete match that reaches past the cut (it may
+        // merge with the next one).
         let mut cut = self.held.len().saturating_sub(self.redactor.longest.saturating_sub(1));
+        // No secret crosses a newline unless one holds a newline: a whole line can go on at
+        // once, so `--verbose` shows it as soon as it is printed.
+        if !self.redactor.multiline {
+            if let Some(newline) = self.held.iter().rposition(|&byte| byte == b'\n') {
+                cut = cut.max(newline + 1);
+            }
+        }
         if let Some(&(start, _)) = spans.iter().find(|(start, end)| *start < cut && *end > cut) {
             cut = start;
         }
         let done: Vec<(usize, usize)> = spans.into_iter().filter(|&(_, end)| end <= cut).collect();
         let out = Redactor::mask(&self.held[..cut], &done);
         self.held.drain(..cut);
-        out
+        Cow::Owned(out)
     }
 
     /// The rest, masked, once the stream has ended.
@@ -516,7 +526,7 @@ mod tests {
         let mut stream = redactor.stream();
         let mut out = Vec::new();
         for chunk in text.chunks(size) {
-            out.extend(stream.push(chunk));
+            out.extend_from_slice(&stream.push(chunk));
         }
         out.extend(stream.finish());
         out
@@ -531,6 +541,21 @@ mod tests {
         for size in 1..=text.len() {
             assert_eq!(streamed(&redactor, text, size), whole, "chunks of {size}");
         }
+    }
+
+    #[test]
+    fn a_finished_line_is_passed_on_at_once() {
+        let redactor = Redactor::new(["a-long-secret-value"]);
+        let mut stream = redactor.stream();
+        assert_eq!(stream.push(b"waiting for a-long-secret-value\n").as_ref(), b"waiting for ***\n");
+        assert_eq!(stream.push(b"a-long").as_ref(), b"", "could be the start of the secret");
+        assert_eq!(stream.push(b"-secret-value!\n").as_ref(), b"***!\n");
+        // A secret holding a newline can cross lines: then the end is held back.
+        let redactor = Redactor::new(["first-line\nsecond-line"]);
+        let mut stream = redactor.stream();
+        assert_eq!(stream.push(b"ok\nfirst-line\n").as_ref(), b"", "the secret may go on");
+        assert_eq!(stream.push(b"second-line\n").as_ref(), b"ok\n");
+        assert_eq!(stream.finish(), b"***\n");
     }
 
     #[test]
