@@ -289,14 +289,15 @@ fn approvals_pause_without_a_terminal_and_resume_with_approve() {
     );
     let ran = dir.wf(&["run", "flow.wf"]);
     ran.code(3);
-    assert!(ran.stderr().contains("--approve ship"), "{}", ran.stderr());
+    let run = latest_run(&dir).id;
+    assert!(ran.stderr().contains(&format!("wf approve {run} ship")), "{}", ran.stderr());
     assert_eq!(latest_run(&dir).status, RunStatus::Paused);
     dir.wf(&["resume", "--approve", "ship"]).code(0);
     assert_eq!(dir.read("log").lines().collect::<Vec<_>>(), ["before", "after"]);
 }
 
 #[test]
-fn escalate_pauses_and_resume_retries_the_step() {
+fn escalate_pauses_until_a_person_decides_retry() {
     let dir = Dir::new(
         r#"workflow w() {
   run flaky "test -f fixed" { on failure escalate "needs a person" }
@@ -305,6 +306,11 @@ fn escalate_pauses_and_resume_retries_the_step() {
     );
     dir.wf(&["run", "flow.wf"]).code(3);
     dir.write("fixed", "");
+    // Without a decision the run stays where it is.
+    dir.wf(&["resume"]).code(3);
+    assert!(!dir.path().join("log").exists());
+    let run = latest_run(&dir).id;
+    dir.wf(&["approve", &run, "flaky", "--decide", "retry"]).code(0);
     dir.wf(&["resume"]).code(0);
     assert_eq!(dir.read("log").trim(), "after");
 }
