@@ -175,6 +175,9 @@ async fn run(
             journal.reopen_run(&run.id, &plan, &target.file_hash, pid)?;
             let mut recorded = run.options();
             raise_budgets(&mut recorded, workflow, &options.raise);
+            if let Some(mode) = options.mode {
+                recorded.mode = Some(Mode::NAMES[mode as usize].to_owned());
+            }
             journal.set_options(&run.id, &recorded)?;
             (run.id.clone(), args, replay, recorded, true)
         }
@@ -198,7 +201,8 @@ async fn run(
         options,
         observers,
         base_dir,
-        mode: options.mode.unwrap_or(workflow.mode),
+        // A resume keeps the `--mode` the run started with, unless given another.
+        mode: options.mode.or_else(|| recorded.mode.as_deref().and_then(Mode::from_name)).unwrap_or(workflow.mode),
         replay,
         invocations: RefCell::default(),
         undo: RefCell::default(),
