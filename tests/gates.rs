@@ -356,6 +356,30 @@ workflow w() {
     assert_eq!(dir.journal().spent(&run).expect("ledger"), (37_500, 30_000));
 }
 
+#[test]
+fn bug_fix_pauses_at_its_pr_gate_and_wf_approve_finishes_it() {
+    let dir = Dir::new("");
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bug-fix.wf");
+    let file = file.to_str().expect("utf-8 path");
+    let paused = dir.wf(&["run", file, "--arg", "ticket=PL-479"]);
+    paused.code(3);
+    let run = latest_run(&dir).id;
+    let open = dir.decisions();
+    assert_eq!((open[0].key.as_str(), open[0].question.as_str()), ("pr/ship", "Open the pull request for PL-479?"));
+    let spent_before = dir.journal().spent(&run).expect("ledger");
+    assert!(spent_before.0 > 0, "the agents spent before the gate");
+
+    dir.wf(&["approve", &run, "ship", "--by", "maria", "--comment", "reviewed the diff"]).code(0);
+    // `open_pr` is `risk high`: in hybrid mode it asks too.
+    dir.wf(&["resume", &run]).code(3);
+    assert_eq!(dir.decisions()[1].key, "pr/open_pr");
+    dir.wf(&["approve", &run, "open_pr", "--by", "maria"]).code(0);
+    dir.wf(&["resume", &run]).code(0);
+    assert_eq!(latest_run(&dir).status, RunStatus::Succeeded);
+    // The pause cost nothing: the resumes ran no agent again.
+    assert_eq!(dir.journal().spent(&run).expect("ledger"), spent_before);
+}
+
 fn now_ms() -> i64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock");
     i64::try_from(since.as_millis()).expect("ms")
