@@ -253,7 +253,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         print!("{text}");
     }
     let hint = match (&ended.pause, ended.status) {
-        (Some(pause), _) => Some(format!("paused at {}: continue with `{}`", pause.key, pause.hint)),
+        (Some(pause), _) => Some(format!("paused at {}: continue with {}", pause.key, pause.hint)),
         (None, RunStatus::Interrupted | RunStatus::Failed) => Some(format!("resume with `wf resume {}`", ended.run_id)),
         _ => None,
     };
