@@ -380,6 +380,33 @@ fn bug_fix_pauses_at_its_pr_gate_and_wf_approve_finishes_it() {
     assert_eq!(dir.journal().spent(&run).expect("ledger"), spent_before);
 }
 
+#[test]
+fn the_ledger_prices_every_attempt_and_iteration_in_micro_dollars() {
+    let dir = Dir::new(
+        r#"model m { id "m-1" input $3.00 per 1M tokens output $15.00 per 1M tokens cached $0.30 per 1M tokens }
+workflow w() {
+  agent fix "coder" { prompt "fix it" model m retry 1 backoff 1ms..1ms }
+  repeat max 2 {
+    run check "true" { cost $0.10 }
+  }
+}"#,
+    );
+    // The first call fails after reading the prompt: its tokens are charged all the same.
+    dir.write(
+        "sim.json",
+        r#"{"steps": {"fix": [
+            {"fail": "overloaded", "usage": {"input": 1000, "output": 0, "cached": 0}},
+            {"usage": {"input": 2001, "output": 333, "cached": 10000}}
+        ]}}"#,
+    );
+    dir.wf(&["run", "flow.wf", "--sim", "sim.json"]).code(0);
+    let run = latest_run(&dir).id;
+    // 1000 × $3/1M = 3000; 2001 × $3/1M = 6003, 333 × $15/1M = 4995, 10000 × $0.30/1M = 3000.
+    let agent = 3_000 + 6_003 + 4_995 + 3_000;
+    let checks = 2 * 100_000;
+    assert_eq!(dir.journal().spent(&run).expect("ledger"), (agent + checks, 1_000 + 2_001 + 333 + 10_000));
+}
+
 fn now_ms() -> i64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock");
     i64::try_from(since.as_millis()).expect("ms")

@@ -109,10 +109,16 @@ impl<'p> Runner<'p> {
         // Nobody to ask: pause, leaving the question open.
         let hint = match kind {
             AskKind::Approval => {
-                format!("`wf approve {run} {name}` (or `--reject`, `--comment TEXT`), then `wf resume {run}`", run = self.run_id)
+                format!(
+                    "`wf approve {run} {name}` (or `--reject`, `--comment TEXT`), then `wf resume {run}`",
+                    run = self.run_id
+                )
             }
             AskKind::Escalation => {
-                format!("`wf approve {run} {name} --decide retry|skip|abort`, then `wf resume {run}`", run = self.run_id)
+                format!(
+                    "`wf approve {run} {name} --decide retry|skip|abort`, then `wf resume {run}`",
+                    run = self.run_id
+                )
             }
             AskKind::Budget => format!("`wf resume {} --budget AMOUNT`", self.run_id),
         };

@@ -632,23 +632,32 @@ impl<'p> Runner<'p> {
         };
         let reply = agent::sim(self.options.sim.as_ref(), &request);
         self.limited(timeout, cx, async move {
+            let charge = |usage: agent::Usage| LedgerEntry {
+                key: key.to_owned(),
+                attempt,
+                model: Some(model.name.clone()),
+                input: usage.input,
+                output: usage.output,
+                cached: usage.cached,
+                micros: usage.price(model),
+            };
             let reply = match reply {
                 Ok(reply) => reply,
-                Err(reason) => return Attempt::failed(FailureKind::Error, reason),
+                Err(failed) => {
+                    let mut attempt = Attempt::failed(FailureKind::Error, failed.reason);
+                    if let Some(usage) = failed.usage {
+                        attempt.micros = usage.price(model);
+                        attempt.tokens = usage.total();
+                        attempt.ledger.push(charge(usage));
+                    }
+                    return attempt;
+                }
             };
             tokio::time::sleep(reply.delay).await;
             let micros = reply.usage.price(model);
             let mut fields = IndexMap::from([("text".to_owned(), Value::String(reply.text))]);
             fields.extend(reply.fields);
-            let ledger = vec![LedgerEntry {
-                key: key.to_owned(),
-                attempt,
-                model: Some(model.name.clone()),
-                input: reply.usage.input,
-                output: reply.usage.output,
-                cached: reply.usage.cached,
-                micros,
-            }];
+            let ledger = vec![charge(reply.usage)];
             Attempt { micros, tokens: reply.usage.total(), ledger, ..Attempt::ok(fields) }
         })
         .await
