@@ -97,46 +97,39 @@ impl Purse {
     /// Whether an attempt expected to spend `expect` may start now.
     pub fn admit(self: &Rc<Purse>, expect: (i64, u64)) -> Admission {
         let mut wait = false;
+        let as_signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let show_tokens = |n: i64| format_tokens(u64::try_from(n).unwrap_or(0));
         for purse in self.chain() {
             let (spent, reserved) = (purse.spent.get(), purse.reserved.get());
-            if let Some(limit) = purse.limits.money {
-                match fits(spent.0, reserved.0, expect.0, limit.amount) {
-                    Fit::Yes => {}
-                    Fit::Later => wait = true,
-                    Fit::Spent => {
-                        return Admission::Spent(purse.exhausted(format_money(spent.0), format_money(limit.amount)))
+            // Money and tokens alike: (limit, spent, reserved, expected, how to print an amount).
+            let resources: [(Option<i64>, i64, i64, i64, &dyn Fn(i64) -> String); 2] = [
+                (purse.limits.money.map(|limit| limit.amount), spent.0, reserved.0, expect.0, &format_money),
+                (
+                    purse.limits.tokens.map(|limit| as_signed(limit.amount)),
+                    as_signed(spent.1),
+                    as_signed(reserved.1),
+                    as_signed(expect.1),
+                    &show_tokens,
+                ),
+            ];
+            for (limit, spent, reserved, expect, show) in resources {
+                let Some(limit) = limit else { continue };
+                let reason = match fits(spent, reserved, expect, limit) {
+                    Fit::Yes => continue,
+                    Fit::Later => {
+                        wait = true;
+                        continue;
                     }
-                    Fit::Over => {
-                        let reason = format!(
-                            "{} budget of {} would be overspent: {} spent, and the next attempt expects {}",
-                            purse.whose(),
-                            format_money(limit.amount),
-                            format_money(spent.0),
-                            format_money(expect.0)
-                        );
-                        return Admission::Spent(Exhausted { reason });
-                    }
-                }
-            }
-            if let Some(limit) = purse.limits.tokens {
-                let as_signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-                match fits(as_signed(spent.1), as_signed(reserved.1), as_signed(expect.1), as_signed(limit.amount)) {
-                    Fit::Yes => {}
-                    Fit::Later => wait = true,
-                    Fit::Spent => {
-                        return Admission::Spent(purse.exhausted(format_tokens(spent.1), format_tokens(limit.amount)))
-                    }
-                    Fit::Over => {
-                        let reason = format!(
-                            "{} budget of {} would be overspent: {} spent, and the next attempt expects {}",
-                            purse.whose(),
-                            format_tokens(limit.amount),
-                            format_tokens(spent.1),
-                            format_tokens(expect.1)
-                        );
-                        return Admission::Spent(Exhausted { reason });
-                    }
-                }
+                    Fit::Spent => format!("{} budget of {} is spent ({})", purse.whose(), show(limit), show(spent)),
+                    Fit::Over => format!(
+                        "{} budget of {} would be overspent: {} spent, and the next attempt expects {}",
+                        purse.whose(),
+                        show(limit),
+                        show(spent),
+                        show(expect)
+                    ),
+                };
+                return Admission::Spent(Exhausted { reason });
             }
         }
         if wait {
@@ -201,10 +194,6 @@ impl Purse {
         } else {
             format!("`{}`'s", self.scope)
         }
-    }
-
-    fn exhausted(&self, spent: String, limit: String) -> Exhausted {
-        Exhausted { reason: format!("{} budget of {limit} is spent ({spent})", self.whose()) }
     }
 }
 
