@@ -235,7 +235,7 @@ mod tests {
         .expect("parses");
         let model = model();
         let returns = IndexMap::from([("complexity".to_owned(), Type::Int)]);
-        assert!(sim(Some(&scenario), &request(&model, &returns, 0)).unwrap_err().contains("overloaded"));
+        assert!(sim(Some(&scenario), &request(&model, &returns, 0)).unwrap_err().reason.contains("overloaded"));
         let second = sim(Some(&scenario), &request(&model, &returns, 1)).expect("answers");
         assert_eq!(second.fields["complexity"], Value::Int(3));
         assert_eq!(second.usage.input, 10);

@@ -102,7 +102,7 @@ impl Purse {
         for purse in self.chain() {
             let (spent, reserved) = (purse.spent.get(), purse.reserved.get());
             // Money and tokens alike: (limit, spent, reserved, expected, how to print an amount).
-            let resources: [(Option<i64>, i64, i64, i64, &dyn Fn(i64) -> String); 2] = [
+            let resources: [Resource<'_>; 2] = [
                 (purse.limits.money.map(|limit| limit.amount), spent.0, reserved.0, expect.0, &format_money),
                 (
                     purse.limits.tokens.map(|limit| as_signed(limit.amount)),
@@ -196,6 +196,10 @@ impl Purse {
         }
     }
 }
+
+/// One resource of a budget as an admission checks it: its limit, spent, reserved and expected
+/// amounts, and how to print an amount.
+type Resource<'a> = (Option<i64>, i64, i64, i64, &'a dyn Fn(i64) -> String);
 
 /// An attempt's estimate, held against every budget around it until the attempt ends.
 pub struct Reservation {
