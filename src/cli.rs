@@ -4,6 +4,7 @@
 //! code (spec §11: 0 success, 1 failure or errors found, 2 usage error, 3 paused, 130
 //! interrupted).
 
+mod approve;
 mod check;
 mod cost;
 mod explain;
@@ -68,6 +69,30 @@ enum Command {
         explain: bool,
         #[command(flatten)]
         common: run::Common,
+    },
+    /// Answer what a paused run waits for: approve or reject a gate, decide an escalation.
+    Approve {
+        /// The run id (`wf runs` lists them).
+        #[arg(value_name = "RUN")]
+        run: String,
+        /// The gate or step asked about: its name, id or instance key.
+        #[arg(value_name = "STEP")]
+        name: String,
+        /// Reject instead of approving (the gate fails).
+        #[arg(long, conflicts_with = "decide")]
+        reject: bool,
+        /// A comment kept with the answer (a gate's `comment`).
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+        /// Who answers (default: $USER).
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        /// What to do about an escalated failure.
+        #[arg(long, value_enum, value_name = "CHOICE")]
+        decide: Option<approve::Decide>,
+        /// Where the journal lives.
+        #[arg(long, value_name = "DIR", env = "WF_STATE_DIR", default_value = ".wf")]
+        state_dir: PathBuf,
     },
     /// Estimate a workflow's money, tokens and time (least, expected, worst) before it runs.
     Cost {
@@ -140,6 +165,15 @@ pub fn main() -> ExitCode {
             run::run(run::RunArgs { file, args, workflow, dry_run, common })
         }
         Command::Resume { run, explain, common } => run::resume(run, explain, common),
+        Command::Approve { run, name, reject, comment, by, decide, state_dir } => approve::run(&approve::ApproveArgs {
+            run: &run,
+            name: &name,
+            reject,
+            comment,
+            by,
+            decide,
+            state_dir: &state_dir,
+        }),
         Command::Lsp => lsp::run(),
     };
     match exit {

@@ -184,6 +184,27 @@ pub fn estimate(program: &Program, workflow: &Workflow, args: &IndexMap<String, 
     estimate
 }
 
+/// What one attempt of `step` is expected to spend, in micro-dollars and tokens: a `run`
+/// step's `cost` plus its `expect`, an agent's `expect $` or else its expected tokens priced
+/// with its model. The estimate counts attempts with it; the runner reserves it against a
+/// budget before an attempt starts. A `call` spends through its own steps: nothing here.
+pub fn per_attempt(program: &Program, step: &ir::Step) -> (i64, u64) {
+    let expect = step.common.expect;
+    let tokens = expect.tokens.unwrap_or(0);
+    match &step.kind {
+        ir::StepKind::Run(run) => (run.cost.unwrap_or(0).saturating_add(expect.money.unwrap_or(0)), tokens),
+        ir::StepKind::Agent(agent) => {
+            let priced = program.models.get(agent.model.0).map(|model| {
+                let (input, output) = split_expected_tokens(tokens);
+                model.input.cost(input).saturating_add(model.output.cost(output))
+            });
+            (expect.money.or(priced).unwrap_or(0), tokens)
+        }
+        ir::StepKind::Gate(_) | ir::StepKind::Wait { .. } => (expect.money.unwrap_or(0), tokens),
+        ir::StepKind::Call(_) | ir::StepKind::Block(_) => (0, 0),
+    }
+}
+
 /// How an agent step's expected token count divides into input and output tokens, for
 /// pricing: a quarter output (rounded down), the rest input.
 pub fn split_expected_tokens(total: u64) -> (u64, u64) {

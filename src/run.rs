@@ -9,6 +9,8 @@
 //! before the next thing starts; see ARCHITECTURE.md and docs/running.md.
 
 mod agent;
+mod ask;
+mod budget;
 mod command;
 pub mod event;
 mod exec;
@@ -21,10 +23,11 @@ pub mod report;
 mod scope;
 mod shell;
 mod step;
+mod terminal;
 pub mod view;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -35,6 +38,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub use agent::Scenario;
+use budget::Purse;
 pub use event::{Event, Observer, Status};
 pub use exec::Pause;
 use exec::{now_ms, Cx, Flow, Runner};
@@ -65,6 +69,10 @@ pub struct Options {
     pub env: HashMap<String, String>,
     /// Show what commands print.
     pub verbose: bool,
+    /// wf runs at a terminal: questions are asked there instead of pausing the run.
+    pub prompt: bool,
+    /// `--budget`: the run's budget (scope `None`) or a phase's or call's, by key, raised.
+    pub raise: Vec<(Option<String>, crate::cost::Budget)>,
 }
 
 /// What to run: a checked program and one of its workflows.
@@ -141,17 +149,17 @@ async fn run(
     let pid = std::process::id();
     // Read on every start and resume, never journaled: before anything is created or runs.
     let secrets = redact::Secrets::load(program, target.workflow, &options.env)?;
-    let (run_id, args, replay, resumed) = match begin {
+    let (run_id, args, replay, recorded, resumed) = match begin {
         Begin::New { args } => {
             secrets.check_args(&args)?;
             let args_json = serde_json::to_string(&args).map_err(JournalError::from)?;
-            let recorded = RunOptions {
+            let mut recorded = RunOptions {
                 mode: options.mode.map(|mode| Mode::NAMES[mode as usize].to_owned()),
                 strict: options.strict,
                 lenient: options.lenient,
-                budget: crate::cost::Budget::from_ir(&workflow.budget),
-                scopes: std::collections::BTreeMap::new(),
+                ..RunOptions::default()
             };
+            raise_budgets(&mut recorded, workflow, &options.raise);
             let options_json = serde_json::to_string(&recorded).map_err(JournalError::from)?;
             let file = target.file.to_string_lossy();
             let id = journal.create_run(&NewRun {
@@ -164,7 +172,7 @@ async fn run(
                 pid,
                 at: now_ms(),
             })?;
-            (id, args, Replay::default(), false)
+            (id, args, Replay::default(), recorded, false)
         }
         Begin::Resume { run } => {
             let args: IndexMap<String, Value> = serde_json::from_str(&run.args)
@@ -172,9 +180,26 @@ async fn run(
             let records = journal.steps(&run.id)?;
             let replay = Replay::new(program, &run.plan, records);
             journal.reopen_run(&run.id, &plan, &target.file_hash, pid)?;
-            (run.id.clone(), args, replay, true)
+            let mut recorded = run.options();
+            raise_budgets(&mut recorded, workflow, &options.raise);
+            if let Some(mode) = options.mode {
+                recorded.mode = Some(Mode::NAMES[mode as usize].to_owned());
+            }
+            journal.set_options(&run.id, &recorded)?;
+            (run.id.clone(), args, replay, recorded, true)
         }
     };
+    let decisions = if resumed { journal.decisions(&run_id)? } else { Vec::new() };
+    let warned = if resumed { budget_warnings(journal, &run_id)? } else { HashSet::new() };
+    let prior = if resumed { journal.spent(&run_id)? } else { (0, 0) };
+    let root_purse = Purse::root(
+        recorded.budget.clone(),
+        prior,
+        (
+            warned.contains(&("run".to_owned(), "money".to_owned())),
+            warned.contains(&("run".to_owned(), "tokens".to_owned())),
+        ),
+    );
     let base_dir = target.file.parent().map(PathBuf::from).unwrap_or_default();
     let runner = Runner {
         program,
@@ -183,7 +208,8 @@ async fn run(
         options,
         observers,
         base_dir,
-        mode: options.mode.unwrap_or(workflow.mode),
+        // A resume keeps the `--mode` the run started with, unless given another.
+        mode: options.mode.or_else(|| recorded.mode.as_deref().and_then(Mode::from_name)).unwrap_or(workflow.mode),
         replay,
         invocations: RefCell::default(),
         undo: RefCell::default(),
@@ -195,6 +221,10 @@ async fn run(
         journal_failed: RefCell::default(),
         started: Instant::now(),
         secrets,
+        decisions: RefCell::new(decisions),
+        terminal: options.prompt.then(terminal::Terminal::new),
+        warned,
+        raised: recorded.scopes.clone(),
     };
     let args_json = serde_json::to_value(
         args.iter().map(|(name, value)| (name.clone(), value.to_text())).collect::<IndexMap<_, _>>(),
@@ -207,13 +237,20 @@ async fn run(
         args: args_json,
         resumed,
     };
-    let flow = match runner.emit(started, None, &[]) {
+    let raised = runner.emit(started, None, &[]).and_then(|()| runner.budget_raised(&options.raise));
+    let flow = match raised {
         Err(flow) => flow,
         Ok(()) => match runner.workflow_cx(target.workflow, args, String::new()) {
             Err(message) => Flow::Failed(exec::Failure { key: workflow.name.clone(), message, rollback: false }),
             Ok(wf) => {
-                let cx =
-                    Cx { wf, frame: Frame::root(), cancel: runner.root.clone(), costs: Costs::root(), reusable: true };
+                let cx = Cx {
+                    wf,
+                    frame: Frame::root(),
+                    cancel: runner.root.clone(),
+                    costs: Costs::root(),
+                    purse: root_purse,
+                    reusable: true,
+                };
                 let main = std::pin::pin!(runner.workflow(cx, runner.root.clone()));
                 until_interrupted(main, &runner).await
             }
@@ -267,4 +304,38 @@ async fn until_interrupted<F: std::future::Future<Output = Flow>>(
     runner.root.cancel();
     main.await;
     Flow::Cancelled
+}
+
+/// Records the file's budgets in `recorded` with every `--budget` raise given now or at an
+/// earlier start of the run: the run's own in `budget`, the others by key in `scopes`.
+fn raise_budgets(
+    recorded: &mut RunOptions,
+    workflow: &crate::ir::Workflow,
+    raises: &[(Option<String>, crate::cost::Budget)],
+) {
+    let mut run = recorded.raised.clone();
+    for (scope, raise) in raises {
+        match scope {
+            None => run = exec::raise(&run, raise),
+            Some(key) => {
+                let entry = recorded.scopes.entry(key.clone()).or_default();
+                *entry = exec::raise(entry, raise);
+            }
+        }
+    }
+    recorded.budget = exec::raise(&crate::cost::Budget::from_ir(&workflow.budget), &run);
+    recorded.raised = run;
+}
+
+/// The budgets (scope, resource) whose warning a run already gave.
+fn budget_warnings(journal: &Journal, run: &str) -> Result<HashSet<(String, String)>, JournalError> {
+    let mut warned = HashSet::new();
+    for event in journal.events(run)? {
+        if event.kind == "budget_warning" {
+            let data: serde_json::Value = serde_json::from_str(&event.data)?;
+            let field = |name: &str| data.get(name).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+            warned.insert((field("scope"), field("resource")));
+        }
+    }
+    Ok(warned)
 }

@@ -362,6 +362,27 @@ fn a_session_from_initialize_to_exit() {
     let refused = client.request_error("textDocument/rename", params);
     assert!(refused.contains("`tests` is already a step"), "{refused}");
 
+    // Formatting: the edit `wf fmt` would make, as one whole-document replacement.
+    let options = json!({ "tabSize": 2, "insertSpaces": true });
+    let formatting = json!({ "textDocument": { "uri": uri }, "options": options });
+    let untidy = text.replace("  phase work {", "phase   work{");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 9 }, "contentChanges": [{ "text": untidy }] }),
+    );
+    let edits = client.request("textDocument/formatting", formatting.clone());
+    let edits = edits.as_array().cloned().unwrap_or_default();
+    assert_eq!(edits.len(), 1, "{edits:?}");
+    let tidy = wf::fmt::format(&untidy).expect("formats");
+    assert_eq!(edits[0]["newText"], json!(tidy));
+    assert!(tidy.contains("\n  phase work {\n"), "{tidy}");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 10 }, "contentChanges": [{ "text": tidy }] }),
+    );
+    let edits = client.request("textDocument/formatting", formatting);
+    assert!(edits.as_array().is_none_or(Vec::is_empty), "a formatted file needs no edit: {edits}");
+
     let result = client.request("shutdown", Value::Null);
     assert_eq!(result, Value::Null);
     client.notify("exit", Value::Null);

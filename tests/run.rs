@@ -5,98 +5,16 @@
 //! interpolation, and many runs sharing one journal. Nothing here sleeps to wait for
 //! something: tests wait on files the commands write, or on the process itself.
 
+#[path = "common/workdir.rs"]
+mod workdir;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use wf::run::journal::{Journal, RunStatus};
-
-/// A folder holding a workflow and its journal (`.wf/`), with `wf` run there.
-struct Dir {
-    dir: tempfile::TempDir,
-}
-
-struct Ran {
-    output: Output,
-}
-
-impl Dir {
-    fn new(workflow: &str) -> Dir {
-        let dir = Dir { dir: tempfile::tempdir().expect("temp dir") };
-        dir.write("flow.wf", workflow);
-        dir
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, name: &str, text: &str) {
-        std::fs::write(self.path().join(name), text).expect("write");
-    }
-
-    fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.path().join(name)).unwrap_or_default()
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_wf"));
-        command.current_dir(self.path()).args(args).env("NO_COLOR", "1").env_remove("WF_STATE_DIR");
-        command
-    }
-
-    fn wf(&self, args: &[&str]) -> Ran {
-        Ran { output: self.command(args).output().expect("wf runs") }
-    }
-
-    fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("wf starts")
-    }
-
-    fn journal(&self) -> Journal {
-        Journal::open(&self.path().join(".wf")).expect("journal opens")
-    }
-
-    /// Waits until `name` exists and holds at least `lines` lines.
-    fn wait_for_lines(&self, name: &str, lines: usize) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.read(name).lines().count() < lines {
-            assert!(Instant::now() < deadline, "{name} never reached {lines} lines");
-            std::thread::yield_now();
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    }
-
-    fn events(&self) -> Vec<serde_json::Value> {
-        self.read("events.ndjson").lines().map(|line| serde_json::from_str(line).expect("json line")).collect()
-    }
-}
-
-impl Ran {
-    fn code(&self, expected: i32) -> &Ran {
-        assert_eq!(self.output.status.code(), Some(expected), "stdout:\n{}\nstderr:\n{}", self.stdout(), self.stderr());
-        self
-    }
-
-    fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.output.stdout).into_owned()
-    }
-
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.output.stderr).into_owned()
-    }
-}
-
-fn alive(pid: i32) -> bool {
-    // A zombie is not alive for our purposes: it holds no resources but its pid.
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    !status.is_empty() && !status.lines().any(|line| line.starts_with("State:") && line.contains('Z'))
-}
-
-fn latest_run(dir: &Dir) -> wf::run::journal::RunRecord {
-    dir.journal().latest_run().ok().flatten().expect("a run in the journal")
-}
+use wf::run::journal::RunStatus;
+use workdir::{alive, latest_run, Dir};
 
 #[test]
 fn retries_count_attempts_and_keep_backoff_under_its_ceiling() {
@@ -289,14 +207,15 @@ fn approvals_pause_without_a_terminal_and_resume_with_approve() {
     );
     let ran = dir.wf(&["run", "flow.wf"]);
     ran.code(3);
-    assert!(ran.stderr().contains("--approve ship"), "{}", ran.stderr());
+    let run = latest_run(&dir).id;
+    assert!(ran.stderr().contains(&format!("wf approve {run} ship")), "{}", ran.stderr());
     assert_eq!(latest_run(&dir).status, RunStatus::Paused);
     dir.wf(&["resume", "--approve", "ship"]).code(0);
     assert_eq!(dir.read("log").lines().collect::<Vec<_>>(), ["before", "after"]);
 }
 
 #[test]
-fn escalate_pauses_and_resume_retries_the_step() {
+fn escalate_pauses_until_a_person_decides_retry() {
     let dir = Dir::new(
         r#"workflow w() {
   run flaky "test -f fixed" { on failure escalate "needs a person" }
@@ -305,6 +224,11 @@ fn escalate_pauses_and_resume_retries_the_step() {
     );
     dir.wf(&["run", "flow.wf"]).code(3);
     dir.write("fixed", "");
+    // Without a decision the run stays where it is.
+    dir.wf(&["resume"]).code(3);
+    assert!(!dir.path().join("log").exists());
+    let run = latest_run(&dir).id;
+    dir.wf(&["approve", &run, "flaky", "--decide", "retry"]).code(0);
     dir.wf(&["resume"]).code(0);
     assert_eq!(dir.read("log").trim(), "after");
 }

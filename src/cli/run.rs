@@ -22,6 +22,12 @@ pub struct Common {
     /// Approve this gate or risky step ahead of time (by name or id); repeatable.
     #[arg(long = "approve", value_name = "STEP")]
     pub approve: Vec<String>,
+    /// Raise the run's budget (`'$5'`, `'200k tokens'`), or a phase's (`fix='$1'`); repeatable.
+    #[arg(long = "budget", value_name = "[PHASE=]AMOUNT", value_parser = parse_budget)]
+    pub budget: Vec<(Option<String>, wf::cost::Budget)>,
+    /// Never ask at the terminal: pause the run where a person must answer.
+    #[arg(long)]
+    pub no_input: bool,
     /// Override the workflow's mode.
     #[arg(long, value_enum)]
     pub mode: Option<ModeArg>,
@@ -194,6 +200,8 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         user: std::env::var("USER").unwrap_or_else(|_| "someone".to_owned()),
         env: std::env::vars().collect::<HashMap<_, _>>(),
         verbose: common.verbose,
+        prompt: !common.no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        raise: common.budget.clone(),
     };
     // Human output goes to stdout, unless the events take stdout.
     let events_on_stdout = common.events.is_some() && common.events_file.is_none();
@@ -249,7 +257,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         print!("{text}");
     }
     let hint = match (&ended.pause, ended.status) {
-        (Some(pause), _) => Some(format!("paused at {}: continue with `{}`", pause.key, pause.hint)),
+        (Some(pause), _) => Some(format!("paused at {}: continue with {}", pause.key, pause.hint)),
         (None, RunStatus::Interrupted | RunStatus::Failed) => Some(format!("resume with `wf resume {}`", ended.run_id)),
         _ => None,
     };
@@ -257,6 +265,35 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         eprintln!("{hint}");
     }
     Exit::Code(ended.exit_code())
+}
+
+/// `--budget`: `$5`, `5.00`, `200k tokens`, or any of them after `KEY=` for a phase or call.
+fn parse_budget(text: &str) -> Result<(Option<String>, wf::cost::Budget), String> {
+    let (scope, amount) = match text.split_once('=') {
+        Some((scope, amount)) => (Some(scope.trim().to_owned()).filter(|scope| !scope.is_empty()), amount.trim()),
+        None => (None, text.trim()),
+    };
+    let mut budget = wf::cost::Budget::default();
+    if let Some(count) = amount.strip_suffix("tokens") {
+        match wf::args::parse_arg(&wf::ir::Type::Tokens, count.trim()) {
+            Ok(wf::ir::Value::Tokens(tokens)) => {
+                budget.tokens = Some(wf::cost::BudgetLimit { amount: tokens, warn_at: None });
+            }
+            Ok(_) | Err(_) => return Err(format!("`{amount}` is not a token count such as `200k tokens`")),
+        }
+    } else {
+        match wf::args::parse_arg(&wf::ir::Type::Money, amount) {
+            Ok(wf::ir::Value::Money(micros)) if micros > 0 => {
+                budget.money = Some(wf::cost::BudgetLimit { amount: micros, warn_at: None });
+            }
+            Ok(_) | Err(_) => {
+                return Err(format!(
+                    "`{amount}` is not an amount of money such as `$5` or a count such as `200k tokens`"
+                ))
+            }
+        }
+    }
+    Ok((scope, budget))
 }
 
 fn no_color_unset() -> bool {

@@ -245,28 +245,20 @@ impl<'w> Walker<'w> {
         let mut model = None;
         // One attempt; `open` when nothing but a timeout bounds how long it takes.
         let (kind, mut once, open) = match &step.kind {
-            StepKind::Run(run) => {
-                let money = run.cost.unwrap_or(0).saturating_add(expect.money.unwrap_or(0));
+            StepKind::Run(_) | StepKind::Agent(_) => {
+                let (money, tokens) = super::per_attempt(self.program, step);
                 let amounts = Amounts {
                     money: Range::exactly(money),
-                    tokens: Range::exactly(expect.tokens.unwrap_or(0)),
-                    duration: Range::exactly(expect.duration.unwrap_or(0)),
-                };
-                ("run", amounts, true)
-            }
-            StepKind::Agent(agent) => {
-                let tokens = expect.tokens.unwrap_or(0);
-                let priced = self.program.models.get(agent.model.0).map(|found| {
-                    model = Some(found.name.clone());
-                    let (input, output) = super::split_expected_tokens(tokens);
-                    found.input.cost(input).saturating_add(found.output.cost(output))
-                });
-                let amounts = Amounts {
-                    money: Range::exactly(expect.money.or(priced).unwrap_or(0)),
                     tokens: Range::exactly(tokens),
                     duration: Range::exactly(expect.duration.unwrap_or(0)),
                 };
-                ("agent", amounts, true)
+                let kind = if let StepKind::Agent(agent) = &step.kind {
+                    model = self.program.models.get(agent.model.0).map(|found| found.name.clone());
+                    "agent"
+                } else {
+                    "run"
+                };
+                (kind, amounts, true)
             }
             StepKind::Call(call) => ("call", self.call(&step.id, call, expect, reach), false),
             StepKind::Gate(gate) => ("gate", self.stated(Amounts::ZERO, expect), gate.approve.is_some()),

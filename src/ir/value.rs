@@ -100,7 +100,7 @@ pub fn format_duration(ms: u64) -> String {
 
 /// Writes a token count with a `k`/`M` suffix where exact: `12k tokens`, `1.5M tokens`.
 pub fn format_tokens(count: u64) -> String {
-    if count >= 1_000_000 && count % 100_000 == 0 {
+    if count >= 1_000_000 && count.is_multiple_of(100_000) {
         let whole = count / 1_000_000;
         let tenth = (count % 1_000_000) / 100_000;
         if tenth == 0 {
@@ -108,7 +108,7 @@ pub fn format_tokens(count: u64) -> String {
         } else {
             format!("{whole}.{tenth}M tokens")
         }
-    } else if count >= 1_000 && count % 1_000 == 0 {
+    } else if count >= 1_000 && count.is_multiple_of(1_000) {
         format!("{}k tokens", count / 1_000)
     } else {
         format!("{count} tokens")

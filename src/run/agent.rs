@@ -116,11 +116,25 @@ impl Scenario {
     }
 }
 
+/// A call that failed, and what it used up before it did (a provider error may come after
+/// the model read the prompt): the ledger charges it like any other attempt.
+#[derive(Debug)]
+pub struct CallFailed {
+    pub reason: String,
+    pub usage: Option<Usage>,
+}
+
+impl From<String> for CallFailed {
+    fn from(reason: String) -> CallFailed {
+        CallFailed { reason, usage: None }
+    }
+}
+
 /// The built-in simulated provider.
-pub fn sim(scenario: Option<&Scenario>, request: &Request<'_>) -> Result<Reply, String> {
+pub fn sim(scenario: Option<&Scenario>, request: &Request<'_>) -> Result<Reply, CallFailed> {
     let answer = scenario.and_then(|scenario| scenario.answer(request));
     if let Some(reason) = answer.and_then(|answer| answer.fail.as_ref()) {
-        return Err(format!("sim provider: {reason}"));
+        return Err(CallFailed { reason: format!("sim provider: {reason}"), usage: answer.and_then(|a| a.usage) });
     }
     let text = answer.and_then(|answer| answer.text.clone()).unwrap_or_else(|| sim_text(request));
     let mut fields = IndexMap::new();
@@ -221,7 +235,7 @@ mod tests {
         .expect("parses");
         let model = model();
         let returns = IndexMap::from([("complexity".to_owned(), Type::Int)]);
-        assert!(sim(Some(&scenario), &request(&model, &returns, 0)).unwrap_err().contains("overloaded"));
+        assert!(sim(Some(&scenario), &request(&model, &returns, 0)).unwrap_err().reason.contains("overloaded"));
         let second = sim(Some(&scenario), &request(&model, &returns, 1)).expect("answers");
         assert_eq!(second.fields["complexity"], Value::Int(3));
         assert_eq!(second.usage.input, 10);

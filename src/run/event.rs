@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use super::journal::{Answer, AskKind, How};
+
 /// How a step or run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -114,9 +116,25 @@ pub enum Event {
         /// What a check that did not hold does: `fail` or `warn`.
         effect: &'static str,
     },
-    Approved {
+    /// A question put to a person answered: an approval, an escalation, a budget raise.
+    Decided {
         key: String,
+        kind: AskKind,
+        answer: Answer,
         by: String,
+        how: How,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    /// Spending crossed a budget's `warn at` level (once per budget and resource).
+    BudgetWarning {
+        /// `run`, or the key of the phase or call whose budget it is.
+        scope: String,
+        /// `money` (micro-dollars) or `tokens`.
+        resource: &'static str,
+        spent: u64,
+        limit: u64,
+        percent: f64,
     },
     Undo {
         key: String,
@@ -136,6 +154,13 @@ pub enum Event {
         line: String,
     },
     RunPaused {
+        key: String,
+        kind: AskKind,
+        reason: String,
+        hint: String,
+    },
+    /// A budget is spent: the run pauses until `wf resume --budget` raises it.
+    BudgetExhausted {
         key: String,
         reason: String,
         hint: String,
@@ -162,11 +187,13 @@ impl Event {
             Event::BlockFinished { .. } => "block_finished",
             Event::Iteration { .. } => "iteration",
             Event::GateCheck { .. } => "gate_check",
-            Event::Approved { .. } => "approved",
+            Event::Decided { .. } => "decided",
+            Event::BudgetWarning { .. } => "budget_warning",
             Event::Undo { .. } => "undo",
             Event::Warning { .. } => "warning",
             Event::Output { .. } => "output",
             Event::RunPaused { .. } => "run_paused",
+            Event::BudgetExhausted { .. } => "budget_exhausted",
             Event::RunFinished { .. } => "run_finished",
         }
     }
@@ -182,12 +209,13 @@ impl Event {
             | Event::BlockFinished { key, .. }
             | Event::Iteration { key, .. }
             | Event::GateCheck { key, .. }
-            | Event::Approved { key, .. }
+            | Event::Decided { key, .. }
             | Event::Undo { key, .. }
             | Event::Output { key, .. }
-            | Event::RunPaused { key, .. } => Some(key),
+            | Event::RunPaused { key, .. }
+            | Event::BudgetExhausted { key, .. } => Some(key),
             Event::Warning { key, .. } => key.as_deref(),
-            Event::RunStarted { .. } | Event::RunFinished { .. } => None,
+            Event::RunStarted { .. } | Event::RunFinished { .. } | Event::BudgetWarning { .. } => None,
         }
     }
 }
@@ -197,4 +225,6 @@ pub trait Observer {
     fn event(&self, at_ms: i64, event: &Event);
     /// The run is over; stop drawing.
     fn finish(&self) {}
+    /// A question is being asked at the terminal: stop drawing until it is answered.
+    fn hold(&self, _held: bool) {}
 }

@@ -2,7 +2,7 @@
 //! [`super::step`], honouring bounds, timeouts, cancellation and failure policies.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::pin::pin;
 use std::rc::Rc;
@@ -20,11 +20,13 @@ use crate::ir::{
     BlockKind, Bound, Control, Expr, FailurePolicy, Mode, Node, Program, StepIdx, Template, Value, Workflow, WorkflowId,
 };
 
+use super::budget::Purse;
 use super::event::{Event, Observer, Status};
-use super::journal::{DecisionWrite, Journal, LedgerEntry, StepWrite, Transition};
+use super::journal::{Answer, AskKind, DecisionRow, DecisionWrite, Journal, LedgerEntry, StepWrite, Transition};
 use super::redact::Secrets;
 use super::replay::Replay;
 use super::scope::{block_value, step_value, Costs, Frame, Scope};
+use super::terminal::Terminal;
 use super::Options;
 
 /// How running a statement ended.
@@ -48,7 +50,10 @@ pub struct Failure {
 #[derive(Debug, Clone)]
 pub struct Pause {
     pub key: String,
+    /// What the run waits for.
+    pub kind: AskKind,
     pub reason: String,
+    /// The command that continues it.
     pub hint: String,
 }
 
@@ -71,6 +76,8 @@ pub struct Cx<'p> {
     pub frame: Rc<Frame>,
     pub cancel: CancellationToken,
     pub costs: Rc<Costs>,
+    /// The innermost budget being spent.
+    pub purse: Rc<Purse>,
     /// Whether journaled results may be reused here (not in handlers, not under a re-run call).
     pub reusable: bool,
 }
@@ -110,6 +117,14 @@ pub struct Runner<'p> {
     pub started: Instant,
     /// The run's secrets: given to commands, masked in everything journaled or shown.
     pub secrets: Secrets,
+    /// Questions asked of people in this run, as the journal held them when it started.
+    pub decisions: RefCell<Vec<DecisionRow>>,
+    /// The terminal to ask at, when wf runs at one.
+    pub terminal: Option<Terminal>,
+    /// Budgets (by scope and resource) whose warning was already given.
+    pub warned: HashSet<(String, String)>,
+    /// Phase and call budgets raised with `--budget NAME=AMOUNT`, by key.
+    pub raised: std::collections::BTreeMap<String, crate::cost::Budget>,
 }
 
 pub fn now_ms() -> i64 {
@@ -350,6 +365,7 @@ impl<'p> Runner<'p> {
         Ok(())
     }
 
+    /// A block, and what a person decides when its failure escalates.
     async fn block(
         &self,
         named: Option<StepIdx>,
@@ -360,10 +376,66 @@ impl<'p> Runner<'p> {
     ) -> Flow {
         let key = named.map(|index| cx.key_of(index));
         let label = key.clone().unwrap_or_else(|| format!("{} block", block_name(kind)));
+        let step = named.map(|index| &cx.wf.workflow.steps[index.0]);
+        let record = key
+            .as_deref()
+            .and_then(|key| self.replay.record(key))
+            .filter(|record| step.is_some_and(|step| record.hash == step.hash) && cx.reusable);
+        // Skipped after it escalated, in an earlier process: the run went on past it.
+        if let (Some(index), Some(record)) = (named, record) {
+            if record.accepted && record.status != Status::Succeeded.as_str() {
+                if let Some(value) = &record.value {
+                    cx.frame.set(index, value.clone());
+                }
+                return Flow::Done;
+            }
+        }
+        let mut pending = self.open_question(&label, AskKind::Escalation).map(|open| open.question);
+        loop {
+            let reason = match pending.take() {
+                Some(reason) => reason,
+                None => match self.block_once(named, kind, control, node, &key, &label, cx).await {
+                    Flow::Paused(pause) if pause.kind == AskKind::Escalation && pause.key == label => pause.reason,
+                    flow => return flow,
+                },
+            };
+            let value = match (named, record) {
+                (Some(index), _) if cx.frame.get(index).is_some() => cx.frame.get(index),
+                (_, Some(record)) => record.value.clone(),
+                _ => None,
+            }
+            .unwrap_or_else(|| block_value(kind, false, 0, 0, 0));
+            let skipped = step.map(|step| super::ask::accepted(step, &label, &value, Some(&reason)));
+            let name = step.map_or(label.as_str(), |step| step.name.as_str());
+            match self.escalate(name, &label, &reason, skipped.as_ref(), cx).await {
+                Ok(Answer::Retry) => {}
+                Ok(Answer::Skip) => return Flow::Done,
+                Ok(_) => return Flow::Failed(Failure { key: label, message: reason, rollback: false }),
+                Err(flow) => return flow,
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn block_once(
+        &self,
+        named: Option<StepIdx>,
+        kind: BlockKind,
+        control: &'p Control,
+        node: &'p Node,
+        key: &Option<String>,
+        label: &str,
+        cx: &Cx<'p>,
+    ) -> Flow {
+        let (key, label) = (key.clone(), label.to_owned());
         let started = Instant::now();
         let started_at = now_ms();
         let token = cx.cancel.child_token();
-        let inner = Cx { cancel: token.clone(), costs: Costs::child(&cx.costs), ..cx.clone() };
+        let purse = match &key {
+            Some(key) => self.purse_for(&cx.purse, key, &control.budget),
+            None => cx.purse.clone(),
+        };
+        let inner = Cx { cancel: token.clone(), costs: Costs::child(&cx.costs), purse, ..cx.clone() };
         if let Some(key) = &key {
             if let Err(flow) = self.emit(Event::BlockStarted { key: key.clone(), kind: block_name(kind) }, None, &[]) {
                 return flow;
@@ -392,7 +464,12 @@ impl<'p> Runner<'p> {
         }
         if let Flow::Failed(failure) = &flow {
             if !failure.rollback {
-                flow = self.apply_policy(&control.on_failure, failure.clone(), cx);
+                let failure = match control.on_failure {
+                    // The block escalates as a whole: the question is about it.
+                    FailurePolicy::Escalate { .. } => Failure { key: label.clone(), ..failure.clone() },
+                    _ => failure.clone(),
+                };
+                flow = self.apply_policy(&control.on_failure, failure, cx);
             }
         }
         if let (Some(index), Some(key)) = (named, &key) {
@@ -423,6 +500,32 @@ impl<'p> Runner<'p> {
         flow
     }
 
+    /// The purse a phase or call with `budget` spends from: a new one inside `parent` when
+    /// it declares a budget (or `--budget KEY=…` raised one), else `parent`.
+    pub fn purse_for(&self, parent: &Rc<Purse>, key: &str, budget: &crate::ir::Budget) -> Rc<Purse> {
+        let mut limits = crate::cost::Budget::from_ir(budget);
+        if let Some(raised) = self.raised.get(key) {
+            limits = raise(&limits, raised);
+        }
+        if limits.money.is_none() && limits.tokens.is_none() {
+            return parent.clone();
+        }
+        // On a resume, what was spent under it before counts.
+        let prior = if self.replay.is_empty() {
+            (0, 0)
+        } else {
+            match self.journal.spent_under(&self.run_id, key) {
+                Ok(prior) => prior,
+                Err(error) => {
+                    self.journal_failed.borrow_mut().get_or_insert_with(|| error.to_string());
+                    (0, 0)
+                }
+            }
+        };
+        let warned = |resource: &str| self.warned.contains(&(key.to_owned(), resource.to_owned()));
+        Purse::child(parent, key.to_owned(), limits, prior, (warned("money"), warned("tokens")))
+    }
+
     /// What a failure does under a policy, once retries are spent.
     pub fn apply_policy(&self, policy: &FailurePolicy, failure: Failure, cx: &Cx<'p>) -> Flow {
         match policy {
@@ -434,11 +537,9 @@ impl<'p> Runner<'p> {
                     .as_ref()
                     .and_then(|message| self.render(message, cx, "the escalation message").ok())
                     .unwrap_or_else(|| failure.message.clone());
-                Flow::Paused(Pause {
-                    key: failure.key.clone(),
-                    reason: format!("escalated: {note} ({})", failure.message),
-                    hint: format!("wf resume {} (runs `{}` again)", self.run_id, failure.key),
-                })
+                let reason = if note == failure.message { note } else { format!("{note} ({})", failure.message) };
+                // The step or block that escalated puts the question (super::step, `block`).
+                Flow::Paused(Pause { key: failure.key.clone(), kind: AskKind::Escalation, reason, hint: String::new() })
             }
         }
     }
@@ -623,4 +724,22 @@ pub fn kind_name(step: &crate::ir::Step) -> &'static str {
         StepKind::Wait { .. } => "wait",
         StepKind::Block(kind) => block_name(*kind),
     }
+}
+
+/// `limits` with the amounts of `raised` in place of its own (their `warn at` kept).
+pub fn raise(limits: &crate::cost::Budget, raised: &crate::cost::Budget) -> crate::cost::Budget {
+    let mut out = limits.clone();
+    if let Some(money) = raised.money {
+        out.money = Some(crate::cost::BudgetLimit {
+            amount: money.amount,
+            warn_at: limits.money.and_then(|limit| limit.warn_at).or(money.warn_at),
+        });
+    }
+    if let Some(tokens) = raised.tokens {
+        out.tokens = Some(crate::cost::BudgetLimit {
+            amount: tokens.amount,
+            warn_at: limits.tokens.and_then(|limit| limit.warn_at).or(tokens.warn_at),
+        });
+    }
+    out
 }

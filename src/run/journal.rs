@@ -189,6 +189,9 @@ pub struct RunOptions {
     /// The run's budget as it stands: the file's, with `--budget` raises applied.
     #[serde(default)]
     pub budget: crate::cost::Budget,
+    /// The amounts `--budget` gave the run's own budget.
+    #[serde(default)]
+    pub raised: crate::cost::Budget,
     /// Raised budgets of phases and named blocks, by step key.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub scopes: std::collections::BTreeMap<String, crate::cost::Budget>,
@@ -711,6 +714,19 @@ impl Journal {
             Ok(EventRow { at: row.get(0)?, kind: row.get(1)?, key: row.get(2)?, data: row.get(3)? })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// What a run spent under a phase or call `key`: on it and on every step whose key
+    /// continues it with `/`.
+    pub fn spent_under(&self, run: &str, key: &str) -> Result<(i64, u64)> {
+        let conn = self.conn();
+        let (micros, tokens): (i64, i64) = conn.query_row(
+            "SELECT COALESCE(SUM(micros), 0), COALESCE(SUM(input + output + cached), 0) FROM ledger
+             WHERE run_id = ?1 AND (key = ?2 OR substr(key, 1, length(?2) + 1) = ?2 || '/')",
+            params![run, key],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        Ok((micros, u64::try_from(tokens).unwrap_or(0)))
     }
 
     /// The sum of a run's ledger: micro-dollars and tokens.

@@ -316,12 +316,17 @@ impl Redactor {
             Event::GateCheck { key, level, message, passed, effect } => {
                 Event::GateCheck { key, level, message: self.string(message), passed, effect }
             }
-            Event::Approved { key, by } => Event::Approved { key, by: self.string(by) },
+            Event::Decided { key, kind, answer, by, how, comment } => {
+                Event::Decided { key, kind, answer, by: self.string(by), how, comment: self.option(comment) }
+            }
             Event::Undo { key, status, error } => Event::Undo { key, status, error: self.option(error) },
             Event::Warning { key, message } => Event::Warning { key, message: self.string(message) },
             Event::Output { key, stream, line } => Event::Output { key, stream, line: self.string(line) },
-            Event::RunPaused { key, reason, hint } => {
-                Event::RunPaused { key, reason: self.string(reason), hint: self.string(hint) }
+            Event::RunPaused { key, kind, reason, hint } => {
+                Event::RunPaused { key, kind, reason: self.string(reason), hint: self.string(hint) }
+            }
+            Event::BudgetExhausted { key, reason, hint } => {
+                Event::BudgetExhausted { key, reason: self.string(reason), hint: self.string(hint) }
             }
             Event::RunFinished { status, duration_ms, error } => {
                 Event::RunFinished { status, duration_ms, error: self.option(error) }
@@ -331,7 +336,8 @@ impl Redactor {
             | Event::StepReused { .. }
             | Event::BlockStarted { .. }
             | Event::BlockFinished { .. }
-            | Event::Iteration { .. }) => event,
+            | Event::Iteration { .. }
+            | Event::BudgetWarning { .. }) => event,
         }
     }
 

@@ -15,13 +15,15 @@ use crate::ir::{
 };
 
 use super::agent::{self, Request};
+use super::ask::{accepted, Question};
+use super::budget::{Admission, Reservation, Warning};
 use super::command::{self, Ending};
 use super::event::{Event, FailureKind, Status};
-use super::exec::{kind_name, millis, now_ms, Cx, Failure, Flow, Pause, Runner, Undo, WfCx};
-use super::journal::{LedgerEntry, StepWrite};
+use super::exec::{kind_name, millis, now_ms, Cx, Failure, Flow, Runner, Undo, WfCx};
+use super::journal::{Answer, AskKind, Given, How, LedgerEntry, StepWrite};
 use super::output::read_output;
 use super::replay::Decision;
-use super::scope::{base_fields, kind_fields, Costs, Frame};
+use super::scope::{base_fields, kind_fields, step_value, Costs, Frame};
 use super::shell::render_command;
 
 /// What one attempt produced.
@@ -62,16 +64,64 @@ impl<'p> Runner<'p> {
     pub async fn step(&self, index: StepIdx, cx: &Cx<'p>) -> Flow {
         let step = &cx.wf.workflow.steps[index.0];
         let key = cx.key_of(index);
+        // An escalation still open when the run stopped, or answered since with `wf approve`.
+        if let Some(open) = self.open_question(&key, AskKind::Escalation) {
+            if let Some(record) = self.replay.record(&key).filter(|record| record.hash == step.hash) {
+                let value = record.value.clone().unwrap_or_else(|| step_value(step, Status::Failed));
+                let skipped = accepted(step, &key, &value, Some(&open.question));
+                match self.escalate(&step.name, &key, &open.question, Some(&skipped), cx).await {
+                    Ok(Answer::Retry) => {}
+                    Ok(Answer::Skip) => {
+                        cx.frame.set(index, value);
+                        return Flow::Done;
+                    }
+                    Ok(_) => return Flow::Failed(Failure { key, message: open.question, rollback: false }),
+                    Err(flow) => return flow,
+                }
+            }
+        }
+        loop {
+            let flow = self.step_once(index, step, &key, cx).await;
+            let Flow::Paused(pause) = &flow else { return flow };
+            if pause.kind != AskKind::Escalation || pause.key != key {
+                return flow;
+            }
+            let value = cx.frame.get(index).unwrap_or_else(|| step_value(step, Status::Failed));
+            let skipped = accepted(step, &key, &value, Some(&pause.reason));
+            match self.escalate(&step.name, &key, &pause.reason, Some(&skipped), cx).await {
+                Ok(Answer::Retry) => {}
+                Ok(Answer::Skip) => return Flow::Done,
+                Ok(_) => return Flow::Failed(Failure { key, message: pause.reason.clone(), rollback: false }),
+                Err(flow) => return flow,
+            }
+        }
+    }
+
+    async fn step_once(&self, index: StepIdx, step: &'p Step, key: &str, cx: &Cx<'p>) -> Flow {
+        let key = key.to_owned();
         if let Decision::Reuse = self.replay.decide(&key, cx.wf.id, index.0, step, cx.reusable) {
             return self.reuse(index, step, &key, cx);
         }
         if cx.cancel.is_cancelled() {
             return Flow::Cancelled;
         }
-        let approved_by = match self.ask(step, &key, cx) {
-            Ok(approved_by) => approved_by,
-            Err(pause) => return self.pause(step, &key, pause),
+        let started = Instant::now();
+        let started_at = now_ms();
+        let approval = match self.approval(step, &key, cx).await {
+            Ok(approval) => approval,
+            Err(flow) => return flow,
         };
+        if let Some(given) = approval.as_ref().filter(|given| given.answer != Answer::Approve) {
+            let mut reason = format!("rejected by {}", given.by);
+            if let Some(comment) = &given.comment {
+                reason.push_str(&format!(": {comment}"));
+            }
+            let mut rejected = Attempt::failed(FailureKind::Gate, reason);
+            if let StepKind::Gate(_) = step.kind {
+                rejected.fields = approval_fields(Some(given));
+            }
+            return self.finish(index, step, &key, rejected, 0, started, started_at, 0, 0, cx);
+        }
         let max_attempts = match &step.common.retry {
             Some(retry) => match self.bound(&retry.count, cx, "the retry count") {
                 Ok(count) => u32::try_from(count.saturating_add(1)).unwrap_or(u32::MAX),
@@ -79,12 +129,15 @@ impl<'p> Runner<'p> {
             },
             None => 1,
         };
-        let started = Instant::now();
-        let started_at = now_ms();
+        let expect = crate::cost::per_attempt(self.program, step);
         let (mut micros, mut tokens) = (0i64, 0u64);
         let mut attempt_no = 0;
         let last = loop {
             attempt_no += 1;
+            let reservation = match self.reserve(step, &key, expect, attempt_no - 1, started_at, cx).await {
+                Ok(reservation) => reservation,
+                Err(flow) => return flow,
+            };
             let write = self.write(step, &key, "running", false, attempt_no, started_at, None, None, None);
             let event = Event::StepStarted {
                 key: key.clone(),
@@ -107,25 +160,23 @@ impl<'p> Runner<'p> {
                 if cx.cancel.is_cancelled() {
                     Attempt::failed(FailureKind::Cancelled, "cancelled".into())
                 } else {
-                    self.attempt(index, step, &key, attempt_no, approved_by.as_deref(), cx).await
+                    self.attempt(index, step, &key, attempt_no, approval.as_ref(), cx).await
                 }
             };
             micros = micros.saturating_add(attempt.micros);
             tokens = tokens.saturating_add(attempt.tokens);
             cx.costs.add(attempt.micros, attempt.tokens);
+            let warnings = cx.purse.spend(attempt.micros, attempt.tokens);
+            drop(reservation);
             let Some((kind, reason)) = attempt.failure.clone() else {
-                if !attempt.ledger.is_empty() {
-                    // The amounts of the attempt that succeeded go in with its `finished` record.
-                    break attempt;
-                }
-                break attempt;
+                break (attempt, warnings);
             };
             let retry = step.common.retry.as_ref().filter(|retry| {
                 attempt_no < max_attempts && kind != FailureKind::Cancelled && retries_on(&retry.on, kind)
             });
             let delay = retry.map(|retry| backoff(retry.backoff_min, retry.backoff_max, attempt_no));
             if retry.is_none() {
-                break attempt;
+                break (attempt, warnings);
             }
             let event = Event::AttemptFailed {
                 key: key.clone(),
@@ -138,13 +189,74 @@ impl<'p> Runner<'p> {
             if let Err(flow) = self.emit(event, Some(&write), &attempt.ledger) {
                 return flow;
             }
+            if let Err(flow) = self.warn(warnings) {
+                return flow;
+            }
             let delay = delay.unwrap_or_default();
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
-                () = cx.cancel.cancelled() => break Attempt::failed(FailureKind::Cancelled, "cancelled".into()),
+                () = cx.cancel.cancelled() => break (Attempt::failed(FailureKind::Cancelled, "cancelled".into()), Vec::new()),
             }
         };
-        self.finish(index, step, &key, last, attempt_no, started, started_at, micros, tokens, cx)
+        let (last, warnings) = last;
+        let flow = self.finish(index, step, &key, last, attempt_no, started, started_at, micros, tokens, cx);
+        match self.warn(warnings) {
+            Ok(()) => flow,
+            Err(journal) => journal,
+        }
+    }
+
+    /// Waits until the attempt's estimate fits every budget around it and reserves it; a
+    /// spent budget pauses the run before the attempt starts.
+    #[allow(clippy::too_many_arguments)]
+    async fn reserve(
+        &self,
+        step: &'p Step,
+        key: &str,
+        expect: (i64, u64),
+        attempts: u32,
+        started_at: i64,
+        cx: &Cx<'p>,
+    ) -> Result<Reservation, Flow> {
+        loop {
+            match cx.purse.admit(expect) {
+                Admission::Admitted(reservation) => return Ok(reservation),
+                Admission::Wait(released) => tokio::select! {
+                    () = released.notified() => {}
+                    () = cx.cancel.cancelled() => return Err(Flow::Cancelled),
+                },
+                Admission::Spent(exhausted) => {
+                    let question = Question {
+                        kind: AskKind::Budget,
+                        key,
+                        name: &step.name,
+                        text: exhausted.reason,
+                        timeout: None,
+                        on_timeout: Answer::Reject,
+                        given: None,
+                    };
+                    let paused = self.write(step, key, "paused", false, attempts, started_at, None, None, None);
+                    // A budget is raised only by `wf resume --budget`, which answers the
+                    // question before the run goes on; asking always pauses.
+                    self.put(question, Some(&paused), None, cx).await?;
+                }
+            }
+        }
+    }
+
+    /// Journals and shows the budget warnings an attempt's spending made due.
+    fn warn(&self, warnings: Vec<Warning>) -> Result<(), Flow> {
+        for warning in warnings {
+            let event = Event::BudgetWarning {
+                scope: warning.scope,
+                resource: warning.resource,
+                spent: warning.spent,
+                limit: warning.limit,
+                percent: warning.percent,
+            };
+            self.emit(event, None, &[])?;
+        }
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -244,49 +356,42 @@ impl<'p> Runner<'p> {
         }
     }
 
-    /// Whether a person must say yes first; `Ok(Some(who))` when someone (or the mode) did.
-    fn ask(&self, step: &Step, key: &str, cx: &Cx<'p>) -> Result<Option<String>, Pause> {
-        let question = match &step.kind {
-            StepKind::Gate(Gate { approve: Some(approval), .. }) => {
-                Some(self.render(&approval.question, cx, "the approval question").unwrap_or_else(|error| error))
-            }
-            _ if self.mode == Mode::Hybrid && step.common.risk == Risk::High => {
-                Some(format!("`{key}` is a high-risk step: run it?"))
-            }
-            _ if self.mode == Mode::Supervised => Some(format!("Run `{key}`?")),
+    /// Whether a person must say yes first, and their answer: `Ok(None)` when nobody is asked.
+    async fn approval(&self, step: &Step, key: &str, cx: &Cx<'p>) -> Result<Option<Given>, Flow> {
+        let gate = match &step.kind {
+            StepKind::Gate(Gate { approve: Some(approval), .. }) => Some(approval),
             _ => None,
         };
-        let Some(question) = question else {
-            return Ok(None);
+        let text = match gate {
+            Some(approval) => {
+                self.render(&approval.question, cx, "the approval question").unwrap_or_else(|error| error)
+            }
+            None if self.mode == Mode::Hybrid && step.common.risk == Risk::High => {
+                format!("`{key}` is a high-risk step: run it?")
+            }
+            None if self.mode == Mode::Supervised => format!("Run `{key}`?"),
+            None => return Ok(None),
         };
-        let by = if self.mode == Mode::Autopilot {
-            Some("autopilot".to_owned())
+        let timeout = match gate.and_then(|approval| approval.timeout.as_ref()) {
+            Some(timeout) => match self.duration(Some(timeout), cx, "the approval's timeout") {
+                Ok(timeout) => timeout,
+                Err(message) => return Err(Flow::Failed(Failure { key: key.to_owned(), message, rollback: false })),
+            },
+            None => None,
+        };
+        let on_timeout =
+            if gate.is_some_and(|approval| approval.approve_on_timeout) { Answer::Approve } else { Answer::Reject };
+        let given = if self.mode == Mode::Autopilot {
+            Some(("autopilot".to_owned(), How::Mode))
         } else if self.options.approve.iter().any(|name| name == &step.name || name == &step.id || name == key) {
-            Some(format!("{} (--approve)", self.options.user))
+            Some((self.options.user.clone(), How::Ahead))
         } else {
             None
         };
-        match by {
-            Some(by) => {
-                let _ = self.emit(Event::Approved { key: key.to_owned(), by: by.clone() }, None, &[]);
-                Ok(Some(by))
-            }
-            None => Err(Pause {
-                key: key.to_owned(),
-                reason: question,
-                hint: format!("wf resume {} --approve {}", self.run_id, step.name),
-            }),
-        }
-    }
-
-    fn pause(&self, step: &Step, key: &str, pause: Pause) -> Flow {
+        let question = Question { kind: AskKind::Approval, key, name: &step.name, text, timeout, on_timeout, given };
         let at = now_ms();
-        let write = self.write(step, key, "paused", false, 0, at, None, None, None);
-        let event = Event::RunPaused { key: pause.key.clone(), reason: pause.reason.clone(), hint: pause.hint.clone() };
-        if let Err(flow) = self.emit(event, Some(&write), &[]) {
-            return flow;
-        }
-        Flow::Paused(pause)
+        let paused = self.write(step, key, "paused", false, 0, at, None, None, None);
+        self.put(question, Some(&paused), None, cx).await.map(Some)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -323,7 +428,7 @@ impl<'p> Runner<'p> {
         step: &'p Step,
         key: &str,
         attempt: u32,
-        approved_by: Option<&str>,
+        approval: Option<&Given>,
         cx: &Cx<'p>,
     ) -> Attempt {
         let timeout = match self.duration(step.common.timeout.as_ref(), cx, "the step's timeout") {
@@ -333,7 +438,7 @@ impl<'p> Runner<'p> {
         match &step.kind {
             StepKind::Run(run) => self.run_command(step, run, key, attempt, timeout, cx).await,
             StepKind::Agent(agent) => self.ask_agent(step, agent, key, attempt, timeout, cx).await,
-            StepKind::Gate(gate) => self.check_gate(gate, key, approved_by, cx),
+            StepKind::Gate(gate) => self.check_gate(gate, key, approval, cx),
             StepKind::Wait { duration } => {
                 let wait = match self.duration(Some(duration), cx, "the wait") {
                     Ok(wait) => wait.unwrap_or_default(),
@@ -530,29 +635,38 @@ impl<'p> Runner<'p> {
         };
         let reply = agent::sim(self.options.sim.as_ref(), &request);
         self.limited(timeout, cx, async move {
+            let charge = |usage: agent::Usage| LedgerEntry {
+                key: key.to_owned(),
+                attempt,
+                model: Some(model.name.clone()),
+                input: usage.input,
+                output: usage.output,
+                cached: usage.cached,
+                micros: usage.price(model),
+            };
             let reply = match reply {
                 Ok(reply) => reply,
-                Err(reason) => return Attempt::failed(FailureKind::Error, reason),
+                Err(failed) => {
+                    let mut attempt = Attempt::failed(FailureKind::Error, failed.reason);
+                    if let Some(usage) = failed.usage {
+                        attempt.micros = usage.price(model);
+                        attempt.tokens = usage.total();
+                        attempt.ledger.push(charge(usage));
+                    }
+                    return attempt;
+                }
             };
             tokio::time::sleep(reply.delay).await;
             let micros = reply.usage.price(model);
             let mut fields = IndexMap::from([("text".to_owned(), Value::String(reply.text))]);
             fields.extend(reply.fields);
-            let ledger = vec![LedgerEntry {
-                key: key.to_owned(),
-                attempt,
-                model: Some(model.name.clone()),
-                input: reply.usage.input,
-                output: reply.usage.output,
-                cached: reply.usage.cached,
-                micros,
-            }];
+            let ledger = vec![charge(reply.usage)];
             Attempt { micros, tokens: reply.usage.total(), ledger, ..Attempt::ok(fields) }
         })
         .await
     }
 
-    fn check_gate(&self, gate: &Gate, key: &str, approved_by: Option<&str>, cx: &Cx<'p>) -> Attempt {
+    fn check_gate(&self, gate: &Gate, key: &str, approval: Option<&Given>, cx: &Cx<'p>) -> Attempt {
         let mut failures = Vec::new();
         for check in &gate.checks {
             let message = self.render(&check.message, cx, "the message").unwrap_or_else(|error| error);
@@ -580,10 +694,7 @@ impl<'p> Runner<'p> {
         if !failures.is_empty() {
             return Attempt::failed(FailureKind::Gate, failures.join("; "));
         }
-        Attempt::ok(IndexMap::from([
-            ("approved_by".to_owned(), Value::String(approved_by.unwrap_or_default().to_owned())),
-            ("comment".to_owned(), Value::String(String::new())),
-        ]))
+        Attempt::ok(approval_fields(approval))
     }
 
     async fn call(
@@ -617,7 +728,9 @@ impl<'p> Runner<'p> {
         };
         // The callee's costs were already added to the caller's blocks as its steps ran.
         let token = cx.cancel.child_token();
-        let inner = Cx { wf: callee, frame: Frame::root(), cancel: token.child_token(), costs, reusable: cx.reusable };
+        let purse = self.purse_for(&cx.purse, key, &workflow.budget);
+        let inner =
+            Cx { wf: callee, frame: Frame::root(), cancel: token.child_token(), costs, purse, reusable: cx.reusable };
         let flow = self.limited(timeout, cx, async {
             match self.workflow(inner, token.clone()).await {
                 Flow::Done => Attempt::ok(IndexMap::new()),
@@ -692,6 +805,17 @@ impl<'p> Runner<'p> {
     pub fn run_dir(&self) -> PathBuf {
         self.options.state_dir.join("runs").join(&self.run_id)
     }
+}
+
+/// A gate's `approved_by` and `comment`: who approved it (empty when nobody was asked, or
+/// for a rejection) and what they said.
+fn approval_fields(approval: Option<&Given>) -> IndexMap<String, Value> {
+    let approved_by = approval.filter(|given| given.answer == Answer::Approve).map(|given| given.by.clone());
+    let comment = approval.and_then(|given| given.comment.clone());
+    IndexMap::from([
+        ("approved_by".to_owned(), Value::String(approved_by.unwrap_or_default())),
+        ("comment".to_owned(), Value::String(comment.unwrap_or_default())),
+    ])
 }
 
 fn retries_on(on: &[RetryOn], kind: FailureKind) -> bool {

@@ -10,6 +10,7 @@ use console::Style;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::event::{Event, Observer, Status};
+use super::journal::{Answer, How};
 use crate::ir::{format_duration, format_money, format_tokens};
 
 /// Colours for the symbols, or none.
@@ -94,8 +95,39 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
                 style.apply_to(if *effect == "fail" { "✗" } else { "!" })
             )
         }
-        Event::Approved { key, by } => {
-            format!("{}{} {key}  approved by {by}", "  ".repeat(depth(key)), palette.ok.apply_to("✓"))
+        Event::Decided { key, answer, by, how, comment, .. } => {
+            let (symbol, style) = match answer {
+                Answer::Approve | Answer::Retry | Answer::Raise => ("✓", &palette.ok),
+                Answer::Skip => ("□", &palette.warn),
+                Answer::Reject | Answer::Abort => ("✗", &palette.bad),
+            };
+            let verb = match answer {
+                Answer::Approve => "approved",
+                Answer::Reject => "rejected",
+                Answer::Retry => "retry chosen",
+                Answer::Skip => "skip chosen",
+                Answer::Abort => "abort chosen",
+                Answer::Raise => "budget raised",
+            };
+            let how = match how {
+                How::Mode => " (automatic)",
+                How::Timeout => " (the approval timed out)",
+                How::Ahead => " (--approve)",
+                How::Command => " (wf approve)",
+                How::Terminal | How::Resume => "",
+            };
+            let comment = comment.as_ref().map(|comment| format!(": {comment}")).unwrap_or_default();
+            format!("{}{} {key}  {verb} by {by}{how}{comment}", "  ".repeat(depth(key)), style.apply_to(symbol))
+        }
+        Event::BudgetWarning { scope, resource, spent, limit, percent } => {
+            let (spent, limit) = if *resource == "money" {
+                let money = |micros: u64| format_money(i64::try_from(micros).unwrap_or(i64::MAX));
+                (money(*spent), money(*limit))
+            } else {
+                (format_tokens(*spent), format_tokens(*limit))
+            };
+            let whose = if scope == "run" { "the run's".to_owned() } else { format!("`{scope}`'s") };
+            format!("{} {whose} budget: {spent} of {limit} spent ({percent:.0}%)", palette.warn.apply_to("!"))
         }
         Event::Undo { key, status, error } => format!(
             "{} undo {key}: {}{}",
@@ -104,7 +136,9 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
             error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()
         ),
         Event::Warning { message, .. } => format!("{} {message}", palette.warn.apply_to("!")),
-        Event::RunPaused { key, reason, .. } => format!("{} {key}: {reason}", palette.warn.apply_to("⏸")),
+        Event::RunPaused { key, reason, .. } | Event::BudgetExhausted { key, reason, .. } => {
+            format!("{} {key}: {reason}", palette.warn.apply_to("⏸"))
+        }
         _ => return None,
     };
     Some(line)
@@ -184,7 +218,10 @@ impl Observer for Tree {
             }
             other => {
                 if let Some(key) = other.key() {
-                    if matches!(other, Event::StepFinished { .. } | Event::RunPaused { .. }) {
+                    if matches!(
+                        other,
+                        Event::StepFinished { .. } | Event::RunPaused { .. } | Event::BudgetExhausted { .. }
+                    ) {
                         if let Some(bar) = self.running.borrow_mut().remove(key) {
                             bar.finish_and_clear();
                             self.multi.remove(&bar);
@@ -195,6 +232,15 @@ impl Observer for Tree {
                     let _ = self.multi.println(line);
                 }
             }
+        }
+    }
+
+    fn hold(&self, held: bool) {
+        if held {
+            let _ = self.multi.clear();
+            self.multi.set_draw_target(ProgressDrawTarget::hidden());
+        } else {
+            self.multi.set_draw_target(ProgressDrawTarget::stdout());
         }
     }
 
