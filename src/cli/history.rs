@@ -308,10 +308,11 @@ fn stats_block(name: &str, stats: &WorkflowStats) -> String {
     out.push_str(&format!("  escalations    {:.1}% of runs ({})\n", stats.escalation_rate * 100.0, stats.escalated));
     if let (Some(mean), Some(p95)) = (stats.approval_wait_mean_ms, stats.approval_wait_p95_ms) {
         out.push_str(&format!(
-            "  approval wait  mean {} · p95 {} ({} approvals)\n",
+            "  approval wait  mean {} · p95 {} ({} {})\n",
             short_duration(mean),
             short_duration(p95),
-            stats.approvals
+            stats.approvals,
+            if stats.approvals == 1 { "approval" } else { "approvals" }
         ));
     }
     out.push('\n');

@@ -169,9 +169,9 @@ fn used<T>(limit: &Use<T>, spent: String, of: String) -> String {
     format!("{spent} of {of} ({:.0}%)", limit.percent)
 }
 
-/// A duration for people: whole seconds once it is a minute or more.
+/// A duration for people: whole seconds once it is ten seconds or more.
 pub fn short_duration(ms: u64) -> String {
-    if ms >= 60_000 {
+    if ms >= 10_000 {
         format_duration(ms / 1000 * 1000)
     } else {
         format_duration(ms)
