@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::ir::Value;
 
+mod history;
+
+pub use history::{ApprovalWait, GateCheckRow, RunFilter, RunNumbers, RunSummary};
+
 /// The schema's version; a state file written by another version is refused, not guessed at.
 const SCHEMA_VERSION: i64 = 2;
 
