@@ -253,7 +253,7 @@ fn tree(out: &mut String, node: &Node, depth: usize) {
         line.push_str(&format!("  {} attempts", node.attempts));
     }
     if let Some(iterations) = node.iterations {
-        line.push_str(&format!("  {iterations} iterations"));
+        line.push_str(&format!("  {iterations} iteration{}", if iterations == 1 { "" } else { "s" }));
     }
     if node.cost_micros != 0 {
         line.push_str(&format!("  {}", format_money(node.cost_micros)));

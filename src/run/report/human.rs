@@ -109,7 +109,7 @@ pub fn human_decisions(decisions: &[DecisionLine]) -> String {
         let label = if index == 0 { "decisions" } else { "" };
         let answer = match (&decision.answer, &decision.by, &decision.how) {
             (Some(answer), Some(by), Some(how)) => {
-                let mut text = format!("{} by {by} ({})", answer.as_str(), how.as_str());
+                let mut text = format!("{} by {by} {}", answer.past_tense(), how.describe());
                 if let Some(at) = decision.answered_at {
                     text.push_str(&format!(" at {}", local_time(at)));
                 }
