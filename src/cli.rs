@@ -10,6 +10,7 @@ mod cost;
 mod explain;
 mod fmt;
 mod graph;
+mod history;
 mod lsp;
 mod run;
 mod workflow;
@@ -138,6 +139,51 @@ enum Command {
         /// A code such as `wf::check::unknown_name` (or just `unknown_name`); none lists all.
         code: Option<String>,
     },
+    /// List recent runs, newest first: status, duration, cost and tokens.
+    Runs {
+        /// Only runs of this workflow.
+        #[arg(long, value_name = "NAME")]
+        workflow: Option<String>,
+        /// Only runs with this status.
+        #[arg(long, value_enum)]
+        status: Option<history::StatusArg>,
+        /// Only runs started within this long (`30d`, `12h`).
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        since: Option<std::time::Duration>,
+        /// At most this many runs.
+        #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+        limit: u32,
+        #[arg(long, value_enum, default_value = "human")]
+        format: history::ReportFormat,
+        /// Where the journal lives.
+        #[arg(long, value_name = "DIR", env = "WF_STATE_DIR", default_value = ".wf")]
+        state_dir: PathBuf,
+    },
+    /// Show one run step by step: statuses, attempts, gate checks, approvals, cost breakdown.
+    Show {
+        /// The run id (the latest run when left out).
+        #[arg(value_name = "RUN")]
+        run: Option<String>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: history::ReportFormat,
+        /// Where the journal lives.
+        #[arg(long, value_name = "DIR", env = "WF_STATE_DIR", default_value = ".wf")]
+        state_dir: PathBuf,
+    },
+    /// Numbers across runs per workflow: success rate, durations, cost, loops, retries, waits.
+    Stats {
+        /// Only runs started within this long (`30d`, `12h`).
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        since: Option<std::time::Duration>,
+        /// Only this workflow.
+        #[arg(long, value_name = "NAME")]
+        workflow: Option<String>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: history::ReportFormat,
+        /// Where the journal lives.
+        #[arg(long, value_name = "DIR", env = "WF_STATE_DIR", default_value = ".wf")]
+        state_dir: PathBuf,
+    },
     /// Run the language server on stdin and stdout, for editors (see docs/lsp.md).
     Lsp,
 }
@@ -174,6 +220,11 @@ pub fn main() -> ExitCode {
             decide,
             state_dir: &state_dir,
         }),
+        Command::Runs { workflow, status, since, limit, format, state_dir } => {
+            history::runs(&state_dir, &history::RunsArgs { workflow, status, since, limit, format })
+        }
+        Command::Show { run, format, state_dir } => history::show(&state_dir, run.as_deref(), format),
+        Command::Stats { since, workflow, format, state_dir } => history::stats(&state_dir, workflow, since, format),
         Command::Lsp => lsp::run(),
     };
     match exit {

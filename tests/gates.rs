@@ -378,6 +378,27 @@ fn bug_fix_pauses_at_its_pr_gate_and_wf_approve_finishes_it() {
     assert_eq!(latest_run(&dir).status, RunStatus::Succeeded);
     // The pause cost nothing: the resumes ran no agent again.
     assert_eq!(dir.journal().spent(&run).expect("ledger"), spent_before);
+
+    // `wf show` and `wf stats` report its cost by phase, from the same ledger.
+    let shown = dir.wf(&["show", &run, "--format", "json"]);
+    let shown: serde_json::Value = serde_json::from_str(&shown.code(0).stdout()).expect("json");
+    let costs = &shown["report"]["costs"];
+    let phases: Vec<(&str, i64)> = costs["phases"]
+        .as_array()
+        .expect("phases")
+        .iter()
+        .map(|phase| (phase["name"].as_str().expect("name"), phase["cost_micros"].as_i64().expect("micros")))
+        .collect();
+    assert_eq!(phases, [("analysis", 120_000), ("reproduction", 48_000), ("implementation", 108_000)]);
+    assert_eq!(costs["cost_micros"], spent_before.0);
+    let approvals = shown["report"]["decisions"].as_array().expect("decisions");
+    assert_eq!(approvals[0]["by"], "maria");
+    let stats = dir.wf(&["stats", "--format", "json"]);
+    let stats: serde_json::Value = serde_json::from_str(&stats.code(0).stdout()).expect("json");
+    assert_eq!(stats["overall"]["cost_total_micros"], spent_before.0);
+    assert_eq!(stats["overall"]["approvals"], 2);
+    let human = dir.wf(&["show", &run]);
+    assert!(human.code(0).stdout().contains("by phase    analysis"), "{}", human.stdout());
 }
 
 #[test]

@@ -159,6 +159,11 @@ fn the_secret_reaches_commands_and_nothing_wf_writes_or_prints() {
     let report = wf::run::report::human(&report, &wf::run::view::Palette::new(false));
     assert_no_secret("the report", report.as_bytes());
     assert!(report.contains("failing with ***"), "{report}");
+    let shown = dir.wf(&["show", &run.id], None);
+    assert_eq!(code(&shown), Some(0), "{}", text(&shown.stderr));
+    assert_no_secret("wf show", &shown.stdout);
+    let json = dir.wf(&["show", &run.id, "--format", "json"], None);
+    assert_no_secret("wf show --format json", &json.stdout);
 
     // Every byte under `.wf/`, the spill file included.
     let files = dir.state_files();

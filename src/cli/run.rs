@@ -14,6 +14,7 @@ use wf::run::journal::{Journal, RunRecord, RunStatus};
 use wf::run::view::{Ndjson, Palette, Plain, Tree};
 use wf::run::{self, Begin, Observer, Options, Scenario, Target};
 
+use super::history::ReportFormat;
 use super::Exit;
 
 /// Flags `run` and `resume` share.
@@ -52,6 +53,10 @@ pub struct Common {
     /// Emit one JSON object per transition: on stdout, or to `--events-file`.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub events: Option<EventsFormat>,
+    /// How to print the final report: for people, or as one JSON document on stdout (the
+    /// progress view then goes to stderr).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: ReportFormat,
     /// Write `--events` to this file instead of stdout.
     #[arg(long, value_name = "FILE", requires = "events")]
     pub events_file: Option<PathBuf>,
@@ -166,6 +171,11 @@ pub fn resume(run_id: Option<String>, explain: bool, common: Common) -> Exit {
 }
 
 fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
+    let json = common.format == ReportFormat::Json;
+    if json && common.events.is_some() && common.events_file.is_none() {
+        eprintln!("error: `--format json` and `--events ndjson` both want stdout; give `--events-file FILE`");
+        return Exit::Usage;
+    }
     let journal = match Journal::open(&common.state_dir) {
         Ok(journal) => journal,
         Err(error) => {
@@ -203,13 +213,12 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         prompt: !common.no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         raise: common.budget.clone(),
     };
-    // Human output goes to stdout, unless the events take stdout.
-    let events_on_stdout = common.events.is_some() && common.events_file.is_none();
+    // Human output goes to stdout, unless the events or the JSON report take stdout.
+    let stdout_taken = json || common.events.is_some() && common.events_file.is_none();
     let human_on_terminal =
-        if events_on_stdout { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() };
-    let palette = Palette::new(
-        super::color() && !events_on_stdout || (events_on_stdout && human_on_terminal && no_color_unset()),
-    );
+        if stdout_taken { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() };
+    let palette =
+        Palette::new(super::color() && !stdout_taken || (stdout_taken && human_on_terminal && no_color_unset()));
     let mut observers: Vec<Box<dyn Observer>> = Vec::new();
     if let Some(EventsFormat::Ndjson) = common.events {
         match &common.events_file {
@@ -224,7 +233,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         }
     }
     if !common.quiet {
-        if events_on_stdout {
+        if stdout_taken {
             observers.push(Box::new(Plain::new(std::io::stderr(), palette.clone())));
         } else if human_on_terminal && !common.verbose {
             observers.push(Box::new(Tree::new(palette.clone())));
@@ -250,11 +259,18 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
             return Exit::Failure;
         }
     };
-    let text = run::report::human(&report, &palette);
-    if events_on_stdout {
-        eprint!("{text}");
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(error) => eprintln!("error: {error}"),
+        }
     } else {
-        print!("{text}");
+        let text = run::report::human(&report, &palette);
+        if stdout_taken {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
     }
     let hint = match (&ended.pause, ended.status) {
         (Some(pause), _) => Some(format!("paused at {}: continue with {}", pause.key, pause.hint)),

@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::ir::Value;
 
+mod history;
+
+pub use history::{ApprovalWait, GateCheckRow, RunFilter, RunNumbers, RunSummary};
+
 /// The schema's version; a state file written by another version is refused, not guessed at.
 const SCHEMA_VERSION: i64 = 2;
 
@@ -319,6 +323,18 @@ impl Answer {
         }
     }
 
+    /// The answer as a report says it: `approved`, `retry chosen`.
+    pub fn past_tense(self) -> &'static str {
+        match self {
+            Answer::Approve => "approved",
+            Answer::Reject => "rejected",
+            Answer::Retry => "retry chosen",
+            Answer::Skip => "skip chosen",
+            Answer::Abort => "abort chosen",
+            Answer::Raise => "budget raised",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Answer> {
         Some(match text {
             "approve" => Answer::Approve,
@@ -372,6 +388,18 @@ impl How {
             "resume" => How::Resume,
             _ => return None,
         })
+    }
+
+    /// How it was given, as a report says it after `by NAME`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            How::Terminal => "at the terminal",
+            How::Command => "with wf approve",
+            How::Ahead => "with --approve",
+            How::Mode => "automatically (autopilot)",
+            How::Timeout => "when the approval timed out",
+            How::Resume => "with wf resume --budget",
+        }
     }
 
     /// No person gave it.

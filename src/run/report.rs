@@ -1,14 +1,21 @@
 //! The end-of-run report, built from the journal (so a resumed run reports all of itself):
-//! status, duration, steps by status, retries, loop iterations, cost, and each failure with
-//! the end of what it wrote to stderr.
+//! status, duration, steps by status, retries, loop iterations, cost and where it went
+//! (`cost.rs`), the questions put to people, and each failure with the end of what it wrote
+//! to stderr. `human.rs` prints it for people; its JSON is the `Report` itself.
+
+mod cost;
+pub mod history;
+mod human;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::journal::{Journal, Result, RunStatus};
-use super::view::Palette;
-use crate::ir::{format_duration, format_money, format_tokens, Value};
+use super::journal::{Answer, AskKind, DecisionRow, How, Journal, Result, RunStatus};
+use crate::ir::Value;
+
+pub use cost::{breakdown, step_of, BudgetUse, Costs, ModelShare, Share, StepShare, Use, FIXED, TOP_LEVEL};
+pub use human::{human, human_costs, human_decisions, local_time, short_duration};
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -18,6 +25,9 @@ pub struct Report {
     pub status: RunStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    pub started_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<i64>,
     pub duration_ms: u64,
     /// Steps (not blocks) by how they ended.
     pub steps: BTreeMap<String, usize>,
@@ -27,7 +37,54 @@ pub struct Report {
     pub iterations: u64,
     pub cost_micros: i64,
     pub tokens: u64,
+    /// Where the money and tokens went, and the budget.
+    pub costs: Costs,
+    /// Questions put to people (and the mode), in the order asked.
+    pub decisions: Vec<DecisionLine>,
     pub failures: Vec<FailureLine>,
+}
+
+/// A question and its answer: who approved what, when and how.
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionLine {
+    pub key: String,
+    pub kind: AskKind,
+    pub question: String,
+    pub asked_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<Answer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub how: Option<How>,
+    /// No person gave the answer (the mode, a timeout).
+    pub automatic: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<i64>,
+    /// From the question to its answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_ms: Option<u64>,
+}
+
+impl From<DecisionRow> for DecisionLine {
+    fn from(row: DecisionRow) -> DecisionLine {
+        let given = row.given;
+        DecisionLine {
+            key: row.key,
+            kind: row.kind,
+            question: row.question,
+            asked_at: row.asked_at,
+            answer: given.as_ref().map(|given| given.answer),
+            by: given.as_ref().map(|given| given.by.clone()),
+            how: given.as_ref().map(|given| given.how),
+            automatic: given.as_ref().is_some_and(|given| given.how.automatic()),
+            comment: given.as_ref().and_then(|given| given.comment.clone()),
+            answered_at: given.as_ref().map(|given| given.at),
+            wait_ms: given.as_ref().map(|given| u64::try_from(given.at - row.asked_at).unwrap_or(0)),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -41,7 +98,7 @@ pub struct FailureLine {
     pub stderr_tail: String,
 }
 
-const LEAF_KINDS: [&str; 5] = ["run", "agent", "call", "gate", "wait"];
+pub const LEAF_KINDS: [&str; 5] = ["run", "agent", "call", "gate", "wait"];
 
 pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
     let run = journal.run(run_id)?;
@@ -80,7 +137,8 @@ pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
             });
         }
     }
-    let (cost_micros, tokens) = journal.spent(run_id)?;
+    let costs = breakdown(&journal.ledger(run_id)?, &records, &run.options().budget);
+    let decisions = journal.decisions(run_id)?.into_iter().map(DecisionLine::from).collect();
     let duration_ms = run.ended_at.map_or(0, |end| u64::try_from(end - run.started_at).unwrap_or(0));
     Ok(Report {
         run: run.id,
@@ -88,12 +146,16 @@ pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
         file: run.file,
         status: run.status,
         error: run.error,
+        started_at: run.started_at,
+        ended_at: run.ended_at,
         duration_ms,
         steps,
         retries,
         iterations,
-        cost_micros,
-        tokens,
+        cost_micros: costs.cost_micros,
+        tokens: costs.tokens,
+        costs,
+        decisions,
         failures,
     })
 }
@@ -101,42 +163,4 @@ pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.trim_end().lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
-}
-
-/// The report for people.
-pub fn human(report: &Report, palette: &Palette) -> String {
-    let mut out = String::new();
-    let status = match report.status {
-        RunStatus::Succeeded => console::style("succeeded").green(),
-        RunStatus::Paused => console::style("paused").yellow(),
-        other => console::style(other.as_str()).red(),
-    };
-    let _ = palette;
-    out.push_str(&format!(
-        "\nrun {} {}: {} in {}\n",
-        report.run,
-        report.workflow,
-        status.bold(),
-        format_duration(report.duration_ms)
-    ));
-    let counts: Vec<String> =
-        report.steps.iter().map(|(status, n)| format!("{n} {}", status.replace('_', " "))).collect();
-    out.push_str(&format!("  steps       {}\n", if counts.is_empty() { "none".to_owned() } else { counts.join(", ") }));
-    out.push_str(&format!("  retries     {}\n", report.retries));
-    out.push_str(&format!("  iterations  {}\n", report.iterations));
-    out.push_str(&format!("  cost        {} ({})\n", format_money(report.cost_micros), format_tokens(report.tokens)));
-    if let Some(error) = &report.error {
-        if report.status != RunStatus::Succeeded {
-            out.push_str(&format!("  reason      {error}\n"));
-        }
-    }
-    for failure in &report.failures {
-        let continued = if failure.continued { " (the run went on)" } else { "" };
-        let status = failure.status.replace('_', " ");
-        out.push_str(&format!("  ✗ {} {status}{continued}: {}\n", failure.key, failure.error));
-        for line in failure.stderr_tail.lines() {
-            out.push_str(&format!("      │ {line}\n"));
-        }
-    }
-    out
 }

@@ -10,7 +10,7 @@ use console::Style;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::event::{Event, Observer, Status};
-use super::journal::{Answer, How};
+use super::journal::Answer;
 use crate::ir::{format_duration, format_money, format_tokens};
 
 /// Colours for the symbols, or none.
@@ -101,23 +101,9 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
                 Answer::Skip => ("□", &palette.warn),
                 Answer::Reject | Answer::Abort => ("✗", &palette.bad),
             };
-            let verb = match answer {
-                Answer::Approve => "approved",
-                Answer::Reject => "rejected",
-                Answer::Retry => "retry chosen",
-                Answer::Skip => "skip chosen",
-                Answer::Abort => "abort chosen",
-                Answer::Raise => "budget raised",
-            };
-            let how = match how {
-                How::Mode => " (automatic)",
-                How::Timeout => " (the approval timed out)",
-                How::Ahead => " (--approve)",
-                How::Command => " (wf approve)",
-                How::Terminal | How::Resume => "",
-            };
+            let (verb, how) = (answer.past_tense(), how.describe());
             let comment = comment.as_ref().map(|comment| format!(": {comment}")).unwrap_or_default();
-            format!("{}{} {key}  {verb} by {by}{how}{comment}", "  ".repeat(depth(key)), style.apply_to(symbol))
+            format!("{}{} {key}  {verb} by {by} {how}{comment}", "  ".repeat(depth(key)), style.apply_to(symbol))
         }
         Event::BudgetWarning { scope, resource, spent, limit, percent } => {
             let (spent, limit) = if *resource == "money" {

@@ -1,0 +1,324 @@
+//! `wf runs`, `wf show [RUN]` and `wf stats`: what the journal remembers, for people or as
+//! JSON. They only read: a state folder without a journal is reported, never created.
+
+use std::path::Path;
+use std::time::Duration;
+
+use clap::ValueEnum;
+
+use wf::ir::{format_money, format_tokens, Value};
+use wf::run::journal::{Journal, RunFilter, RunStatus, RunSummary};
+use wf::run::report::history::{self, Node, Stats, WorkflowStats};
+use wf::run::report::{self, local_time, short_duration};
+use wf::run::view::Palette;
+
+use super::Exit;
+
+/// How a command prints what it found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned text for people.
+    Human,
+    /// One JSON document on stdout.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StatusArg {
+    Running,
+    Succeeded,
+    Failed,
+    Paused,
+    Interrupted,
+}
+
+impl StatusArg {
+    fn status(self) -> RunStatus {
+        match self {
+            StatusArg::Running => RunStatus::Running,
+            StatusArg::Succeeded => RunStatus::Succeeded,
+            StatusArg::Failed => RunStatus::Failed,
+            StatusArg::Paused => RunStatus::Paused,
+            StatusArg::Interrupted => RunStatus::Interrupted,
+        }
+    }
+}
+
+pub struct RunsArgs {
+    pub workflow: Option<String>,
+    pub status: Option<StatusArg>,
+    pub since: Option<Duration>,
+    pub limit: u32,
+    pub format: ReportFormat,
+}
+
+pub fn runs(state_dir: &Path, request: &RunsArgs) -> Exit {
+    let filter = RunFilter {
+        workflow: request.workflow.clone(),
+        status: request.status.map(StatusArg::status),
+        since: request.since.map(cutoff),
+    };
+    let found = match open(state_dir) {
+        Ok(Some(journal)) => match journal.recent_runs(&filter, request.limit) {
+            Ok(found) => found,
+            Err(error) => return failed(&error),
+        },
+        Ok(None) => Vec::new(),
+        Err(exit) => return exit,
+    };
+    match request.format {
+        ReportFormat::Json => print_json(&found),
+        ReportFormat::Human if found.is_empty() => println!("no runs"),
+        ReportFormat::Human => print!("{}", runs_table(&found)),
+    }
+    Exit::Success
+}
+
+pub fn show(state_dir: &Path, run: Option<&str>, format: ReportFormat) -> Exit {
+    let journal = match open(state_dir) {
+        Ok(Some(journal)) => journal,
+        Ok(None) => {
+            eprintln!("error: no runs in {}", state_dir.display());
+            return Exit::Usage;
+        }
+        Err(exit) => return exit,
+    };
+    let id = match run {
+        Some(id) => id.to_owned(),
+        None => match journal.latest_run() {
+            Ok(Some(latest)) => latest.id,
+            Ok(None) => {
+                eprintln!("error: no runs in {}", journal.path().display());
+                return Exit::Usage;
+            }
+            Err(error) => return failed(&error),
+        },
+    };
+    let shown = match history::show(&journal, &id) {
+        Ok(shown) => shown,
+        Err(wf::run::journal::JournalError::NoRun(id)) => {
+            eprintln!("error: no run `{id}` in {} (`wf runs` lists them)", journal.path().display());
+            return Exit::Usage;
+        }
+        Err(error) => return failed(&error),
+    };
+    match format {
+        ReportFormat::Json => print_json(&shown),
+        ReportFormat::Human => {
+            let mut out = format!("run {} `{}` ({})\n", shown.run, shown.workflow, shown.file);
+            let ended = shown.ended_at.map(|at| format!(" · ended {}", local_time(at))).unwrap_or_default();
+            out.push_str(&format!("  started {}{ended}\n", local_time(shown.started_at)));
+            let args: indexmap::IndexMap<String, Value> =
+                serde_json::from_value(shown.args.clone()).unwrap_or_default();
+            if !args.is_empty() {
+                let args: Vec<String> = args.iter().map(|(name, value)| format!("{name}={value}")).collect();
+                out.push_str(&format!("  args    {}\n", args.join(" ")));
+            }
+            out.push('\n');
+            for node in &shown.steps {
+                tree(&mut out, node, 1);
+            }
+            out.push_str(&report::human(&shown.report, &Palette::new(false)));
+            print!("{out}");
+        }
+    }
+    Exit::Success
+}
+
+pub fn stats(state_dir: &Path, workflow: Option<String>, since: Option<Duration>, format: ReportFormat) -> Exit {
+    let filter = RunFilter { workflow, status: None, since: since.map(cutoff) };
+    let stats = match open(state_dir) {
+        Ok(Some(journal)) => match history::stats(&journal, &filter) {
+            Ok(stats) => stats,
+            Err(error) => return failed(&error),
+        },
+        Ok(None) => Stats { since: filter.since, overall: empty(), workflows: Vec::new() },
+        Err(exit) => return exit,
+    };
+    match format {
+        ReportFormat::Json => print_json(&stats),
+        ReportFormat::Human if stats.overall.runs == 0 => println!("no runs"),
+        ReportFormat::Human => {
+            let mut out = String::new();
+            for workflow in &stats.workflows {
+                out.push_str(&stats_block(&workflow.workflow, workflow));
+            }
+            if stats.workflows.len() > 1 {
+                out.push_str(&stats_block("all workflows", &stats.overall));
+            }
+            print!("{out}");
+        }
+    }
+    Exit::Success
+}
+
+/// The journal in `state_dir`, if there is one; never creates it.
+fn open(state_dir: &Path) -> Result<Option<Journal>, Exit> {
+    if !state_dir.join("state.db").exists() {
+        return Ok(None);
+    }
+    Journal::open(state_dir).map(Some).map_err(|error| {
+        eprintln!("error: {error}");
+        Exit::Usage
+    })
+}
+
+fn failed(error: &wf::run::journal::JournalError) -> Exit {
+    eprintln!("error: {error}");
+    Exit::Failure
+}
+
+fn print_json<T: serde::Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(error) => eprintln!("error: {error}"),
+    }
+}
+
+/// Now minus `since`, in ms since the epoch.
+fn cutoff(since: Duration) -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = i64::try_from(now.as_millis()).unwrap_or(i64::MAX);
+    now.saturating_sub(i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn runs_table(runs: &[RunSummary]) -> String {
+    let rows: Vec<[String; 7]> = runs
+        .iter()
+        .map(|run| {
+            [
+                run.id.clone(),
+                run.workflow.clone(),
+                run.status.as_str().to_owned(),
+                local_time(run.started_at),
+                run.duration_ms.map_or_else(|| "-".to_owned(), short_duration),
+                format_money(run.cost_micros),
+                compact_tokens(run.tokens),
+            ]
+        })
+        .collect();
+    let header = ["ID", "WORKFLOW", "STATUS", "STARTED", "DURATION", "COST", "TOKENS"];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(header.map(str::to_owned)).chain(rows) {
+        let mut line = String::new();
+        for (column, (cell, width)) in row.iter().zip(widths).enumerate() {
+            // Numbers line up on the right.
+            if column >= 4 {
+                line.push_str(&format!("{cell:>width$}  "));
+            } else {
+                line.push_str(&format!("{cell:<width$}  "));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// `950`, `42.5k`, `1.2M`: tokens in a column.
+fn compact_tokens(count: u64) -> String {
+    #[allow(clippy::cast_precision_loss)] // One decimal for people.
+    let count_f = count as f64;
+    if count < 1_000 {
+        count.to_string()
+    } else if count < 1_000_000 {
+        format!("{:.1}k", count_f / 1e3)
+    } else {
+        format!("{:.1}M", count_f / 1e6)
+    }
+}
+
+fn tree(out: &mut String, node: &Node, depth: usize) {
+    let symbol = match node.status.as_str() {
+        "succeeded" => "✓",
+        "failed" | "timed_out" => "✗",
+        "skipped" => "□",
+        "cancelled" => "⊘",
+        _ => "…",
+    };
+    let mut line = format!("{}{symbol} {} {}", "  ".repeat(depth), node.key, node.kind);
+    if node.status != "succeeded" {
+        line.push_str(&format!(" {}", node.status.replace('_', " ")));
+    }
+    if let Some(duration) = node.duration_ms {
+        line.push_str(&format!("  {}", short_duration(duration)));
+    }
+    if node.attempts > 1 {
+        line.push_str(&format!("  {} attempts", node.attempts));
+    }
+    if let Some(iterations) = node.iterations {
+        line.push_str(&format!("  {iterations} iteration{}", if iterations == 1 { "" } else { "s" }));
+    }
+    if node.cost_micros != 0 {
+        line.push_str(&format!("  {}", format_money(node.cost_micros)));
+    }
+    if let Some(tokens) = node.tokens.filter(|&tokens| tokens != 0) {
+        line.push_str(&format!("  {}", format_tokens(tokens)));
+    }
+    if let Some(error) = &node.error {
+        line.push_str(&format!(": {error}"));
+    }
+    out.push_str(&line);
+    out.push('\n');
+    let pad = "  ".repeat(depth + 2);
+    for check in &node.checks {
+        let mark = if check.passed { "✓" } else { "✗" };
+        let effect = if check.passed { String::new() } else { format!(" ({})", check.effect) };
+        out.push_str(&format!("{pad}{mark} {} “{}”{effect}\n", check.level, check.message));
+    }
+    let decisions = report::human_decisions(&node.decisions);
+    for line in decisions.lines() {
+        // `human_decisions` labels its first line; under a step the step says it.
+        out.push_str(&format!("{pad}? {}\n", line.trim_start().trim_start_matches("decisions").trim_start()));
+    }
+    for child in &node.children {
+        tree(out, child, depth + 1);
+    }
+}
+
+#[allow(clippy::cast_precision_loss)] // Percentages for people.
+fn stats_block(name: &str, stats: &WorkflowStats) -> String {
+    let mut out = format!("{name}\n");
+    let mut runs =
+        format!("{} ({} finished: {} succeeded, {} failed", stats.runs, stats.finished, stats.succeeded, stats.failed);
+    if stats.paused > 0 || stats.budget_paused > 0 {
+        runs.push_str(&format!("; {} paused, {} on a spent budget", stats.paused, stats.budget_paused));
+    }
+    runs.push(')');
+    out.push_str(&format!("  runs           {runs}\n"));
+    if let Some(rate) = stats.success_rate {
+        out.push_str(&format!("  success rate   {:.1}%\n", rate * 100.0));
+    }
+    if let (Some(mean), Some(p95)) = (stats.duration_mean_ms, stats.duration_p95_ms) {
+        out.push_str(&format!("  duration       mean {} · p95 {}\n", short_duration(mean), short_duration(p95)));
+    }
+    out.push_str(&format!(
+        "  cost           mean {} · total {}\n",
+        format_money(stats.cost_mean_micros),
+        format_money(stats.cost_total_micros)
+    ));
+    out.push_str(&format!("  loops          {:.2} iterations per run\n", stats.iterations_per_run));
+    out.push_str(&format!("  retries        {:.2} per run\n", stats.retries_per_run));
+    out.push_str(&format!("  escalations    {:.1}% of runs ({})\n", stats.escalation_rate * 100.0, stats.escalated));
+    if let (Some(mean), Some(p95)) = (stats.approval_wait_mean_ms, stats.approval_wait_p95_ms) {
+        out.push_str(&format!(
+            "  approval wait  mean {} · p95 {} ({} {})\n",
+            short_duration(mean),
+            short_duration(p95),
+            stats.approvals,
+            if stats.approvals == 1 { "approval" } else { "approvals" }
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+fn empty() -> WorkflowStats {
+    WorkflowStats { workflow: history::ALL_WORKFLOWS.to_owned(), ..WorkflowStats::default() }
+}

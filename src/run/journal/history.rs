@@ -1,0 +1,206 @@
+//! Reading the journal across runs and within one run's history: the ledger, gate checks,
+//! recent runs and the per-run numbers `wf stats` aggregates. Sums over a run's rows are done
+//! by SQLite through the `*_by_run` indexes, so the cost grows with the runs asked about,
+//! not with the whole file.
+
+use rusqlite::params;
+use serde::Serialize;
+
+use super::{Journal, LedgerEntry, Result, RunStatus};
+
+/// Which runs to list or aggregate.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub workflow: Option<String>,
+    pub status: Option<RunStatus>,
+    /// Only runs started at or after this time (ms since the epoch).
+    pub since: Option<i64>,
+}
+
+/// One line of `wf runs`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub id: String,
+    pub workflow: String,
+    pub status: RunStatus,
+    pub started_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<i64>,
+    /// `ended_at - started_at`; absent while the run has not ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    pub cost_micros: i64,
+    pub tokens: u64,
+}
+
+/// A `require` or `warn` of a gate, as it was evaluated.
+#[derive(Debug, Clone, Serialize)]
+pub struct GateCheckRow {
+    pub key: String,
+    pub level: String,
+    pub message: String,
+    pub passed: bool,
+    /// What a check that did not hold did: `fail` or `warn`.
+    pub effect: String,
+    pub at: i64,
+}
+
+/// The numbers of one run that `wf stats` aggregates.
+#[derive(Debug, Clone)]
+pub struct RunNumbers {
+    pub workflow: String,
+    pub status: RunStatus,
+    /// For finished (succeeded or failed) runs.
+    pub duration_ms: Option<u64>,
+    pub cost_micros: i64,
+    /// Iterations of every `repeat` of the run.
+    pub iterations: u64,
+    /// Attempts beyond the first, over the run's leaf steps.
+    pub retries: u64,
+    pub escalated: bool,
+    /// The run paused at least once (a `run_paused` event).
+    pub paused: bool,
+    /// A budget was spent: the run asked for a higher one.
+    pub budget_paused: bool,
+}
+
+/// How long a person took to answer an approval.
+#[derive(Debug, Clone)]
+pub struct ApprovalWait {
+    pub workflow: String,
+    pub wait_ms: u64,
+}
+
+/// The `WHERE` clause the filters make, over `runs AS r`, with parameters ?1..?3.
+const FILTER: &str =
+    "(?1 IS NULL OR r.workflow = ?1) AND (?2 IS NULL OR r.status = ?2) AND (?3 IS NULL OR r.started_at >= ?3)";
+
+impl Journal {
+    /// A run's ledger, in the order the amounts were recorded.
+    pub fn ledger(&self, run: &str) -> Result<Vec<LedgerEntry>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT key, attempt, model, input, output, cached, micros FROM ledger WHERE run_id = ?1 ORDER BY seq",
+        )?;
+        let rows = statement.query_map([run], |row| {
+            Ok(LedgerEntry {
+                key: row.get(0)?,
+                attempt: row.get(1)?,
+                model: row.get(2)?,
+                input: count(row.get(3)?),
+                output: count(row.get(4)?),
+                cached: count(row.get(5)?),
+                micros: row.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A run's gate checks, in order.
+    pub fn gate_checks(&self, run: &str) -> Result<Vec<GateCheckRow>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT at, COALESCE(key, ''), json_extract(data, '$.level'), json_extract(data, '$.message'),
+                    json_extract(data, '$.passed'), json_extract(data, '$.effect')
+             FROM events WHERE run_id = ?1 AND kind = 'gate_check' ORDER BY seq",
+        )?;
+        let rows = statement.query_map([run], |row| {
+            Ok(GateCheckRow {
+                at: row.get(0)?,
+                key: row.get(1)?,
+                level: row.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                message: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                passed: row.get::<_, Option<bool>>(4)?.unwrap_or(false),
+                effect: row.get::<_, Option<String>>(5)?.unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Runs newest first, with what each cost.
+    pub fn recent_runs(&self, filter: &RunFilter, limit: u32) -> Result<Vec<RunSummary>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT r.id, r.workflow, r.status, r.started_at, r.ended_at,
+                    (SELECT COALESCE(SUM(micros), 0) FROM ledger WHERE run_id = r.id),
+                    (SELECT COALESCE(SUM(input + output + cached), 0) FROM ledger WHERE run_id = r.id)
+             FROM runs AS r WHERE {FILTER} ORDER BY r.started_at DESC, r.id DESC LIMIT ?4"
+        ))?;
+        let rows = statement.query_map(
+            params![filter.workflow, filter.status.map(RunStatus::as_str), filter.since, limit],
+            |row| {
+                let started_at: i64 = row.get(3)?;
+                let ended_at: Option<i64> = row.get(4)?;
+                Ok(RunSummary {
+                    id: row.get(0)?,
+                    workflow: row.get(1)?,
+                    status: RunStatus::parse(&row.get::<_, String>(2)?),
+                    started_at,
+                    ended_at,
+                    duration_ms: ended_at.map(|end| u64::try_from(end - started_at).unwrap_or(0)),
+                    cost_micros: row.get(5)?,
+                    tokens: count(row.get(6)?),
+                })
+            },
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The numbers of every run the filter selects, summed per run by SQLite.
+    pub fn run_numbers(&self, filter: &RunFilter) -> Result<Vec<RunNumbers>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT r.workflow, r.status,
+                    CASE WHEN r.status IN ('succeeded', 'failed') AND r.ended_at IS NOT NULL
+                         THEN MAX(r.ended_at - r.started_at, 0) END,
+                    (SELECT COALESCE(SUM(micros), 0) FROM ledger WHERE run_id = r.id),
+                    (SELECT COALESCE(SUM(json_extract(value, '$.Record.iterations.Int')), 0)
+                       FROM steps WHERE run_id = r.id AND kind = 'repeat'),
+                    (SELECT COALESCE(SUM(attempts - 1), 0) FROM steps
+                       WHERE run_id = r.id AND attempts > 1 AND kind IN ('run', 'agent', 'call', 'gate', 'wait')),
+                    EXISTS (SELECT 1 FROM decisions WHERE run_id = r.id AND kind = 'escalation'),
+                    EXISTS (SELECT 1 FROM events WHERE run_id = r.id AND kind = 'run_paused'),
+                    EXISTS (SELECT 1 FROM decisions WHERE run_id = r.id AND kind = 'budget')
+             FROM runs AS r WHERE {FILTER}"
+        ))?;
+        let rows = statement.query_map(
+            params![filter.workflow, filter.status.map(RunStatus::as_str), filter.since],
+            |row| {
+                Ok(RunNumbers {
+                    workflow: row.get(0)?,
+                    status: RunStatus::parse(&row.get::<_, String>(1)?),
+                    duration_ms: row.get::<_, Option<i64>>(2)?.map(count),
+                    cost_micros: row.get(3)?,
+                    iterations: count(row.get(4)?),
+                    retries: count(row.get(5)?),
+                    escalated: row.get(6)?,
+                    paused: row.get(7)?,
+                    budget_paused: row.get(8)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How long people took to answer approvals, in the runs the filter selects. Answers
+    /// given by the mode or a timeout are no one's wait, and are left out.
+    pub fn approval_waits(&self, filter: &RunFilter) -> Result<Vec<ApprovalWait>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT r.workflow, MAX(d.answered_at - d.asked_at, 0)
+             FROM runs AS r JOIN decisions AS d ON d.run_id = r.id
+             WHERE {FILTER} AND d.kind = 'approval' AND d.answered_at IS NOT NULL
+               AND d.how IS NOT NULL AND d.how NOT IN ('mode', 'timeout')"
+        ))?;
+        let rows = statement
+            .query_map(params![filter.workflow, filter.status.map(RunStatus::as_str), filter.since], |row| {
+                Ok(ApprovalWait { workflow: row.get(0)?, wait_ms: count(row.get(1)?) })
+            })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// A count SQLite holds as a signed integer.
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}

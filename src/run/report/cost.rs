@@ -1,0 +1,276 @@
+//! Where a run's money and tokens went: the ledger summed by phase, by step and by model, and
+//! the run's budget against what it spent. Every breakdown is a partition of the ledger, so
+//! each one sums to the run's total.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::cost::Budget;
+use crate::run::journal::{LedgerEntry, StepRecord};
+
+/// Ledger rows outside every top-level phase.
+pub const TOP_LEVEL: &str = "(top level)";
+/// Ledger rows without a model: the fixed `cost` of `run` steps.
+pub const FIXED: &str = "(fixed)";
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Costs {
+    pub cost_micros: i64,
+    pub tokens: u64,
+    /// By top-level phase, in the order the phases started; `(top level)` last.
+    pub phases: Vec<Share>,
+    /// By step (instance keys without their `[i]`), most expensive first.
+    pub steps: Vec<StepShare>,
+    /// By model, most expensive first; `(fixed)` holds `run` steps' `cost`.
+    pub models: Vec<ModelShare>,
+    pub budget: BudgetUse,
+}
+
+/// A part of the run's total. `share` is its percent of the run's money, or of its tokens
+/// when the run cost no money.
+#[derive(Debug, Clone, Serialize)]
+pub struct Share {
+    pub name: String,
+    pub cost_micros: i64,
+    pub tokens: u64,
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepShare {
+    pub step: String,
+    /// Its instances (loop iterations, `for` elements) that the journal holds.
+    pub instances: usize,
+    /// Attempts over every instance.
+    pub attempts: u64,
+    pub cost_micros: i64,
+    pub tokens: u64,
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelShare {
+    pub model: String,
+    pub input: u64,
+    pub output: u64,
+    pub cached: u64,
+    pub tokens: u64,
+    pub cost_micros: i64,
+    pub share: f64,
+}
+
+/// The run's budget (the file's, with `--budget` raises) against what it spent.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BudgetUse {
+    #[serde(rename = "money_micros", skip_serializing_if = "Option::is_none")]
+    pub money: Option<Use<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Use<u64>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Use<T> {
+    pub spent: T,
+    pub limit: T,
+    /// `spent` as a percent of `limit`.
+    pub percent: f64,
+    /// The percent at which the run warns, when the budget says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warn_at: Option<f64>,
+}
+
+/// `records` are the run's step rows; they place phases in order and count attempts.
+pub fn breakdown(ledger: &[LedgerEntry], records: &[StepRecord], budget: &Budget) -> Costs {
+    let cost_micros: i64 = ledger.iter().map(|entry| entry.micros).sum();
+    let tokens: u64 = ledger.iter().map(tokens_of).sum();
+    let share = |micros: i64, count: u64| {
+        #[allow(clippy::cast_precision_loss)] // Percentages for people: f64 is plenty.
+        let part = if cost_micros != 0 {
+            micros as f64 / cost_micros as f64
+        } else if tokens != 0 {
+            count as f64 / tokens as f64
+        } else {
+            0.0
+        };
+        part * 100.0
+    };
+
+    let mut ordered: Vec<&StepRecord> = records.iter().collect();
+    ordered.sort_by_key(|record| (record.started_at, record.seq));
+    let phases: Vec<&str> = ordered
+        .iter()
+        .filter(|record| record.kind == "phase" && !record.key.contains('/'))
+        .map(|record| record.key.as_str())
+        .collect();
+    let mut by_phase: Vec<(i64, u64)> = vec![(0, 0); phases.len() + 1];
+    let mut by_step: Vec<(String, i64, u64)> = Vec::new();
+    let mut step_index: HashMap<String, usize> = HashMap::new();
+    let mut by_model: Vec<(String, [u64; 3], i64)> = Vec::new();
+    for entry in ledger {
+        let count = tokens_of(entry);
+        let phase = phases
+            .iter()
+            .position(|phase| {
+                entry.key == *phase || entry.key.strip_prefix(phase).is_some_and(|rest| rest.starts_with('/'))
+            })
+            .unwrap_or(phases.len());
+        by_phase[phase].0 += entry.micros;
+        by_phase[phase].1 += count;
+
+        let step = step_of(&entry.key);
+        let index = *step_index.entry(step.clone()).or_insert_with(|| {
+            by_step.push((step, 0, 0));
+            by_step.len() - 1
+        });
+        by_step[index].1 += entry.micros;
+        by_step[index].2 += count;
+
+        let model = entry.model.clone().unwrap_or_else(|| FIXED.to_owned());
+        let slot = match by_model.iter().position(|(name, ..)| *name == model) {
+            Some(slot) => slot,
+            None => {
+                by_model.push((model, [0; 3], 0));
+                by_model.len() - 1
+            }
+        };
+        let (_, counts, micros) = &mut by_model[slot];
+        counts[0] += entry.input;
+        counts[1] += entry.output;
+        counts[2] += entry.cached;
+        *micros += entry.micros;
+    }
+
+    let phase_names = phases.iter().map(|phase| (*phase).to_owned()).chain(std::iter::once(TOP_LEVEL.to_owned()));
+    let phases = phase_names
+        .zip(by_phase)
+        .filter(|(_, (micros, count))| *micros != 0 || *count != 0)
+        .map(|(name, (micros, count))| Share { name, cost_micros: micros, tokens: count, share: share(micros, count) })
+        .collect();
+
+    let mut attempts: HashMap<String, (usize, u64)> = HashMap::new();
+    for record in records.iter().filter(|record| super::LEAF_KINDS.contains(&record.kind.as_str())) {
+        let slot = attempts.entry(step_of(&record.key)).or_default();
+        slot.0 += 1;
+        slot.1 += u64::from(record.attempts);
+    }
+    let mut steps: Vec<StepShare> = by_step
+        .into_iter()
+        .map(|(step, micros, count)| {
+            let (instances, attempts) = attempts.get(&step).copied().unwrap_or_default();
+            StepShare { step, instances, attempts, cost_micros: micros, tokens: count, share: share(micros, count) }
+        })
+        .collect();
+    // Stable: equal amounts keep the order the ledger met them in.
+    steps.sort_by(|a, b| b.cost_micros.cmp(&a.cost_micros).then(b.tokens.cmp(&a.tokens)));
+
+    let mut models: Vec<ModelShare> = by_model
+        .into_iter()
+        .map(|(model, [input, output, cached], micros)| {
+            let count = input + output + cached;
+            ModelShare { model, input, output, cached, tokens: count, cost_micros: micros, share: share(micros, count) }
+        })
+        .collect();
+    models.sort_by(|a, b| b.cost_micros.cmp(&a.cost_micros).then(b.tokens.cmp(&a.tokens)));
+
+    let budget = BudgetUse {
+        money: budget.money.map(|limit| Use {
+            spent: cost_micros,
+            limit: limit.amount,
+            percent: percent(cost_micros.unsigned_abs(), limit.amount.unsigned_abs()),
+            warn_at: limit.warn_at,
+        }),
+        tokens: budget.tokens.map(|limit| Use {
+            spent: tokens,
+            limit: limit.amount,
+            percent: percent(tokens, limit.amount),
+            warn_at: limit.warn_at,
+        }),
+    };
+    Costs { cost_micros, tokens, phases, steps, models, budget }
+}
+
+fn tokens_of(entry: &LedgerEntry) -> u64 {
+    entry.input + entry.output + entry.cached
+}
+
+#[allow(clippy::cast_precision_loss)] // Percentages for people: f64 is plenty.
+fn percent(spent: u64, limit: u64) -> f64 {
+    if limit == 0 {
+        return if spent == 0 { 0.0 } else { 100.0 };
+    }
+    spent as f64 / limit as f64 * 100.0
+}
+
+/// The step an instance key belongs to: the key without its iteration suffixes
+/// (`fix[2]` → `fix`, `deploy[1]/health` → `deploy/health`).
+pub fn step_of(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut depth = 0usize;
+    for c in key.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(key: &str, model: Option<&str>, input: u64, micros: i64) -> LedgerEntry {
+        LedgerEntry { key: key.to_owned(), model: model.map(str::to_owned), input, micros, ..LedgerEntry::default() }
+    }
+
+    fn phase(key: &str, started_at: i64) -> StepRecord {
+        StepRecord {
+            key: key.to_owned(),
+            step_id: key.to_owned(),
+            kind: "phase".to_owned(),
+            hash: String::new(),
+            status: "succeeded".to_owned(),
+            accepted: true,
+            attempts: 1,
+            started_at,
+            ended_at: None,
+            value: None,
+            error: None,
+            seq: started_at,
+        }
+    }
+
+    #[test]
+    fn iteration_suffixes_are_stripped_at_every_level() {
+        assert_eq!(step_of("fix[2]"), "fix");
+        assert_eq!(step_of("tests[1][3]"), "tests");
+        assert_eq!(step_of("impl/deploy[4]/health"), "impl/deploy/health");
+        assert_eq!(step_of("plain"), "plain");
+    }
+
+    #[test]
+    fn every_breakdown_sums_to_the_total() {
+        let ledger = [
+            entry("build/compile", None, 0, 500_000),
+            entry("build2/x", Some("haiku"), 100, 1_000),
+            entry("build/fix[1]", Some("sonnet"), 1_000, 30_000),
+            entry("build/fix[2]", Some("sonnet"), 2_000, 60_000),
+            entry("after", Some("haiku"), 10, 7),
+        ];
+        let records = [phase("build", 1), phase("build2", 2)];
+        let costs = breakdown(&ledger, &records, &Budget::default());
+        assert_eq!(costs.cost_micros, 591_007);
+        let names: Vec<&str> = costs.phases.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["build", "build2", TOP_LEVEL], "`build2/x` is not in `build`");
+        assert_eq!(costs.phases.iter().map(|p| p.cost_micros).sum::<i64>(), costs.cost_micros);
+        assert_eq!(costs.models.iter().map(|m| m.cost_micros).sum::<i64>(), costs.cost_micros);
+        assert_eq!(costs.steps.iter().map(|s| s.cost_micros).sum::<i64>(), costs.cost_micros);
+        assert_eq!(costs.steps[1].step, "build/fix");
+        assert_eq!(costs.steps[1].cost_micros, 90_000);
+        let shares: f64 = costs.phases.iter().map(|p| p.share).sum();
+        assert!((shares - 100.0).abs() < 1e-9);
+    }
+}

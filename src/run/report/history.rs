@@ -1,0 +1,322 @@
+//! What the journal says about past runs: one run as a tree with its report (`wf show`) and
+//! numbers across runs (`wf stats`). The SQL lives in `journal/history.rs`; this module
+//! shapes and sums.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use super::{DecisionLine, Report};
+use crate::ir::Value;
+use crate::run::journal::{GateCheckRow, Journal, Result, RunFilter, RunNumbers, RunStatus, StepRecord};
+
+/// One run, step by step, with its report.
+#[derive(Debug, Serialize)]
+pub struct Show {
+    pub run: String,
+    pub workflow: String,
+    pub file: String,
+    pub status: RunStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The arguments the run was given, as the journal holds them (each value tagged with its
+    /// type: `{"String": "PL-479"}`, `{"Money": 2100000}`).
+    pub args: serde_json::Value,
+    pub started_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<i64>,
+    /// Top-level steps and blocks in the order they started; phases and calls hold theirs.
+    pub steps: Vec<Node>,
+    pub report: Report,
+}
+
+/// A step instance or block of the run.
+#[derive(Debug, Serialize)]
+pub struct Node {
+    pub key: String,
+    pub step_id: String,
+    pub kind: String,
+    pub status: String,
+    pub attempts: u32,
+    pub started_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// Its ledger, with everything under its key (a phase's or a call's steps); for a
+    /// `parallel`, `repeat` or `for` block, the cost its body recorded.
+    pub cost_micros: i64,
+    /// Tokens under its key; absent for `parallel`, `repeat` and `for` blocks, whose bodies'
+    /// keys do not sit under theirs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<u64>,
+    /// Iterations of a `repeat`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iterations: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// A gate's `require` and `warn` checks, as evaluated.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<GateCheckRow>,
+    /// Approvals and escalations asked at this step.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<DecisionLine>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Node>,
+}
+
+const BLOCKS_OUTSIDE_KEYS: [&str; 3] = ["parallel", "repeat", "for"];
+
+pub fn show(journal: &Journal, run_id: &str) -> Result<Show> {
+    let report = super::build(journal, run_id)?;
+    let run = journal.run(run_id)?;
+    let mut records: Vec<StepRecord> = journal.steps(run_id)?.into_values().collect();
+    // A block's row is written when it ends, after its body's; one that started in the same
+    // millisecond as its first step still comes first.
+    records.sort_by_key(|record| (record.started_at, !BLOCKS_OUTSIDE_KEYS.contains(&record.kind.as_str()), record.seq));
+    let index: HashMap<&str, usize> = records.iter().enumerate().map(|(i, r)| (r.key.as_str(), i)).collect();
+    // The parent of `a/b[2]/c` is the longest key it extends with a `/`.
+    let parents: Vec<Option<usize>> = records
+        .iter()
+        .map(|record| record.key.rmatch_indices('/').find_map(|(at, _)| index.get(&record.key[..at]).copied()))
+        .collect();
+
+    let mut money = vec![0i64; records.len()];
+    let mut tokens = vec![0u64; records.len()];
+    for entry in journal.ledger(run_id)? {
+        let mut at = index
+            .get(entry.key.as_str())
+            .copied()
+            .or_else(|| entry.key.rmatch_indices('/').find_map(|(cut, _)| index.get(&entry.key[..cut]).copied()));
+        while let Some(i) = at {
+            money[i] += entry.micros;
+            tokens[i] += entry.input + entry.output + entry.cached;
+            at = parents[i];
+        }
+    }
+    let mut checks: HashMap<String, Vec<GateCheckRow>> = HashMap::new();
+    for check in journal.gate_checks(run_id)? {
+        checks.entry(check.key.clone()).or_default().push(check);
+    }
+    let mut decisions: HashMap<String, Vec<DecisionLine>> = HashMap::new();
+    for decision in &report.decisions {
+        decisions.entry(decision.key.clone()).or_default().push(decision.clone());
+    }
+
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); records.len()];
+    let mut roots = Vec::new();
+    for (i, parent) in parents.iter().enumerate() {
+        match parent {
+            Some(parent) => children[*parent].push(i),
+            None => roots.push(i),
+        }
+    }
+    let mut slots: Vec<Option<StepRecord>> = records.into_iter().map(Some).collect();
+    let mut parts = Parts { slots: &mut slots, children: &children, money: &money, tokens: &tokens, checks, decisions };
+    let steps = roots.into_iter().filter_map(|i| parts.node(i)).collect();
+    Ok(Show {
+        run: run.id,
+        workflow: run.workflow,
+        file: run.file,
+        status: run.status,
+        error: run.error,
+        args: serde_json::from_str(&run.args).unwrap_or(serde_json::Value::Null),
+        started_at: run.started_at,
+        ended_at: run.ended_at,
+        steps,
+        report,
+    })
+}
+
+struct Parts<'a> {
+    slots: &'a mut [Option<StepRecord>],
+    children: &'a [Vec<usize>],
+    money: &'a [i64],
+    tokens: &'a [u64],
+    checks: HashMap<String, Vec<GateCheckRow>>,
+    decisions: HashMap<String, Vec<DecisionLine>>,
+}
+
+impl Parts<'_> {
+    fn node(&mut self, i: usize) -> Option<Node> {
+        let record = self.slots[i].take()?;
+        let fields = match &record.value {
+            Some(Value::Record(fields)) => Some(fields),
+            _ => None,
+        };
+        let block = BLOCKS_OUTSIDE_KEYS.contains(&record.kind.as_str());
+        let (cost_micros, tokens) = if block {
+            let cost = match fields.and_then(|fields| fields.get("cost")) {
+                Some(Value::Money(micros)) => *micros,
+                _ => 0,
+            };
+            (cost, None)
+        } else {
+            (self.money[i], Some(self.tokens[i]))
+        };
+        let iterations = match fields.and_then(|fields| fields.get("iterations")) {
+            Some(Value::Int(n)) if record.kind == "repeat" => Some(u64::try_from(*n).unwrap_or(0)),
+            _ => None,
+        };
+        let children = self.children[i].clone().into_iter().filter_map(|child| self.node(child)).collect();
+        Some(Node {
+            checks: self.checks.remove(&record.key).unwrap_or_default(),
+            decisions: self.decisions.remove(&record.key).unwrap_or_default(),
+            duration_ms: record.ended_at.map(|end| u64::try_from(end - record.started_at).unwrap_or(0)),
+            key: record.key,
+            step_id: record.step_id,
+            kind: record.kind,
+            status: record.status,
+            attempts: record.attempts,
+            started_at: record.started_at,
+            cost_micros,
+            tokens,
+            iterations,
+            error: record.error,
+            children,
+        })
+    }
+}
+
+/// Numbers across runs, overall and per workflow.
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    /// Runs started at or after this time (ms since the epoch), when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<i64>,
+    pub overall: WorkflowStats,
+    /// By workflow name.
+    pub workflows: Vec<WorkflowStats>,
+}
+
+/// What a team watches to see whether a workflow gets cheaper and more reliable. Means are
+/// rounded to the nearest unit; the 95th percentile is the nearest-rank one.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WorkflowStats {
+    /// The workflow's name; `*` for every workflow together.
+    pub workflow: String,
+    pub runs: u64,
+    /// Runs that ended succeeded or failed (not paused, interrupted or running).
+    pub finished: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    /// `succeeded / finished`, from 0 to 1; absent without finished runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_rate: Option<f64>,
+    /// From start to end, over finished runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_mean_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_p95_ms: Option<u64>,
+    pub cost_total_micros: i64,
+    /// `cost_total_micros / runs`.
+    pub cost_mean_micros: i64,
+    /// `repeat` iterations per run.
+    pub iterations_per_run: f64,
+    /// Attempts beyond the first (over leaf steps) per run.
+    pub retries_per_run: f64,
+    /// Runs with at least one escalation.
+    pub escalated: u64,
+    /// `escalated / runs`, from 0 to 1.
+    pub escalation_rate: f64,
+    /// Approvals a person answered (not the mode, not a timeout).
+    pub approvals: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval_wait_mean_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval_wait_p95_ms: Option<u64>,
+    /// Runs that paused at least once (approval, escalation or budget).
+    pub paused: u64,
+    /// Runs that spent their budget and asked for more.
+    pub budget_paused: u64,
+}
+
+pub const ALL_WORKFLOWS: &str = "*";
+
+pub fn stats(journal: &Journal, filter: &RunFilter) -> Result<Stats> {
+    let numbers = journal.run_numbers(filter)?;
+    let waits = journal.approval_waits(filter)?;
+    let mut by_workflow: BTreeMap<&str, (Vec<&RunNumbers>, Vec<u64>)> = BTreeMap::new();
+    for run in &numbers {
+        by_workflow.entry(run.workflow.as_str()).or_default().0.push(run);
+    }
+    for wait in &waits {
+        by_workflow.entry(wait.workflow.as_str()).or_default().1.push(wait.wait_ms);
+    }
+    let workflows = by_workflow.iter().map(|(name, (runs, waits))| aggregate(name, runs, waits.clone())).collect();
+    let all: Vec<&RunNumbers> = numbers.iter().collect();
+    let overall = aggregate(ALL_WORKFLOWS, &all, waits.iter().map(|wait| wait.wait_ms).collect());
+    Ok(Stats { since: filter.since, overall, workflows })
+}
+
+#[allow(clippy::cast_precision_loss)] // Rates for people: f64 is plenty.
+fn aggregate(workflow: &str, runs: &[&RunNumbers], mut waits: Vec<u64>) -> WorkflowStats {
+    let count = runs.len() as u64;
+    let succeeded = runs.iter().filter(|run| run.status == RunStatus::Succeeded).count() as u64;
+    let failed = runs.iter().filter(|run| run.status == RunStatus::Failed).count() as u64;
+    let mut durations: Vec<u64> = runs.iter().filter_map(|run| run.duration_ms).collect();
+    durations.sort_unstable();
+    waits.sort_unstable();
+    let cost_total_micros: i64 = runs.iter().map(|run| run.cost_micros).sum();
+    let per_run = |total: u64| if count == 0 { 0.0 } else { total as f64 / count as f64 };
+    let escalated = runs.iter().filter(|run| run.escalated).count() as u64;
+    WorkflowStats {
+        workflow: workflow.to_owned(),
+        runs: count,
+        finished: succeeded + failed,
+        succeeded,
+        failed,
+        success_rate: (succeeded + failed > 0).then(|| succeeded as f64 / (succeeded + failed) as f64),
+        duration_mean_ms: mean(&durations),
+        duration_p95_ms: percentile(&durations, 95),
+        cost_total_micros,
+        cost_mean_micros: if count == 0 { 0 } else { rounded_div(i128::from(cost_total_micros), i128::from(count)) },
+        iterations_per_run: per_run(runs.iter().map(|run| run.iterations).sum()),
+        retries_per_run: per_run(runs.iter().map(|run| run.retries).sum()),
+        escalated,
+        escalation_rate: per_run(escalated),
+        approvals: waits.len() as u64,
+        approval_wait_mean_ms: mean(&waits),
+        approval_wait_p95_ms: percentile(&waits, 95),
+        paused: runs.iter().filter(|run| run.paused).count() as u64,
+        budget_paused: runs.iter().filter(|run| run.budget_paused).count() as u64,
+    }
+}
+
+/// The mean, rounded half up; none of nothing.
+pub fn mean(values: &[u64]) -> Option<u64> {
+    if values.is_empty() {
+        return None;
+    }
+    let sum: u128 = values.iter().map(|&v| u128::from(v)).sum();
+    let n = values.len() as u128;
+    u64::try_from((2 * sum + n) / (2 * n)).ok()
+}
+
+/// The nearest-rank percentile of sorted values: the smallest value with at least `p`% of
+/// the values at or below it.
+pub fn percentile(sorted: &[u64], p: usize) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (p * sorted.len()).div_ceil(100).max(1);
+    sorted.get(rank - 1).copied()
+}
+
+fn rounded_div(sum: i128, n: i128) -> i64 {
+    i64::try_from((2 * sum + n).div_euclid(2 * n)).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentile() {
+        let values: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&values, 95), Some(95));
+        assert_eq!(percentile(&[7], 95), Some(7));
+        assert_eq!(percentile(&[1, 2, 3], 95), Some(3));
+        assert_eq!(percentile(&[], 95), None);
+        assert_eq!(mean(&[1, 2]), Some(2));
+        assert_eq!(mean(&[1, 1, 2]), Some(1));
+    }
+}
