@@ -330,12 +330,11 @@ fn raise_budgets(
 /// The budgets (scope, resource) whose warning a run already gave.
 fn budget_warnings(journal: &Journal, run: &str) -> Result<HashSet<(String, String)>, JournalError> {
     let mut warned = HashSet::new();
-    for event in journal.events(run)? {
-        if event.kind == "budget_warning" {
-            let data: serde_json::Value = serde_json::from_str(&event.data)?;
-            let field = |name: &str| data.get(name).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
-            warned.insert((field("scope"), field("resource")));
-        }
+    // Only the warnings: a resume of a long run must not read every event it recorded.
+    for event in journal.events_of(run, "budget_warning")? {
+        let data: serde_json::Value = serde_json::from_str(&event.data)?;
+        let field = |name: &str| data.get(name).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+        warned.insert((field("scope"), field("resource")));
     }
     Ok(warned)
 }

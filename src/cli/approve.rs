@@ -119,22 +119,7 @@ fn names(key: &str, name: &str) -> bool {
     if key == name {
         return true;
     }
-    let bare: String = {
-        let mut depth = 0usize;
-        key.chars()
-            .filter(|&c| {
-                match c {
-                    '[' => depth += 1,
-                    ']' => {
-                        depth = depth.saturating_sub(1);
-                        return false;
-                    }
-                    _ => {}
-                }
-                depth == 0
-            })
-            .collect()
-    };
+    let bare = wf::run::report::step_of(key);
     bare == name || bare.rsplit('/').next() == Some(name)
 }
 

@@ -733,14 +733,21 @@ impl Journal {
         Ok(steps)
     }
 
+    /// A run's events of one kind, in order.
+    pub fn events_of(&self, run: &str, kind: &str) -> Result<Vec<EventRow>> {
+        let conn = self.conn();
+        let mut statement =
+            conn.prepare_cached("SELECT at, kind, key, data FROM events WHERE run_id = ?1 AND kind = ?2 ORDER BY seq")?;
+        let rows = statement.query_map([run, kind], read_event)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// A run's events in order.
     pub fn events(&self, run: &str) -> Result<Vec<EventRow>> {
         let conn = self.conn();
         let mut statement =
             conn.prepare_cached("SELECT at, kind, key, data FROM events WHERE run_id = ?1 ORDER BY seq")?;
-        let rows = statement.query_map([run], |row| {
-            Ok(EventRow { at: row.get(0)?, kind: row.get(1)?, key: row.get(2)?, data: row.get(3)? })
-        })?;
+        let rows = statement.query_map([run], read_event)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -808,6 +815,10 @@ fn write_decision(tx: &rusqlite::Transaction<'_>, run: &str, at: i64, decision: 
         }
     }
     Ok(())
+}
+
+fn read_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+    Ok(EventRow { at: row.get(0)?, kind: row.get(1)?, key: row.get(2)?, data: row.get(3)? })
 }
 
 fn read_decision(row: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRow> {
