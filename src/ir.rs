@@ -36,6 +36,23 @@ pub struct Program {
 }
 
 impl Program {
+    /// `root` and every workflow its steps call, directly or not.
+    pub fn reachable(&self, root: WorkflowId) -> Vec<WorkflowId> {
+        let mut seen = vec![root];
+        let mut next = 0;
+        while let Some(&id) = seen.get(next) {
+            next += 1;
+            for step in &self.workflows[id.0].steps {
+                if let StepKind::Call(call) = &step.kind {
+                    if !seen.contains(&call.workflow) {
+                        seen.push(call.workflow);
+                    }
+                }
+            }
+        }
+        seen
+    }
+
     /// The root file's workflow named `name`, or its only one when `name` is `None`.
     pub fn entry_workflow(&self, name: Option<&str>) -> Option<&Workflow> {
         match name {
@@ -78,7 +95,26 @@ pub struct Model {
     pub cached: Option<Price>,
     pub file: FileId,
     pub span: Span,
+    /// Whether a price table is known: a provider's default model has none, so its tokens
+    /// are journaled at $0 and reports say "unpriced" (`sim`'s free model is priced at $0).
+    #[serde(skip_serializing_if = "is_true")]
+    pub priced: bool,
+    /// Not declared: the default model of the step's provider. A `--provider` swap gives
+    /// the step the new provider's default instead.
+    #[serde(skip_serializing_if = "is_false")]
+    pub provider_default: bool,
 }
+
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// The model id of `sim`'s built-in free model.
+pub const SIM_MODEL: &str = "sim";
 
 /// `micros` micro-dollars per `per_tokens` tokens, kept as written so that pricing stays exact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -123,17 +159,118 @@ pub struct Provider {
     pub name: String,
     pub kind: ProviderKind,
     pub url: Option<String>,
-    pub command: Option<String>,
+    /// For `kind command`: the command line, where `{{model}}` stands for the model's id.
+    pub command: Option<Vec<CommandPart>>,
+    /// How a `kind command` agent's stdout is read.
+    pub format: CliFormat,
     /// Name of the environment variable holding the API key.
     pub key: Option<String>,
+    /// `model "ID"`: the model of agent steps that name none.
+    pub model: Option<String>,
     pub span: Span,
 }
 
-/// Which provider an agent step uses: the built-in `sim` or a declared one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+impl Provider {
+    /// The command as written: `claude -p --model {{model}}`.
+    pub fn command_text(&self) -> Option<String> {
+        self.command.as_ref().map(|parts| {
+            parts
+                .iter()
+                .map(|part| match part {
+                    CommandPart::Text(text) => text.as_str(),
+                    CommandPart::Model => "{{model}}",
+                })
+                .collect()
+        })
+    }
+}
+
+/// A piece of a provider's command line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum CommandPart {
+    Text(String),
+    /// `{{model}}`: the model's id, quoted as one shell word.
+    Model,
+}
+
+/// How an agent CLI's stdout is read (spec §13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum CliFormat {
+    /// All of it is the answer; usage unknown.
+    #[default]
+    Text,
+    /// wf's protocol: `{"text": …, "returns": …, "usage": …, "cost_usd": …}`.
+    Json,
+    /// Claude Code's `--output-format json` object or `stream-json` lines.
+    Claude,
+    /// Codex's `exec --json` lines.
+    Codex,
+}
+
+impl CliFormat {
+    pub const NAMES: &'static [&'static str] = &["text", "json", "claude", "codex"];
+
+    pub fn from_name(name: &str) -> Option<CliFormat> {
+        Some(match name {
+            "text" => CliFormat::Text,
+            "json" => CliFormat::Json,
+            "claude" => CliFormat::Claude,
+            "codex" => CliFormat::Codex,
+            _ => return None,
+        })
+    }
+}
+
+/// Which provider an agent step uses: `sim`, another built-in one, or a declared one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum ProviderRef {
     Sim,
+    Builtin(Builtin),
     Declared(usize),
+}
+
+/// The providers every file can name without declaring them (spec §13). A declared
+/// `provider` item of the same name takes the name over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Builtin {
+    ClaudeCode,
+    Codex,
+    OpenAi,
+    Anthropic,
+    Ollama,
+}
+
+impl Builtin {
+    pub const ALL: [Builtin; 5] =
+        [Builtin::ClaudeCode, Builtin::Codex, Builtin::OpenAi, Builtin::Anthropic, Builtin::Ollama];
+
+    /// The name a file uses (an identifier: `claude_code`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::ClaudeCode => "claude_code",
+            Builtin::Codex => "codex",
+            Builtin::OpenAi => "openai",
+            Builtin::Anthropic => "anthropic",
+            Builtin::Ollama => "ollama",
+        }
+    }
+
+    /// By name; the command line may also write `claude-code`.
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        let name = name.replace('-', "_");
+        Builtin::ALL.into_iter().find(|builtin| builtin.name() == name)
+    }
+
+    /// The model its agent steps get when neither they nor their workflow name one.
+    pub fn default_model(self) -> Option<&'static str> {
+        match self {
+            Builtin::ClaudeCode => Some("sonnet"),
+            Builtin::Codex => Some("gpt-5"),
+            Builtin::OpenAi => Some("gpt-4o-mini"),
+            Builtin::Anthropic => Some("claude-sonnet-4-5"),
+            Builtin::Ollama => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -3,6 +3,7 @@
 //! The pipeline: [`syntax`] turns text into an AST, [`load`] finds the modules a file uses,
 //! [`check`] turns the ASTs into the typed [`ir`] plus [`diag`]nostics. See ARCHITECTURE.md.
 
+pub mod agent;
 pub mod args;
 pub mod check;
 pub mod cost;
@@ -13,6 +14,8 @@ pub mod graph;
 pub mod ir;
 pub mod load;
 pub mod lsp;
+pub mod mask;
+pub mod process;
 pub mod run;
 pub mod source;
 pub mod span;

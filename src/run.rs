@@ -8,10 +8,9 @@
 //! commands running at once, not threads. Every transition is committed to the [`journal`]
 //! before the next thing starts; see ARCHITECTURE.md and docs/running.md.
 
-mod agent;
 mod ask;
 mod budget;
-mod command;
+
 pub mod event;
 mod exec;
 pub mod journal;
@@ -37,7 +36,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-pub use agent::Scenario;
+pub use crate::agent::Scenario;
 use budget::Purse;
 pub use event::{Event, Observer, Status};
 pub use exec::Pause;
@@ -60,7 +59,9 @@ pub struct Options {
     pub lenient: bool,
     /// Gates and steps (by name, id or instance key) approved ahead of time.
     pub approve: Vec<String>,
-    pub sim: Option<Scenario>,
+    pub sim: Option<std::rc::Rc<Scenario>>,
+    /// `--provider NAME=OTHER`: providers swapped for others, by name.
+    pub providers: std::collections::BTreeMap<String, String>,
     /// Between SIGTERM and SIGKILL when a command is stopped.
     pub kill_grace: Duration,
     /// Who approves with `--approve`.
@@ -122,6 +123,10 @@ pub enum RunError {
     /// Secrets unset or unusable: nothing ran and no run was created (exit 2).
     #[error(transparent)]
     Secrets(#[from] redact::SecretsError),
+    /// Providers that cannot be used (a key unset, an unknown `--provider`): nothing ran and
+    /// no run was created (exit 2).
+    #[error(transparent)]
+    Providers(#[from] crate::agent::KeyProblem),
 }
 
 /// Starts a new run or resumes one, and runs it to its end (or pause, or interruption).
@@ -148,7 +153,15 @@ async fn run(
     let plan = replay::plan(program);
     let pid = std::process::id();
     // Read on every start and resume, never journaled: before anything is created or runs.
-    let secrets = redact::Secrets::load(program, target.workflow, &options.env)?;
+    let mut secrets = redact::Secrets::load(program, target.workflow, &options.env)?;
+    // A resume keeps the providers the run started with, unless given others.
+    let mut swaps = match &begin {
+        Begin::New { .. } => std::collections::BTreeMap::new(),
+        Begin::Resume { run } => run.options().providers,
+    };
+    swaps.extend(options.providers.iter().map(|(from, to)| (from.clone(), to.clone())));
+    let agents = crate::agent::resolve(program, target.workflow, &swaps, &options.env, options.sim.clone())?;
+    secrets.add_keys(&agents.keys);
     let (run_id, args, replay, recorded, resumed) = match begin {
         Begin::New { args } => {
             secrets.check_args(&args)?;
@@ -157,6 +170,7 @@ async fn run(
                 mode: options.mode.map(|mode| Mode::NAMES[mode as usize].to_owned()),
                 strict: options.strict,
                 lenient: options.lenient,
+                providers: swaps.clone(),
                 ..RunOptions::default()
             };
             raise_budgets(&mut recorded, workflow, &options.raise);
@@ -185,6 +199,7 @@ async fn run(
             if let Some(mode) = options.mode {
                 recorded.mode = Some(Mode::NAMES[mode as usize].to_owned());
             }
+            recorded.providers = swaps.clone();
             journal.set_options(&run.id, &recorded)?;
             (run.id.clone(), args, replay, recorded, true)
         }
@@ -221,6 +236,7 @@ async fn run(
         journal_failed: RefCell::default(),
         started: Instant::now(),
         secrets,
+        agents,
         decisions: RefCell::new(decisions),
         terminal: options.prompt.then(terminal::Terminal::new),
         warned,

@@ -361,6 +361,7 @@ fn write_history(journal: &Journal, runs: i64, now: i64) -> Vec<Planned> {
             output: 200,
             cached: 0,
             micros: p.cost_micros / 3,
+            ..LedgerEntry::default()
         };
         let fixed = LedgerEntry {
             key: "work/cmd".into(),

@@ -74,10 +74,20 @@ pub enum CheckError {
     #[diagnostic(code(wf::check::unknown_provider))]
     UnknownProvider {
         name: String,
-        #[label("not `sim` and not declared with `provider`")]
+        #[label("not built in and not declared with `provider`")]
         span: Span,
         #[help]
         help: Option<String>,
+    },
+
+    #[error("a provider's `{attr}` cannot interpolate this")]
+    #[diagnostic(code(wf::check::provider_interpolation))]
+    ProviderInterpolation {
+        attr: &'static str,
+        #[label("fixed before the run; no step value exists yet")]
+        span: Span,
+        #[help]
+        help: String,
     },
 
     #[error("unknown workflow `{name}`")]

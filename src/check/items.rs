@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use super::expr::Cx;
 use super::{CheckError, Checker, ConstState, Signature};
 use crate::ir::eval::{eval, NoEnv};
-use crate::ir::{self, ModelId, Price, ProviderKind, ProviderRef, Type, Value, WorkflowId, SCALAR_NAMES};
+use crate::ir::{self, CliFormat, ModelId, Price, ProviderKind, ProviderRef, Type, Value, WorkflowId, SCALAR_NAMES};
 use crate::span::Span;
 use crate::suggest;
 use crate::syntax::ast;
@@ -139,8 +139,10 @@ impl<'a> Checker<'a> {
             }
         }
         let what = format!("model `{}`", item.name.name);
+        // A model with no price at all is unpriced (spec §13); one price without the other is a slip.
+        let priced = prices.iter().any(Option::is_some);
         for (slot, attr) in [(0, "input"), (1, "output")] {
-            if prices[slot].is_none() {
+            if priced && prices[slot].is_none() {
                 self.report(
                     module,
                     CheckError::MissingAttribute {
@@ -164,6 +166,8 @@ impl<'a> Checker<'a> {
             cached: prices[2].map(|(price, _)| price),
             file: self.loaded.modules[module].file,
             span: item.span,
+            priced,
+            provider_default: false,
         })
     }
 
@@ -197,7 +201,9 @@ impl<'a> Checker<'a> {
             kind: ProviderKind::Sim,
             url: None,
             command: None,
+            format: CliFormat::Text,
             key: None,
+            model: None,
             span: item.span,
         };
         let mut kind_seen = false;
@@ -210,9 +216,16 @@ impl<'a> Checker<'a> {
                         None => self.report(module, invalid_choice("provider kind", value, ProviderKind::NAMES)),
                     }
                 }
-                ast::ProviderAttr::Url { value, .. } => provider.url = value.as_plain(),
-                ast::ProviderAttr::Command { value, .. } => provider.command = value.as_plain(),
+                ast::ProviderAttr::Url { value, .. } => provider.url = self.plain_provider_text(module, "url", value),
+                ast::ProviderAttr::Command { value, .. } => provider.command = self.provider_command(module, value),
                 ast::ProviderAttr::Key { value, .. } => provider.key = Some(value.name.clone()),
+                ast::ProviderAttr::Model { value, .. } => {
+                    provider.model = self.plain_provider_text(module, "model", value);
+                }
+                ast::ProviderAttr::Format { value, .. } => match CliFormat::from_name(&value.name) {
+                    Some(format) => provider.format = format,
+                    None => self.report(module, invalid_choice("agent output format", value, CliFormat::NAMES)),
+                },
             }
         }
         if !kind_seen {
@@ -243,6 +256,46 @@ impl<'a> Checker<'a> {
             );
         }
         Some(provider)
+    }
+
+    /// A provider's `url` or `model`: known before the run, so nothing to interpolate.
+    fn plain_provider_text(&mut self, module: usize, attr: &'static str, value: &ast::StringLit) -> Option<String> {
+        let plain = value.as_plain();
+        if plain.is_none() {
+            self.report(
+                module,
+                CheckError::ProviderInterpolation { attr, span: value.span, help: "write the value out".into() },
+            );
+        }
+        plain
+    }
+
+    /// A provider's `command`, where `{{model}}` stands for the model's id and nothing else
+    /// may be interpolated (the command is fixed before any step runs).
+    fn provider_command(&mut self, module: usize, value: &ast::StringLit) -> Option<Vec<ir::CommandPart>> {
+        let mut parts = Vec::new();
+        let mut ok = true;
+        for part in &value.parts {
+            match part {
+                ast::StrPart::Text(text) => parts.push(ir::CommandPart::Text(text.clone())),
+                ast::StrPart::Interp(ast::Expr { kind: ast::ExprKind::Name(name), .. }) if name == "model" => {
+                    parts.push(ir::CommandPart::Model);
+                }
+                ast::StrPart::Interp(expr) => {
+                    ok = false;
+                    self.report(
+                        module,
+                        CheckError::ProviderInterpolation {
+                            attr: "command",
+                            span: expr.span,
+                            help: "only `{{model}}` (the model's id) may be interpolated; the prompt goes on stdin"
+                                .into(),
+                        },
+                    );
+                }
+            }
+        }
+        ok.then_some(parts)
     }
 
     /// Pass 2: parameter types and defaults of every workflow.
@@ -453,19 +506,61 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn resolve_provider(&mut self, module: usize, path: &ast::Path) -> Option<ProviderRef> {
+        // Built-in providers need no declaration; a declared one of the same name wins.
         if let [name] = path.segments.as_slice() {
-            if name.name == "sim" && !self.modules[module].providers.contains_key("sim") {
-                return Some(ProviderRef::Sim);
+            if !self.modules[module].providers.contains_key(&name.name) {
+                if name.name == "sim" {
+                    return Some(ProviderRef::Sim);
+                }
+                if let Some(builtin) = ir::Builtin::from_name(&name.name).filter(|b| b.name() == name.name) {
+                    return Some(ProviderRef::Builtin(builtin));
+                }
             }
         }
         let (target, name, _) = self.qualify(module, path)?;
         if let Some(&index) = self.modules[target].providers.get(&name.name) {
             return Some(ProviderRef::Declared(index));
         }
-        let candidates: Vec<&str> = self.modules[target].providers.keys().map(String::as_str).chain(["sim"]).collect();
+        let builtins = ir::Builtin::ALL.map(ir::Builtin::name);
+        let candidates: Vec<&str> =
+            self.modules[target].providers.keys().map(String::as_str).chain(["sim"]).chain(builtins).collect();
         let help = suggest::help(&name.name, candidates);
         self.report(module, CheckError::UnknownProvider { name: name.name.clone(), span: name.span, help });
         None
+    }
+
+    /// The model of an agent step that names none, from its provider: `sim`'s free model, a
+    /// built-in provider's usual one, or a declared provider's `model "ID"`. Unpriced unless a
+    /// declared model has that id; added to the program's models once per id.
+    pub(super) fn provider_default_model(&mut self, provider: ProviderRef) -> Option<ModelId> {
+        let id = match provider {
+            ProviderRef::Sim => ir::SIM_MODEL.to_owned(),
+            ProviderRef::Builtin(builtin) => builtin.default_model()?.to_owned(),
+            ProviderRef::Declared(index) => self.program.providers.get(index)?.model.clone()?,
+        };
+        let models = &mut self.program.models;
+        if let Some(index) = models.iter().position(|model| model.provider_default && model.id == id) {
+            return Some(ModelId(index));
+        }
+        let declared = models.iter().find(|model| model.id == id && !model.provider_default).cloned();
+        let free = Price { micros: 0, per_tokens: 1 };
+        let model = match declared {
+            Some(declared) => ir::Model { provider_default: true, ..declared },
+            None => ir::Model {
+                name: id.clone(),
+                id: id.clone(),
+                input: free,
+                output: free,
+                cached: None,
+                file: 0,
+                span: crate::span::Span::new(0, 0),
+                // `sim`'s model is free, and says so; any other is simply not priced.
+                priced: id == ir::SIM_MODEL,
+                provider_default: true,
+            },
+        };
+        models.push(model);
+        Some(ModelId(models.len() - 1))
     }
 
     pub(super) fn resolve_workflow(&mut self, module: usize, path: &ast::Path) -> Option<WorkflowId> {

@@ -379,15 +379,21 @@ impl Cx<'_, '_> {
                 let model = match model {
                     Some(model) => model,
                     None if self.default_model_given => self.default_model,
-                    None => {
-                        self.report(CheckError::MissingAttribute {
-                            what,
-                            attr: "model",
-                            span: agent.name.span,
-                            help: Some("add `model NAME` to the step, or to the workflow as its default".into()),
-                        });
-                        None
-                    }
+                    None => match self.ch.provider_default_model(provider) {
+                        Some(model) => Some(model),
+                        None => {
+                            self.report(CheckError::MissingAttribute {
+                                what,
+                                attr: "model",
+                                span: agent.name.span,
+                                help: Some(
+                                    "add `model NAME` to the step or the workflow, or `model \"ID\"` to its provider"
+                                        .into(),
+                                ),
+                            });
+                            None
+                        }
+                    },
                 };
                 if let (Some(prompt), Some(model)) = (prompt, model) {
                     self.define(index, StepKind::Agent(ir::Agent { role, prompt, model, provider, returns }), common);

@@ -41,6 +41,10 @@ pub struct Common {
     /// A scenario for the `sim` provider: JSON answers per agent step.
     #[arg(long, value_name = "FILE")]
     pub sim: Option<PathBuf>,
+    /// Swap a provider for another without editing the file (`sim=claude-code`,
+    /// `sim=local`); recorded in the run and kept by `wf resume`; repeatable.
+    #[arg(long = "provider", value_name = "NAME=OTHER", value_parser = parse_swap)]
+    pub providers: Vec<(String, String)>,
     /// Where the journal lives.
     #[arg(long, value_name = "DIR", env = "WF_STATE_DIR", default_value = ".wf")]
     pub state_dir: PathBuf,
@@ -187,7 +191,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         None => None,
         Some(path) => {
             match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| Scenario::parse(&t)) {
-                Ok(scenario) => Some(scenario),
+                Ok(scenario) => Some(std::rc::Rc::new(scenario)),
                 Err(error) => {
                     eprintln!("error: cannot use the scenario `{}`: {error}", path.display());
                     return Exit::Usage;
@@ -206,6 +210,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         lenient: common.lenient,
         approve: common.approve.clone(),
         sim,
+        providers: common.providers.iter().cloned().collect(),
         kill_grace: common.kill_grace,
         user: std::env::var("USER").unwrap_or_else(|_| "someone".to_owned()),
         env: std::env::vars().collect::<HashMap<_, _>>(),
@@ -243,7 +248,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
     }
     let ended = match run::execute(target, begin, &journal, &options, observers) {
         Ok(ended) => ended,
-        Err(error @ run::RunError::Secrets(_)) => {
+        Err(error @ (run::RunError::Secrets(_) | run::RunError::Providers(_))) => {
             eprintln!("error: {error}");
             return Exit::Usage;
         }
@@ -281,6 +286,16 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         eprintln!("{hint}");
     }
     Exit::Code(ended.exit_code())
+}
+
+/// `--provider NAME=OTHER`.
+fn parse_swap(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((from, to)) if !from.trim().is_empty() && !to.trim().is_empty() => {
+            Ok((from.trim().to_owned(), to.trim().to_owned()))
+        }
+        _ => Err(format!("`{text}` must be written NAME=OTHER, such as `sim=claude-code`")),
+    }
 }
 
 /// `--budget`: `$5`, `5.00`, `200k tokens`, or any of them after `KEY=` for a phase or call.

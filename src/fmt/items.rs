@@ -112,6 +112,8 @@ impl Printer<'_> {
                         (span, format!("command {}", self.string(value, depth + 1)))
                     }
                     ProviderAttr::Key { value, span } => (span, format!("key {}", value.name)),
+                    ProviderAttr::Model { value, span } => (span, format!("model {}", self.string(value, depth + 1))),
+                    ProviderAttr::Format { value, span } => (span, format!("format {}", value.name)),
                 };
                 ListLine { span: *span, text }
             })

@@ -76,9 +76,16 @@ fn describe(analysis: &Analysis, index: &Index, symbol: &Symbol) -> Option<Strin
         }
         Symbol::Item { kind: ItemKind::Provider, module, name } => {
             let Some(decl) = index.modules[*module].providers.get(name) else {
-                // `sim` is built in, unless the file declares a provider of that name.
-                return (name == "sim")
-                    .then(|| "provider `sim`: built in; answers agent steps with simulated output".to_string());
+                // Built-in providers, unless the file declares a provider of that name.
+                if name == "sim" {
+                    return Some("provider `sim`: built in; answers agent steps with simulated output".to_string());
+                }
+                return ir::Builtin::from_name(name).map(|builtin| {
+                    let model = builtin
+                        .default_model()
+                        .map_or_else(|| "no default model".to_owned(), |model| format!("default model `{model}`"));
+                    format!("provider `{}`: built in ({model}); see docs/providers.md", builtin.name())
+                });
             };
             let provider =
                 analysis.checked.program.providers.iter().find(|p| p.span == decl.span && p.name == *name)?;
@@ -89,10 +96,16 @@ fn describe(analysis: &Analysis, index: &Index, symbol: &Symbol) -> Option<Strin
                 ir::ProviderKind::Anthropic => "anthropic",
             };
             let mut out = format!("provider `{name}`: kind `{kind}`{}", from_module(analysis, *module));
-            for (what, value) in [("url", &provider.url), ("command", &provider.command)] {
+            for (what, value) in
+                [("url", provider.url.clone()), ("command", provider.command_text()), ("model", provider.model.clone())]
+            {
                 if let Some(value) = value {
                     let _ = write!(out, "\n- {what}: `{value}`");
                 }
+            }
+            if provider.kind == ir::ProviderKind::Command {
+                let format = ir::CliFormat::NAMES[provider.format as usize];
+                let _ = write!(out, "\n- output read as `{format}`");
             }
             if let Some(key) = &provider.key {
                 let _ = write!(out, "\n- API key from the environment variable `{key}`");

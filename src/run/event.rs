@@ -39,6 +39,8 @@ pub enum FailureKind {
     Error,
     /// A gate's requirement did not hold.
     Gate,
+    /// A provider refused the API key (HTTP 401/403): never retried.
+    Auth,
     Cancelled,
 }
 
@@ -153,6 +155,11 @@ pub enum Event {
         stream: &'static str,
         line: String,
     },
+    /// Tokens of an agent's answer so far, while it streams (not journaled).
+    AgentProgress {
+        key: String,
+        tokens: u64,
+    },
     RunPaused {
         key: String,
         kind: AskKind,
@@ -192,6 +199,7 @@ impl Event {
             Event::Undo { .. } => "undo",
             Event::Warning { .. } => "warning",
             Event::Output { .. } => "output",
+            Event::AgentProgress { .. } => "agent_progress",
             Event::RunPaused { .. } => "run_paused",
             Event::BudgetExhausted { .. } => "budget_exhausted",
             Event::RunFinished { .. } => "run_finished",
@@ -212,6 +220,7 @@ impl Event {
             | Event::Decided { key, .. }
             | Event::Undo { key, .. }
             | Event::Output { key, .. }
+            | Event::AgentProgress { key, .. }
             | Event::RunPaused { key, .. }
             | Event::BudgetExhausted { key, .. } => Some(key),
             Event::Warning { key, .. } => key.as_deref(),

@@ -117,6 +117,8 @@ pub struct Runner<'p> {
     pub started: Instant,
     /// The run's secrets: given to commands, masked in everything journaled or shown.
     pub secrets: Secrets,
+    /// The provider of every agent step, resolved before the run started.
+    pub agents: crate::agent::Table,
     /// Questions asked of people in this run, as the journal held them when it started.
     pub decisions: RefCell<Vec<DecisionRow>>,
     /// The terminal to ask at, when wf runs at one.
@@ -159,7 +161,7 @@ impl<'p> Runner<'p> {
         let at = now_ms();
         // Output lines are too many to keep, and a reused step changes nothing: the journal
         // already holds its record (resuming 10,000 steps must not write 10,000 rows).
-        if !matches!(event, Event::Output { .. } | Event::StepReused { .. }) {
+        if !matches!(event, Event::Output { .. } | Event::AgentProgress { .. } | Event::StepReused { .. }) {
             let data = serde_json::to_value(&event).unwrap_or(serde_json::Value::Null);
             let transition = Transition {
                 run: &self.run_id,

@@ -18,7 +18,7 @@ mod history;
 pub use history::{ApprovalWait, GateCheckRow, RunFilter, RunNumbers, RunSummary};
 
 /// The schema's version; a state file written by another version is refused, not guessed at.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -71,9 +71,24 @@ CREATE TABLE IF NOT EXISTS ledger (
   output  INTEGER NOT NULL DEFAULT 0,
   cached  INTEGER NOT NULL DEFAULT 0,
   micros  INTEGER NOT NULL,
-  at      INTEGER NOT NULL
+  at      INTEGER NOT NULL,
+  reported_micros INTEGER,
+  priced  INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS ledger_by_run ON ledger (run_id);
+CREATE TABLE IF NOT EXISTS exchanges (
+  seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id   TEXT NOT NULL,
+  key      TEXT NOT NULL,
+  attempt  INTEGER NOT NULL,
+  provider TEXT NOT NULL,
+  model    TEXT NOT NULL,
+  prompt   TEXT NOT NULL,
+  answer   TEXT,
+  error    TEXT,
+  at       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS exchanges_by_run ON exchanges (run_id, key);
 CREATE TABLE IF NOT EXISTS decisions (
   seq         INTEGER PRIMARY KEY AUTOINCREMENT,
   run_id      TEXT NOT NULL,
@@ -199,6 +214,9 @@ pub struct RunOptions {
     /// Raised budgets of phases and named blocks, by step key.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub scopes: std::collections::BTreeMap<String, crate::cost::Budget>,
+    /// `--provider NAME=OTHER`: the providers swapped for others.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub providers: std::collections::BTreeMap<String, String>,
 }
 
 impl RunRecord {
@@ -253,6 +271,23 @@ pub struct LedgerEntry {
     pub output: u64,
     pub cached: u64,
     pub micros: i64,
+    /// What the provider itself said the call cost (Claude Code's `total_cost_usd`).
+    pub reported_micros: Option<i64>,
+    /// False for a model without a price: its tokens are counted at $0.
+    pub unpriced: bool,
+    /// The agent call behind the amount: what was asked and answered (already masked).
+    pub exchange: Option<Exchange>,
+}
+
+/// One agent attempt's prompt and answer, as the journal keeps them (`wf show RUN STEP`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Exchange {
+    /// The provider that answered (after `--provider` swaps).
+    pub provider: String,
+    pub model: String,
+    pub prompt: String,
+    pub answer: Option<String>,
+    pub error: Option<String>,
 }
 
 /// One transition: an event, and the step row, ledger amounts and decision that go with it.
@@ -530,8 +565,13 @@ impl Journal {
                 tx.execute("INSERT INTO meta (key, value) VALUES ('schema', ?1)", [SCHEMA_VERSION.to_string()])?;
             }
             Some(version) if version == SCHEMA_VERSION.to_string() => {}
-            // Schema 2 only added tables and indexes, which `SCHEMA` just created.
-            Some(version) if version == "1" => {
+            // Schemas 2 and 3 added tables and indexes, which `SCHEMA` just created, and two
+            // ledger columns (a CLI's own cost, whether the model had a price).
+            Some(version) if version == "1" || version == "2" => {
+                tx.execute_batch(
+                    "ALTER TABLE ledger ADD COLUMN reported_micros INTEGER;
+                     ALTER TABLE ledger ADD COLUMN priced INTEGER NOT NULL DEFAULT 1;",
+                )?;
                 tx.execute("UPDATE meta SET value = ?1 WHERE key = 'schema'", [SCHEMA_VERSION.to_string()])?;
             }
             Some(found) => return Err(JournalError::Version { path: self.path.clone(), found }),
@@ -616,8 +656,8 @@ impl Journal {
         }
         for entry in ledger {
             tx.execute(
-                "INSERT INTO ledger (run_id, key, attempt, model, input, output, cached, micros, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO ledger (run_id, key, attempt, model, input, output, cached, micros, at, reported_micros, priced)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     run,
                     entry.key,
@@ -627,9 +667,28 @@ impl Journal {
                     i64::try_from(entry.output).unwrap_or(i64::MAX),
                     i64::try_from(entry.cached).unwrap_or(i64::MAX),
                     entry.micros,
-                    at
+                    at,
+                    entry.reported_micros,
+                    !entry.unpriced
                 ],
             )?;
+            if let Some(exchange) = &entry.exchange {
+                tx.execute(
+                    "INSERT INTO exchanges (run_id, key, attempt, provider, model, prompt, answer, error, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![
+                        run,
+                        entry.key,
+                        entry.attempt,
+                        exchange.provider,
+                        exchange.model,
+                        exchange.prompt,
+                        exchange.answer,
+                        exchange.error,
+                        at
+                    ],
+                )?;
+            }
         }
         if let Some(decision) = decision {
             write_decision(&tx, run, at, decision)?;

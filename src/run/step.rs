@@ -9,22 +9,77 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::args::default_value;
-use crate::ir::{
-    Agent, Call, CheckLevel, Gate, Mode, ProviderKind, ProviderRef, RetryOn, Risk, Run, Step, StepIdx, StepKind,
-    Stream, Value,
-};
+use crate::ir::{Agent, Call, CheckLevel, Gate, Mode, RetryOn, Risk, Run, Step, StepIdx, StepKind, Stream, Value};
 
-use super::agent::{self, Request};
 use super::ask::{accepted, Question};
 use super::budget::{Admission, Reservation, Warning};
-use super::command::{self, Ending};
 use super::event::{Event, FailureKind, Status};
 use super::exec::{kind_name, millis, now_ms, Cx, Failure, Flow, Runner, Undo, WfCx};
-use super::journal::{Answer, AskKind, Given, How, LedgerEntry, StepWrite};
+use super::journal::{Answer, AskKind, Exchange, Given, How, LedgerEntry, StepWrite};
 use super::output::read_output;
 use super::replay::Decision;
 use super::scope::{base_fields, kind_fields, step_value, Costs, Frame};
 use super::shell::render_command;
+use crate::agent::{self, Request};
+use crate::process::{self as command, Ending};
+
+/// What an answer streaming in shows: its tokens so far on the live tree (at most four
+/// times a second) and, with `--verbose`, its text line by line.
+struct Streaming<'r, 'p> {
+    runner: &'r Runner<'p>,
+    key: &'r str,
+    line: std::cell::RefCell<String>,
+    tokens: std::cell::Cell<u64>,
+    shown: std::cell::Cell<Option<Instant>>,
+}
+
+impl<'r, 'p> Streaming<'r, 'p> {
+    fn new(runner: &'r Runner<'p>, key: &'r str) -> Self {
+        Streaming { runner, key, line: Default::default(), tokens: Default::default(), shown: Default::default() }
+    }
+
+    fn tell(&self, progress: agent::Progress<'_>) {
+        match progress {
+            agent::Progress::Text(text) if self.runner.options.verbose => {
+                let mut line = self.line.borrow_mut();
+                line.push_str(text);
+                while let Some(end) = line.find('\n') {
+                    let done: String = line.drain(..=end).collect();
+                    self.output(done.trim_end_matches('\n'));
+                }
+            }
+            agent::Progress::Text(_) => {}
+            agent::Progress::Tokens(tokens) => {
+                self.tokens.set(tokens);
+                let due = self.shown.get().is_none_or(|shown| shown.elapsed() >= Duration::from_millis(250));
+                if due {
+                    self.shown.set(Some(Instant::now()));
+                    let _ = self.runner.emit(Event::AgentProgress { key: self.key.to_owned(), tokens }, None, &[]);
+                }
+            }
+        }
+    }
+
+    fn output(&self, line: &str) {
+        let event = Event::Output { key: self.key.to_owned(), stream: "agent", line: line.to_owned() };
+        let _ = self.runner.emit(event, None, &[]);
+    }
+
+    /// The rest of the text, and the last count.
+    fn finish(&self) {
+        let rest = std::mem::take(&mut *self.line.borrow_mut());
+        if !rest.is_empty() {
+            self.output(&rest);
+        }
+        if self.shown.get().is_some() {
+            let _ = self.runner.emit(
+                Event::AgentProgress { key: self.key.to_owned(), tokens: self.tokens.get() },
+                None,
+                &[],
+            );
+        }
+    }
+}
 
 /// What one attempt produced.
 struct Attempt {
@@ -35,6 +90,8 @@ struct Attempt {
     tokens: u64,
     ledger: Vec<LedgerEntry>,
     stderr_tail: Option<String>,
+    /// How long the provider asked to wait before a retry (`Retry-After`).
+    retry_after: Option<Duration>,
 }
 
 impl Attempt {
@@ -47,6 +104,7 @@ impl Attempt {
             tokens: 0,
             ledger: Vec::new(),
             stderr_tail: None,
+            retry_after: None,
         }
     }
 
@@ -174,7 +232,10 @@ impl<'p> Runner<'p> {
             let retry = step.common.retry.as_ref().filter(|retry| {
                 attempt_no < max_attempts && kind != FailureKind::Cancelled && retries_on(&retry.on, kind)
             });
-            let delay = retry.map(|retry| backoff(retry.backoff_min, retry.backoff_max, attempt_no));
+            // A server's `Retry-After` is the least wait; the backoff may ask for more.
+            let delay = retry.map(|retry| {
+                backoff(retry.backoff_min, retry.backoff_max, attempt_no).max(attempt.retry_after.unwrap_or_default())
+            });
             if retry.is_none() {
                 break (attempt, warnings);
             }
@@ -512,10 +573,7 @@ impl<'p> Runner<'p> {
                 Err(reason) => return Attempt::failed(FailureKind::Error, reason),
             }
         }
-        env.extend(self.secrets.env_for(cx.wf.workflow));
-        env.push(("WF_RUN_ID".into(), self.run_id.clone()));
-        env.push(("WF_STEP".into(), key.to_owned()));
-        env.push(("WF_ATTEMPT".into(), attempt.to_string()));
+        env.extend(self.step_env(cx, key, attempt));
         let spill = self.run_dir().join(format!("{}.{attempt}", sanitize(key)));
         let spec = command::Spec {
             shell: &cx.wf.shell,
@@ -526,6 +584,7 @@ impl<'p> Runner<'p> {
             grace: self.options.kill_grace,
             spill,
             redactor: self.secrets.redactor(),
+            stdin: None,
         };
         let on_line = |stream: &'static str, line: &str| {
             if self.options.verbose {
@@ -589,6 +648,16 @@ impl<'p> Runner<'p> {
         result
     }
 
+    /// What every process a step starts gets in its environment after the workflow's and
+    /// the step's own: the secrets its workflow declares, and which run, step and attempt it is.
+    fn step_env(&self, cx: &Cx<'p>, key: &str, attempt: u32) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = self.secrets.env_for(cx.wf.workflow).collect();
+        env.push(("WF_RUN_ID".into(), self.run_id.clone()));
+        env.push(("WF_STEP".into(), key.to_owned()));
+        env.push(("WF_ATTEMPT".into(), attempt.to_string()));
+        env
+    }
+
     async fn ask_agent(
         &self,
         step: &Step,
@@ -598,25 +667,29 @@ impl<'p> Runner<'p> {
         timeout: Option<Duration>,
         cx: &Cx<'p>,
     ) -> Attempt {
-        if let ProviderRef::Declared(provider) = agent.provider {
-            let provider = &self.program.providers[provider];
-            if provider.kind != ProviderKind::Sim {
-                return Attempt::failed(
-                    FailureKind::Error,
-                    format!(
-                        "the provider `{}` is of kind `{}`, which this build of wf cannot call yet; use `provider sim`",
-                        provider.name,
-                        ProviderKind::NAMES[provider.kind as usize]
-                    ),
-                );
-            }
-        }
+        let Some(resolved) = self.agents.get(agent.provider) else {
+            return Attempt::failed(FailureKind::Error, format!("no provider was resolved for `{}`", step.name));
+        };
         let (role, prompt) =
             match (self.render(&agent.role, cx, "the role"), self.render(&agent.prompt, cx, "the prompt")) {
                 (Ok(role), Ok(prompt)) => (role, prompt),
                 (Err(reason), _) | (_, Err(reason)) => return Attempt::failed(FailureKind::Error, reason),
             };
-        let model = &self.program.models[agent.model.0];
+        let declared = &self.program.models[agent.model.0];
+        // A step on its provider's default model gets the default of the provider that
+        // answers, which `--provider` may have swapped; it is priced if a declared model has that id.
+        let model = match (&resolved.default_model, declared.provider_default) {
+            (Some(id), true) if *id != declared.id => {
+                self.program.models.iter().find(|model| model.id == *id && !model.provider_default)
+            }
+            _ => Some(declared),
+        };
+        let (model_id, model) = match model {
+            Some(model) => (model.id.clone(), Some(model)),
+            None => (resolved.default_model.clone().unwrap_or_default(), None),
+        };
+        let model_name = model.map_or_else(|| model_id.clone(), |model| model.name.clone());
+        let priced = model.is_some_and(|model| model.priced);
         let invocation = {
             let mut invocations = self.invocations.borrow_mut();
             let count = invocations.entry(step.id.clone()).or_default();
@@ -628,42 +701,80 @@ impl<'p> Runner<'p> {
             step_name: &step.name,
             role: &role,
             prompt: &prompt,
-            model,
+            model: &model_id,
             returns: &agent.returns,
             expect_tokens: step.common.expect.tokens,
             invocation,
         };
-        let reply = agent::sim(self.options.sim.as_ref(), &request);
-        self.limited(timeout, cx, async move {
-            let charge = |usage: agent::Usage| LedgerEntry {
+        let mut env: Vec<(String, String)> = cx.wf.env.clone();
+        env.extend(self.step_env(cx, key, attempt));
+        let dir = self.base_dir.clone();
+        let progress = Streaming::new(self, key);
+        let on_progress = |event: agent::Progress<'_>| progress.tell(event);
+        let call = agent::Call {
+            timeout,
+            cancel: &cx.cancel,
+            progress: &on_progress,
+            redactor: self.secrets.redactor(),
+            dir: &dir,
+            env: &env,
+            shell: &cx.wf.shell,
+            grace: self.options.kill_grace,
+            spill: self.run_dir().join(format!("{}.{attempt}.agent", sanitize(key))),
+        };
+        let result = resolved.provider.ask(&request, &call).await;
+        progress.finish();
+        let redactor = self.secrets.redactor();
+        let charge = |usage: Option<agent::Usage>, reported: Option<i64>, answer: Option<&str>, error: Option<&str>| {
+            let usage = usage.unwrap_or_default();
+            LedgerEntry {
                 key: key.to_owned(),
                 attempt,
-                model: Some(model.name.clone()),
+                model: Some(model_name.clone()),
                 input: usage.input,
                 output: usage.output,
                 cached: usage.cached,
-                micros: usage.price(model),
-            };
-            let reply = match reply {
-                Ok(reply) => reply,
-                Err(failed) => {
-                    let mut attempt = Attempt::failed(FailureKind::Error, failed.reason);
-                    if let Some(usage) = failed.usage {
-                        attempt.micros = usage.price(model);
-                        attempt.tokens = usage.total();
-                        attempt.ledger.push(charge(usage));
-                    }
-                    return attempt;
+                micros: model.map_or(0, |model| usage.price(model)),
+                reported_micros: reported,
+                unpriced: !priced,
+                exchange: Some(Exchange {
+                    provider: resolved.answers.clone(),
+                    model: model_id.clone(),
+                    prompt: redactor.text(&agent::full_prompt(&request)).into_owned(),
+                    answer: answer.map(|answer| redactor.text(answer).into_owned()),
+                    error: error.map(|error| redactor.text(error).into_owned()),
+                }),
+            }
+        };
+        match result {
+            Ok(reply) => {
+                let entry = charge(reply.usage, reply.reported_micros, Some(&reply.text), None);
+                let mut fields = IndexMap::from([("text".to_owned(), Value::String(reply.text))]);
+                fields.extend(reply.fields);
+                Attempt {
+                    micros: entry.micros,
+                    tokens: reply.usage.unwrap_or_default().total(),
+                    ledger: vec![entry],
+                    ..Attempt::ok(fields)
                 }
-            };
-            tokio::time::sleep(reply.delay).await;
-            let micros = reply.usage.price(model);
-            let mut fields = IndexMap::from([("text".to_owned(), Value::String(reply.text))]);
-            fields.extend(reply.fields);
-            let ledger = vec![charge(reply.usage)];
-            Attempt { micros, tokens: reply.usage.total(), ledger, ..Attempt::ok(fields) }
-        })
-        .await
+            }
+            Err(failure) => {
+                let kind = match failure.kind {
+                    agent::FailureKind::Error => FailureKind::Error,
+                    agent::FailureKind::Auth => FailureKind::Auth,
+                    agent::FailureKind::Timeout => FailureKind::Timeout,
+                    agent::FailureKind::Cancelled => FailureKind::Cancelled,
+                };
+                let entry =
+                    charge(failure.usage, failure.reported_micros, failure.answer.as_deref(), Some(&failure.reason));
+                let mut attempt = Attempt::failed(kind, failure.reason);
+                attempt.retry_after = failure.retry_after;
+                attempt.micros = entry.micros;
+                attempt.tokens = failure.usage.unwrap_or_default().total();
+                attempt.ledger.push(entry);
+                attempt
+            }
+        }
     }
 
     fn check_gate(&self, gate: &Gate, key: &str, approval: Option<&Given>, cx: &Cx<'p>) -> Attempt {
@@ -791,6 +902,7 @@ impl<'p> Runner<'p> {
             grace: self.options.kill_grace,
             spill: self.run_dir().join(format!("{}.undo", sanitize(&entry.key))),
             redactor: self.secrets.redactor(),
+            stdin: None,
         };
         let finished = command::run(&spec, cancel, &|_, _| {}).await;
         match finished.ending {
@@ -819,6 +931,10 @@ fn approval_fields(approval: Option<&Given>) -> IndexMap<String, Value> {
 }
 
 fn retries_on(on: &[RetryOn], kind: FailureKind) -> bool {
+    // A refused key stays refused: retrying would only be refused again.
+    if kind == FailureKind::Auth {
+        return false;
+    }
     on.is_empty()
         || on.iter().any(|filter| match (filter, kind) {
             (RetryOn::Any, _) => true,

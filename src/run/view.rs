@@ -184,7 +184,7 @@ impl Observer for Tree {
                 let mut running = self.running.borrow_mut();
                 let bar = running.entry(key.clone()).or_insert_with(|| {
                     let bar = self.multi.add(ProgressBar::new_spinner());
-                    let style = ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                    let style = ProgressStyle::with_template("{spinner} {msg} {elapsed} {prefix}")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner());
                     bar.set_style(style.tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏✓"));
                     bar.enable_steady_tick(Duration::from_millis(120));
@@ -201,6 +201,11 @@ impl Observer for Tree {
             }
             Event::Output { key, stream, line } => {
                 let _ = self.multi.println(format!("  {} {key} {stream}: {line}", self.palette.dim.apply_to("│")));
+            }
+            Event::AgentProgress { key, tokens } => {
+                if let Some(bar) = self.running.borrow().get(key) {
+                    bar.set_prefix(format!("{} so far", format_tokens(*tokens)));
+                }
             }
             other => {
                 if let Some(key) = other.key() {

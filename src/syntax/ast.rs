@@ -118,6 +118,10 @@ pub enum ProviderAttr {
     Command { value: StringLit, span: Span },
     /// `key ENV_NAME`: the environment variable holding the API key.
     Key { value: Ident, span: Span },
+    /// `model "ID"`: the model of agent steps that name none.
+    Model { value: StringLit, span: Span },
+    /// `format text|json|claude|codex`: how a `kind command` agent's stdout is read.
+    Format { value: Ident, span: Span },
 }
 
 /// `workflow NAME(params) { body }`

@@ -114,6 +114,7 @@ pub(crate) fn is_token(rule: Rule) -> bool {
             | Rule::w_url
             | Rule::w_command
             | Rule::w_key
+            | Rule::w_format
             | Rule::w_list
             | Rule::w_failure
             | Rule::w_description
@@ -177,11 +178,13 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::model_id => "`id \"...\"`",
         Rule::model_price | Rule::price_kind => "a price (`input`, `output` or `cached`)",
         Rule::provider_item => "a `provider` item",
-        Rule::provider_attr => "a provider attribute (`kind`, `url`, `command` or `key`)",
+        Rule::provider_attr => "a provider attribute (`kind`, `url`, `command`, `key`, `model` or `format`)",
         Rule::provider_kind => "`kind`",
         Rule::provider_url => "`url`",
         Rule::provider_command => "`command`",
         Rule::provider_key => "`key`",
+        Rule::provider_model => "`model`",
+        Rule::provider_format => "`format`",
         Rule::workflow_item => "a `workflow` item",
         Rule::param => "a parameter like `ticket: string`",
         Rule::type_expr | Rule::list_type | Rule::record_type => "a type",
@@ -270,6 +273,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::str_text | Rule::block_text => "text",
         Rule::str_escape => "an escape like `\\n`",
         Rule::interp | Rule::bad_interp => "an interpolation `{{ ... }}`",
+        Rule::model_ref => "`{{model}}`",
         Rule::unterminated => "`\"`",
         Rule::ident_char => "a letter, digit or `_`",
         Rule::word | Rule::name => "a name",
@@ -309,6 +313,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::w_url => "`url`",
         Rule::w_command => "`command`",
         Rule::w_key => "`key`",
+        Rule::w_format => "`format`",
         Rule::w_list => "`list`",
         Rule::w_failure => "`failure`",
         Rule::w_description => "`description`",

@@ -353,6 +353,8 @@ fn lower_provider_attr(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> P
         Rule::provider_url => ProviderAttr::Url { value: lower_str(value, errors), span },
         Rule::provider_command => ProviderAttr::Command { value: lower_str(value, errors), span },
         Rule::provider_key => ProviderAttr::Key { value: lower_name(value), span },
+        Rule::provider_model => ProviderAttr::Model { value: lower_str(value, errors), span },
+        Rule::provider_format => ProviderAttr::Format { value: lower_name(value), span },
         other => unreachable!("not a provider attribute: {other:?}"),
     }
 }

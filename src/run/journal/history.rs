@@ -6,7 +6,7 @@
 use rusqlite::params;
 use serde::Serialize;
 
-use super::{Journal, LedgerEntry, Result, RunStatus};
+use super::{Exchange, Journal, LedgerEntry, Result, RunStatus};
 
 /// Which runs to list or aggregate.
 #[derive(Debug, Clone, Default)]
@@ -80,7 +80,8 @@ impl Journal {
     pub fn ledger(&self, run: &str) -> Result<Vec<LedgerEntry>> {
         let conn = self.conn();
         let mut statement = conn.prepare_cached(
-            "SELECT key, attempt, model, input, output, cached, micros FROM ledger WHERE run_id = ?1 ORDER BY seq",
+            "SELECT key, attempt, model, input, output, cached, micros, reported_micros, priced
+             FROM ledger WHERE run_id = ?1 ORDER BY seq",
         )?;
         let rows = statement.query_map([run], |row| {
             Ok(LedgerEntry {
@@ -91,7 +92,34 @@ impl Journal {
                 output: count(row.get(4)?),
                 cached: count(row.get(5)?),
                 micros: row.get(6)?,
+                reported_micros: row.get(7)?,
+                unpriced: !row.get::<_, bool>(8)?,
+                exchange: None,
             })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A run's agent exchanges (prompt and answer of every attempt), in order; those of
+    /// one step instance when `key` is given.
+    pub fn exchanges(&self, run: &str, key: Option<&str>) -> Result<Vec<(String, u32, Exchange)>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT key, attempt, provider, model, prompt, answer, error FROM exchanges
+             WHERE run_id = ?1 AND (?2 IS NULL OR key = ?2) ORDER BY seq",
+        )?;
+        let rows = statement.query_map(params![run, key], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                Exchange {
+                    provider: row.get(2)?,
+                    model: row.get(3)?,
+                    prompt: row.get(4)?,
+                    answer: row.get(5)?,
+                    error: row.get(6)?,
+                },
+            ))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -149,6 +149,14 @@ pub(super) fn lower_str(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> 
     }
 }
 
+/// What `{{ }}` holds: an expression, or `model` (a keyword) for a provider's command.
+fn lower_interp(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Expr {
+    if pair.as_rule() == Rule::model_ref {
+        return Expr { kind: ExprKind::Name("model".to_owned()), span: Span::from(pair.as_span()) };
+    }
+    lower_expr(pair, errors)
+}
+
 fn lower_string(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> StringLit {
     let span = Span::from(pair.as_span());
     let mut parts = Vec::new();
@@ -156,7 +164,7 @@ fn lower_string(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> StringLi
         match part.as_rule() {
             Rule::str_text => push_text(&mut parts, part.as_str()),
             Rule::str_escape => push_text(&mut parts, &lower_escape(&part, false, errors)),
-            Rule::interp => parts.push(StrPart::Interp(lower_expr(only_child(part), errors))),
+            Rule::interp => parts.push(StrPart::Interp(lower_interp(only_child(part), errors))),
             Rule::bad_interp => diagnose_interpolation(&part, errors),
             Rule::unterminated => {
                 errors.push(SyntaxError::UnterminatedString { span: Span::new(span.start, span.start + 1) })
@@ -182,7 +190,7 @@ fn lower_text_block(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Stri
                 push_text(&mut parts, &layout.apply(part.as_str(), at));
             }
             Rule::str_escape => push_text(&mut parts, &lower_escape(&part, true, errors)),
-            Rule::interp => parts.push(StrPart::Interp(lower_expr(only_child(part), errors))),
+            Rule::interp => parts.push(StrPart::Interp(lower_interp(only_child(part), errors))),
             Rule::bad_interp => diagnose_interpolation(&part, errors),
             Rule::unterminated => {
                 errors.push(SyntaxError::UnterminatedTextBlock { span: Span::new(span.start, span.start + 3) })

@@ -1,6 +1,10 @@
+#![allow(clippy::disallowed_methods)] // This stage starts processes: `run` steps' commands and agent CLIs.
+
 //! Running one command: `SHELL -c LINE` as the leader of its own process group, its output
 //! captured (bounded in memory, spilled to the run folder past that), and the whole group
 //! ended with it — on success, timeout or cancellation — so no process outlives its step.
+//! The runner runs `run` steps through it and the agent stage runs agent CLIs through it, so
+//! both get the same process groups, timeouts, cancellation, redaction and spill files.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -14,7 +18,7 @@ use tokio::process::{Child, Command};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::redact::Redactor;
+use crate::mask::Redactor;
 
 /// What a stream keeps in memory; past it, the whole stream goes to a file.
 const MEMORY_LIMIT: usize = 1 << 20;
@@ -34,6 +38,9 @@ pub struct Spec<'a> {
     pub spill: PathBuf,
     /// Masks secrets in the output as it is read, before it is kept, spilled or shown.
     pub redactor: &'a Redactor,
+    /// What the command reads on its standard input (an agent CLI's prompt); none reads
+    /// `/dev/null`.
+    pub stdin: Option<&'a [u8]>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,7 +97,7 @@ pub async fn run(spec: &Spec<'_>, cancel: &CancellationToken, on_line: &dyn Fn(&
         .arg(spec.line)
         .current_dir(spec.dir)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
+        .stdin(if spec.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
@@ -111,6 +118,15 @@ pub async fn run(spec: &Spec<'_>, cancel: &CancellationToken, on_line: &dyn Fn(&
     };
     let group = GroupGuard(Pid::from_raw(pid));
     let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    // Written alongside the reading, so a command that prints before it has read all of its
+    // input cannot block on a full pipe; closed at the end so the command sees end of file.
+    let pipe = child.stdin.take();
+    let feed = async move {
+        if let (Some(mut pipe), Some(bytes)) = (pipe, spec.stdin) {
+            let _ = pipe.write_all(bytes).await;
+            let _ = pipe.shutdown().await;
+        }
+    };
 
     let wait = async {
         let deadline = spec.timeout.map(|timeout| Instant::now() + timeout);
@@ -139,7 +155,7 @@ pub async fn run(spec: &Spec<'_>, cancel: &CancellationToken, on_line: &dyn Fn(&
     };
     let out = capture(stdout, "stdout", spec.spill.with_extension("stdout"), spec.redactor, on_line);
     let err = capture(stderr, "stderr", spec.spill.with_extension("stderr"), spec.redactor, on_line);
-    let (ending, stdout, stderr) = tokio::join!(wait, out, err);
+    let (ending, stdout, stderr, ()) = tokio::join!(wait, out, err, feed);
     std::mem::forget(group);
     Finished { ending, stdout, stderr }
 }

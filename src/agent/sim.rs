@@ -1,5 +1,5 @@
-//! Agent steps go through a provider. This build ships `sim`: deterministic answers for
-//! trying workflows out and for tests, optionally scripted by a scenario file (`--sim FILE`).
+//! The built-in `sim` provider: deterministic answers for trying workflows out and for
+//! tests, optionally scripted by a scenario file (`--sim FILE`). Free: its model has no price.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -7,58 +7,9 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+use super::{Asking, Call, Failure, Provider, Reply, Request, Usage};
 use crate::args::{default_value, from_json};
-use crate::ir::{Model, Type, Value};
-
-/// Tokens an agent call used.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Usage {
-    #[serde(default)]
-    pub input: u64,
-    #[serde(default)]
-    pub output: u64,
-    #[serde(default)]
-    pub cached: u64,
-}
-
-impl Usage {
-    pub fn total(self) -> u64 {
-        self.input.saturating_add(self.output).saturating_add(self.cached)
-    }
-
-    /// The price in micro-dollars; cached tokens at the cached price, or the input price.
-    pub fn price(self, model: &Model) -> i64 {
-        let cached = model.cached.unwrap_or(model.input);
-        model
-            .input
-            .cost(self.input)
-            .saturating_add(model.output.cost(self.output))
-            .saturating_add(cached.cost(self.cached))
-    }
-}
-
-/// One agent call.
-pub struct Request<'a> {
-    pub step_id: &'a str,
-    pub step_name: &'a str,
-    pub role: &'a str,
-    pub prompt: &'a str,
-    pub model: &'a Model,
-    pub returns: &'a IndexMap<String, Type>,
-    pub expect_tokens: Option<u64>,
-    /// How many times this step was asked before in this run (attempts and iterations).
-    pub invocation: usize,
-}
-
-#[derive(Debug)]
-pub struct Reply {
-    pub text: String,
-    pub fields: IndexMap<String, Value>,
-    pub usage: Usage,
-    /// How long the call is made to take.
-    pub delay: Duration,
-}
+use crate::ir::{Type, Value};
 
 /// A scenario: per step (by id like `implementation/fix` or by name), a list of answers, one
 /// per call in order; the last one repeats.
@@ -116,32 +67,49 @@ impl Scenario {
     }
 }
 
-/// A call that failed, and what it used up before it did (a provider error may come after
-/// the model read the prompt): the ledger charges it like any other attempt.
-#[derive(Debug)]
-pub struct CallFailed {
-    pub reason: String,
-    pub usage: Option<Usage>,
+/// The built-in simulated provider, answering from a scenario where it has one.
+pub struct Sim {
+    pub scenario: Option<std::rc::Rc<Scenario>>,
 }
 
-impl From<String> for CallFailed {
-    fn from(reason: String) -> CallFailed {
-        CallFailed { reason, usage: None }
+impl Provider for Sim {
+    fn ask<'a>(&'a self, request: &'a Request<'a>, call: &'a Call<'a>) -> Asking<'a> {
+        Box::pin(async move {
+            let reply = sim(self.scenario.as_deref(), request)?;
+            let delay = reply.delay;
+            super::bounded(call, async move {
+                tokio::time::sleep(delay).await;
+                Ok(reply)
+            })
+            .await
+        })
+    }
+
+    fn doctor<'a>(
+        &'a self,
+        _model: &'a str,
+        _timeout: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + 'a>> {
+        Box::pin(async { Ok("built in: answers are simulated and free".to_owned()) })
     }
 }
 
-/// The built-in simulated provider.
-pub fn sim(scenario: Option<&Scenario>, request: &Request<'_>) -> Result<Reply, CallFailed> {
+/// The simulated answer to one request.
+pub fn sim(scenario: Option<&Scenario>, request: &Request<'_>) -> Result<Reply, Failure> {
     let answer = scenario.and_then(|scenario| scenario.answer(request));
     if let Some(reason) = answer.and_then(|answer| answer.fail.as_ref()) {
-        return Err(CallFailed { reason: format!("sim provider: {reason}"), usage: answer.and_then(|a| a.usage) });
+        return Err(Failure {
+            usage: answer.and_then(|a| a.usage),
+            ..Failure::error(format!("sim provider: {reason}"))
+        });
     }
     let text = answer.and_then(|answer| answer.text.clone()).unwrap_or_else(|| sim_text(request));
     let mut fields = IndexMap::new();
     for (name, ty) in request.returns {
         let value = match answer.and_then(|answer| answer.returns.get(name)) {
-            Some(json) => from_json(ty, json)
-                .map_err(|error| format!("the scenario's `{name}` for `{}` is not a {ty}: {error}", request.step_id))?,
+            Some(json) => from_json(ty, json).map_err(|error| {
+                Failure::error(format!("the scenario's `{name}` for `{}` is not a {ty}: {error}", request.step_id))
+            })?,
             None => default_value(ty),
         };
         fields.insert(name.clone(), value);
@@ -161,13 +129,10 @@ pub fn sim(scenario: Option<&Scenario>, request: &Request<'_>) -> Result<Reply, 
             _ => None,
         })
         .unwrap_or_default();
-    Ok(Reply { text, fields, usage, delay })
+    Ok(Reply { text, fields, usage: Some(usage), reported_micros: None, delay })
 }
 
-/// The rough rule of four characters a token.
-fn approximate_tokens(text: &str) -> u64 {
-    (text.chars().count() as u64).div_ceil(4)
-}
+use super::approximate_tokens;
 
 /// A deterministic answer: the role, what was asked (first line), and a digest of the whole
 /// prompt, so different prompts give different texts.
@@ -180,13 +145,13 @@ fn sim_text(request: &Request<'_>) -> String {
     if asked.len() < first.len() {
         asked.push('…');
     }
-    format!("[sim {} as {}] done: {asked} (#{short})", request.model.id, request.role)
+    format!("[sim {} as {}] done: {asked} (#{short})", request.model, request.role)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::Price;
+    use crate::ir::{Model, Price};
     use crate::span::Span;
 
     fn model() -> Model {
@@ -198,10 +163,12 @@ mod tests {
             cached: None,
             file: 0,
             span: Span::new(0, 0),
+            priced: true,
+            provider_default: false,
         }
     }
 
-    fn request<'a>(model: &'a Model, returns: &'a IndexMap<String, Type>, invocation: usize) -> Request<'a> {
+    fn request<'a>(model: &'a str, returns: &'a IndexMap<String, Type>, invocation: usize) -> Request<'a> {
         Request {
             step_id: "analysis/plan",
             step_name: "plan",
@@ -218,13 +185,13 @@ mod tests {
     fn sim_is_deterministic_and_uses_expect() {
         let model = model();
         let returns = IndexMap::from([("complexity".to_owned(), Type::Int)]);
-        let a = sim(None, &request(&model, &returns, 0)).expect("answers");
-        let b = sim(None, &request(&model, &returns, 0)).expect("answers");
+        let a = sim(None, &request(&model.id, &returns, 0)).expect("answers");
+        let b = sim(None, &request(&model.id, &returns, 0)).expect("answers");
         assert_eq!(a.text, b.text);
         assert!(a.text.contains("Read ticket PL-1."));
-        assert_eq!(a.usage, Usage { input: 9_000, output: 3_000, cached: 0 });
+        assert_eq!(a.usage, Some(Usage { input: 9_000, output: 3_000, cached: 0 }));
         assert_eq!(a.fields["complexity"], Value::Int(0));
-        assert_eq!(a.usage.price(&model), 27_000 + 45_000);
+        assert_eq!(a.usage.unwrap_or_default().price(&model), 27_000 + 45_000);
     }
 
     #[test]
@@ -235,11 +202,11 @@ mod tests {
         .expect("parses");
         let model = model();
         let returns = IndexMap::from([("complexity".to_owned(), Type::Int)]);
-        assert!(sim(Some(&scenario), &request(&model, &returns, 0)).unwrap_err().reason.contains("overloaded"));
-        let second = sim(Some(&scenario), &request(&model, &returns, 1)).expect("answers");
+        assert!(sim(Some(&scenario), &request(&model.id, &returns, 0)).unwrap_err().reason.contains("overloaded"));
+        let second = sim(Some(&scenario), &request(&model.id, &returns, 1)).expect("answers");
         assert_eq!(second.fields["complexity"], Value::Int(3));
-        assert_eq!(second.usage.input, 10);
-        let third = sim(Some(&scenario), &request(&model, &returns, 7)).expect("answers");
+        assert_eq!(second.usage.unwrap_or_default().input, 10);
+        let third = sim(Some(&scenario), &request(&model.id, &returns, 7)).expect("answers");
         assert_eq!(third.fields["complexity"], Value::Int(3));
     }
 
@@ -248,6 +215,6 @@ mod tests {
         let scenario = Scenario::parse(r#"{"steps": {"plan": {"returns": {"complexity": "high"}}}}"#).expect("parses");
         let model = model();
         let returns = IndexMap::from([("complexity".to_owned(), Type::Int)]);
-        assert!(sim(Some(&scenario), &request(&model, &returns, 0)).is_err());
+        assert!(sim(Some(&scenario), &request(&model.id, &returns, 0)).is_err());
     }
 }
