@@ -173,6 +173,12 @@ pub trait Provider {
     /// a CLI's process group is killed) with a [`Failure`] of that kind.
     fn ask<'a>(&'a self, request: &'a Request<'a>, call: &'a Call<'a>) -> Asking<'a>;
 
+    /// The prompt as the agent reads it, for the journal: the role, the task and, where the
+    /// provider puts it in the text, what `returns` asks for.
+    fn prompt_text(&self, request: &Request<'_>) -> String {
+        full_prompt(request)
+    }
+
     /// `wf doctor`: whether the provider can be reached and has the model; one line saying
     /// what was found.
     fn doctor<'a>(

@@ -7,6 +7,7 @@
 mod approve;
 mod check;
 mod cost;
+mod doctor;
 mod explain;
 mod fmt;
 mod graph;
@@ -159,11 +160,28 @@ enum Command {
         #[arg(long, value_name = "DIR", env = "WF_STATE_DIR", default_value = ".wf")]
         state_dir: PathBuf,
     },
-    /// Show one run step by step: statuses, attempts, gate checks, approvals, cost breakdown.
+    /// Check that the providers a workflow's agent steps use can answer: keys set, servers up,
+    /// models served, CLIs installed. One line each; exit 1 when any cannot.
+    Doctor {
+        /// The `.wf` file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The workflow to check, when the file has several.
+        #[arg(long, value_name = "NAME")]
+        workflow: Option<String>,
+        /// Check with a provider swapped for another, as `wf run --provider` would run.
+        #[arg(long = "provider", value_name = "NAME=OTHER", value_parser = run::parse_swap)]
+        providers: Vec<(String, String)>,
+    },
+    /// Show one run step by step: statuses, attempts, gate checks, approvals, cost breakdown;
+    /// with STEP, what each attempt of that agent step was asked and answered.
     Show {
         /// The run id (the latest run when left out).
         #[arg(value_name = "RUN")]
         run: Option<String>,
+        /// An agent step (name, id or instance key): print its prompts and answers.
+        #[arg(value_name = "STEP", requires = "run")]
+        step: Option<String>,
         #[arg(long, value_enum, default_value = "human")]
         format: history::ReportFormat,
         /// Where the journal lives.
@@ -203,6 +221,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let exit = match cli.command {
         Command::Check { files, format, deny_warnings } => check::run(&files, format, deny_warnings),
+        Command::Doctor { file, workflow, providers } => doctor::run(&file, workflow.as_deref(), &providers),
         Command::Cost { file, args, workflow, format } => cost::run(&file, &args, workflow.as_deref(), format),
         Command::Graph { file, workflow, format } => graph::run(&file, workflow.as_deref(), format),
         Command::Fmt { paths, check, stdin } => fmt::run(&paths, check, stdin),
@@ -223,7 +242,10 @@ pub fn main() -> ExitCode {
         Command::Runs { workflow, status, since, limit, format, state_dir } => {
             history::runs(&state_dir, &history::RunsArgs { workflow, status, since, limit, format })
         }
-        Command::Show { run, format, state_dir } => history::show(&state_dir, run.as_deref(), format),
+        Command::Show { run, step: Some(step), format, state_dir } => {
+            history::exchanges(&state_dir, run.as_deref().unwrap_or_default(), &step, format)
+        }
+        Command::Show { run, step: None, format, state_dir } => history::show(&state_dir, run.as_deref(), format),
         Command::Stats { since, workflow, format, state_dir } => history::stats(&state_dir, workflow, since, format),
         Command::Lsp => lsp::run(),
     };

@@ -251,6 +251,13 @@ impl Provider for Anthropic {
         Box::pin(bounded(call, self.stream(request, call)))
     }
 
+    /// `returns` goes as a forced tool, not in the text.
+    fn prompt_text(&self, request: &Request<'_>) -> String {
+        let role = if request.role.is_empty() { String::new() } else { format!("You are the {}.\n\n", request.role) };
+        let tool = if request.returns.is_empty() { "" } else { "\n\n[answered through the forced `answer` tool]" };
+        format!("{role}{}{tool}\n", request.prompt)
+    }
+
     fn doctor<'a>(
         &'a self,
         model: &'a str,

@@ -86,7 +86,12 @@ impl OpenAi {
         if !request.role.is_empty() {
             messages.push(json!({"role": "system", "content": format!("You are the {}.", request.role)}));
         }
-        messages.push(json!({"role": "user", "content": request.prompt}));
+        // The schema goes in the text too, for servers that ignore `response_format`.
+        let content = match super::returns_instruction(request.returns) {
+            Some(instruction) => format!("{}\n\n{instruction}", request.prompt),
+            None => request.prompt.to_owned(),
+        };
+        messages.push(json!({"role": "user", "content": content}));
         let mut body = json!({
             "model": request.model,
             "messages": messages,
@@ -224,7 +229,8 @@ mod tests {
         let body = OpenAi::body(&request);
         assert_eq!(body["stream_options"]["include_usage"], true);
         assert_eq!(body["messages"][0]["content"], "You are the reviewer.");
-        assert_eq!(body["messages"][1]["content"], "Review it.");
+        let user = body["messages"][1]["content"].as_str().unwrap_or_default();
+        assert!(user.starts_with("Review it.\n\nWhen you are done, answer with one JSON object"), "{user}");
         assert_eq!(body["response_format"]["json_schema"]["schema"]["properties"]["ok"]["type"], "boolean");
     }
 

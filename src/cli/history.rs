@@ -125,6 +125,77 @@ pub fn show(state_dir: &Path, run: Option<&str>, format: ReportFormat) -> Exit {
     Exit::Success
 }
 
+/// `wf show RUN STEP`: what each attempt of an agent step was asked and answered, as the
+/// journal keeps it (masked).
+pub fn exchanges(state_dir: &Path, run: &str, step: &str, format: ReportFormat) -> Exit {
+    let journal = match open(state_dir) {
+        Ok(Some(journal)) => journal,
+        Ok(None) => {
+            eprintln!("error: no runs in {}", state_dir.display());
+            return Exit::Usage;
+        }
+        Err(exit) => return exit,
+    };
+    if let Err(error) = journal.run(run) {
+        eprintln!("error: {error} (`wf runs` lists them)");
+        return Exit::Usage;
+    }
+    let all = match journal.exchanges(run, None) {
+        Ok(all) => all,
+        Err(error) => return failed(&error),
+    };
+    // A step by its instance key, its id (`analysis/plan`) or its name (`plan`), every iteration.
+    let matches = |key: &str| {
+        let base = wf::run::report::step_of(key);
+        key == step || base == step || base.rsplit('/').next() == Some(step)
+    };
+    let chosen: Vec<_> = all.iter().filter(|(key, ..)| matches(key)).collect();
+    if chosen.is_empty() {
+        let mut keys: Vec<&str> = all.iter().map(|(key, ..)| key.as_str()).collect();
+        keys.dedup();
+        let known = if keys.is_empty() { "none".to_owned() } else { keys.join(", ") };
+        eprintln!("error: run {run} has no agent exchanges for `{step}` (agent steps with exchanges: {known})");
+        return Exit::Usage;
+    }
+    match format {
+        ReportFormat::Json => {
+            let rows: Vec<serde_json::Value> = chosen
+                .iter()
+                .map(|(key, attempt, exchange)| {
+                    serde_json::json!({
+                        "key": key, "attempt": attempt, "provider": exchange.provider, "model": exchange.model,
+                        "prompt": exchange.prompt, "answer": exchange.answer, "error": exchange.error,
+                    })
+                })
+                .collect();
+            print_json(&rows);
+        }
+        ReportFormat::Human => {
+            let mut out = String::new();
+            for (key, attempt, exchange) in chosen {
+                out.push_str(&format!(
+                    "{key} · attempt {attempt} · provider {} · model {}\n",
+                    exchange.provider, exchange.model
+                ));
+                out.push_str("── prompt\n");
+                out.push_str(exchange.prompt.trim_end());
+                out.push('\n');
+                if let Some(answer) = &exchange.answer {
+                    out.push_str("── answer\n");
+                    out.push_str(answer.trim_end());
+                    out.push('\n');
+                }
+                if let Some(error) = &exchange.error {
+                    out.push_str(&format!("── failed: {error}\n"));
+                }
+                out.push('\n');
+            }
+            print!("{out}");
+        }
+    }
+    Exit::Success
+}
+
 pub fn stats(state_dir: &Path, workflow: Option<String>, since: Option<Duration>, format: ReportFormat) -> Exit {
     let filter = RunFilter { workflow, status: None, since: since.map(cutoff) };
     let stats = match open(state_dir) {

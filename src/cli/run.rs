@@ -289,7 +289,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
 }
 
 /// `--provider NAME=OTHER`.
-fn parse_swap(text: &str) -> Result<(String, String), String> {
+pub fn parse_swap(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((from, to)) if !from.trim().is_empty() && !to.trim().is_empty() => {
             Ok((from.trim().to_owned(), to.trim().to_owned()))

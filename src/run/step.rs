@@ -740,7 +740,7 @@ impl<'p> Runner<'p> {
                 exchange: Some(Exchange {
                     provider: resolved.answers.clone(),
                     model: model_id.clone(),
-                    prompt: redactor.text(&agent::full_prompt(&request)).into_owned(),
+                    prompt: redactor.text(&resolved.provider.prompt_text(&request)).into_owned(),
                     answer: answer.map(|answer| redactor.text(answer).into_owned()),
                     error: error.map(|error| redactor.text(error).into_owned()),
                 }),

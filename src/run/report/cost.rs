@@ -58,6 +58,12 @@ pub struct ModelShare {
     pub tokens: u64,
     pub cost_micros: i64,
     pub share: f64,
+    /// The model has no price: its tokens were counted at $0.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unpriced: bool,
+    /// What the providers themselves reported the calls cost (Claude Code does), when they did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reported_micros: Option<i64>,
 }
 
 /// The run's budget (the file's, with `--budget` raises) against what it spent.
@@ -106,7 +112,7 @@ pub fn breakdown(ledger: &[LedgerEntry], records: &[StepRecord], budget: &Budget
     let mut by_phase: Vec<(i64, u64)> = vec![(0, 0); phases.len() + 1];
     let mut by_step: Vec<(String, i64, u64)> = Vec::new();
     let mut step_index: HashMap<String, usize> = HashMap::new();
-    let mut by_model: Vec<(String, [u64; 3], i64)> = Vec::new();
+    let mut by_model: Vec<(String, [u64; 3], i64, bool, Option<i64>)> = Vec::new();
     for entry in ledger {
         let count = tokens_of(entry);
         let phase = phases
@@ -130,15 +136,19 @@ pub fn breakdown(ledger: &[LedgerEntry], records: &[StepRecord], budget: &Budget
         let slot = match by_model.iter().position(|(name, ..)| *name == model) {
             Some(slot) => slot,
             None => {
-                by_model.push((model, [0; 3], 0));
+                by_model.push((model, [0; 3], 0, false, None));
                 by_model.len() - 1
             }
         };
-        let (_, counts, micros) = &mut by_model[slot];
+        let (_, counts, micros, unpriced, reported) = &mut by_model[slot];
         counts[0] += entry.input;
         counts[1] += entry.output;
         counts[2] += entry.cached;
         *micros += entry.micros;
+        *unpriced |= entry.unpriced;
+        if let Some(amount) = entry.reported_micros {
+            *reported = Some(reported.unwrap_or(0).saturating_add(amount));
+        }
     }
 
     let phase_names = phases.iter().map(|phase| (*phase).to_owned()).chain(std::iter::once(TOP_LEVEL.to_owned()));
@@ -166,9 +176,10 @@ pub fn breakdown(ledger: &[LedgerEntry], records: &[StepRecord], budget: &Budget
 
     let mut models: Vec<ModelShare> = by_model
         .into_iter()
-        .map(|(model, [input, output, cached], micros)| {
+        .map(|(model, [input, output, cached], micros, unpriced, reported_micros)| {
             let count = input + output + cached;
-            ModelShare { model, input, output, cached, tokens: count, cost_micros: micros, share: share(micros, count) }
+            let share = share(micros, count);
+            ModelShare { model, input, output, cached, tokens: count, cost_micros: micros, share, unpriced, reported_micros }
         })
         .collect();
     models.sort_by(|a, b| b.cost_micros.cmp(&a.cost_micros).then(b.tokens.cmp(&a.tokens)));

@@ -72,12 +72,18 @@ pub fn human_costs(costs: &Costs) -> String {
         .models
         .iter()
         .map(|model| {
-            let tokens = if model.tokens == 0 {
-                String::new()
-            } else {
-                format!("{} in · {} out · {} cached", model.input, model.output, model.cached)
-            };
-            Row::new(&model.model, model.cost_micros, model.share, tokens)
+            let mut notes = Vec::new();
+            if model.tokens != 0 {
+                notes.push(format!("{} in · {} out · {} cached", model.input, model.output, model.cached));
+            }
+            if model.unpriced {
+                notes.push("unpriced: no price table, counted at $0".to_owned());
+            }
+            // A CLI's own figure is shown where it disagrees with the price table's.
+            if let Some(reported) = model.reported_micros.filter(|reported| *reported != model.cost_micros) {
+                notes.push(format!("the provider reported {}", format_money(reported)));
+            }
+            Row::new(&model.model, model.cost_micros, model.share, notes.join(" · "))
         })
         .collect();
     section(&mut out, "by model", &models, 0);
