@@ -179,7 +179,17 @@ pub fn breakdown(ledger: &[LedgerEntry], records: &[StepRecord], budget: &Budget
         .map(|(model, [input, output, cached], micros, unpriced, reported_micros)| {
             let count = input + output + cached;
             let share = share(micros, count);
-            ModelShare { model, input, output, cached, tokens: count, cost_micros: micros, share, unpriced, reported_micros }
+            ModelShare {
+                model,
+                input,
+                output,
+                cached,
+                tokens: count,
+                cost_micros: micros,
+                share,
+                unpriced,
+                reported_micros,
+            }
         })
         .collect();
     models.sort_by(|a, b| b.cost_micros.cmp(&a.cost_micros).then(b.tokens.cmp(&a.tokens)));
