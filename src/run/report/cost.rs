@@ -112,7 +112,8 @@ pub fn breakdown(ledger: &[LedgerEntry], records: &[StepRecord], budget: &Budget
     let mut by_phase: Vec<(i64, u64)> = vec![(0, 0); phases.len() + 1];
     let mut by_step: Vec<(String, i64, u64)> = Vec::new();
     let mut step_index: HashMap<String, usize> = HashMap::new();
-    let mut by_model: Vec<(String, [u64; 3], i64, bool, Option<i64>)> = Vec::new();
+    // Shares are filled in once the totals are known.
+    let mut by_model: Vec<ModelShare> = Vec::new();
     for entry in ledger {
         let count = tokens_of(entry);
         let phase = phases
@@ -133,21 +134,32 @@ pub fn breakdown(ledger: &[LedgerEntry], records: &[StepRecord], budget: &Budget
         by_step[index].2 += count;
 
         let model = entry.model.clone().unwrap_or_else(|| FIXED.to_owned());
-        let slot = match by_model.iter().position(|(name, ..)| *name == model) {
+        let slot = match by_model.iter().position(|share| share.model == model) {
             Some(slot) => slot,
             None => {
-                by_model.push((model, [0; 3], 0, false, None));
+                by_model.push(ModelShare {
+                    model,
+                    input: 0,
+                    output: 0,
+                    cached: 0,
+                    tokens: 0,
+                    cost_micros: 0,
+                    share: 0.0,
+                    unpriced: false,
+                    reported_micros: None,
+                });
                 by_model.len() - 1
             }
         };
-        let (_, counts, micros, unpriced, reported) = &mut by_model[slot];
-        counts[0] += entry.input;
-        counts[1] += entry.output;
-        counts[2] += entry.cached;
-        *micros += entry.micros;
-        *unpriced |= entry.unpriced;
+        let share = &mut by_model[slot];
+        share.input += entry.input;
+        share.output += entry.output;
+        share.cached += entry.cached;
+        share.tokens += count;
+        share.cost_micros += entry.micros;
+        share.unpriced |= entry.unpriced;
         if let Some(amount) = entry.reported_micros {
-            *reported = Some(reported.unwrap_or(0).saturating_add(amount));
+            share.reported_micros = Some(share.reported_micros.unwrap_or(0).saturating_add(amount));
         }
     }
 
@@ -176,21 +188,7 @@ pub fn breakdown(ledger: &[LedgerEntry], records: &[StepRecord], budget: &Budget
 
     let mut models: Vec<ModelShare> = by_model
         .into_iter()
-        .map(|(model, [input, output, cached], micros, unpriced, reported_micros)| {
-            let count = input + output + cached;
-            let share = share(micros, count);
-            ModelShare {
-                model,
-                input,
-                output,
-                cached,
-                tokens: count,
-                cost_micros: micros,
-                share,
-                unpriced,
-                reported_micros,
-            }
-        })
+        .map(|model| ModelShare { share: share(model.cost_micros, model.tokens), ..model })
         .collect();
     models.sort_by(|a, b| b.cost_micros.cmp(&a.cost_micros).then(b.tokens.cmp(&a.tokens)));
 
