@@ -14,12 +14,11 @@ mod value;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-pub(crate) use hash::hashing;
 pub use hash::step_hash;
 pub use types::{Type, SCALAR_NAMES};
 pub use value::{format_duration, format_money, format_tokens, Value, MICROS_PER_DOLLAR};
 
-use crate::span::Span;
+use crate::span::{self, Span};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 
 /// A file's index in the program's list of source files.
@@ -59,7 +58,7 @@ pub struct StepIdx(pub usize);
 impl Serialize for StepIdx {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // Arena positions shift when steps are added; a step's hash names others by id.
-        if hashing() {
+        if span::positions_hidden() {
             return serializer.serialize_unit();
         }
         serializer.serialize_u64(self.0 as u64)
