@@ -14,15 +14,13 @@ mod value;
 use indexmap::IndexMap;
 use serde::Serialize;
 
+pub use crate::source::FileId;
 pub use hash::step_hash;
 pub use types::{Type, SCALAR_NAMES};
 pub use value::{format_duration, format_money, format_tokens, Value, MICROS_PER_DOLLAR};
 
 use crate::span::{self, Span};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
-
-/// A file's index in the program's list of source files.
-pub type FileId = usize;
 
 /// Everything checked from one root file and the modules it uses.
 #[derive(Debug, Clone, Default, Serialize)]
