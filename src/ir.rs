@@ -19,8 +19,8 @@ pub use hash::step_hash;
 pub use types::{Type, SCALAR_NAMES};
 pub use value::{format_duration, format_money, format_tokens, Value, MICROS_PER_DOLLAR};
 
+use crate::lexicon::{BinaryOp, UnaryOp};
 use crate::span::{self, Span};
-use crate::syntax::ast::{BinaryOp, UnaryOp};
 
 /// Everything checked from one root file and the modules it uses.
 #[derive(Debug, Clone, Default, Serialize)]

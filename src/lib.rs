@@ -11,6 +11,7 @@ pub mod explain;
 pub mod fmt;
 pub mod graph;
 pub mod ir;
+pub mod lexicon;
 pub mod load;
 pub mod lsp;
 pub mod run;
