@@ -8,6 +8,7 @@
 
 mod attrs;
 mod budget;
+mod cx;
 mod error;
 mod expr;
 mod flow;

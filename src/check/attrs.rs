@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use super::expr::{is_static, Cx, Defaults};
+use super::cx::Cx;
+use super::expr::{is_static, Defaults};
 use super::items::invalid_choice;
 use super::CheckError;
 use crate::ir::eval::eval;

@@ -1,71 +1,16 @@
 //! Expressions: resolving names, checking step visibility, typing with units, folding
 //! constants.
 
-use indexmap::IndexMap;
-
-use super::flow::{Flow, Visibility};
-use super::{CheckError, Checker};
+use super::cx::Cx;
+use super::flow::Visibility;
+use super::CheckError;
 use crate::ir::eval::{eval, Env, NoEnv};
 use crate::ir::{self, Expr, ExprKind, Func, StepIdx, Template, TemplatePart, Type, Value};
 use crate::span::Span;
 use crate::suggest;
 use crate::syntax::ast::{self, BinaryOp, UnaryOp};
 
-/// Where an expression is checked: a module, and (inside a workflow) its parameters,
-/// secrets, loop variables and steps, and the position the expression is evaluated at.
-pub(super) struct Cx<'c, 'a> {
-    pub ch: &'c mut Checker<'a>,
-    pub module: usize,
-    pub flow: Flow,
-    /// Parameters with their types, and whether something uses them.
-    pub params: IndexMap<String, (Type, Span, bool)>,
-    pub secrets: IndexMap<String, Span>,
-    /// Variables of enclosing `for` loops, innermost last.
-    pub loop_vars: Vec<(String, Type)>,
-    /// Steps whose `status`/`ok` an enclosing `if` condition tested: reading them is safe.
-    pub guarded: Vec<StepIdx>,
-    /// Whether the expression being checked sits in a `{{ }}`.
-    in_interp: bool,
-    /// The workflow being checked (none for constants).
-    pub workflow: Option<ir::WorkflowId>,
-    pub param_defaults: Vec<ir::Param>,
-    pub default_model: Option<ir::ModelId>,
-    /// Whether the workflow names a default model (even one that did not resolve).
-    pub default_model_given: bool,
-    pub default_provider: ir::ProviderRef,
-    /// What each step turned out to be, by step index.
-    pub defined: std::collections::HashMap<usize, (ir::StepKind, ir::Common)>,
-}
-
-impl<'c, 'a> Cx<'c, 'a> {
-    /// A context for constants and parameter defaults: only constants are in scope.
-    pub fn constant(ch: &'c mut Checker<'a>, module: usize) -> Cx<'c, 'a> {
-        Cx::new(ch, module, Flow::default())
-    }
-
-    pub fn new(ch: &'c mut Checker<'a>, module: usize, flow: Flow) -> Cx<'c, 'a> {
-        Cx {
-            ch,
-            module,
-            flow,
-            params: IndexMap::new(),
-            secrets: IndexMap::new(),
-            loop_vars: Vec::new(),
-            guarded: Vec::new(),
-            in_interp: false,
-            workflow: None,
-            param_defaults: Vec::new(),
-            default_model: None,
-            default_model_given: false,
-            default_provider: ir::ProviderRef::Sim,
-            defined: std::collections::HashMap::new(),
-        }
-    }
-
-    pub fn report(&mut self, error: CheckError) {
-        self.ch.report(self.module, error);
-    }
-
+impl Cx<'_, '_> {
     pub fn expr(&mut self, expr: &ast::Expr) -> Expr {
         let span = expr.span;
         match &expr.kind {

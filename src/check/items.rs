@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
-use super::expr::Cx;
+use super::cx::Cx;
 use super::{CheckError, Checker, ConstState, Signature};
 use crate::ir::eval::{eval, NoEnv};
 use crate::ir::{self, ModelId, Price, ProviderKind, ProviderRef, Type, Value, WorkflowId, SCALAR_NAMES};

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 
 use super::attrs::Place;
-use super::expr::{is_static, Cx};
+use super::cx::Cx;
+use super::expr::is_static;
 use super::flow::{ContainerKind, Flow};
 use super::{CheckError, Checker};
 use crate::ir::{self, BlockKind, Expr, ExprKind, Node, Output, OutputSource, StepIdx, StepKind, Stream, Type};

@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 
 use super::attrs::Place;
-use super::expr::Cx;
+use super::cx::Cx;
 use super::flow::ContainerKind;
 use super::stmt::{statements, Collector, Handlers};
 use super::{CheckError, Checker};
