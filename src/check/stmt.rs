@@ -95,22 +95,29 @@ impl<'c, 'a> Collector<'c, 'a> {
             }
         }
         self.flow.enter(ContainerKind::Root, workflow.span, None, 0);
-        self.sequence(ContainerKind::Seq, &handlers.body, workflow.body.span, None, None);
+        self.collect_sequence(ContainerKind::Seq, &handlers.body, workflow.body.span, None, None);
         for (child, handler) in [(1, handlers.on_failure), (2, handlers.finally)] {
             if let Some(handler) = handler {
                 self.flow.set_child(child);
-                self.sequence(ContainerKind::Seq, &statements(&handler.body), handler.body.span, None, None);
+                self.collect_sequence(ContainerKind::Seq, &statements(&handler.body), handler.body.span, None, None);
             }
         }
         self.flow.leave();
         handlers
     }
 
-    fn sequence(&mut self, kind: ContainerKind, stmts: &[&Stmt], span: Span, name: Option<&str>, phase: Option<&str>) {
+    fn collect_sequence(
+        &mut self,
+        kind: ContainerKind,
+        stmts: &[&Stmt],
+        span: Span,
+        name: Option<&str>,
+        phase: Option<&str>,
+    ) {
         self.flow.enter(kind, span, name, 0);
         for (child, stmt) in stmts.iter().enumerate() {
             self.flow.set_child(child);
-            self.stmt(stmt, phase);
+            self.collect_stmt(stmt, phase);
         }
         self.flow.leave();
     }
@@ -140,7 +147,7 @@ impl<'c, 'a> Collector<'c, 'a> {
         }
     }
 
-    fn stmt(&mut self, stmt: &Stmt, phase: Option<&str>) {
+    fn collect_stmt(&mut self, stmt: &Stmt, phase: Option<&str>) {
         match stmt {
             Stmt::Run(run) => {
                 let mut fields = base_fields();
@@ -207,7 +214,7 @@ impl<'c, 'a> Collector<'c, 'a> {
             Stmt::Phase(inner) => {
                 self.declare(&inner.name, inner.span, None, "phase", block_fields(false));
                 let name = inner.name.name.clone();
-                self.sequence(ContainerKind::Seq, &statements(&inner.body), inner.body.span, None, Some(&name));
+                self.collect_sequence(ContainerKind::Seq, &statements(&inner.body), inner.body.span, None, Some(&name));
             }
             Stmt::Parallel(parallel) => {
                 if let Some(name) = &parallel.name {
@@ -216,7 +223,7 @@ impl<'c, 'a> Collector<'c, 'a> {
                 self.flow.enter(ContainerKind::Parallel, parallel.span, None, 0);
                 for (child, stmt) in statements(&parallel.body).into_iter().enumerate() {
                     self.flow.set_child(child);
-                    self.stmt(stmt, phase);
+                    self.collect_stmt(stmt, phase);
                 }
                 self.flow.leave();
             }
@@ -225,7 +232,7 @@ impl<'c, 'a> Collector<'c, 'a> {
                 let blocks = branch.branches.iter().map(|(_, block)| block).chain(branch.otherwise.as_ref());
                 for (child, block) in blocks.enumerate() {
                     self.flow.set_child(child);
-                    self.sequence(ContainerKind::Seq, &statements(block), block.span, None, phase);
+                    self.collect_sequence(ContainerKind::Seq, &statements(block), block.span, None, phase);
                 }
                 self.flow.leave();
             }
@@ -233,14 +240,14 @@ impl<'c, 'a> Collector<'c, 'a> {
                 if let Some(name) = &repeat.name {
                     self.declare(name, repeat.span, phase, "`repeat` block", block_fields(true));
                 }
-                self.sequence(ContainerKind::Seq, &statements(&repeat.body), repeat.body.span, None, phase);
+                self.collect_sequence(ContainerKind::Seq, &statements(&repeat.body), repeat.body.span, None, phase);
             }
             Stmt::For(each) => {
                 if let Some(name) = &each.name {
                     self.declare(name, each.span, phase, "`for` block", block_fields(false));
                 }
                 let name = each.name.as_ref().map(|name| name.name.as_str());
-                self.sequence(ContainerKind::For, &statements(&each.body), each.body.span, name, phase);
+                self.collect_sequence(ContainerKind::For, &statements(&each.body), each.body.span, name, phase);
             }
             Stmt::Fail(_) | Stmt::OnFailure(_) | Stmt::Finally(_) => {}
         }
