@@ -1,4 +1,5 @@
-//! Statements: collecting a workflow's steps, then checking each statement in order.
+//! Statements, in two walks: `Collector::collect_*` declares a workflow's steps where they sit,
+//! then `Cx::lower_*` checks each statement in order and lowers it to an `ir::Node`.
 
 use std::collections::HashMap;
 
@@ -279,11 +280,11 @@ fn guarded_steps(expr: &Expr, out: &mut Vec<StepIdx>) {
 
 impl Cx<'_, '_> {
     /// Checks statements one after another; `top` says whether phases may appear.
-    pub fn sequence(&mut self, stmts: &[&Stmt], block: &ast::Block, top: bool) -> Vec<Node> {
-        self.sequence_in(ContainerKind::Seq, stmts, block.span, None, top)
+    pub fn lower_sequence(&mut self, stmts: &[&Stmt], block: &ast::Block, top: bool) -> Vec<Node> {
+        self.lower_sequence_in(ContainerKind::Seq, stmts, block.span, None, top)
     }
 
-    fn sequence_in(
+    fn lower_sequence_in(
         &mut self,
         kind: ContainerKind,
         stmts: &[&Stmt],
@@ -295,7 +296,7 @@ impl Cx<'_, '_> {
         let mut nodes = Vec::with_capacity(stmts.len());
         for (child, stmt) in stmts.iter().enumerate() {
             self.flow.set_child(child);
-            nodes.extend(self.stmt(stmt, top));
+            nodes.extend(self.lower_stmt(stmt, top));
         }
         self.flow.leave();
         nodes
@@ -320,7 +321,7 @@ impl Cx<'_, '_> {
         self.attrs(&block.entries, place)
     }
 
-    fn stmt(&mut self, stmt: &Stmt, top: bool) -> Option<Node> {
+    fn lower_stmt(&mut self, stmt: &Stmt, top: bool) -> Option<Node> {
         let index = self.flow.step_at.get(&stmt_span(stmt)).copied();
         match stmt {
             Stmt::Run(run) => {
@@ -449,7 +450,7 @@ impl Cx<'_, '_> {
                 }
                 let attrs = self.attrs(&phase.body.entries, Place::Phase);
                 let control = self.control(&attrs);
-                let body = self.sequence(&statements(&phase.body), &phase.body, false);
+                let body = self.lower_sequence(&statements(&phase.body), &phase.body, false);
                 self.define(index, StepKind::Block(BlockKind::Phase), ir::Common::default());
                 index.map(|step| Node::Phase { step, body, control })
             }
@@ -462,7 +463,7 @@ impl Cx<'_, '_> {
                 for (child, stmt) in statements(&parallel.body).into_iter().enumerate() {
                     self.flow.set_child(child);
                     // Phases may sit directly in a top-level `parallel`, not deeper.
-                    body.extend(self.stmt(stmt, top && matches!(stmt, Stmt::Phase(_))));
+                    body.extend(self.lower_stmt(stmt, top && matches!(stmt, Stmt::Phase(_))));
                 }
                 self.flow.leave();
                 self.define(index, StepKind::Block(BlockKind::Parallel), ir::Common::default());
@@ -503,7 +504,7 @@ impl Cx<'_, '_> {
                 let attrs = self.attrs(&repeat.body.entries, Place::Block("repeat"));
                 let control = self.control(&attrs);
                 let stmts = statements(&repeat.body);
-                let body = self.sequence(&stmts, &repeat.body, false);
+                let body = self.lower_sequence(&stmts, &repeat.body, false);
                 // `until` is read after each iteration: at the end of the body.
                 let until = repeat.until.as_ref().map(|until| {
                     self.flow.enter(ContainerKind::Seq, repeat.body.span, None, stmts.len());
@@ -531,7 +532,7 @@ impl Cx<'_, '_> {
 
     fn branch(&mut self, block: &ast::Block) -> Vec<Node> {
         self.attrs(&block.entries, Place::Plain("an `if` branch"));
-        self.sequence(&statements(block), block, false)
+        self.lower_sequence(&statements(block), block, false)
     }
 
     fn for_each(&mut self, each: &ast::For, index: Option<StepIdx>) -> Option<Node> {
@@ -554,7 +555,7 @@ impl Cx<'_, '_> {
         self.loop_vars.push((each.var.name.clone(), elem));
         let name = each.name.as_ref().map(|name| name.name.clone());
         let body =
-            self.sequence_in(ContainerKind::For, &statements(&each.body), each.body.span, name.as_deref(), false);
+            self.lower_sequence_in(ContainerKind::For, &statements(&each.body), each.body.span, name.as_deref(), false);
         self.loop_vars.pop();
         self.define(index, StepKind::Block(BlockKind::For), ir::Common::default());
         Some(Node::For { step: index, var: each.var.name.clone(), iter, parallel, body, control, span: each.span })

@@ -113,14 +113,14 @@ pub(super) fn check_workflow(
 
     let Handlers { body, on_failure, finally } = handlers;
     cx.flow.enter(ContainerKind::Root, workflow.span, None, 0);
-    out.body = cx.sequence(&body, &workflow.body, true);
+    out.body = cx.lower_sequence(&body, &workflow.body, true);
     if let Some(handler) = on_failure {
         cx.flow.set_child(1);
-        out.on_failure = cx.sequence(&statements(&handler.body), &handler.body, false);
+        out.on_failure = cx.lower_sequence(&statements(&handler.body), &handler.body, false);
     }
     if let Some(handler) = finally {
         cx.flow.set_child(2);
-        out.finally = cx.sequence(&statements(&handler.body), &handler.body, false);
+        out.finally = cx.lower_sequence(&statements(&handler.body), &handler.body, false);
     }
     cx.flow.leave();
 
