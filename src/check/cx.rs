@@ -6,7 +6,7 @@
 use indexmap::IndexMap;
 
 use super::flow::Flow;
-use super::{CheckError, Checker};
+use super::{CheckDiagnostic, Checker};
 use crate::ir::{self, StepIdx, Type};
 use crate::span::Span;
 
@@ -61,7 +61,7 @@ impl<'c, 'a> Cx<'c, 'a> {
         }
     }
 
-    pub fn report(&mut self, error: CheckError) {
+    pub fn report(&mut self, error: CheckDiagnostic) {
         self.ch.report(self.module, error);
     }
 }

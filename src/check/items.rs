@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 
 use super::cx::Cx;
-use super::{CheckError, Checker, ConstState, Signature};
+use super::{CheckDiagnostic, Checker, ConstState, Signature};
 use crate::ir::eval::{eval, NoEnv};
 use crate::ir::{self, ModelId, Price, ProviderKind, ProviderRef, Type, Value, WorkflowId, SCALAR_NAMES};
 use crate::span::Span;
@@ -102,7 +102,7 @@ impl<'a> Checker<'a> {
                 }
             };
             if let Some(&first) = scope.names.get(&name) {
-                self.report(module, CheckError::DuplicateName { name, span, first });
+                self.report(module, CheckDiagnostic::DuplicateName { name, span, first });
             } else {
                 scope.names.insert(name, span);
             }
@@ -119,7 +119,7 @@ impl<'a> Checker<'a> {
                     if let Some((_, first)) = &id {
                         self.report(
                             module,
-                            CheckError::DuplicateAttribute { attr: "id".into(), span: *span, first: *first },
+                            CheckDiagnostic::DuplicateAttribute { attr: "id".into(), span: *span, first: *first },
                         );
                     }
                     id = Some((value.as_plain().unwrap_or_default(), *span));
@@ -132,7 +132,7 @@ impl<'a> Checker<'a> {
                     };
                     if let Some((_, first)) = &prices[slot] {
                         let attr = ["input", "output", "cached"][slot].to_string();
-                        self.report(module, CheckError::DuplicateAttribute { attr, span: *span, first: *first });
+                        self.report(module, CheckDiagnostic::DuplicateAttribute { attr, span: *span, first: *first });
                     }
                     prices[slot] = self.lower_price(module, price).map(|p| (p, *span));
                 }
@@ -143,7 +143,7 @@ impl<'a> Checker<'a> {
             if prices[slot].is_none() {
                 self.report(
                     module,
-                    CheckError::MissingAttribute {
+                    CheckDiagnostic::MissingAttribute {
                         what: what.clone(),
                         attr,
                         span: item.name.span,
@@ -179,7 +179,7 @@ impl<'a> Checker<'a> {
         if micros < 0 || per_tokens == 0 {
             self.report(
                 module,
-                CheckError::InvalidBound {
+                CheckDiagnostic::InvalidBound {
                     what: "a price",
                     expected: "a non-negative amount per a positive number of tokens",
                     value: price.money.text.clone() + " per " + &price.per.text,
@@ -218,7 +218,7 @@ impl<'a> Checker<'a> {
         if !kind_seen {
             self.report(
                 module,
-                CheckError::MissingAttribute {
+                CheckDiagnostic::MissingAttribute {
                     what: format!("provider `{}`", item.name.name),
                     attr: "kind",
                     span: item.name.span,
@@ -234,7 +234,7 @@ impl<'a> Checker<'a> {
         if let Some(attr) = needs {
             self.report(
                 module,
-                CheckError::MissingAttribute {
+                CheckDiagnostic::MissingAttribute {
                     what: format!("provider `{}`", item.name.name),
                     attr,
                     span: item.name.span,
@@ -267,7 +267,7 @@ impl<'a> Checker<'a> {
             if let Some(&first) = seen.get(param.name.name.as_str()) {
                 self.report(
                     module,
-                    CheckError::DuplicateName { name: param.name.name.clone(), span: param.name.span, first },
+                    CheckDiagnostic::DuplicateName { name: param.name.name.clone(), span: param.name.span, first },
                 );
                 continue;
             }
@@ -279,7 +279,7 @@ impl<'a> Checker<'a> {
                 if !expr.ty.fits(&ty) {
                     self.report(
                         module,
-                        CheckError::TypeMismatch {
+                        CheckDiagnostic::TypeMismatch {
                             expected: format!("`{ty}`"),
                             found: expr.ty.to_string(),
                             span: default.span,
@@ -293,7 +293,7 @@ impl<'a> Checker<'a> {
                     Err(_) => {
                         self.report(
                             module,
-                            CheckError::NotConstant {
+                            CheckDiagnostic::NotConstant {
                                 what: format!("the default of `{}`", param.name.name),
                                 span: default.span,
                             },
@@ -311,7 +311,7 @@ impl<'a> Checker<'a> {
         match ty {
             ast::TypeExpr::Named(name) => Type::scalar(&name.name).unwrap_or_else(|| {
                 let help = suggest::help(&name.name, SCALAR_NAMES.iter().copied().chain(["list"]));
-                self.report(module, CheckError::UnknownType { name: name.name.clone(), span: name.span, help });
+                self.report(module, CheckDiagnostic::UnknownType { name: name.name.clone(), span: name.span, help });
                 Type::Unknown
             }),
             ast::TypeExpr::List { elem, .. } => Type::List(Box::new(self.resolve_type(module, elem))),
@@ -326,7 +326,7 @@ impl<'a> Checker<'a> {
             if let Some(&first) = spans.get(field.name.name.as_str()) {
                 self.report(
                     module,
-                    CheckError::DuplicateName { name: field.name.name.clone(), span: field.name.span, first },
+                    CheckDiagnostic::DuplicateName { name: field.name.name.clone(), span: field.name.span, first },
                 );
                 continue;
             }
@@ -344,7 +344,7 @@ impl<'a> Checker<'a> {
         match self.consts.get(&key) {
             Some(ConstState::Done(value)) => return value.clone(),
             Some(ConstState::Evaluating) => {
-                self.report(module, CheckError::ConstCycle { name: name.to_string(), span: used_at });
+                self.report(module, CheckDiagnostic::ConstCycle { name: name.to_string(), span: used_at });
                 return None;
             }
             None => {}
@@ -356,7 +356,7 @@ impl<'a> Checker<'a> {
         let value = if let Some(declared) = declared.filter(|declared| !expr.ty.fits(declared)) {
             self.report(
                 module,
-                CheckError::TypeMismatch {
+                CheckDiagnostic::TypeMismatch {
                     expected: format!("`{declared}`"),
                     found: expr.ty.to_string(),
                     span: item.value.span,
@@ -371,7 +371,7 @@ impl<'a> Checker<'a> {
                 Ok(value) => Some(value),
                 Err(_) => {
                     let what = format!("constant `{name}`");
-                    self.report(module, CheckError::NotConstant { what, span: item.value.span });
+                    self.report(module, CheckDiagnostic::NotConstant { what, span: item.value.span });
                     None
                 }
             }
@@ -393,7 +393,7 @@ impl<'a> Checker<'a> {
         let help = suggest::help(&alias.name, self.modules[module].aliases.keys().map(String::as_str)).or_else(|| {
             crate::stdlib::module(&alias.name).map(|_| format!("add `use std/{}` at the top of the file", alias.name))
         });
-        self.report(module, CheckError::UnknownModule { name: alias.name.clone(), span: alias.span, help });
+        self.report(module, CheckDiagnostic::UnknownModule { name: alias.name.clone(), span: alias.span, help });
     }
 
     /// Resolves `name` or `alias.name` to the module that holds it and the final name.
@@ -411,7 +411,7 @@ impl<'a> Checker<'a> {
             _ => {
                 self.report(
                     module,
-                    CheckError::UnknownName {
+                    CheckDiagnostic::UnknownName {
                         name: path_text(path),
                         span: path.span,
                         help: Some("a name is `NAME` or `module.NAME`".into()),
@@ -429,7 +429,7 @@ impl<'a> Checker<'a> {
         }
         let help = suggest::help(&name.name, self.modules[target].models.keys().map(String::as_str));
         let error = if aliased {
-            CheckError::UnknownItem {
+            CheckDiagnostic::UnknownItem {
                 module: path.segments[0].name.clone(),
                 kind: "model",
                 name: name.name.clone(),
@@ -438,7 +438,7 @@ impl<'a> Checker<'a> {
             }
         } else {
             let help = help.or_else(|| self.std_models_hint(module));
-            CheckError::UnknownModel { name: name.name.clone(), span: name.span, help }
+            CheckDiagnostic::UnknownModel { name: name.name.clone(), span: name.span, help }
         };
         self.report(module, error);
         None
@@ -464,7 +464,7 @@ impl<'a> Checker<'a> {
         }
         let candidates: Vec<&str> = self.modules[target].providers.keys().map(String::as_str).chain(["sim"]).collect();
         let help = suggest::help(&name.name, candidates);
-        self.report(module, CheckError::UnknownProvider { name: name.name.clone(), span: name.span, help });
+        self.report(module, CheckDiagnostic::UnknownProvider { name: name.name.clone(), span: name.span, help });
         None
     }
 
@@ -475,7 +475,7 @@ impl<'a> Checker<'a> {
         }
         let help = suggest::help(&name.name, self.modules[target].workflows.keys().map(String::as_str));
         let error = if aliased {
-            CheckError::UnknownItem {
+            CheckDiagnostic::UnknownItem {
                 module: path.segments[0].name.clone(),
                 kind: "workflow",
                 name: name.name.clone(),
@@ -483,7 +483,7 @@ impl<'a> Checker<'a> {
                 help,
             }
         } else {
-            CheckError::UnknownWorkflow { name: name.name.clone(), span: name.span, help }
+            CheckDiagnostic::UnknownWorkflow { name: name.name.clone(), span: name.span, help }
         };
         self.report(module, error);
         None
@@ -510,12 +510,12 @@ impl<'a> Checker<'a> {
         for (module, scope) in self.modules.iter().enumerate() {
             for (name, item) in &scope.consts {
                 if !self.used.contains(&(module, name.clone())) {
-                    warnings.push((module, CheckError::UnusedConst { name: name.clone(), span: item.name.span }));
+                    warnings.push((module, CheckDiagnostic::UnusedConst { name: name.clone(), span: item.name.span }));
                 }
             }
             for (name, (_, span)) in &scope.aliases {
                 if !self.used.contains(&(module, name.clone())) {
-                    warnings.push((module, CheckError::UnusedModule { name: name.clone(), span: *span }));
+                    warnings.push((module, CheckDiagnostic::UnusedModule { name: name.clone(), span: *span }));
                 }
             }
         }
@@ -538,8 +538,8 @@ pub(super) fn path_text(path: &ast::Path) -> String {
     path.segments.iter().map(|segment| segment.name.as_str()).collect::<Vec<_>>().join(".")
 }
 
-pub(super) fn invalid_choice(what: &'static str, found: &ast::Ident, choices: &[&str]) -> CheckError {
-    CheckError::InvalidChoice {
+pub(super) fn invalid_choice(what: &'static str, found: &ast::Ident, choices: &[&str]) -> CheckDiagnostic {
+    CheckDiagnostic::InvalidChoice {
         what,
         found: found.name.clone(),
         span: found.span,
@@ -548,8 +548,8 @@ pub(super) fn invalid_choice(what: &'static str, found: &ast::Ident, choices: &[
     }
 }
 
-fn mismatch(expected: &str, literal: &ast::Literal, context: &str) -> CheckError {
-    CheckError::TypeMismatch {
+fn mismatch(expected: &str, literal: &ast::Literal, context: &str) -> CheckDiagnostic {
+    CheckDiagnostic::TypeMismatch {
         expected: expected.to_string(),
         found: literal.text.clone(),
         span: literal.span,

@@ -9,7 +9,7 @@ use super::attrs::Place;
 use super::cx::Cx;
 use super::expr::is_static;
 use super::flow::{ContainerKind, Flow};
-use super::{CheckError, Checker};
+use super::{CheckDiagnostic, Checker};
 use crate::ir::{self, BlockKind, Expr, ExprKind, Node, Output, OutputSource, StepIdx, StepKind, Stream, Type};
 use crate::span::Span;
 use crate::syntax::ast::{self, AttrKind, BinaryOp, Stmt};
@@ -89,7 +89,7 @@ impl<'c, 'a> Collector<'c, 'a> {
                 let first = first.span;
                 self.ch.report(
                     self.module,
-                    CheckError::DuplicateAttribute { attr: attr.into(), span: handler.span, first },
+                    CheckDiagnostic::DuplicateAttribute { attr: attr.into(), span: handler.span, first },
                 );
             } else {
                 *slot = Some(handler);
@@ -142,8 +142,10 @@ impl<'c, 'a> Collector<'c, 'a> {
             }
             Err(first) => {
                 let first = self.flow.steps.get(first).name_span;
-                self.ch
-                    .report(self.module, CheckError::DuplicateName { name: name.name.clone(), span: name.span, first });
+                self.ch.report(
+                    self.module,
+                    CheckDiagnostic::DuplicateName { name: name.name.clone(), span: name.span, first },
+                );
             }
         }
     }
@@ -163,7 +165,7 @@ impl<'c, 'a> Collector<'c, 'a> {
                         if matches!(ty, Type::List(_) | Type::Record(_)) {
                             self.ch.report(
                                 self.module,
-                                CheckError::TypeMismatch {
+                                CheckDiagnostic::TypeMismatch {
                                     expected:
                                         "a scalar type (string, int, float, bool, duration, money, tokens, percent)"
                                             .into(),
@@ -190,7 +192,7 @@ impl<'c, 'a> Collector<'c, 'a> {
                             if fields.contains_key(&field.name.name) {
                                 self.ch.report(
                                     self.module,
-                                    CheckError::DuplicateName {
+                                    CheckDiagnostic::DuplicateName {
                                         name: field.name.name.clone(),
                                         span: field.name.span,
                                         first: agent.name.span,
@@ -312,7 +314,7 @@ impl Cx<'_, '_> {
     fn attrs_only<'e>(&mut self, block: Option<&'e ast::Block>, place: Place) -> Vec<&'e ast::Attr> {
         let Some(block) = block else { return Vec::new() };
         for stmt in statements(block) {
-            self.report(CheckError::MisplacedStatement {
+            self.report(CheckDiagnostic::MisplacedStatement {
                 what: "a statement",
                 span: stmt_span(stmt),
                 help: Some("a step's `{ }` holds its attributes; put statements after the step".into()),
@@ -378,7 +380,7 @@ impl Cx<'_, '_> {
                 }
                 let what = format!("agent step `{}`", agent.name.name);
                 if prompt.is_none() {
-                    self.report(CheckError::MissingAttribute {
+                    self.report(CheckDiagnostic::MissingAttribute {
                         what: what.clone(),
                         attr: "prompt",
                         span: agent.name.span,
@@ -389,7 +391,7 @@ impl Cx<'_, '_> {
                     Some(model) => model,
                     None if self.default_model_given => self.default_model,
                     None => {
-                        self.report(CheckError::MissingAttribute {
+                        self.report(CheckDiagnostic::MissingAttribute {
                             what,
                             attr: "model",
                             span: agent.name.span,
@@ -418,7 +420,7 @@ impl Cx<'_, '_> {
             Stmt::Gate(gate) => {
                 let attrs = self.attrs(&gate.body.entries, Place::Gate);
                 for stmt in statements(&gate.body) {
-                    self.report(CheckError::MisplacedStatement {
+                    self.report(CheckDiagnostic::MisplacedStatement {
                         what: "a statement",
                         span: stmt_span(stmt),
                         help: Some("a gate holds `require`, `warn` and `approve`; put steps before or after it".into()),
@@ -439,7 +441,7 @@ impl Cx<'_, '_> {
             }
             Stmt::Phase(phase) => {
                 if !top {
-                    self.report(CheckError::MisplacedStatement {
+                    self.report(CheckDiagnostic::MisplacedStatement {
                         what: "a phase",
                         span: phase.name.span,
                         help: Some(
@@ -520,7 +522,7 @@ impl Cx<'_, '_> {
             Stmt::OnFailure(handler) | Stmt::Finally(handler) => {
                 let what =
                     if matches!(stmt, Stmt::OnFailure(_)) { "an `on failure` handler" } else { "a `finally` handler" };
-                self.report(CheckError::MisplacedStatement {
+                self.report(CheckDiagnostic::MisplacedStatement {
                     what,
                     span: Span::new(handler.span.start, handler.body.span.start),
                     help: Some("handlers belong at the top level of a workflow; for a step, use `on failure continue|rollback|escalate`".into()),
@@ -539,16 +541,16 @@ impl Cx<'_, '_> {
         let iter = self.expr(&each.iter);
         let elem = self.list_elem(&iter, "`for` goes through a list");
         if !is_static(&iter) {
-            self.report(CheckError::BoundNotStatic { what: "the list of a `for`", span: iter.span });
+            self.report(CheckDiagnostic::BoundNotStatic { what: "the list of a `for`", span: iter.span });
         }
         let parallel =
             each.parallel.as_ref().map(|max| max.as_ref().and_then(|max| self.bound(max, "a `parallel` bound", 1)));
         if let Some(step) = self.flow.steps.index(&each.var.name) {
             let first = self.flow.steps.get(step).name_span;
-            self.report(CheckError::DuplicateName { name: each.var.name.clone(), span: each.var.span, first });
+            self.report(CheckDiagnostic::DuplicateName { name: each.var.name.clone(), span: each.var.span, first });
         } else if let Some((_, first, _)) = self.params.get(&each.var.name) {
             let first = *first;
-            self.report(CheckError::DuplicateName { name: each.var.name.clone(), span: each.var.span, first });
+            self.report(CheckDiagnostic::DuplicateName { name: each.var.name.clone(), span: each.var.span, first });
         }
         let attrs = self.attrs(&each.body.entries, Place::Block("for"));
         let control = self.control(&attrs);
@@ -585,14 +587,14 @@ impl Cx<'_, '_> {
             }
         }
         if checks.is_empty() && approve.is_none() {
-            self.report(CheckError::GateChecksNothing { name: gate.name.name.clone(), span: gate.name.span });
+            self.report(CheckDiagnostic::GateChecksNothing { name: gate.name.name.clone(), span: gate.name.span });
         }
         let approve_on_timeout = match on_timeout {
             Some(choice) if self.choice("timeout decision", choice, &["approve", "reject"]) => choice.name == "approve",
             _ => false,
         };
         if let (Some(choice), true) = (on_timeout, approve.is_none() || timeout.is_none()) {
-            self.report(CheckError::AttributeNotAllowed {
+            self.report(CheckDiagnostic::AttributeNotAllowed {
                 attr: "on timeout".into(),
                 place: "a gate without both `approve` and `timeout`".into(),
                 span: choice.span,
@@ -612,7 +614,7 @@ impl Cx<'_, '_> {
         let stream_ok = self.choice("output stream", &source.stream, &["stdout", "stderr"]);
         let pattern = self.template(&source.pattern);
         let Some(pattern) = pattern.as_plain() else {
-            self.report(CheckError::BoundNotStatic { what: "an output pattern", span: source.pattern.span });
+            self.report(CheckDiagnostic::BoundNotStatic { what: "an output pattern", span: source.pattern.span });
             return None;
         };
         if !(func_ok && stream_ok) {
@@ -620,14 +622,14 @@ impl Cx<'_, '_> {
         }
         let parsed = if source.func.name == "json" {
             if !(pattern.is_empty() || pattern.starts_with('/')) {
-                self.report(CheckError::InvalidJsonPointer { pointer: pattern, span: source.pattern.span });
+                self.report(CheckDiagnostic::InvalidJsonPointer { pointer: pattern, span: source.pattern.span });
                 return None;
             }
             OutputSource::Json(pattern)
         } else {
             match self.ch.regex_groups(&pattern) {
                 Ok(groups) if groups < 2 => {
-                    self.report(CheckError::InvalidRegex {
+                    self.report(CheckDiagnostic::InvalidRegex {
                         reason: "it has no capture group; the value is the first `( )` group".into(),
                         span: source.pattern.span,
                     });
@@ -635,7 +637,7 @@ impl Cx<'_, '_> {
                 }
                 Ok(_) => OutputSource::Regex(pattern),
                 Err(reason) => {
-                    self.report(CheckError::InvalidRegex { reason, span: source.pattern.span });
+                    self.report(CheckDiagnostic::InvalidRegex { reason, span: source.pattern.span });
                     return None;
                 }
             }
@@ -652,7 +654,7 @@ impl Cx<'_, '_> {
         for arg in &call.args {
             let value = self.expr(&arg.value);
             if let Some(&first) = spans.get(arg.name.name.as_str()) {
-                self.report(CheckError::DuplicateName { name: arg.name.name.clone(), span: arg.name.span, first });
+                self.report(CheckDiagnostic::DuplicateName { name: arg.name.name.clone(), span: arg.name.span, first });
                 continue;
             }
             spans.insert(&arg.name.name, arg.name.span);
@@ -664,7 +666,7 @@ impl Cx<'_, '_> {
                     }
                     None => {
                         let help = crate::suggest::help(&arg.name.name, params.iter().map(|param| param.name.as_str()));
-                        self.report(CheckError::UnknownArgument {
+                        self.report(CheckDiagnostic::UnknownArgument {
                             name: arg.name.name.clone(),
                             workflow: workflow.clone(),
                             span: arg.name.span,
@@ -677,7 +679,7 @@ impl Cx<'_, '_> {
         }
         for param in params.iter().flatten() {
             if param.default.is_none() && !args.contains_key(&param.name) {
-                self.report(CheckError::MissingArgument {
+                self.report(CheckDiagnostic::MissingArgument {
                     param: param.name.clone(),
                     workflow: workflow.clone(),
                     span: call.target.span,
