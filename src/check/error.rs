@@ -2,11 +2,13 @@
 //! with `severity(Warning)` is a warning, any other an error.
 //!
 //! Where a diagnostic is reported follows one rule: by the pass that knows the whole fact it
-//! states, through `Checker::report` (`Cx::report` adds the module).
+//! states, with `Checker::report` (`Cx::report` adds the module), or as a `Diagnostic` with its
+//! file where that pass has no module at hand (recursion, budgets). Errors and warnings alike:
 //!
 //! - What one expression, attribute or statement shows: in the walk that checks it
 //!   (`Cx::report` in `expr.rs`, `attrs.rs`, `stmt.rs`) — most errors, and the warnings
-//!   `constant_condition`, `quoted_interpolation`, `timeout_shorter_than_backoff`.
+//!   `constant_condition`, `empty_phase`, `quoted_interpolation`,
+//!   `timeout_shorter_than_backoff`.
 //! - What a whole workflow shows: at the end of checking it (`workflow.rs`: `unused_param`).
 //! - What all modules show: after every workflow is checked (`check.rs`: `recursive_call`;
 //!   `items.rs`: `unused_const`, `unused_module`).
@@ -485,6 +487,14 @@ pub enum CheckDiagnostic {
     ConstantCondition {
         value: bool,
         #[label("always {value}")]
+        span: Span,
+    },
+
+    #[error("phase `{name}` has no steps")]
+    #[diagnostic(code(wf::check::empty_phase), severity(Warning), help("add its steps, or remove the phase"))]
+    EmptyPhase {
+        name: String,
+        #[label("empty")]
         span: Span,
     },
 

@@ -452,7 +452,11 @@ impl Cx<'_, '_> {
                 }
                 let attrs = self.attrs(&phase.body.entries, Place::Phase);
                 let control = self.control(&attrs);
-                let body = self.lower_sequence(&statements(&phase.body), &phase.body, false);
+                let stmts = statements(&phase.body);
+                if stmts.is_empty() {
+                    self.report(CheckDiagnostic::EmptyPhase { name: phase.name.name.clone(), span: phase.name.span });
+                }
+                let body = self.lower_sequence(&stmts, &phase.body, false);
                 self.define(index, StepKind::Block(BlockKind::Phase), ir::Common::default());
                 index.map(|step| Node::Phase { step, body, control })
             }
