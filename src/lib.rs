@@ -20,6 +20,8 @@ pub mod span;
 pub mod stdlib;
 pub mod suggest;
 pub mod syntax;
+#[cfg(test)]
+mod testing;
 
 use std::io;
 use std::path::Path;
