@@ -115,12 +115,12 @@ proptest! {
     }
 }
 
-/// Every file cut short at up to `WF_PROPTEST_CASES` (64 by default) evenly spaced places,
+/// Every file cut short at up to `WF_PROPTEST_CASES` (24 by default) evenly spaced places,
 /// never closer than 7 bytes: the cost of a check grows with the text, so the long examples
 /// are what a finer sweep spends its time on.
 #[test]
 fn truncated_files_never_panic() {
-    let cuts = common::proptest_cases(64) as usize;
+    let cuts = common::proptest_cases(24) as usize;
     for text in corpus() {
         let step = (text.len() / cuts.max(1)).max(7);
         let mut at = 0;
