@@ -8,6 +8,7 @@
 
 mod attrs;
 mod budget;
+mod cx;
 mod error;
 mod expr;
 mod flow;
@@ -18,7 +19,7 @@ mod workflow;
 use std::collections::{HashMap, HashSet};
 
 pub(crate) use attrs::Place;
-pub use error::CheckError;
+pub use error::CheckDiagnostic;
 pub(crate) use items::use_name;
 
 use crate::diag::{self, Diagnostic};
@@ -135,7 +136,7 @@ impl<'a> Checker<'a> {
         result
     }
 
-    fn report(&mut self, module: usize, error: CheckError) {
+    fn report(&mut self, module: usize, error: CheckDiagnostic) {
         let file = self.loaded.modules[module].file;
         self.diagnostics.push(Diagnostic::new(file, error));
     }
@@ -167,8 +168,10 @@ impl<'a> Checker<'a> {
                 let name = self.signatures[caller.0].name.clone();
                 let mut chain: Vec<String> = vec![name.clone()];
                 chain.extend(path.iter().map(|id| self.signatures[id.0].name.clone()));
-                self.diagnostics
-                    .push(Diagnostic::new(file, CheckError::RecursiveCall { name, chain: chain.join(" → "), span }));
+                self.diagnostics.push(Diagnostic::new(
+                    file,
+                    CheckDiagnostic::RecursiveCall { name, chain: chain.join(" → "), span },
+                ));
             }
         }
     }

@@ -14,16 +14,13 @@ mod value;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-pub(crate) use hash::hashing;
+pub use crate::source::FileId;
 pub use hash::step_hash;
 pub use types::{Type, SCALAR_NAMES};
 pub use value::{format_duration, format_money, format_tokens, Value, MICROS_PER_DOLLAR};
 
-use crate::span::Span;
-use crate::syntax::ast::{BinaryOp, UnaryOp};
-
-/// A file's index in the program's list of source files.
-pub type FileId = usize;
+use crate::lexicon::{BinaryOp, UnaryOp};
+use crate::span::{self, Span};
 
 /// Everything checked from one root file and the modules it uses.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -76,7 +73,7 @@ pub struct StepIdx(pub usize);
 impl Serialize for StepIdx {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // Arena positions shift when steps are added; a step's hash names others by id.
-        if hashing() {
+        if span::positions_hidden() {
             return serializer.serialize_unit();
         }
         serializer.serialize_u64(self.0 as u64)

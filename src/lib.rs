@@ -12,6 +12,7 @@ pub mod explain;
 pub mod fmt;
 pub mod graph;
 pub mod ir;
+pub mod lexicon;
 pub mod load;
 pub mod lsp;
 pub mod mask;
@@ -22,6 +23,8 @@ pub mod span;
 pub mod stdlib;
 pub mod suggest;
 pub mod syntax;
+#[cfg(test)]
+mod testing;
 
 use std::io;
 use std::path::Path;

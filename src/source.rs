@@ -1,6 +1,7 @@
 //! The text of every file a check or run reads, by [`FileId`].
 
-use crate::ir::FileId;
+/// A file's index in [`Sources`], and in the program's list of source files.
+pub type FileId = usize;
 
 #[derive(Debug, Clone)]
 pub struct SourceFile {

@@ -1,6 +1,28 @@
 //! Byte ranges into a source file.
 
+use std::cell::Cell;
+
 use serde::Serialize;
+
+thread_local! {
+    static POSITIONS_HIDDEN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with source positions hidden: spans, and the IR's arena indices (which ask
+/// [`positions_hidden`]), serialize as nothing. A step's content hash is computed this way
+/// (`ir::step_hash`), so moving a step or reformatting its file leaves the hash alone. The
+/// switch lives here, at the bottom, so that `Span` needs nothing above it.
+pub(crate) fn without_positions<T>(f: impl FnOnce() -> T) -> T {
+    POSITIONS_HIDDEN.with(|flag| flag.set(true));
+    let result = f();
+    POSITIONS_HIDDEN.with(|flag| flag.set(false));
+    result
+}
+
+/// Whether this thread is inside [`without_positions`].
+pub(crate) fn positions_hidden() -> bool {
+    POSITIONS_HIDDEN.with(Cell::get)
+}
 
 /// A half-open byte range `start..end` into one source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
@@ -13,7 +35,7 @@ impl Serialize for Span {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         // Positions are not part of what a step does (see `ir::step_hash`).
-        if crate::ir::hashing() {
+        if positions_hidden() {
             return serializer.serialize_unit();
         }
         let mut span = serializer.serialize_struct("Span", 2)?;

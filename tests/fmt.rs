@@ -192,7 +192,7 @@ fn mutate(text: &str, edits: &[(prop::sample::Index, usize, &str)]) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::proptest_cases(64), ..ProptestConfig::default() })]
 
     #[test]
     fn generated_programs_format_faithfully(text in programs::program()) {

@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
-use super::expr::{is_static, Cx, Defaults};
+use super::cx::Cx;
+use super::expr::{is_static, Defaults};
 use super::items::invalid_choice;
-use super::CheckError;
+use super::CheckDiagnostic;
 use crate::ir::eval::eval;
 use crate::ir::{
     self, format_duration, Bound, Budget, Common, Control, Expect, Expr, ExprKind, FailurePolicy, Limit, Retry,
@@ -129,7 +130,7 @@ impl Cx<'_, '_> {
                 } else {
                     Some(format!("{} takes: {}", place.describe(), allowed.join(", ")))
                 };
-                self.report(CheckError::AttributeNotAllowed {
+                self.report(CheckDiagnostic::AttributeNotAllowed {
                     attr: name.to_string(),
                     place: place.describe(),
                     span: attr.keyword,
@@ -139,7 +140,7 @@ impl Cx<'_, '_> {
             }
             if !repeatable(name) {
                 if let Some(&first) = seen.get(name) {
-                    self.report(CheckError::DuplicateAttribute { attr: name.to_string(), span: attr.span, first });
+                    self.report(CheckDiagnostic::DuplicateAttribute { attr: name.to_string(), span: attr.span, first });
                     continue;
                 }
                 seen.insert(name, attr.span);
@@ -202,11 +203,11 @@ impl Cx<'_, '_> {
             return None;
         }
         if !is_static(&checked) {
-            self.report(CheckError::BoundNotStatic { what, span: checked.span });
+            self.report(CheckDiagnostic::BoundNotStatic { what, span: checked.span });
             return None;
         }
         if what == "a timeout" && matches!(checked.kind, ExprKind::Value(Value::Duration(0))) {
-            self.report(CheckError::InvalidBound {
+            self.report(CheckDiagnostic::InvalidBound {
                 what,
                 expected: "longer than 0s",
                 value: "0s".into(),
@@ -224,14 +225,14 @@ impl Cx<'_, '_> {
             return None;
         }
         if !is_static(&checked) {
-            self.report(CheckError::BoundNotStatic { what, span: checked.span });
+            self.report(CheckDiagnostic::BoundNotStatic { what, span: checked.span });
             return None;
         }
         let known = eval(&checked, &Defaults(&self.param_defaults)).ok();
         let known = match known {
             Some(Value::Int(n)) if n < min => {
                 let expected = if min == 0 { "zero or more" } else { "at least 1" };
-                self.report(CheckError::InvalidBound { what, expected, value: n.to_string(), span: checked.span });
+                self.report(CheckDiagnostic::InvalidBound { what, expected, value: n.to_string(), span: checked.span });
                 return None;
             }
             Some(Value::Int(n)) => u64::try_from(n).ok(),
@@ -247,7 +248,7 @@ impl Cx<'_, '_> {
             return None;
         }
         if !types.iter().any(|ty| checked.ty.fits(ty)) {
-            self.report(CheckError::TypeMismatch {
+            self.report(CheckDiagnostic::TypeMismatch {
                 expected: expected.to_string(),
                 found: checked.ty.to_string(),
                 span: checked.span,
@@ -258,7 +259,7 @@ impl Cx<'_, '_> {
         match &checked.kind {
             ExprKind::Value(value) => Some(value.clone()),
             _ => {
-                self.report(CheckError::NotConstant { what: "this value".into(), span: checked.span });
+                self.report(CheckDiagnostic::NotConstant { what: "this value".into(), span: checked.span });
                 None
             }
         }
@@ -277,7 +278,7 @@ impl Cx<'_, '_> {
             let high_value = self.constant_of(high, "a duration, such as `1m`", &[Type::Duration]);
             if let (Some(Value::Duration(low_ms)), Some(Value::Duration(high_ms))) = (low_value, high_value) {
                 if low_ms > high_ms {
-                    self.report(CheckError::BackoffInverted {
+                    self.report(CheckDiagnostic::BackoffInverted {
                         min: format_duration(low_ms),
                         max: format_duration(high_ms),
                         span: low.span.to(high.span),
@@ -310,7 +311,7 @@ impl Cx<'_, '_> {
         };
         let total = retry.worst_backoff(count);
         if *timeout_ms < total {
-            self.report(CheckError::TimeoutShorterThanBackoff {
+            self.report(CheckDiagnostic::TimeoutShorterThanBackoff {
                 timeout: format_duration(*timeout_ms),
                 backoff: format_duration(total),
                 span: timeout.span,
@@ -330,7 +331,7 @@ impl Cx<'_, '_> {
             }
         };
         if let (Some(message), false) = (message, matches!(checked, FailurePolicy::Escalate { .. })) {
-            self.report(CheckError::AttributeNotAllowed {
+            self.report(CheckDiagnostic::AttributeNotAllowed {
                 attr: "a message".into(),
                 place: format!("`on failure {}`", policy.name),
                 span: message.span,
@@ -350,7 +351,12 @@ impl Cx<'_, '_> {
             }
             Some(Value::Money(micros)) if micros < 0 => {
                 let value = ir::format_money(micros);
-                self.report(CheckError::InvalidBound { what: "an estimate", expected: "zero or more", value, span });
+                self.report(CheckDiagnostic::InvalidBound {
+                    what: "an estimate",
+                    expected: "zero or more",
+                    value,
+                    span,
+                });
                 return;
             }
             Some(Value::Money(micros)) => {
@@ -364,7 +370,7 @@ impl Cx<'_, '_> {
             _ => return,
         };
         if let Some(first) = spans[slot] {
-            self.report(CheckError::DuplicateAttribute { attr: "expect".into(), span, first });
+            self.report(CheckDiagnostic::DuplicateAttribute { attr: "expect".into(), span, first });
         }
         spans[slot] = Some(span);
     }
@@ -375,7 +381,7 @@ impl Cx<'_, '_> {
             warn_at.and_then(|warn| match self.constant_of(warn, "a percentage, such as `80%`", &[Type::Percent]) {
                 Some(Value::Percent(p)) if (0.0..=100.0).contains(&p) => Some(p),
                 Some(Value::Percent(p)) => {
-                    self.report(CheckError::WarnAtOutOfRange { value: format!("{p}%"), span: warn.span });
+                    self.report(CheckDiagnostic::WarnAtOutOfRange { value: format!("{p}%"), span: warn.span });
                     None
                 }
                 _ => None,
@@ -384,7 +390,7 @@ impl Cx<'_, '_> {
             Some(Value::Money(micros)) => match u64::try_from(micros) {
                 Ok(micros) => (&mut budget.money, micros),
                 Err(_) => {
-                    self.report(CheckError::InvalidBound {
+                    self.report(CheckDiagnostic::InvalidBound {
                         what: "a budget",
                         expected: "zero or more",
                         value: ir::format_money(micros),
@@ -397,7 +403,7 @@ impl Cx<'_, '_> {
             _ => return,
         };
         if let Some(first) = slot.as_ref().map(|limit| limit.span) {
-            self.report(CheckError::DuplicateAttribute { attr: "budget".into(), span, first });
+            self.report(CheckDiagnostic::DuplicateAttribute { attr: "budget".into(), span, first });
             return;
         }
         *slot = Some(Limit { amount, warn_at, span });
@@ -422,7 +428,7 @@ impl Cx<'_, '_> {
                 }
                 ast::StrPart::Interp(expr) => {
                     if quote.is_some() {
-                        self.report(CheckError::QuotedInterpolation { span: expr.span });
+                        self.report(CheckDiagnostic::QuotedInterpolation { span: expr.span });
                     }
                 }
             }
@@ -443,7 +449,7 @@ impl Cx<'_, '_> {
         if choices.contains(&found.name.as_str()) {
             return true;
         }
-        self.report(CheckError::InvalidChoice {
+        self.report(CheckDiagnostic::InvalidChoice {
             what,
             found: found.name.clone(),
             span: found.span,
@@ -458,7 +464,7 @@ impl Cx<'_, '_> {
         match self.constant_of(expr, "`money`, such as `$0.50`", &[Type::Money]) {
             Some(Value::Money(micros)) if micros < 0 => {
                 let value = ir::format_money(micros);
-                self.report(CheckError::InvalidBound {
+                self.report(CheckDiagnostic::InvalidBound {
                     what: "a cost",
                     expected: "zero or more",
                     value,

@@ -4,7 +4,7 @@
 
 use indexmap::IndexMap;
 
-use super::CheckError;
+use super::CheckDiagnostic;
 use crate::cost::{self, OverBudget, PhaseKind};
 use crate::diag::Diagnostic;
 use crate::ir::{format_money, format_tokens, Budget, FileId, Node, Program};
@@ -56,7 +56,7 @@ fn budgeted_phases<'w>(nodes: &'w [Node], steps: &'w [crate::ir::Step]) -> Vec<(
 
 fn warn(diagnostics: &mut Vec<Diagnostic>, file: FileId, scope: &str, over: &OverBudget, budget: &Budget) {
     if let (Some(excess), Some(limit)) = (over.money, &budget.money) {
-        let error = CheckError::BudgetWorstCase {
+        let error = CheckDiagnostic::BudgetWorstCase {
             scope: scope.to_string(),
             verb: "costs",
             worst: format_money(excess.worst),
@@ -66,7 +66,7 @@ fn warn(diagnostics: &mut Vec<Diagnostic>, file: FileId, scope: &str, over: &Ove
         diagnostics.push(Diagnostic::new(file, error));
     }
     if let (Some(excess), Some(limit)) = (over.tokens, &budget.tokens) {
-        let error = CheckError::BudgetWorstCase {
+        let error = CheckDiagnostic::BudgetWorstCase {
             scope: scope.to_string(),
             verb: "uses",
             worst: format_tokens(excess.worst),

@@ -1,11 +1,29 @@
+//! `CheckDiagnostic`: everything the checker rejects or warns about, in one enum; a variant
+//! with `severity(Warning)` is a warning, any other an error.
+//!
+//! Where a diagnostic is reported follows one rule: by the pass that knows the whole fact it
+//! states, with `Checker::report` (`Cx::report` adds the module), or as a `Diagnostic` with its
+//! file where that pass has no module at hand (recursion, budgets). Errors and warnings alike:
+//!
+//! - What one expression, attribute or statement shows: in the walk that checks it
+//!   (`Cx::report` in `expr.rs`, `attrs.rs`, `stmt.rs`) — most errors, and the warnings
+//!   `constant_condition`, `empty_phase`, `quoted_interpolation`,
+//!   `timeout_shorter_than_backoff`.
+//! - What a whole workflow shows: at the end of checking it (`workflow.rs`: `unused_param`).
+//! - What all modules show: after every workflow is checked (`check.rs`: `recursive_call`;
+//!   `items.rs`: `unused_const`, `unused_module`).
+//! - What the finished program shows: after the checker, only when there is no error
+//!   (`budget.rs`: `budget_worst_case`, which needs a whole program to estimate).
+
 use miette::Diagnostic;
 use thiserror::Error;
 
 use crate::span::Span;
 
 /// Everything the checker rejects or warns about. Fields carry the facts; wording lives here.
+/// Codes and texts are what users see, and the fixture snapshots hold them.
 #[derive(Debug, Error, Diagnostic)]
-pub enum CheckError {
+pub enum CheckDiagnostic {
     // ----- names -----
     #[error("`{name}` is defined more than once")]
     #[diagnostic(code(wf::check::duplicate_name), help("names of items, parameters, steps and blocks must be unique"))]
@@ -479,6 +497,14 @@ pub enum CheckError {
     ConstantCondition {
         value: bool,
         #[label("always {value}")]
+        span: Span,
+    },
+
+    #[error("phase `{name}` has no steps")]
+    #[diagnostic(code(wf::check::empty_phase), severity(Warning), help("add its steps, or remove the phase"))]
+    EmptyPhase {
+        name: String,
+        #[label("empty")]
         span: Span,
     },
 

@@ -1,71 +1,16 @@
 //! Expressions: resolving names, checking step visibility, typing with units, folding
 //! constants.
 
-use indexmap::IndexMap;
-
-use super::flow::{Flow, Visibility};
-use super::{CheckError, Checker};
+use super::cx::Cx;
+use super::flow::Visibility;
+use super::CheckDiagnostic;
 use crate::ir::eval::{eval, Env, NoEnv};
 use crate::ir::{self, Expr, ExprKind, Func, StepIdx, Template, TemplatePart, Type, Value};
 use crate::span::Span;
 use crate::suggest;
 use crate::syntax::ast::{self, BinaryOp, UnaryOp};
 
-/// Where an expression is checked: a module, and (inside a workflow) its parameters,
-/// secrets, loop variables and steps, and the position the expression is evaluated at.
-pub(super) struct Cx<'c, 'a> {
-    pub ch: &'c mut Checker<'a>,
-    pub module: usize,
-    pub flow: Flow,
-    /// Parameters with their types, and whether something uses them.
-    pub params: IndexMap<String, (Type, Span, bool)>,
-    pub secrets: IndexMap<String, Span>,
-    /// Variables of enclosing `for` loops, innermost last.
-    pub loop_vars: Vec<(String, Type)>,
-    /// Steps whose `status`/`ok` an enclosing `if` condition tested: reading them is safe.
-    pub guarded: Vec<StepIdx>,
-    /// Whether the expression being checked sits in a `{{ }}`.
-    in_interp: bool,
-    /// The workflow being checked (none for constants).
-    pub workflow: Option<ir::WorkflowId>,
-    pub param_defaults: Vec<ir::Param>,
-    pub default_model: Option<ir::ModelId>,
-    /// Whether the workflow names a default model (even one that did not resolve).
-    pub default_model_given: bool,
-    pub default_provider: ir::ProviderRef,
-    /// What each step turned out to be, by step index.
-    pub defined: std::collections::HashMap<usize, (ir::StepKind, ir::Common)>,
-}
-
-impl<'c, 'a> Cx<'c, 'a> {
-    /// A context for constants and parameter defaults: only constants are in scope.
-    pub fn constant(ch: &'c mut Checker<'a>, module: usize) -> Cx<'c, 'a> {
-        Cx::new(ch, module, Flow::default())
-    }
-
-    pub fn new(ch: &'c mut Checker<'a>, module: usize, flow: Flow) -> Cx<'c, 'a> {
-        Cx {
-            ch,
-            module,
-            flow,
-            params: IndexMap::new(),
-            secrets: IndexMap::new(),
-            loop_vars: Vec::new(),
-            guarded: Vec::new(),
-            in_interp: false,
-            workflow: None,
-            param_defaults: Vec::new(),
-            default_model: None,
-            default_model_given: false,
-            default_provider: ir::ProviderRef::Sim,
-            defined: std::collections::HashMap::new(),
-        }
-    }
-
-    pub fn report(&mut self, error: CheckError) {
-        self.ch.report(self.module, error);
-    }
-
+impl Cx<'_, '_> {
     pub fn expr(&mut self, expr: &ast::Expr) -> Expr {
         let span = expr.span;
         match &expr.kind {
@@ -95,11 +40,11 @@ impl<'c, 'a> Cx<'c, 'a> {
                     (UnaryOp::Not, Type::Bool) => Type::Bool,
                     (UnaryOp::Neg, ty @ (Type::Int | Type::Float | Type::Money | Type::Percent)) => ty.clone(),
                     (UnaryOp::Not, other) => {
-                        self.report(CheckError::ConditionNotBool { found: other.to_string(), span: operand.span });
+                        self.report(CheckDiagnostic::ConditionNotBool { found: other.to_string(), span: operand.span });
                         Type::Unknown
                     }
                     (UnaryOp::Neg, other) => {
-                        self.report(CheckError::TypeMismatch {
+                        self.report(CheckDiagnostic::TypeMismatch {
                             expected: "a number, `money` or `percent`".into(),
                             found: other.to_string(),
                             span: operand.span,
@@ -124,10 +69,10 @@ impl<'c, 'a> Cx<'c, 'a> {
         let checked = self.expr(expr);
         match &checked.ty {
             Type::Bool | Type::Unknown => {}
-            other => self.report(CheckError::ConditionNotBool { found: other.to_string(), span: checked.span }),
+            other => self.report(CheckDiagnostic::ConditionNotBool { found: other.to_string(), span: checked.span }),
         }
         if let (ExprKind::Value(Value::Bool(value)), Type::Bool) = (&checked.kind, &checked.ty) {
-            self.report(CheckError::ConstantCondition { value: *value, span: checked.span });
+            self.report(CheckDiagnostic::ConstantCondition { value: *value, span: checked.span });
         }
         checked
     }
@@ -138,7 +83,7 @@ impl<'c, 'a> Cx<'c, 'a> {
             Type::List(elem) => (**elem).clone(),
             Type::Unknown => Type::Unknown,
             other => {
-                self.report(CheckError::TypeMismatch {
+                self.report(CheckDiagnostic::TypeMismatch {
                     expected: "a list".into(),
                     found: other.to_string(),
                     span: expr.span,
@@ -154,7 +99,7 @@ impl<'c, 'a> Cx<'c, 'a> {
         if expr.ty.fits(expected) {
             return true;
         }
-        self.report(CheckError::TypeMismatch {
+        self.report(CheckDiagnostic::TypeMismatch {
             expected: format!("`{expected}`"),
             found: expr.ty.to_string(),
             span: expr.span,
@@ -186,7 +131,7 @@ impl<'c, 'a> Cx<'c, 'a> {
                                 "interpolate one of its fields".to_string(),
                             ),
                         };
-                        self.report(CheckError::CannotInterpolate { what, span: checked.span, help: Some(help) });
+                        self.report(CheckDiagnostic::CannotInterpolate { what, span: checked.span, help: Some(help) });
                     }
                     match checked.kind {
                         ExprKind::Value(Value::String(text)) => parts.push(TemplatePart::Text(text)),
@@ -216,7 +161,7 @@ impl<'c, 'a> Cx<'c, 'a> {
             } else if elem.fits(&item.ty) {
                 elem = item.ty.clone();
             } else {
-                self.report(CheckError::TypeMismatch {
+                self.report(CheckDiagnostic::TypeMismatch {
                     expected: format!("`{elem}` like the first element"),
                     found: item.ty.to_string(),
                     span: item.span,
@@ -249,9 +194,9 @@ impl<'c, 'a> Cx<'c, 'a> {
         if self.secrets.contains_key(name) {
             let name = name.to_string();
             self.report(if self.in_interp {
-                CheckError::SecretInterpolated { name, span }
+                CheckDiagnostic::SecretInterpolated { name, span }
             } else {
-                CheckError::SecretInExpression { name, span }
+                CheckDiagnostic::SecretInExpression { name, span }
             });
             return unknown(span);
         }
@@ -268,7 +213,7 @@ impl<'c, 'a> Cx<'c, 'a> {
                 .collect();
             suggest::help(name, candidates.iter().map(String::as_str))
         };
-        self.report(CheckError::UnknownName { name: name.to_string(), span, help });
+        self.report(CheckDiagnostic::UnknownName { name: name.to_string(), span, help });
         unknown(span)
     }
 
@@ -278,8 +223,8 @@ impl<'c, 'a> Cx<'c, 'a> {
         let always_readable = matches!(field, Some("status" | "ok"));
         match self.flow.visibility(index) {
             Visibility::Visible => {}
-            Visibility::NotYet => self.report(CheckError::StepNotYetRun { name, span, defined }),
-            Visibility::Concurrent => self.report(CheckError::ConcurrentStep { name, span, defined }),
+            Visibility::NotYet => self.report(CheckDiagnostic::StepNotYetRun { name, span, defined }),
+            Visibility::Concurrent => self.report(CheckDiagnostic::ConcurrentStep { name, span, defined }),
             Visibility::Skipped { branch, handler } => {
                 let guarded = self.guarded.contains(&index);
                 if !always_readable && !guarded {
@@ -291,7 +236,7 @@ impl<'c, 'a> Cx<'c, 'a> {
                         )
                     });
                     let why = if handler { "this step may not have run" } else { "this branch may not run" };
-                    self.report(CheckError::MaybeSkipped { name, span, branch, why, help });
+                    self.report(CheckDiagnostic::MaybeSkipped { name, span, branch, why, help });
                 }
             }
             Visibility::OutOfScope { body, block } => {
@@ -299,7 +244,7 @@ impl<'c, 'a> Cx<'c, 'a> {
                     Some(block) => format!("read the loop's result through its name instead, e.g. `{block}.ok`"),
                     None => "name the `for` block (`for NAME VAR in ...`) and read `NAME.ok` after it".to_string(),
                 });
-                self.report(CheckError::StepOutOfScope { name, span, body, help });
+                self.report(CheckDiagnostic::StepOutOfScope { name, span, body, help });
             }
         }
         let info = self.flow.steps.get(index);
@@ -329,12 +274,17 @@ impl<'c, 'a> Cx<'c, 'a> {
                     let help = suggest::help(&field.name, fields.keys().map(String::as_str)).or_else(|| {
                         Some(format!("its fields are: {}", fields.keys().cloned().collect::<Vec<_>>().join(", ")))
                     });
-                    self.report(CheckError::UnknownField { field: field.name.clone(), what, span: field.span, help });
+                    self.report(CheckDiagnostic::UnknownField {
+                        field: field.name.clone(),
+                        what,
+                        span: field.span,
+                        help,
+                    });
                     Type::Unknown
                 }
             },
             other => {
-                self.report(CheckError::UnknownField {
+                self.report(CheckDiagnostic::UnknownField {
                     field: field.name.clone(),
                     what: format!("a value of type `{other}`"),
                     span: field.span,
@@ -368,7 +318,7 @@ impl<'c, 'a> Cx<'c, 'a> {
             };
         }
         let help = suggest::help(&field.name, self.ch.modules[target].consts.keys().map(String::as_str));
-        self.report(CheckError::UnknownItem {
+        self.report(CheckDiagnostic::UnknownItem {
             module: alias.to_string(),
             kind: "constant",
             name: field.name.clone(),
@@ -382,21 +332,21 @@ impl<'c, 'a> Cx<'c, 'a> {
         let checked: Vec<Expr> = args.iter().map(|arg| self.expr(arg)).collect();
         let Some(func) = Func::from_name(&name.name) else {
             let help = suggest::help(&name.name, Func::NAMES.iter().copied());
-            self.report(CheckError::UnknownFunction { name: name.name.clone(), span: name.span, help });
+            self.report(CheckDiagnostic::UnknownFunction { name: name.name.clone(), span: name.span, help });
             return unknown(span);
         };
         let ty = self.call_type(func, &name.name, &checked, span);
         if func == Func::Env {
             if let Some(ExprKind::Value(Value::String(var))) = checked.first().map(|arg| &arg.kind) {
                 if self.secrets.contains_key(var) {
-                    self.report(CheckError::SecretInExpression { name: var.clone(), span });
+                    self.report(CheckDiagnostic::SecretInExpression { name: var.clone(), span });
                 }
             }
         }
         if func == Func::Matches {
             if let Some(ExprKind::Value(Value::String(pattern))) = checked.get(1).map(|arg| &arg.kind) {
                 if let Err(reason) = self.ch.regex_groups(pattern) {
-                    self.report(CheckError::InvalidRegex { reason, span: checked[1].span });
+                    self.report(CheckDiagnostic::InvalidRegex { reason, span: checked[1].span });
                 }
             }
         }
@@ -410,7 +360,7 @@ impl<'c, 'a> Cx<'c, 'a> {
     }
 
     fn arity(&mut self, func: &str, expected: &str, found: usize, span: Span) -> Type {
-        self.report(CheckError::WrongArity {
+        self.report(CheckDiagnostic::WrongArity {
             func: func.to_string(),
             expected: expected.to_string(),
             found: if found == 1 { "1 argument was".into() } else { format!("{found} arguments were") },
@@ -477,7 +427,7 @@ impl<'c, 'a> Cx<'c, 'a> {
                         } else if result.fits(&arg.ty) {
                             result = arg.ty.clone();
                         } else {
-                            self.report(CheckError::UnitMismatch {
+                            self.report(CheckDiagnostic::UnitMismatch {
                                 op: if func == Func::Min { "min" } else { "max" },
                                 lhs: first.to_string(),
                                 rhs: arg.ty.to_string(),
@@ -502,7 +452,7 @@ impl<'c, 'a> Cx<'c, 'a> {
     }
 
     fn mismatch(&mut self, expected: &str, arg: &Expr) {
-        self.report(CheckError::TypeMismatch {
+        self.report(CheckDiagnostic::TypeMismatch {
             expected: expected.to_string(),
             found: arg.ty.to_string(),
             span: arg.span,
@@ -516,7 +466,7 @@ impl<'c, 'a> Cx<'c, 'a> {
         if op == BinaryOp::And || op == BinaryOp::Or {
             for side in [lhs, rhs] {
                 if !side.ty.fits(&Bool) {
-                    self.report(CheckError::ConditionNotBool { found: side.ty.to_string(), span: side.span });
+                    self.report(CheckDiagnostic::ConditionNotBool { found: side.ty.to_string(), span: side.span });
                 }
             }
             return Bool;
@@ -552,7 +502,7 @@ impl<'c, 'a> Cx<'c, 'a> {
             BinaryOp::And | BinaryOp::Or => Some(Bool),
         };
         result.unwrap_or_else(|| {
-            self.report(CheckError::UnitMismatch {
+            self.report(CheckDiagnostic::UnitMismatch {
                 op: op.symbol(),
                 lhs: a.to_string(),
                 rhs: b.to_string(),

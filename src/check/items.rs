@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
-use super::expr::Cx;
-use super::{CheckError, Checker, ConstState, Signature};
+use super::cx::Cx;
+use super::{CheckDiagnostic, Checker, ConstState, Signature};
 use crate::ir::eval::{eval, NoEnv};
 use crate::ir::{self, CliFormat, ModelId, Price, ProviderKind, ProviderRef, Type, Value, WorkflowId, SCALAR_NAMES};
 use crate::span::Span;
@@ -102,7 +102,7 @@ impl<'a> Checker<'a> {
                 }
             };
             if let Some(&first) = scope.names.get(&name) {
-                self.report(module, CheckError::DuplicateName { name, span, first });
+                self.report(module, CheckDiagnostic::DuplicateName { name, span, first });
             } else {
                 scope.names.insert(name, span);
             }
@@ -119,7 +119,7 @@ impl<'a> Checker<'a> {
                     if let Some((_, first)) = &id {
                         self.report(
                             module,
-                            CheckError::DuplicateAttribute { attr: "id".into(), span: *span, first: *first },
+                            CheckDiagnostic::DuplicateAttribute { attr: "id".into(), span: *span, first: *first },
                         );
                     }
                     id = Some((value.as_plain().unwrap_or_default(), *span));
@@ -132,7 +132,7 @@ impl<'a> Checker<'a> {
                     };
                     if let Some((_, first)) = &prices[slot] {
                         let attr = ["input", "output", "cached"][slot].to_string();
-                        self.report(module, CheckError::DuplicateAttribute { attr, span: *span, first: *first });
+                        self.report(module, CheckDiagnostic::DuplicateAttribute { attr, span: *span, first: *first });
                     }
                     prices[slot] = self.lower_price(module, price).map(|p| (p, *span));
                 }
@@ -145,7 +145,7 @@ impl<'a> Checker<'a> {
             if priced && prices[slot].is_none() {
                 self.report(
                     module,
-                    CheckError::MissingAttribute {
+                    CheckDiagnostic::MissingAttribute {
                         what: what.clone(),
                         attr,
                         span: item.name.span,
@@ -183,7 +183,7 @@ impl<'a> Checker<'a> {
         if micros < 0 || per_tokens == 0 {
             self.report(
                 module,
-                CheckError::InvalidBound {
+                CheckDiagnostic::InvalidBound {
                     what: "a price",
                     expected: "a non-negative amount per a positive number of tokens",
                     value: price.money.text.clone() + " per " + &price.per.text,
@@ -231,7 +231,7 @@ impl<'a> Checker<'a> {
         if !kind_seen {
             self.report(
                 module,
-                CheckError::MissingAttribute {
+                CheckDiagnostic::MissingAttribute {
                     what: format!("provider `{}`", item.name.name),
                     attr: "kind",
                     span: item.name.span,
@@ -247,7 +247,7 @@ impl<'a> Checker<'a> {
         if let Some(attr) = needs {
             self.report(
                 module,
-                CheckError::MissingAttribute {
+                CheckDiagnostic::MissingAttribute {
                     what: format!("provider `{}`", item.name.name),
                     attr,
                     span: item.name.span,
@@ -264,7 +264,7 @@ impl<'a> Checker<'a> {
         if plain.is_none() {
             self.report(
                 module,
-                CheckError::ProviderInterpolation { attr, span: value.span, help: "write the value out".into() },
+                CheckDiagnostic::ProviderInterpolation { attr, span: value.span, help: "write the value out".into() },
             );
         }
         plain
@@ -285,7 +285,7 @@ impl<'a> Checker<'a> {
                     ok = false;
                     self.report(
                         module,
-                        CheckError::ProviderInterpolation {
+                        CheckDiagnostic::ProviderInterpolation {
                             attr: "command",
                             span: expr.span,
                             help: "only `{{model}}` (the model's id) may be interpolated; the prompt goes on stdin"
@@ -320,7 +320,7 @@ impl<'a> Checker<'a> {
             if let Some(&first) = seen.get(param.name.name.as_str()) {
                 self.report(
                     module,
-                    CheckError::DuplicateName { name: param.name.name.clone(), span: param.name.span, first },
+                    CheckDiagnostic::DuplicateName { name: param.name.name.clone(), span: param.name.span, first },
                 );
                 continue;
             }
@@ -332,7 +332,7 @@ impl<'a> Checker<'a> {
                 if !expr.ty.fits(&ty) {
                     self.report(
                         module,
-                        CheckError::TypeMismatch {
+                        CheckDiagnostic::TypeMismatch {
                             expected: format!("`{ty}`"),
                             found: expr.ty.to_string(),
                             span: default.span,
@@ -346,7 +346,7 @@ impl<'a> Checker<'a> {
                     Err(_) => {
                         self.report(
                             module,
-                            CheckError::NotConstant {
+                            CheckDiagnostic::NotConstant {
                                 what: format!("the default of `{}`", param.name.name),
                                 span: default.span,
                             },
@@ -364,7 +364,7 @@ impl<'a> Checker<'a> {
         match ty {
             ast::TypeExpr::Named(name) => Type::scalar(&name.name).unwrap_or_else(|| {
                 let help = suggest::help(&name.name, SCALAR_NAMES.iter().copied().chain(["list"]));
-                self.report(module, CheckError::UnknownType { name: name.name.clone(), span: name.span, help });
+                self.report(module, CheckDiagnostic::UnknownType { name: name.name.clone(), span: name.span, help });
                 Type::Unknown
             }),
             ast::TypeExpr::List { elem, .. } => Type::List(Box::new(self.resolve_type(module, elem))),
@@ -379,7 +379,7 @@ impl<'a> Checker<'a> {
             if let Some(&first) = spans.get(field.name.name.as_str()) {
                 self.report(
                     module,
-                    CheckError::DuplicateName { name: field.name.name.clone(), span: field.name.span, first },
+                    CheckDiagnostic::DuplicateName { name: field.name.name.clone(), span: field.name.span, first },
                 );
                 continue;
             }
@@ -397,7 +397,7 @@ impl<'a> Checker<'a> {
         match self.consts.get(&key) {
             Some(ConstState::Done(value)) => return value.clone(),
             Some(ConstState::Evaluating) => {
-                self.report(module, CheckError::ConstCycle { name: name.to_string(), span: used_at });
+                self.report(module, CheckDiagnostic::ConstCycle { name: name.to_string(), span: used_at });
                 return None;
             }
             None => {}
@@ -409,7 +409,7 @@ impl<'a> Checker<'a> {
         let value = if let Some(declared) = declared.filter(|declared| !expr.ty.fits(declared)) {
             self.report(
                 module,
-                CheckError::TypeMismatch {
+                CheckDiagnostic::TypeMismatch {
                     expected: format!("`{declared}`"),
                     found: expr.ty.to_string(),
                     span: item.value.span,
@@ -424,7 +424,7 @@ impl<'a> Checker<'a> {
                 Ok(value) => Some(value),
                 Err(_) => {
                     let what = format!("constant `{name}`");
-                    self.report(module, CheckError::NotConstant { what, span: item.value.span });
+                    self.report(module, CheckDiagnostic::NotConstant { what, span: item.value.span });
                     None
                 }
             }
@@ -446,7 +446,7 @@ impl<'a> Checker<'a> {
         let help = suggest::help(&alias.name, self.modules[module].aliases.keys().map(String::as_str)).or_else(|| {
             crate::stdlib::module(&alias.name).map(|_| format!("add `use std/{}` at the top of the file", alias.name))
         });
-        self.report(module, CheckError::UnknownModule { name: alias.name.clone(), span: alias.span, help });
+        self.report(module, CheckDiagnostic::UnknownModule { name: alias.name.clone(), span: alias.span, help });
     }
 
     /// Resolves `name` or `alias.name` to the module that holds it and the final name.
@@ -464,7 +464,7 @@ impl<'a> Checker<'a> {
             _ => {
                 self.report(
                     module,
-                    CheckError::UnknownName {
+                    CheckDiagnostic::UnknownName {
                         name: path_text(path),
                         span: path.span,
                         help: Some("a name is `NAME` or `module.NAME`".into()),
@@ -482,7 +482,7 @@ impl<'a> Checker<'a> {
         }
         let help = suggest::help(&name.name, self.modules[target].models.keys().map(String::as_str));
         let error = if aliased {
-            CheckError::UnknownItem {
+            CheckDiagnostic::UnknownItem {
                 module: path.segments[0].name.clone(),
                 kind: "model",
                 name: name.name.clone(),
@@ -491,7 +491,7 @@ impl<'a> Checker<'a> {
             }
         } else {
             let help = help.or_else(|| self.std_models_hint(module));
-            CheckError::UnknownModel { name: name.name.clone(), span: name.span, help }
+            CheckDiagnostic::UnknownModel { name: name.name.clone(), span: name.span, help }
         };
         self.report(module, error);
         None
@@ -525,7 +525,7 @@ impl<'a> Checker<'a> {
         let candidates: Vec<&str> =
             self.modules[target].providers.keys().map(String::as_str).chain(["sim"]).chain(builtins).collect();
         let help = suggest::help(&name.name, candidates);
-        self.report(module, CheckError::UnknownProvider { name: name.name.clone(), span: name.span, help });
+        self.report(module, CheckDiagnostic::UnknownProvider { name: name.name.clone(), span: name.span, help });
         None
     }
 
@@ -570,7 +570,7 @@ impl<'a> Checker<'a> {
         }
         let help = suggest::help(&name.name, self.modules[target].workflows.keys().map(String::as_str));
         let error = if aliased {
-            CheckError::UnknownItem {
+            CheckDiagnostic::UnknownItem {
                 module: path.segments[0].name.clone(),
                 kind: "workflow",
                 name: name.name.clone(),
@@ -578,7 +578,7 @@ impl<'a> Checker<'a> {
                 help,
             }
         } else {
-            CheckError::UnknownWorkflow { name: name.name.clone(), span: name.span, help }
+            CheckDiagnostic::UnknownWorkflow { name: name.name.clone(), span: name.span, help }
         };
         self.report(module, error);
         None
@@ -605,12 +605,12 @@ impl<'a> Checker<'a> {
         for (module, scope) in self.modules.iter().enumerate() {
             for (name, item) in &scope.consts {
                 if !self.used.contains(&(module, name.clone())) {
-                    warnings.push((module, CheckError::UnusedConst { name: name.clone(), span: item.name.span }));
+                    warnings.push((module, CheckDiagnostic::UnusedConst { name: name.clone(), span: item.name.span }));
                 }
             }
             for (name, (_, span)) in &scope.aliases {
                 if !self.used.contains(&(module, name.clone())) {
-                    warnings.push((module, CheckError::UnusedModule { name: name.clone(), span: *span }));
+                    warnings.push((module, CheckDiagnostic::UnusedModule { name: name.clone(), span: *span }));
                 }
             }
         }
@@ -633,8 +633,8 @@ pub(super) fn path_text(path: &ast::Path) -> String {
     path.segments.iter().map(|segment| segment.name.as_str()).collect::<Vec<_>>().join(".")
 }
 
-pub(super) fn invalid_choice(what: &'static str, found: &ast::Ident, choices: &[&str]) -> CheckError {
-    CheckError::InvalidChoice {
+pub(super) fn invalid_choice(what: &'static str, found: &ast::Ident, choices: &[&str]) -> CheckDiagnostic {
+    CheckDiagnostic::InvalidChoice {
         what,
         found: found.name.clone(),
         span: found.span,
@@ -643,8 +643,8 @@ pub(super) fn invalid_choice(what: &'static str, found: &ast::Ident, choices: &[
     }
 }
 
-fn mismatch(expected: &str, literal: &ast::Literal, context: &str) -> CheckError {
-    CheckError::TypeMismatch {
+fn mismatch(expected: &str, literal: &ast::Literal, context: &str) -> CheckDiagnostic {
+    CheckDiagnostic::TypeMismatch {
         expected: expected.to_string(),
         found: literal.text.clone(),
         span: literal.span,

@@ -1,13 +1,15 @@
-//! Statements: collecting a workflow's steps, then checking each statement in order.
+//! Statements, in two walks: `Collector::collect_*` declares a workflow's steps where they sit,
+//! then `Cx::lower_*` checks each statement in order and lowers it to an `ir::Node`.
 
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
 use super::attrs::Place;
-use super::expr::{is_static, Cx};
+use super::cx::Cx;
+use super::expr::is_static;
 use super::flow::{ContainerKind, Flow};
-use super::{CheckError, Checker};
+use super::{CheckDiagnostic, Checker};
 use crate::ir::{self, BlockKind, Expr, ExprKind, Node, Output, OutputSource, StepIdx, StepKind, Stream, Type};
 use crate::span::Span;
 use crate::syntax::ast::{self, AttrKind, BinaryOp, Stmt};
@@ -87,29 +89,36 @@ impl<'c, 'a> Collector<'c, 'a> {
                 let first = first.span;
                 self.ch.report(
                     self.module,
-                    CheckError::DuplicateAttribute { attr: attr.into(), span: handler.span, first },
+                    CheckDiagnostic::DuplicateAttribute { attr: attr.into(), span: handler.span, first },
                 );
             } else {
                 *slot = Some(handler);
             }
         }
         self.flow.enter(ContainerKind::Root, workflow.span, None, 0);
-        self.sequence(ContainerKind::Seq, &handlers.body, workflow.body.span, None, None);
+        self.collect_sequence(ContainerKind::Seq, &handlers.body, workflow.body.span, None, None);
         for (child, handler) in [(1, handlers.on_failure), (2, handlers.finally)] {
             if let Some(handler) = handler {
                 self.flow.set_child(child);
-                self.sequence(ContainerKind::Seq, &statements(&handler.body), handler.body.span, None, None);
+                self.collect_sequence(ContainerKind::Seq, &statements(&handler.body), handler.body.span, None, None);
             }
         }
         self.flow.leave();
         handlers
     }
 
-    fn sequence(&mut self, kind: ContainerKind, stmts: &[&Stmt], span: Span, name: Option<&str>, phase: Option<&str>) {
+    fn collect_sequence(
+        &mut self,
+        kind: ContainerKind,
+        stmts: &[&Stmt],
+        span: Span,
+        name: Option<&str>,
+        phase: Option<&str>,
+    ) {
         self.flow.enter(kind, span, name, 0);
         for (child, stmt) in stmts.iter().enumerate() {
             self.flow.set_child(child);
-            self.stmt(stmt, phase);
+            self.collect_stmt(stmt, phase);
         }
         self.flow.leave();
     }
@@ -133,13 +142,15 @@ impl<'c, 'a> Collector<'c, 'a> {
             }
             Err(first) => {
                 let first = self.flow.steps.get(first).name_span;
-                self.ch
-                    .report(self.module, CheckError::DuplicateName { name: name.name.clone(), span: name.span, first });
+                self.ch.report(
+                    self.module,
+                    CheckDiagnostic::DuplicateName { name: name.name.clone(), span: name.span, first },
+                );
             }
         }
     }
 
-    fn stmt(&mut self, stmt: &Stmt, phase: Option<&str>) {
+    fn collect_stmt(&mut self, stmt: &Stmt, phase: Option<&str>) {
         match stmt {
             Stmt::Run(run) => {
                 let mut fields = base_fields();
@@ -154,7 +165,7 @@ impl<'c, 'a> Collector<'c, 'a> {
                         if matches!(ty, Type::List(_) | Type::Record(_)) {
                             self.ch.report(
                                 self.module,
-                                CheckError::TypeMismatch {
+                                CheckDiagnostic::TypeMismatch {
                                     expected:
                                         "a scalar type (string, int, float, bool, duration, money, tokens, percent)"
                                             .into(),
@@ -181,7 +192,7 @@ impl<'c, 'a> Collector<'c, 'a> {
                             if fields.contains_key(&field.name.name) {
                                 self.ch.report(
                                     self.module,
-                                    CheckError::DuplicateName {
+                                    CheckDiagnostic::DuplicateName {
                                         name: field.name.name.clone(),
                                         span: field.name.span,
                                         first: agent.name.span,
@@ -206,7 +217,7 @@ impl<'c, 'a> Collector<'c, 'a> {
             Stmt::Phase(inner) => {
                 self.declare(&inner.name, inner.span, None, "phase", block_fields(false));
                 let name = inner.name.name.clone();
-                self.sequence(ContainerKind::Seq, &statements(&inner.body), inner.body.span, None, Some(&name));
+                self.collect_sequence(ContainerKind::Seq, &statements(&inner.body), inner.body.span, None, Some(&name));
             }
             Stmt::Parallel(parallel) => {
                 if let Some(name) = &parallel.name {
@@ -215,7 +226,7 @@ impl<'c, 'a> Collector<'c, 'a> {
                 self.flow.enter(ContainerKind::Parallel, parallel.span, None, 0);
                 for (child, stmt) in statements(&parallel.body).into_iter().enumerate() {
                     self.flow.set_child(child);
-                    self.stmt(stmt, phase);
+                    self.collect_stmt(stmt, phase);
                 }
                 self.flow.leave();
             }
@@ -224,7 +235,7 @@ impl<'c, 'a> Collector<'c, 'a> {
                 let blocks = branch.branches.iter().map(|(_, block)| block).chain(branch.otherwise.as_ref());
                 for (child, block) in blocks.enumerate() {
                     self.flow.set_child(child);
-                    self.sequence(ContainerKind::Seq, &statements(block), block.span, None, phase);
+                    self.collect_sequence(ContainerKind::Seq, &statements(block), block.span, None, phase);
                 }
                 self.flow.leave();
             }
@@ -232,14 +243,14 @@ impl<'c, 'a> Collector<'c, 'a> {
                 if let Some(name) = &repeat.name {
                     self.declare(name, repeat.span, phase, "`repeat` block", block_fields(true));
                 }
-                self.sequence(ContainerKind::Seq, &statements(&repeat.body), repeat.body.span, None, phase);
+                self.collect_sequence(ContainerKind::Seq, &statements(&repeat.body), repeat.body.span, None, phase);
             }
             Stmt::For(each) => {
                 if let Some(name) = &each.name {
                     self.declare(name, each.span, phase, "`for` block", block_fields(false));
                 }
                 let name = each.name.as_ref().map(|name| name.name.as_str());
-                self.sequence(ContainerKind::For, &statements(&each.body), each.body.span, name, phase);
+                self.collect_sequence(ContainerKind::For, &statements(&each.body), each.body.span, name, phase);
             }
             Stmt::Fail(_) | Stmt::OnFailure(_) | Stmt::Finally(_) => {}
         }
@@ -271,11 +282,11 @@ fn guarded_steps(expr: &Expr, out: &mut Vec<StepIdx>) {
 
 impl Cx<'_, '_> {
     /// Checks statements one after another; `top` says whether phases may appear.
-    pub fn sequence(&mut self, stmts: &[&Stmt], block: &ast::Block, top: bool) -> Vec<Node> {
-        self.sequence_in(ContainerKind::Seq, stmts, block.span, None, top)
+    pub fn lower_sequence(&mut self, stmts: &[&Stmt], block: &ast::Block, top: bool) -> Vec<Node> {
+        self.lower_sequence_in(ContainerKind::Seq, stmts, block.span, None, top)
     }
 
-    fn sequence_in(
+    fn lower_sequence_in(
         &mut self,
         kind: ContainerKind,
         stmts: &[&Stmt],
@@ -287,7 +298,7 @@ impl Cx<'_, '_> {
         let mut nodes = Vec::with_capacity(stmts.len());
         for (child, stmt) in stmts.iter().enumerate() {
             self.flow.set_child(child);
-            nodes.extend(self.stmt(stmt, top));
+            nodes.extend(self.lower_stmt(stmt, top));
         }
         self.flow.leave();
         nodes
@@ -303,7 +314,7 @@ impl Cx<'_, '_> {
     fn attrs_only<'e>(&mut self, block: Option<&'e ast::Block>, place: Place) -> Vec<&'e ast::Attr> {
         let Some(block) = block else { return Vec::new() };
         for stmt in statements(block) {
-            self.report(CheckError::MisplacedStatement {
+            self.report(CheckDiagnostic::MisplacedStatement {
                 what: "a statement",
                 span: stmt_span(stmt),
                 help: Some("a step's `{ }` holds its attributes; put statements after the step".into()),
@@ -312,7 +323,7 @@ impl Cx<'_, '_> {
         self.attrs(&block.entries, place)
     }
 
-    fn stmt(&mut self, stmt: &Stmt, top: bool) -> Option<Node> {
+    fn lower_stmt(&mut self, stmt: &Stmt, top: bool) -> Option<Node> {
         let index = self.flow.step_at.get(&stmt_span(stmt)).copied();
         match stmt {
             Stmt::Run(run) => {
@@ -369,7 +380,7 @@ impl Cx<'_, '_> {
                 }
                 let what = format!("agent step `{}`", agent.name.name);
                 if prompt.is_none() {
-                    self.report(CheckError::MissingAttribute {
+                    self.report(CheckDiagnostic::MissingAttribute {
                         what: what.clone(),
                         attr: "prompt",
                         span: agent.name.span,
@@ -382,7 +393,7 @@ impl Cx<'_, '_> {
                     None => match self.ch.provider_default_model(provider) {
                         Some(model) => Some(model),
                         None => {
-                            self.report(CheckError::MissingAttribute {
+                            self.report(CheckDiagnostic::MissingAttribute {
                                 what,
                                 attr: "model",
                                 span: agent.name.span,
@@ -415,7 +426,7 @@ impl Cx<'_, '_> {
             Stmt::Gate(gate) => {
                 let attrs = self.attrs(&gate.body.entries, Place::Gate);
                 for stmt in statements(&gate.body) {
-                    self.report(CheckError::MisplacedStatement {
+                    self.report(CheckDiagnostic::MisplacedStatement {
                         what: "a statement",
                         span: stmt_span(stmt),
                         help: Some("a gate holds `require`, `warn` and `approve`; put steps before or after it".into()),
@@ -436,7 +447,7 @@ impl Cx<'_, '_> {
             }
             Stmt::Phase(phase) => {
                 if !top {
-                    self.report(CheckError::MisplacedStatement {
+                    self.report(CheckDiagnostic::MisplacedStatement {
                         what: "a phase",
                         span: phase.name.span,
                         help: Some(
@@ -447,7 +458,11 @@ impl Cx<'_, '_> {
                 }
                 let attrs = self.attrs(&phase.body.entries, Place::Phase);
                 let control = self.control(&attrs);
-                let body = self.sequence(&statements(&phase.body), &phase.body, false);
+                let stmts = statements(&phase.body);
+                if stmts.is_empty() {
+                    self.report(CheckDiagnostic::EmptyPhase { name: phase.name.name.clone(), span: phase.name.span });
+                }
+                let body = self.lower_sequence(&stmts, &phase.body, false);
                 self.define(index, StepKind::Block(BlockKind::Phase), ir::Common::default());
                 index.map(|step| Node::Phase { step, body, control })
             }
@@ -460,7 +475,7 @@ impl Cx<'_, '_> {
                 for (child, stmt) in statements(&parallel.body).into_iter().enumerate() {
                     self.flow.set_child(child);
                     // Phases may sit directly in a top-level `parallel`, not deeper.
-                    body.extend(self.stmt(stmt, top && matches!(stmt, Stmt::Phase(_))));
+                    body.extend(self.lower_stmt(stmt, top && matches!(stmt, Stmt::Phase(_))));
                 }
                 self.flow.leave();
                 self.define(index, StepKind::Block(BlockKind::Parallel), ir::Common::default());
@@ -501,7 +516,7 @@ impl Cx<'_, '_> {
                 let attrs = self.attrs(&repeat.body.entries, Place::Block("repeat"));
                 let control = self.control(&attrs);
                 let stmts = statements(&repeat.body);
-                let body = self.sequence(&stmts, &repeat.body, false);
+                let body = self.lower_sequence(&stmts, &repeat.body, false);
                 // `until` is read after each iteration: at the end of the body.
                 let until = repeat.until.as_ref().map(|until| {
                     self.flow.enter(ContainerKind::Seq, repeat.body.span, None, stmts.len());
@@ -517,7 +532,7 @@ impl Cx<'_, '_> {
             Stmt::OnFailure(handler) | Stmt::Finally(handler) => {
                 let what =
                     if matches!(stmt, Stmt::OnFailure(_)) { "an `on failure` handler" } else { "a `finally` handler" };
-                self.report(CheckError::MisplacedStatement {
+                self.report(CheckDiagnostic::MisplacedStatement {
                     what,
                     span: Span::new(handler.span.start, handler.body.span.start),
                     help: Some("handlers belong at the top level of a workflow; for a step, use `on failure continue|rollback|escalate`".into()),
@@ -529,30 +544,30 @@ impl Cx<'_, '_> {
 
     fn branch(&mut self, block: &ast::Block) -> Vec<Node> {
         self.attrs(&block.entries, Place::Plain("an `if` branch"));
-        self.sequence(&statements(block), block, false)
+        self.lower_sequence(&statements(block), block, false)
     }
 
     fn for_each(&mut self, each: &ast::For, index: Option<StepIdx>) -> Option<Node> {
         let iter = self.expr(&each.iter);
         let elem = self.list_elem(&iter, "`for` goes through a list");
         if !is_static(&iter) {
-            self.report(CheckError::BoundNotStatic { what: "the list of a `for`", span: iter.span });
+            self.report(CheckDiagnostic::BoundNotStatic { what: "the list of a `for`", span: iter.span });
         }
         let parallel =
             each.parallel.as_ref().map(|max| max.as_ref().and_then(|max| self.bound(max, "a `parallel` bound", 1)));
         if let Some(step) = self.flow.steps.index(&each.var.name) {
             let first = self.flow.steps.get(step).name_span;
-            self.report(CheckError::DuplicateName { name: each.var.name.clone(), span: each.var.span, first });
+            self.report(CheckDiagnostic::DuplicateName { name: each.var.name.clone(), span: each.var.span, first });
         } else if let Some((_, first, _)) = self.params.get(&each.var.name) {
             let first = *first;
-            self.report(CheckError::DuplicateName { name: each.var.name.clone(), span: each.var.span, first });
+            self.report(CheckDiagnostic::DuplicateName { name: each.var.name.clone(), span: each.var.span, first });
         }
         let attrs = self.attrs(&each.body.entries, Place::Block("for"));
         let control = self.control(&attrs);
         self.loop_vars.push((each.var.name.clone(), elem));
         let name = each.name.as_ref().map(|name| name.name.clone());
         let body =
-            self.sequence_in(ContainerKind::For, &statements(&each.body), each.body.span, name.as_deref(), false);
+            self.lower_sequence_in(ContainerKind::For, &statements(&each.body), each.body.span, name.as_deref(), false);
         self.loop_vars.pop();
         self.define(index, StepKind::Block(BlockKind::For), ir::Common::default());
         Some(Node::For { step: index, var: each.var.name.clone(), iter, parallel, body, control, span: each.span })
@@ -582,14 +597,14 @@ impl Cx<'_, '_> {
             }
         }
         if checks.is_empty() && approve.is_none() {
-            self.report(CheckError::GateChecksNothing { name: gate.name.name.clone(), span: gate.name.span });
+            self.report(CheckDiagnostic::GateChecksNothing { name: gate.name.name.clone(), span: gate.name.span });
         }
         let approve_on_timeout = match on_timeout {
             Some(choice) if self.choice("timeout decision", choice, &["approve", "reject"]) => choice.name == "approve",
             _ => false,
         };
         if let (Some(choice), true) = (on_timeout, approve.is_none() || timeout.is_none()) {
-            self.report(CheckError::AttributeNotAllowed {
+            self.report(CheckDiagnostic::AttributeNotAllowed {
                 attr: "on timeout".into(),
                 place: "a gate without both `approve` and `timeout`".into(),
                 span: choice.span,
@@ -609,7 +624,7 @@ impl Cx<'_, '_> {
         let stream_ok = self.choice("output stream", &source.stream, &["stdout", "stderr"]);
         let pattern = self.template(&source.pattern);
         let Some(pattern) = pattern.as_plain() else {
-            self.report(CheckError::BoundNotStatic { what: "an output pattern", span: source.pattern.span });
+            self.report(CheckDiagnostic::BoundNotStatic { what: "an output pattern", span: source.pattern.span });
             return None;
         };
         if !(func_ok && stream_ok) {
@@ -617,14 +632,14 @@ impl Cx<'_, '_> {
         }
         let parsed = if source.func.name == "json" {
             if !(pattern.is_empty() || pattern.starts_with('/')) {
-                self.report(CheckError::InvalidJsonPointer { pointer: pattern, span: source.pattern.span });
+                self.report(CheckDiagnostic::InvalidJsonPointer { pointer: pattern, span: source.pattern.span });
                 return None;
             }
             OutputSource::Json(pattern)
         } else {
             match self.ch.regex_groups(&pattern) {
                 Ok(groups) if groups < 2 => {
-                    self.report(CheckError::InvalidRegex {
+                    self.report(CheckDiagnostic::InvalidRegex {
                         reason: "it has no capture group; the value is the first `( )` group".into(),
                         span: source.pattern.span,
                     });
@@ -632,7 +647,7 @@ impl Cx<'_, '_> {
                 }
                 Ok(_) => OutputSource::Regex(pattern),
                 Err(reason) => {
-                    self.report(CheckError::InvalidRegex { reason, span: source.pattern.span });
+                    self.report(CheckDiagnostic::InvalidRegex { reason, span: source.pattern.span });
                     return None;
                 }
             }
@@ -649,7 +664,7 @@ impl Cx<'_, '_> {
         for arg in &call.args {
             let value = self.expr(&arg.value);
             if let Some(&first) = spans.get(arg.name.name.as_str()) {
-                self.report(CheckError::DuplicateName { name: arg.name.name.clone(), span: arg.name.span, first });
+                self.report(CheckDiagnostic::DuplicateName { name: arg.name.name.clone(), span: arg.name.span, first });
                 continue;
             }
             spans.insert(&arg.name.name, arg.name.span);
@@ -661,7 +676,7 @@ impl Cx<'_, '_> {
                     }
                     None => {
                         let help = crate::suggest::help(&arg.name.name, params.iter().map(|param| param.name.as_str()));
-                        self.report(CheckError::UnknownArgument {
+                        self.report(CheckDiagnostic::UnknownArgument {
                             name: arg.name.name.clone(),
                             workflow: workflow.clone(),
                             span: arg.name.span,
@@ -674,7 +689,7 @@ impl Cx<'_, '_> {
         }
         for param in params.iter().flatten() {
             if param.default.is_none() && !args.contains_key(&param.name) {
-                self.report(CheckError::MissingArgument {
+                self.report(CheckDiagnostic::MissingArgument {
                     param: param.name.clone(),
                     workflow: workflow.clone(),
                     span: call.target.span,

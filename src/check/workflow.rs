@@ -4,10 +4,10 @@
 use indexmap::IndexMap;
 
 use super::attrs::Place;
-use super::expr::Cx;
+use super::cx::Cx;
 use super::flow::ContainerKind;
 use super::stmt::{statements, Collector, Handlers};
-use super::{CheckError, Checker};
+use super::{CheckDiagnostic, Checker};
 use crate::ir::{self, step_hash, Mode, ProviderRef, Step, WorkflowId};
 use crate::span::Span;
 use crate::syntax::ast::{self, AttrKind};
@@ -33,7 +33,7 @@ pub(super) fn check_workflow(
     for param in &params {
         if let Some(step) = cx.flow.steps.index(&param.name) {
             let span = cx.flow.steps.get(step).name_span;
-            cx.report(CheckError::DuplicateName { name: param.name.clone(), span, first: param.span });
+            cx.report(CheckDiagnostic::DuplicateName { name: param.name.clone(), span, first: param.span });
         }
     }
     // A parameter or step named like a constant would hide it.
@@ -44,7 +44,7 @@ pub(super) fn check_workflow(
         .collect();
     for (name, span) in &shadowing {
         if let Some(first) = cx.ch.modules[module].consts.get(name).map(|item| item.name.span) {
-            cx.report(CheckError::DuplicateName { name: name.clone(), span: *span, first });
+            cx.report(CheckDiagnostic::DuplicateName { name: name.clone(), span: *span, first });
         }
     }
 
@@ -80,9 +80,9 @@ pub(super) fn check_workflow(
                 .map(|(_, span)| *span)
                 .or_else(|| cx.ch.modules[module].consts.get(&name.name).map(|item| item.name.span));
             if let Some(first) = taken {
-                cx.report(CheckError::DuplicateName { name: name.name.clone(), span: name.span, first });
+                cx.report(CheckDiagnostic::DuplicateName { name: name.name.clone(), span: name.span, first });
             } else if let Some(&first) = cx.secrets.get(&name.name) {
-                cx.report(CheckError::DuplicateName { name: name.name.clone(), span: name.span, first });
+                cx.report(CheckDiagnostic::DuplicateName { name: name.name.clone(), span: name.span, first });
             } else {
                 cx.secrets.insert(name.name.clone(), name.span);
                 out.secrets.push(name.name.clone());
@@ -113,21 +113,21 @@ pub(super) fn check_workflow(
 
     let Handlers { body, on_failure, finally } = handlers;
     cx.flow.enter(ContainerKind::Root, workflow.span, None, 0);
-    out.body = cx.sequence(&body, &workflow.body, true);
+    out.body = cx.lower_sequence(&body, &workflow.body, true);
     if let Some(handler) = on_failure {
         cx.flow.set_child(1);
-        out.on_failure = cx.sequence(&statements(&handler.body), &handler.body, false);
+        out.on_failure = cx.lower_sequence(&statements(&handler.body), &handler.body, false);
     }
     if let Some(handler) = finally {
         cx.flow.set_child(2);
-        out.finally = cx.sequence(&statements(&handler.body), &handler.body, false);
+        out.finally = cx.lower_sequence(&statements(&handler.body), &handler.body, false);
     }
     cx.flow.leave();
 
     for (name, (_, span, used)) in &cx.params {
         if !used {
             let (name, span) = (name.clone(), *span);
-            cx.ch.report(module, CheckError::UnusedParam { name, span });
+            cx.ch.report(module, CheckDiagnostic::UnusedParam { name, span });
         }
     }
 
@@ -154,7 +154,7 @@ impl Cx<'_, '_> {
         let mut spans: IndexMap<&str, Span> = IndexMap::new();
         for var in vars {
             if let Some(&first) = spans.get(var.name.name.as_str()) {
-                self.report(CheckError::DuplicateName { name: var.name.name.clone(), span: var.name.span, first });
+                self.report(CheckDiagnostic::DuplicateName { name: var.name.name.clone(), span: var.name.span, first });
                 continue;
             }
             spans.insert(&var.name.name, var.name.span);

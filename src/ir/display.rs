@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::{Expr, ExprKind, Func, Template, TemplatePart};
-use crate::syntax::ast::{BinaryOp, UnaryOp};
+use crate::lexicon::{BinaryOp, UnaryOp};
 
 /// Binding strength, loosest first, as in the grammar's Pratt table.
 fn precedence(expr: &Expr) -> u8 {

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::{Expr, ExprKind, Func, StepIdx, Template, TemplatePart, Value};
-use crate::syntax::ast::{BinaryOp, UnaryOp};
+use crate::lexicon::{BinaryOp, UnaryOp};
 
 /// What an expression may read besides literals; what an environment does not know (the
 /// default for each) makes evaluation fail with [`EvalError::Unknown`].

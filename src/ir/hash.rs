@@ -1,20 +1,11 @@
 //! Content hashes of step definitions, used by resume to tell which steps changed.
 
-use std::cell::Cell;
 use std::io;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-thread_local! {
-    static HASHING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Whether a hash is being computed on this thread: source positions and arena indices then
-/// serialize as nothing, so they do not count.
-pub(crate) fn hashing() -> bool {
-    HASHING.with(Cell::get)
-}
+use crate::span;
 
 /// Hashes a step's normalised definition. Source positions and arena indices are left out,
 /// so moving a step, reformatting the file or editing comments leaves the hash alone;
@@ -32,9 +23,7 @@ pub fn step_hash(definition: &impl Serialize) -> String {
         }
     }
     let mut writer = Writer(Sha256::new());
-    HASHING.with(|flag| flag.set(true));
     // Serializing plain data into a digest cannot fail; a failure would only change the hash.
-    let _ = serde_json::to_writer(&mut writer, definition);
-    HASHING.with(|flag| flag.set(false));
+    let _ = span::without_positions(|| serde_json::to_writer(&mut writer, definition));
     writer.0.finalize().iter().take(8).map(|byte| format!("{byte:02x}")).collect()
 }

@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::Type;
-use crate::syntax::ast::LitValue;
+use crate::lexicon::LitValue;
 
 /// A value with its unit normalised: durations in milliseconds, money in integer
 /// micro-dollars, tokens as a count, percent as the number written before `%`.

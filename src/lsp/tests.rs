@@ -110,7 +110,7 @@ fn the_examples_answer_everywhere() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::testing::proptest_cases(16), ..ProptestConfig::default() })]
 
     #[test]
     fn edited_examples_answer_everywhere(

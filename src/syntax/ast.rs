@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+pub use crate::lexicon::{BinaryOp, LitValue, UnaryOp};
 use crate::span::Span;
 
 /// A name as written, with where it was written.
@@ -474,47 +475,6 @@ pub enum ExprKind {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum UnaryOp {
-    Not,
-    Neg,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum BinaryOp {
-    Or,
-    And,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Add,
-    Sub,
-    Mul,
-    Div,
-}
-
-impl BinaryOp {
-    pub fn symbol(self) -> &'static str {
-        match self {
-            BinaryOp::Or => "or",
-            BinaryOp::And => "and",
-            BinaryOp::Eq => "==",
-            BinaryOp::Ne => "!=",
-            BinaryOp::Lt => "<",
-            BinaryOp::Le => "<=",
-            BinaryOp::Gt => ">",
-            BinaryOp::Ge => ">=",
-            BinaryOp::Add => "+",
-            BinaryOp::Sub => "-",
-            BinaryOp::Mul => "*",
-            BinaryOp::Div => "/",
-        }
-    }
-}
-
 /// A literal with its unit, normalised: durations in milliseconds, money in integer
 /// micro-dollars, tokens as a count. `text` is the literal exactly as written.
 #[derive(Debug, Clone, Serialize)]
@@ -522,18 +482,4 @@ pub struct Literal {
     pub value: LitValue,
     pub text: String,
     pub span: Span,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub enum LitValue {
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    /// Milliseconds.
-    Duration(u64),
-    /// Micro-dollars.
-    Money(i64),
-    Tokens(u64),
-    /// The number written before `%` (`80%` is `Percent(80.0)`).
-    Percent(f64),
 }

@@ -11,6 +11,12 @@ use wf::diag::{self, Format, Style};
 
 pub const WIDTH: usize = 80;
 
+/// How many cases a property test runs: `WF_PROPTEST_CASES` when it is set (`.ci/run` raises
+/// it), else `default`, small enough that a plain `cargo test` does not wait on it.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("WF_PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(default)
+}
+
 /// Reads modules from the real file system (fixtures may `use` files beside them).
 pub fn read(path: &Path) -> std::io::Result<String> {
     std::fs::read_to_string(path)

@@ -599,6 +599,11 @@ const SOUP: &[&str] = &[
 ];
 
 proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: crate::testing::proptest_cases(64),
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
     #[test]
     fn any_text_parses_with_spans_inside_it(source in "\\PC{0,80}") {
         check_spans(&source);
