@@ -108,6 +108,8 @@ pub enum Note {
     /// Steps with no timeout: nothing bounds how long they take, so the worst case counts
     /// their expected duration (0s when they give none).
     OpenEnded { steps: Vec<String> },
+    /// Agent models with no price table: their tokens are counted, their money is not.
+    Unpriced { models: Vec<String> },
 }
 
 impl Note {
@@ -120,6 +122,7 @@ impl Note {
             Note::UnknownDuration { what, at } => Note::UnknownDuration { what, at: prefix(at) },
             Note::Recursion { at, workflow } => Note::Recursion { at: prefix(at), workflow },
             Note::OpenEnded { steps } => Note::OpenEnded { steps: steps.into_iter().map(prefix).collect() },
+            Note::Unpriced { models } => Note::Unpriced { models },
         }
     }
 }
@@ -142,6 +145,11 @@ impl fmt::Display for Note {
             Note::OpenEnded { steps } => {
                 let plural = if steps.len() == 1 { "step has" } else { "steps have" };
                 write!(f, "{} {plural} no timeout: the worst-case duration counts their expected duration", steps.len())
+            }
+            Note::Unpriced { models } => {
+                let names = models.iter().map(|model| format!("`{model}`")).collect::<Vec<_>>().join(", ");
+                let verb = if models.len() == 1 { "has" } else { "have" };
+                write!(f, "unpriced: {names} {verb} no price table, so their tokens count as $0; declare a `model` with prices")
             }
         }
     }
@@ -181,7 +189,27 @@ pub fn estimate(program: &Program, workflow: &Workflow, args: &IndexMap<String, 
         .collect();
     let mut estimate = walk::workflow(program, workflow, &env, &stack);
     estimate.missing_args = root.missing();
+    let models = unpriced_models(program, stack.first().copied());
+    if !models.is_empty() {
+        estimate.notes.push(Note::Unpriced { models });
+    }
     estimate
+}
+
+/// The unpriced models the agent steps of `root` and the workflows it calls use.
+pub fn unpriced_models(program: &Program, root: Option<ir::WorkflowId>) -> Vec<String> {
+    let mut models: Vec<String> = Vec::new();
+    for id in root.map(|root| program.reachable(root)).unwrap_or_default() {
+        for step in &program.workflows[id.0].steps {
+            if let ir::StepKind::Agent(agent) = &step.kind {
+                let model = &program.models[agent.model.0];
+                if !model.priced && !models.contains(&model.id) {
+                    models.push(model.id.clone());
+                }
+            }
+        }
+    }
+    models
 }
 
 /// What one attempt of `step` is expected to spend, in micro-dollars and tokens: a `run`

@@ -403,3 +403,19 @@ fn progress_shows_tokens_so_far_while_an_answer_streams() {
         dir.journaled().iter().all(|(kind, _)| kind != "agent_progress")
     });
 }
+
+#[test]
+fn a_command_agent_past_its_timeout_is_killed_with_its_children() {
+    let flow = r#"
+provider slow { kind command command "sh -c 'sleep 60 & echo $! > child.pid; wait'" format text model "x" }
+workflow w() { agent a "r" { provider slow prompt "go" timeout 1s } }
+"#;
+    let dir = Dir::new(flow);
+    let started = std::time::Instant::now();
+    let ran = dir.wf(&["run", "flow.wf", "--no-input", "--kill-grace", "200ms"]);
+    ran.code(1);
+    assert!(ran.stdout().contains("`a` timed out: timed out after 1s"), "{}", ran.stdout());
+    assert!(started.elapsed() < Duration::from_secs(30), "the agent was not stopped");
+    let child: i32 = dir.read("child.pid").trim().parse().expect("the agent's child wrote its pid");
+    wait_until("the agent's child is gone", || !workdir::alive(child));
+}

@@ -17,6 +17,13 @@ pub(super) fn report(program: &Program, diagnostics: &mut Vec<Diagnostic>) {
             continue;
         }
         let estimate = cost::estimate(program, workflow, &IndexMap::new());
+        if let (Some(limit), Some(cost::Note::Unpriced { models })) =
+            (&workflow.budget.money, estimate.notes.iter().find(|note| matches!(note, cost::Note::Unpriced { .. })))
+        {
+            let models = models.iter().map(|model| format!("`{model}`")).collect::<Vec<_>>().join(", ");
+            let error = CheckDiagnostic::BudgetUnpriced { models, span: limit.span };
+            diagnostics.push(Diagnostic::new(workflow.file, error));
+        }
         if let Some(over) = &estimate.over_budget {
             warn(diagnostics, workflow.file, &format!("workflow `{}`", workflow.name), over, &workflow.budget);
         }

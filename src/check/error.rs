@@ -508,6 +508,18 @@ pub enum CheckDiagnostic {
         span: Span,
     },
 
+    #[error("a money budget over unpriced models: their tokens count as $0 ({models})")]
+    #[diagnostic(
+        code(wf::check::budget_unpriced),
+        severity(Warning),
+        help("declare a `model` item with `input` and `output` prices and the same `id`, so the budget can see what the agents spend")
+    )]
+    BudgetUnpriced {
+        models: String,
+        #[label("this budget cannot count their cost")]
+        span: Span,
+    },
+
     #[error("parameter `{name}` is never used")]
     #[diagnostic(code(wf::check::unused_param), severity(Warning), help("remove it, or use it"))]
     UnusedParam {
