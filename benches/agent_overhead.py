@@ -9,7 +9,10 @@ workflow of N sequential agent steps, less a workflow of one, over N-1), side by
     PORT=4011 CANNED_FILE=$PWD/tests/fixtures/agent/canned.json ../shared/llm-stack/up.sh
     python3 benches/agent_overhead.py --wf target/release/wf [--calls 10] [--rounds 5]
 
-Prints a table; never fails on a timing (these machines are noisy).
+A direct call includes starting its client (curl, or the CLI); a call inside wf includes
+everything wf does per attempt (budget reservation, journaling the attempt, its prompt and
+answer, pricing) but not wf's own start. Prints a table; never fails on a timing (these
+machines are noisy).
 """
 import argparse
 import os
@@ -41,6 +44,7 @@ def main():
     parser.add_argument("--calls", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    args.wf = os.path.abspath(args.wf)
     work = tempfile.mkdtemp()
     bin_dir = os.path.join(work, "bin")
     os.makedirs(bin_dir)
@@ -60,7 +64,7 @@ def main():
                         "--model", "gpt-4o-mini"],
     }
     print(f"load average {os.getloadavg()[0]:.2f}; {args.calls} calls per run, {args.rounds} rounds")
-    print(f"{'provider':<12} {'direct call':>12} {'per call in wf':>15} {'wf adds':>9}")
+    print(f"{'provider':<12} {'direct call':>12} {'per call in wf':>15} {'difference':>11}")
     for provider, command in direct.items():
         calls = 3 if provider == "claude_code" else args.calls
         one, many, alone = [], [], []
@@ -74,7 +78,7 @@ def main():
             alone.append(timed(command, env=env, stdin=b"Say hi."))
         per_call = (statistics.median(many) - statistics.median(one)) / (calls - 1)
         base = statistics.median(alone)
-        print(f"{provider:<12} {base * 1000:>10.0f}ms {per_call * 1000:>13.0f}ms {(per_call - base) * 1000:>7.0f}ms")
+        print(f"{provider:<12} {base * 1000:>10.0f}ms {per_call * 1000:>13.0f}ms {(per_call - base) * 1000:>9.0f}ms")
     shutil.rmtree(work, ignore_errors=True)
 
 
