@@ -169,7 +169,7 @@ pub struct Workflow {
     pub mode: Mode,
     pub provider: ProviderRef,
     pub model: Option<ModelId>,
-    pub concurrency: Option<u64>,
+    pub concurrency: Option<Bound>,
     pub secrets: Vec<String>,
     pub env: IndexMap<String, Expr>,
     /// The shell that runs commands as `SHELL -c COMMAND`.
@@ -267,7 +267,8 @@ pub struct Control {
 }
 
 /// A loop or concurrency bound: an `int` expression of constants and parameters, with its
-/// value when the checker could compute it (constants, or a parameter's default).
+/// value when it reads no parameter. A bound that reads one has the value the run's
+/// arguments give it, read by [`eval::count`] (the runner, `wf cost` and `--dry-run` alike).
 #[derive(Debug, Clone, Serialize)]
 pub struct Bound {
     pub expr: Expr,

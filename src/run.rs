@@ -201,6 +201,19 @@ async fn run(
         ),
     );
     let base_dir = target.file.parent().map(PathBuf::from).unwrap_or_default();
+    // `concurrency n` is read with the run's arguments, like every other bound.
+    let concurrency = match &workflow.concurrency {
+        None => Ok(None),
+        Some(bound) => {
+            let frame = Frame::root();
+            let scope = scope::Scope { workflow, args: &args, frame: &frame, env: secrets.environment() };
+            match crate::ir::eval::count(bound, &scope) {
+                Ok(0) => Err("`concurrency` is 0: at least 1 step must be able to run".to_owned()),
+                Ok(limit) => Ok(Some(limit)),
+                Err(error) => Err(format!("`concurrency`: {error}")),
+            }
+        }
+    };
     let runner = Runner {
         program,
         journal,
@@ -213,9 +226,11 @@ async fn run(
         replay,
         invocations: RefCell::default(),
         undo: RefCell::default(),
-        concurrency: workflow
-            .concurrency
-            .map(|limit| Semaphore::new(usize::try_from(limit.max(1)).unwrap_or(Semaphore::MAX_PERMITS))),
+        concurrency: concurrency
+            .clone()
+            .ok()
+            .flatten()
+            .map(|limit| Semaphore::new(usize::try_from(limit).unwrap_or(usize::MAX).min(Semaphore::MAX_PERMITS))),
         root: CancellationToken::new(),
         interrupted: Cell::new(false),
         journal_failed: RefCell::default(),
@@ -238,9 +253,11 @@ async fn run(
         resumed,
     };
     let raised = runner.emit(started, None, &[]).and_then(|()| runner.budget_raised(&options.raise));
-    let flow = match raised {
+    let flow = match raised.and_then(|()| {
+        concurrency.map_err(|message| Flow::Failed(exec::Failure { key: workflow.name.clone(), message, rollback: false }))
+    }) {
         Err(flow) => flow,
-        Ok(()) => match runner.workflow_cx(target.workflow, args, String::new()) {
+        Ok(_) => match runner.workflow_cx(target.workflow, args, String::new()) {
             Err(message) => Flow::Failed(exec::Failure { key: workflow.name.clone(), message, rollback: false }),
             Ok(wf) => {
                 let cx = Cx {

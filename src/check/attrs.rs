@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::expr::{is_static, Cx, Defaults};
 use super::items::invalid_choice;
 use super::CheckError;
-use crate::ir::eval::eval;
+use crate::ir::eval::{eval, NoEnv};
 use crate::ir::{
     self, format_duration, Bound, Budget, Common, Control, Expect, Expr, ExprKind, FailurePolicy, Limit, Retry,
     RetryOn, Risk, Type, Value, DEFAULT_BACKOFF,
@@ -227,14 +227,17 @@ impl Cx<'_, '_> {
             self.report(CheckError::BoundNotStatic { what, span: checked.span });
             return None;
         }
-        let known = eval(&checked, &Defaults(&self.param_defaults)).ok();
-        let known = match known {
-            Some(Value::Int(n)) if n < min => {
+        // A parameter's default is checked here, but it is not the bound's value: the run's
+        // arguments are (`ir::eval::count`), so only a bound that reads no parameter is known.
+        if let Ok(Value::Int(n)) = eval(&checked, &Defaults(&self.param_defaults)) {
+            if n < min {
                 let expected = if min == 0 { "zero or more" } else { "at least 1" };
                 self.report(CheckError::InvalidBound { what, expected, value: n.to_string(), span: checked.span });
                 return None;
             }
-            Some(Value::Int(n)) => u64::try_from(n).ok(),
+        }
+        let known = match eval(&checked, &NoEnv) {
+            Ok(Value::Int(n)) => u64::try_from(n).ok(),
             _ => None,
         };
         Some(Bound { expr: checked, known })

@@ -111,7 +111,7 @@ pub fn run(request: RunArgs) -> Exit {
         }
     };
     if request.dry_run {
-        print!("{}", run::plan::render(&program, workflow));
+        print!("{}", run::plan::render(&program, workflow, &args));
         // The estimate is `wf cost`'s: one computation for both.
         println!();
         print!("{}", wf::cost::table(&wf::cost::estimate(&program, workflow, &args)));

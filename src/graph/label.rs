@@ -190,8 +190,8 @@ pub(super) fn workflow(workflow: &Workflow) -> Vec<String> {
         Mode::Hybrid => "hybrid",
     };
     parts.push(format!("mode {mode}"));
-    if let Some(concurrency) = workflow.concurrency {
-        parts.push(format!("concurrency {concurrency}"));
+    if let Some(concurrency) = &workflow.concurrency {
+        parts.push(format!("concurrency {}", concurrency.expr));
     }
     parts
 }

@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::ir::eval::{eval, render};
+use crate::ir::eval::{count, duration, eval, render};
 use crate::ir::{
     BlockKind, Bound, Control, Expr, FailurePolicy, Mode, Node, Program, StepIdx, Template, Value, Workflow, WorkflowId,
 };
@@ -199,22 +199,16 @@ impl<'p> Runner<'p> {
         render(template, &self.scope(cx)).map_err(|error| format!("{what}: {error}"))
     }
 
+    /// A wait or timeout, read with the run's arguments as `wf cost` reads it.
     pub fn duration(&self, expr: Option<&Expr>, cx: &Cx<'p>, what: &str) -> Result<Option<Duration>, String> {
-        match expr.map(|expr| self.eval(expr, cx, what)).transpose()? {
-            None => Ok(None),
-            Some(Value::Duration(ms)) => Ok(Some(Duration::from_millis(ms))),
-            Some(other) => Err(format!("{what}: {other} is not a duration")),
-        }
+        expr.map(|expr| duration(expr, &self.scope(cx)).map(Duration::from_millis))
+            .transpose()
+            .map_err(|error| format!("{what}: {error}"))
     }
 
+    /// A retry count or loop bound, read with the run's arguments as `wf cost` reads it.
     pub fn bound(&self, bound: &Bound, cx: &Cx<'p>, what: &str) -> Result<u64, String> {
-        if let Some(known) = bound.known {
-            return Ok(known);
-        }
-        match self.eval(&bound.expr, cx, what)? {
-            Value::Int(n) => u64::try_from(n).map_err(|_| format!("{what}: {n} is negative")),
-            other => Err(format!("{what}: {other} is not a count")),
-        }
+        count(bound, &self.scope(cx)).map_err(|error| format!("{what}: {error}"))
     }
 
     /// Runs the root workflow, or a called one, with its handlers. `handlers` is the token
