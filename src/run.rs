@@ -16,6 +16,7 @@ pub mod event;
 mod exec;
 pub mod journal;
 mod output;
+pub mod owner;
 pub mod plan;
 pub mod redact;
 pub mod replay;
@@ -104,7 +105,7 @@ impl Ended {
     pub fn exit_code(&self) -> u8 {
         match self.status {
             RunStatus::Succeeded => 0,
-            RunStatus::Failed | RunStatus::Running => 1,
+            RunStatus::Failed | RunStatus::Running | RunStatus::Crashed => 1,
             RunStatus::Paused => 3,
             RunStatus::Interrupted => 130,
         }
@@ -146,7 +147,7 @@ async fn run(
     let program = target.program;
     let workflow = &program.workflows[target.workflow.0];
     let plan = replay::plan(program);
-    let pid = std::process::id();
+    let owner = owner::Owner::current();
     // Read on every start and resume, never journaled: before anything is created or runs.
     let secrets = redact::Secrets::load(program, target.workflow, &options.env)?;
     let (run_id, args, replay, recorded, resumed) = match begin {
@@ -169,17 +170,19 @@ async fn run(
                 args: &args_json,
                 plan: &plan,
                 options: &options_json,
-                pid,
+                owner,
                 at: now_ms(),
             })?;
             (id, args, Replay::default(), recorded, false)
         }
         Begin::Resume { run } => {
+            // Claimed first, and everything else read after: what the journal held before
+            // another process finished its own resume would make this one run steps again.
+            let run = journal.claim(&run.id, &plan, &target.file_hash, owner)?;
             let args: IndexMap<String, Value> = serde_json::from_str(&run.args)
                 .map_err(|error| RunError::Args { run: run.id.clone(), reason: error.to_string() })?;
             let records = journal.steps(&run.id)?;
             let replay = Replay::new(program, &run.plan, records);
-            journal.reopen_run(&run.id, &plan, &target.file_hash, pid)?;
             let mut recorded = run.options();
             raise_budgets(&mut recorded, workflow, &options.raise);
             if let Some(mode) = options.mode {

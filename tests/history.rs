@@ -344,7 +344,7 @@ fn write_history(journal: &Journal, runs: i64, now: i64) -> Vec<Planned> {
                 args: "{}",
                 plan: &plan_map,
                 options: "{}",
-                pid: 1,
+                owner: wf::run::journal::Owner { pid: 1, started: None },
                 at: p.started_at,
             })
             .expect("run recorded");

@@ -99,7 +99,7 @@ fn answer(request: &ApproveArgs<'_>) -> Result<String, String> {
     }
     let by = request.by.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "someone".to_owned());
     let given = Given { answer, by: by.clone(), comment: request.comment.clone(), how: How::Command, at: now };
-    if !journal.answer(row.seq, &given).map_err(|error| error.to_string())? {
+    if !journal.answer(&run.id, row.seq, &given).map_err(|error| error.to_string())? {
         return Err(format!("`{}` was answered meanwhile; see `wf show {}`", row.key, run.id));
     }
     let verb = match answer {

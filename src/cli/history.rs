@@ -30,6 +30,8 @@ pub enum StatusArg {
     Failed,
     Paused,
     Interrupted,
+    /// Left running by a process that is gone: resumable.
+    Crashed,
 }
 
 impl StatusArg {
@@ -40,6 +42,7 @@ impl StatusArg {
             StatusArg::Failed => RunStatus::Failed,
             StatusArg::Paused => RunStatus::Paused,
             StatusArg::Interrupted => RunStatus::Interrupted,
+            StatusArg::Crashed => RunStatus::Crashed,
         }
     }
 }

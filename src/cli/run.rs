@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use sha2::{Digest, Sha256};
 
 use wf::ir::{Mode, Program, WorkflowId};
-use wf::run::journal::{Journal, RunRecord, RunStatus};
+use wf::run::journal::{Journal, JournalError, RunRecord, RunStatus};
 use wf::run::view::{Ndjson, Palette, Plain, Tree};
 use wf::run::{self, Begin, Observer, Options, Scenario, Target};
 
@@ -134,7 +134,7 @@ pub fn resume(run_id: Option<String>, explain: bool, common: Common) -> Exit {
     };
     let record = match &run_id {
         Some(id) => journal.run(id).map(Some),
-        None => journal.latest_resumable(&alive),
+        None => journal.latest_resumable(),
     };
     let record = match record {
         Ok(Some(record)) => record,
@@ -149,10 +149,6 @@ pub fn resume(run_id: Option<String>, explain: bool, common: Common) -> Exit {
     };
     if record.status == RunStatus::Succeeded && !explain {
         eprintln!("error: run {} already succeeded; there is nothing to resume", record.id);
-        return Exit::Usage;
-    }
-    if record.status == RunStatus::Running && record.pid.is_some_and(alive) && record.pid != Some(std::process::id()) {
-        eprintln!("error: run {} is still running (process {})", record.id, record.pid.unwrap_or_default());
         return Exit::Usage;
     }
     let file = PathBuf::from(&record.file);
@@ -243,7 +239,11 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
     }
     let ended = match run::execute(target, begin, &journal, &options, observers) {
         Ok(ended) => ended,
-        Err(error @ run::RunError::Secrets(_)) => {
+        // Nothing ran: secrets unusable, or the run is another live process's (or done).
+        Err(
+            error @ (run::RunError::Secrets(_)
+            | run::RunError::Journal(JournalError::Owned { .. } | JournalError::Succeeded(_))),
+        ) => {
             eprintln!("error: {error}");
             return Exit::Usage;
         }
@@ -333,14 +333,6 @@ fn hash_file(file: &Path) -> Option<String> {
 
 fn absolute(file: &Path) -> PathBuf {
     std::path::absolute(file).unwrap_or_else(|_| file.to_owned())
-}
-
-/// Whether a process is alive (signal 0 reaches it).
-fn alive(pid: u32) -> bool {
-    let Ok(pid) = i32::try_from(pid) else {
-        return false;
-    };
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
 
 /// `wf resume RUN --explain`: for every step instance the journal knows, and every step not

@@ -140,11 +140,12 @@ pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
     let costs = breakdown(&journal.ledger(run_id)?, &records, &run.options().budget);
     let decisions = journal.decisions(run_id)?.into_iter().map(DecisionLine::from).collect();
     let duration_ms = run.ended_at.map_or(0, |end| u64::try_from(end - run.started_at).unwrap_or(0));
+    let status = run.status_now();
     Ok(Report {
         run: run.id,
         workflow: run.workflow,
         file: run.file,
-        status: run.status,
+        status,
         error: run.error,
         started_at: run.started_at,
         ended_at: run.ended_at,

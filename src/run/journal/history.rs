@@ -6,7 +6,7 @@
 use rusqlite::params;
 use serde::Serialize;
 
-use super::{Journal, LedgerEntry, Result, RunStatus};
+use super::{status_now, Journal, LedgerEntry, Owner, Result, RunStatus};
 
 /// Which runs to list or aggregate.
 #[derive(Debug, Clone, Default)]
@@ -71,6 +71,12 @@ pub struct ApprovalWait {
     pub wait_ms: u64,
 }
 
+/// The status a filter looks for as the journal records it: `crashed` runs are recorded
+/// `running`.
+fn recorded_status(status: Option<RunStatus>) -> Option<&'static str> {
+    status.map(|status| if status == RunStatus::Crashed { RunStatus::Running } else { status }.as_str())
+}
+
 /// The `WHERE` clause the filters make, over `runs AS r`, with parameters ?1..?3.
 const FILTER: &str =
     "(?1 IS NULL OR r.workflow = ?1) AND (?2 IS NULL OR r.status = ?2) AND (?3 IS NULL OR r.started_at >= ?3)";
@@ -117,24 +123,34 @@ impl Journal {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Runs newest first, with what each cost.
+    /// Runs newest first, with what each cost. A run left `running` by a process that is
+    /// gone is listed as `crashed`.
     pub fn recent_runs(&self, filter: &RunFilter, limit: u32) -> Result<Vec<RunSummary>> {
         let conn = self.conn();
         let mut statement = conn.prepare_cached(&format!(
             "SELECT r.id, r.workflow, r.status, r.started_at, r.ended_at,
                     (SELECT COALESCE(SUM(micros), 0) FROM ledger WHERE run_id = r.id),
-                    (SELECT COALESCE(SUM(input + output + cached), 0) FROM ledger WHERE run_id = r.id)
+                    (SELECT COALESCE(SUM(input + output + cached), 0) FROM ledger WHERE run_id = r.id),
+                    r.pid, r.pid_start
              FROM runs AS r WHERE {FILTER} ORDER BY r.started_at DESC, r.id DESC LIMIT ?4"
         ))?;
+        // `running` and `crashed` are both recorded `running`: which is which is known only
+        // here, so their filter takes every such row and keeps `limit` of the right ones.
+        let owned = matches!(filter.status, Some(RunStatus::Running | RunStatus::Crashed));
+        let sql_limit = if owned { -1 } else { i64::from(limit) };
         let rows = statement.query_map(
-            params![filter.workflow, filter.status.map(RunStatus::as_str), filter.since, limit],
+            params![filter.workflow, recorded_status(filter.status), filter.since, sql_limit],
             |row| {
                 let started_at: i64 = row.get(3)?;
                 let ended_at: Option<i64> = row.get(4)?;
+                let owner = row.get::<_, Option<u32>>(7)?.map(|pid| Owner {
+                    pid,
+                    started: row.get::<_, Option<i64>>(8).ok().flatten().and_then(|at| u64::try_from(at).ok()),
+                });
                 Ok(RunSummary {
                     id: row.get(0)?,
                     workflow: row.get(1)?,
-                    status: RunStatus::parse(&row.get::<_, String>(2)?),
+                    status: status_now(RunStatus::parse(&row.get::<_, String>(2)?), owner),
                     started_at,
                     ended_at,
                     duration_ms: ended_at.map(|end| u64::try_from(end - started_at).unwrap_or(0)),
@@ -143,7 +159,17 @@ impl Journal {
                 })
             },
         )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut runs = Vec::new();
+        for row in rows {
+            let run = row?;
+            if filter.status.is_none_or(|status| status == run.status) {
+                runs.push(run);
+            }
+            if runs.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
+                break;
+            }
+        }
+        Ok(runs)
     }
 
     /// The numbers of every run the filter selects, summed per run by SQLite.
@@ -164,7 +190,7 @@ impl Journal {
              FROM runs AS r WHERE {FILTER}"
         ))?;
         let rows = statement.query_map(
-            params![filter.workflow, filter.status.map(RunStatus::as_str), filter.since],
+            params![filter.workflow, recorded_status(filter.status), filter.since],
             |row| {
                 Ok(RunNumbers {
                     workflow: row.get(0)?,
@@ -193,7 +219,7 @@ impl Journal {
                AND d.how IS NOT NULL AND d.how NOT IN ('mode', 'timeout')"
         ))?;
         let rows = statement
-            .query_map(params![filter.workflow, filter.status.map(RunStatus::as_str), filter.since], |row| {
+            .query_map(params![filter.workflow, recorded_status(filter.status), filter.since], |row| {
                 Ok(ApprovalWait { workflow: row.get(0)?, wait_ms: count(row.get(1)?) })
             })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

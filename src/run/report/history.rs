@@ -112,11 +112,12 @@ pub fn show(journal: &Journal, run_id: &str) -> Result<Show> {
     let mut slots: Vec<Option<StepRecord>> = records.into_iter().map(Some).collect();
     let mut parts = Parts { slots: &mut slots, children: &children, money: &money, tokens: &tokens, checks, decisions };
     let steps = roots.into_iter().filter_map(|i| parts.node(i)).collect();
+    let status = run.status_now();
     Ok(Show {
         run: run.id,
         workflow: run.workflow,
         file: run.file,
-        status: run.status,
+        status,
         error: run.error,
         args: serde_json::from_str(&run.args).unwrap_or(serde_json::Value::Null),
         started_at: run.started_at,
