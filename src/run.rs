@@ -243,6 +243,7 @@ async fn run(
         terminal: options.prompt.then(terminal::Terminal::new),
         warned,
         raised: recorded.scopes.clone(),
+        source: std::fs::read_to_string(&target.file).ok().map(|text| (shown_path(&target.file), text)),
     };
     let args_json = serde_json::to_value(
         args.iter().map(|(name, value)| (name.clone(), value.to_text())).collect::<IndexMap<_, _>>(),
@@ -324,6 +325,12 @@ async fn until_interrupted<F: std::future::Future<Output = Flow>>(
     runner.root.cancel();
     main.await;
     Flow::Cancelled
+}
+
+/// A path as people name it: relative to the working folder when it is inside it.
+fn shown_path(path: &std::path::Path) -> String {
+    let relative = std::env::current_dir().ok().and_then(|dir| path.strip_prefix(dir).ok().map(PathBuf::from));
+    relative.as_deref().unwrap_or(path).display().to_string()
 }
 
 /// Records the file's budgets in `recorded` with every `--budget` raise given now or at an

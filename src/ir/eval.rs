@@ -22,6 +22,11 @@ pub trait Env {
     fn env_var(&self, _name: &str) -> Option<String> {
         None
     }
+    /// Whether this is the run's environment, so that a variable [`Env::env_var`] does not
+    /// give is unset (rather than not known yet, as when estimating before the run).
+    fn reads_environment(&self) -> bool {
+        false
+    }
 }
 
 /// An [`Env`] that knows nothing: evaluating with it succeeds only for constants.
@@ -45,6 +50,10 @@ pub enum EvalError {
     InvalidRegex {
         reason: String,
     },
+    /// `env("NAME")` of a variable the run's environment does not have.
+    Unset {
+        name: String,
+    },
     /// A count (a retry count, a loop or `parallel` bound) below zero.
     Negative {
         value: i64,
@@ -64,6 +73,10 @@ impl fmt::Display for EvalError {
             }
             EvalError::NoField { field } => write!(f, "no field `{field}`"),
             EvalError::InvalidRegex { reason } => write!(f, "invalid regular expression: {reason}"),
+            EvalError::Unset { name } => write!(
+                f,
+                "the environment variable `{name}` is not set (export it, or give `env(\"{name}\", DEFAULT)` a default)"
+            ),
             EvalError::Negative { value } => write!(f, "{value} is negative, and a count cannot be"),
             EvalError::Type => f.write_str("a value has an unexpected type"),
         }
@@ -283,7 +296,16 @@ fn call(func: Func, args: &[Expr], env: &dyn Env) -> Result<Value> {
             let regex = regex::Regex::new(pattern).map_err(|e| EvalError::InvalidRegex { reason: e.to_string() })?;
             Ok(Value::Bool(regex.is_match(s)))
         }
-        (Func::Env, [Value::String(name)]) => env.env_var(name).map(Value::String).ok_or(EvalError::Unknown),
+        (Func::Env, [Value::String(name), rest @ ..]) if rest.len() <= 1 => {
+            if !env.reads_environment() {
+                return Err(EvalError::Unknown);
+            }
+            match (env.env_var(name), rest) {
+                (Some(value), _) => Ok(Value::String(value)),
+                (None, [default]) => Ok(default.clone()),
+                (None, _) => Err(EvalError::Unset { name: name.clone() }),
+            }
+        }
         (Func::Min | Func::Max, [Value::List(items)]) => extreme(func, items),
         (Func::Min | Func::Max, items) if !items.is_empty() => extreme(func, items),
         (Func::All, [Value::List(items)]) => Ok(Value::Bool(items.iter().all(|item| *item == Value::Bool(true)))),

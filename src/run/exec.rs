@@ -125,6 +125,9 @@ pub struct Runner<'p> {
     pub warned: HashSet<(String, String)>,
     /// Phase and call budgets raised with `--budget NAME=AMOUNT`, by key.
     pub raised: std::collections::BTreeMap<String, crate::cost::Budget>,
+    /// The workflow file as people name it, and its text: run-time errors in expressions of
+    /// its workflows say where they are (`flow.wf:3:10`).
+    pub source: Option<(String, String)>,
 }
 
 pub fn now_ms() -> i64 {
@@ -192,7 +195,20 @@ impl<'p> Runner<'p> {
     }
 
     pub fn eval(&self, expr: &Expr, cx: &Cx<'p>, what: &str) -> Result<Value, String> {
-        eval(expr, &self.scope(cx)).map_err(|error| format!("{what}: {error}"))
+        eval(expr, &self.scope(cx)).map_err(|error| match self.place(expr.span, cx) {
+            Some(place) => format!("{what} at {place}: {error}"),
+            None => format!("{what}: {error}"),
+        })
+    }
+
+    /// `FILE:LINE:COLUMN` of `span` in the workflow file, for a workflow of that file (a
+    /// module's workflow is named by its steps' keys instead).
+    pub fn place(&self, span: crate::span::Span, cx: &Cx<'p>) -> Option<String> {
+        let (name, text) = self.source.as_ref().filter(|_| cx.wf.workflow.module.is_none())?;
+        let before = text.get(..span.start)?;
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+        Some(format!("{name}:{line}:{column}"))
     }
 
     pub fn render(&self, template: &Template, cx: &Cx<'p>, what: &str) -> Result<String, String> {

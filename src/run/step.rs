@@ -669,19 +669,25 @@ impl<'p> Runner<'p> {
     fn check_gate(&self, gate: &Gate, key: &str, approval: Option<&Given>, cx: &Cx<'p>) -> Attempt {
         let mut failures = Vec::new();
         for check in &gate.checks {
-            let message = self.render(&check.message, cx, "the message").unwrap_or_else(|error| error);
-            let held = match self.eval(&check.cond, cx, "the condition") {
+            let mut message = self.render(&check.message, cx, "the message").unwrap_or_else(|error| error);
+            let level = if check.level == CheckLevel::Require { "require" } else { "warn" };
+            // A condition that cannot be decided (an unset `env()`) does not hold: a `warn`
+            // only warns about it, a `require` fails, each saying why and where.
+            let held = match self.eval(&check.cond, cx, &format!("the `{level}` condition")) {
                 Ok(Value::Bool(held)) => held,
                 Ok(other) => {
-                    return Attempt::failed(FailureKind::Error, format!("the condition gave {other}, not a bool"))
+                    message = format!("{message} (the condition gave {other}, not a bool)");
+                    false
                 }
-                Err(reason) => return Attempt::failed(FailureKind::Error, reason),
+                Err(reason) => {
+                    message = format!("{message} (not decided: {reason})");
+                    false
+                }
             };
             let fails = match check.level {
                 CheckLevel::Require => !self.options.lenient,
                 CheckLevel::Warn => self.options.strict,
             };
-            let level = if check.level == CheckLevel::Require { "require" } else { "warn" };
             let effect = if fails { "fail" } else { "warn" };
             let event = Event::GateCheck { key: key.to_owned(), level, message: message.clone(), passed: held, effect };
             if let Err(Flow::Failed(failure)) = self.emit(event, None, &[]) {
