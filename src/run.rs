@@ -18,6 +18,7 @@ pub mod journal;
 mod output;
 pub mod owner;
 pub mod plan;
+mod procfs;
 pub mod redact;
 pub mod replay;
 pub mod report;

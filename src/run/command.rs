@@ -157,8 +157,14 @@ fn exit_code(status: std::process::ExitStatus) -> i64 {
     }
 }
 
+/// Whether nothing of the group runs any more. A killed grandchild that the system's init has
+/// not reaped yet is a zombie, which `killpg(group, 0)` still finds; it runs nothing, so it
+/// does not count (an init that reaps lazily made a 300 ms timeout end seconds late).
 fn group_empty(group: Pid) -> bool {
-    matches!(killpg(group, None), Err(Errno::ESRCH))
+    if matches!(killpg(group, None), Err(Errno::ESRCH)) {
+        return true;
+    }
+    super::procfs::group_running(group.as_raw()).is_some_and(|running| !running)
 }
 
 /// SIGTERM to the group, SIGKILL to whatever is left after `grace`; returns once the leader

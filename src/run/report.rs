@@ -105,7 +105,9 @@ pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
     let mut records: Vec<_> = journal.steps(run_id)?.into_values().collect();
     records.sort_by_key(|record| record.seq);
     let mut steps = BTreeMap::new();
-    let (mut retries, mut iterations) = (0u64, 0u64);
+    // Attempts, not finished steps: a retry cut short by a cancellation or a crash counts.
+    let retries = journal.retries(run_id)?;
+    let mut iterations = 0u64;
     let mut failures = Vec::new();
     for record in &records {
         if record.kind == "repeat" {
@@ -119,7 +121,6 @@ pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
             continue;
         }
         *steps.entry(record.status.clone()).or_insert(0) += 1;
-        retries += u64::from(record.attempts.saturating_sub(1));
         if matches!(record.status.as_str(), "failed" | "timed_out") {
             let stderr = match &record.value {
                 Some(Value::Record(fields)) => match fields.get("stderr") {

@@ -55,7 +55,7 @@ pub struct RunNumbers {
     pub cost_micros: i64,
     /// Iterations of every `repeat` of the run.
     pub iterations: u64,
-    /// Attempts beyond the first, over the run's leaf steps.
+    /// Attempts beyond the first of each leaf step instance, every attempt started counted.
     pub retries: u64,
     pub escalated: bool,
     /// The run paused at least once (a `run_paused` event).
@@ -82,6 +82,19 @@ const FILTER: &str =
     "(?1 IS NULL OR r.workflow = ?1) AND (?2 IS NULL OR r.status = ?2) AND (?3 IS NULL OR r.started_at >= ?3)";
 
 impl Journal {
+    /// Attempts beyond the first of each step instance, over the run's whole life: every
+    /// attempt started (`step_started`), including those a cancellation, a crash or a resume
+    /// cut short, less one per step instance. Blocks start no attempts.
+    pub fn retries(&self, run: &str) -> Result<u64> {
+        let conn = self.conn();
+        let retries: i64 = conn.query_row(
+            "SELECT COUNT(*) - COUNT(DISTINCT key) FROM events WHERE run_id = ?1 AND kind = 'step_started'",
+            [run],
+            |row| row.get(0),
+        )?;
+        Ok(count(retries))
+    }
+
     /// A run's ledger, in the order the amounts were recorded.
     pub fn ledger(&self, run: &str) -> Result<Vec<LedgerEntry>> {
         let conn = self.conn();
@@ -182,8 +195,7 @@ impl Journal {
                     (SELECT COALESCE(SUM(micros), 0) FROM ledger WHERE run_id = r.id),
                     (SELECT COALESCE(SUM(json_extract(value, '$.Record.iterations.Int')), 0)
                        FROM steps WHERE run_id = r.id AND kind = 'repeat'),
-                    (SELECT COALESCE(SUM(attempts - 1), 0) FROM steps
-                       WHERE run_id = r.id AND attempts > 1 AND kind IN ('run', 'agent', 'call', 'gate', 'wait')),
+                    (SELECT COUNT(*) - COUNT(DISTINCT key) FROM events WHERE run_id = r.id AND kind = 'step_started'),
                     EXISTS (SELECT 1 FROM decisions WHERE run_id = r.id AND kind = 'escalation'),
                     EXISTS (SELECT 1 FROM events WHERE run_id = r.id AND kind = 'run_paused'),
                     EXISTS (SELECT 1 FROM decisions WHERE run_id = r.id AND kind = 'budget')
