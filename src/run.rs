@@ -14,6 +14,7 @@ mod budget;
 mod command;
 pub mod event;
 mod exec;
+pub mod hint;
 pub mod journal;
 mod output;
 pub mod owner;

@@ -100,7 +100,8 @@ pub fn show(state_dir: &Path, run: Option<&str>, format: ReportFormat) -> Exit {
     let shown = match history::show(&journal, &id) {
         Ok(shown) => shown,
         Err(wf::run::journal::JournalError::NoRun(id)) => {
-            eprintln!("error: no run `{id}` in {} (`wf runs` lists them)", journal.path().display());
+            let runs = wf::run::hint::wf(&["runs"], state_dir);
+            eprintln!("error: no run `{id}` in {} (`{runs}` lists them)", journal.path().display());
             return Exit::Usage;
         }
         Err(error) => return failed(&error),

@@ -274,7 +274,9 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
     }
     let hint = match (&ended.pause, ended.status) {
         (Some(pause), _) => Some(format!("paused at {}: continue with {}", pause.key, pause.hint)),
-        (None, RunStatus::Interrupted | RunStatus::Failed) => Some(format!("resume with `wf resume {}`", ended.run_id)),
+        (None, RunStatus::Interrupted | RunStatus::Failed) => {
+            Some(format!("resume with `{}`", run::hint::wf(&["resume", &ended.run_id], &common.state_dir)))
+        }
         _ => None,
     };
     if let Some(hint) = hint {

@@ -416,8 +416,7 @@ impl<'p> Runner<'p> {
             }
             .unwrap_or_else(|| block_value(kind, false, 0, 0, 0));
             let skipped = step.map(|step| super::ask::accepted(step, &label, &value, Some(&reason)));
-            let name = step.map_or(label.as_str(), |step| step.name.as_str());
-            match self.escalate(name, &label, &reason, skipped.as_ref(), cx).await {
+            match self.escalate(&label, &reason, skipped.as_ref(), cx).await {
                 Ok(Answer::Retry) => {}
                 Ok(Answer::Skip) => return Flow::Done,
                 Ok(_) => return Flow::Failed(Failure { key: label, message: reason, rollback: false }),

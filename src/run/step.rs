@@ -69,7 +69,7 @@ impl<'p> Runner<'p> {
             if let Some(record) = self.replay.record(&key).filter(|record| record.hash == step.hash) {
                 let value = record.value.clone().unwrap_or_else(|| step_value(step, Status::Failed));
                 let skipped = accepted(step, &key, &value, Some(&open.question));
-                match self.escalate(&step.name, &key, &open.question, Some(&skipped), cx).await {
+                match self.escalate(&key, &open.question, Some(&skipped), cx).await {
                     Ok(Answer::Retry) => {}
                     Ok(Answer::Skip) => {
                         cx.frame.set(index, value);
@@ -88,7 +88,7 @@ impl<'p> Runner<'p> {
             }
             let value = cx.frame.get(index).unwrap_or_else(|| step_value(step, Status::Failed));
             let skipped = accepted(step, &key, &value, Some(&pause.reason));
-            match self.escalate(&step.name, &key, &pause.reason, Some(&skipped), cx).await {
+            match self.escalate(&key, &pause.reason, Some(&skipped), cx).await {
                 Ok(Answer::Retry) => {}
                 Ok(Answer::Skip) => return Flow::Done,
                 Ok(_) => return Flow::Failed(Failure { key, message: pause.reason.clone(), rollback: false }),
@@ -229,11 +229,14 @@ impl<'p> Runner<'p> {
                     let question = Question {
                         kind: AskKind::Budget,
                         key,
-                        name: &step.name,
                         text: exhausted.reason,
                         timeout: None,
                         on_timeout: Answer::Reject,
                         given: None,
+                        raise: Some(match &exhausted.scope {
+                            Some(scope) => format!("{scope}={}", exhausted.raise),
+                            None => exhausted.raise,
+                        }),
                     };
                     let paused = self.write(step, key, "paused", false, attempts, started_at, None, None, None);
                     // A budget is raised only by `wf resume --budget`, which answers the
@@ -388,7 +391,7 @@ impl<'p> Runner<'p> {
         } else {
             None
         };
-        let question = Question { kind: AskKind::Approval, key, name: &step.name, text, timeout, on_timeout, given };
+        let question = Question { kind: AskKind::Approval, key, text, timeout, on_timeout, given, raise: None };
         let at = now_ms();
         let paused = self.write(step, key, "paused", false, 0, at, None, None, None);
         self.put(question, Some(&paused), None, cx).await.map(Some)
