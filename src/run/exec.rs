@@ -277,7 +277,7 @@ impl<'p> Runner<'p> {
     pub fn nodes<'a>(&'a self, nodes: &'p [Node], cx: &'a Cx<'p>) -> LocalBoxFuture<'a, Flow> {
         Box::pin(async move {
             for node in nodes {
-                if cx.cancel.is_cancelled() {
+                if cancelled(cx).await {
                     return Flow::Cancelled;
                 }
                 let flow = self.node(node, cx).await;
@@ -572,6 +572,9 @@ impl<'p> Runner<'p> {
                     Err(message) => return Flow::Failed(Failure { key: name, message, rollback: false }),
                 };
                 for index in 1..=max {
+                    if cancelled(cx).await {
+                        return Flow::Cancelled;
+                    }
                     iterations.set(index);
                     if let Err(flow) = self.emit(Event::Iteration { key: name.clone(), index }, None, &[]) {
                         return flow;
@@ -618,6 +621,9 @@ impl<'p> Runner<'p> {
                 match parallel {
                     None => {
                         for iteration in &frames {
+                            if cancelled(cx).await {
+                                return Flow::Cancelled;
+                            }
                             let flow = self.nodes(body, iteration).await;
                             if !matches!(flow, Flow::Done) {
                                 return flow;
@@ -690,6 +696,15 @@ impl<'p> Runner<'p> {
             let _ = self.emit(Event::Undo { key: entry.key.clone(), status, error }, None, &[]);
         }
     }
+}
+
+/// A cancellation point: lets the runtime run everything else that is ready — the signal
+/// handlers among them — then says whether the statement must stop. Gates, reused steps and
+/// empty bodies finish without ever waiting; without this, a loop of them would hold the one
+/// thread and Ctrl-C would never be seen.
+async fn cancelled(cx: &Cx<'_>) -> bool {
+    tokio::task::yield_now().await;
+    cx.cancel.is_cancelled()
 }
 
 /// Runs `body`; when `limit` passes first, cancels `token` and waits for the body to wind
