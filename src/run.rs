@@ -66,6 +66,8 @@ pub struct Options {
     pub sim: Option<Scenario>,
     /// Between SIGTERM and SIGKILL when a command is stopped.
     pub kill_grace: Duration,
+    /// The most a command's spill file holds, per stream (`--output-limit`).
+    pub output_limit: u64,
     /// Who approves with `--approve`.
     pub user: String,
     /// The process's environment: secrets are read from it, `env("NAME")` reads the rest.
@@ -260,7 +262,8 @@ async fn run(
     };
     let raised = runner.emit(started, None, &[]).and_then(|()| runner.budget_raised(&options.raise));
     let flow = match raised.and_then(|()| {
-        concurrency.map_err(|message| Flow::Failed(exec::Failure { key: workflow.name.clone(), message, rollback: false }))
+        concurrency
+            .map_err(|message| Flow::Failed(exec::Failure { key: workflow.name.clone(), message, rollback: false }))
     }) {
         Err(flow) => flow,
         Ok(_) => match runner.workflow_cx(target.workflow, args, String::new()) {

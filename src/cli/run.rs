@@ -63,6 +63,10 @@ pub struct Common {
     /// How long a stopped command gets between SIGTERM and SIGKILL.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
     pub kill_grace: Duration,
+    /// The most wf keeps of one stream of a command (`64M`, `1G`, bytes): its first part and
+    /// its last MiB, with a line saying what was cut between them.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    pub output_limit: u64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -203,6 +207,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         approve: common.approve.clone(),
         sim,
         kill_grace: common.kill_grace,
+        output_limit: common.output_limit,
         user: std::env::var("USER").unwrap_or_else(|_| "someone".to_owned()),
         env: std::env::vars().collect::<HashMap<_, _>>(),
         verbose: common.verbose,
@@ -312,6 +317,29 @@ fn parse_budget(text: &str) -> Result<(Option<String>, wf::cost::Budget), String
         }
     }
     Ok((scope, budget))
+}
+
+/// `--output-limit`: bytes, or a count of `k`, `M` or `G` (binary: `64M` is 64 MiB), at
+/// least 2M so the memory limit (1 MiB) is spilled from and the end (1 MiB) kept.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, ""),
+    };
+    let scale: u64 = match unit.trim().trim_end_matches(['B', 'b']).trim_end_matches('i') {
+        "" => 1,
+        "k" | "K" => 1 << 10,
+        "m" | "M" => 1 << 20,
+        "g" | "G" => 1 << 30,
+        _ => return Err(format!("`{text}` is not a size such as `64M` or `1G`")),
+    };
+    let count: u64 = digits.parse().map_err(|_| format!("`{text}` is not a size such as `64M` or `1G`"))?;
+    let bytes = count.checked_mul(scale).ok_or_else(|| format!("`{text}` is too large"))?;
+    if bytes < 2 << 20 {
+        return Err(format!("`{text}` is under 2M, the least wf can keep of a stream"));
+    }
+    Ok(bytes)
 }
 
 fn no_color_unset() -> bool {

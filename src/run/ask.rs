@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use super::event::Event;
-use super::hint;
 use super::exec::{now_ms, Cx, Flow, Pause, Runner};
+use super::hint;
 use super::journal::{Answer, AskKind, DecisionRow, DecisionWrite, Given, How, StepWrite};
 
 /// A question about the step instance `key`.

@@ -20,7 +20,7 @@ mod history;
 pub use history::{ApprovalWait, GateCheckRow, RunFilter, RunNumbers, RunSummary};
 
 /// The schema's version; a state file written by another version is refused, not guessed at.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -555,8 +555,9 @@ impl Journal {
             }
             Some(version) if version == SCHEMA_VERSION.to_string() => {}
             // Schema 2 only added tables and indexes, which `SCHEMA` just created; schema 3
-            // added `runs.pid_start`, the owner's start time.
-            Some(version) if version == "1" || version == "2" => {
+            // added ledger columns (on main: `reported_micros`, `priced`); schema 4 added
+            // `runs.pid_start`, the owner's start time. Each column is added where missing.
+            Some(version) if version == "1" || version == "2" || version == "3" => {
                 add_column(&tx, "runs", "pid_start", "INTEGER")?;
                 tx.execute("UPDATE meta SET value = ?1 WHERE key = 'schema'", [SCHEMA_VERSION.to_string()])?;
             }
@@ -615,7 +616,13 @@ impl Journal {
         tx.execute(
             "UPDATE runs SET status = 'running', error = NULL, ended_at = NULL, plan = ?2, file_hash = ?3, pid = ?4,
              pid_start = ?5 WHERE id = ?1",
-            params![id, plan, file_hash, owner.pid, owner.started.map(|started| i64::try_from(started).unwrap_or(i64::MAX))],
+            params![
+                id,
+                plan,
+                file_hash,
+                owner.pid,
+                owner.started.map(|started| i64::try_from(started).unwrap_or(i64::MAX))
+            ],
         )?;
         tx.commit()?;
         Ok(before)
@@ -988,7 +995,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_schema_2_state_file_gains_the_owner_start_time_in_place() {
+    fn an_older_state_file_gains_the_owner_start_time_in_place() {
         let dir = tempfile::tempdir().expect("temp dir");
         {
             let conn = Connection::open(dir.path().join("state.db")).expect("opens");

@@ -5,8 +5,8 @@ use indexmap::IndexMap;
 
 use crate::ir::eval::{count, duration, Env};
 use crate::ir::{
-    format_duration, format_money, format_tokens, Bound, Control, Expr, ExprKind, FailurePolicy, Node, Program, RetryOn,
-    Risk, Step, StepKind, Value, Workflow,
+    format_duration, format_money, format_tokens, Bound, Control, Expr, ExprKind, FailurePolicy, Node, Program,
+    RetryOn, Risk, Step, StepKind, Value, Workflow,
 };
 
 /// What the plan reads: the program, and the arguments that bounds read (as the run will).
@@ -74,7 +74,11 @@ fn nodes(cx: &Cx<'_>, workflow: &Workflow, body: &[Node], depth: usize, out: &mu
             Node::Repeat { step, max, until, body, control, .. } => {
                 let name = step.map(|s| format!(" {}", workflow.steps[s.0].name)).unwrap_or_default();
                 let until = until.as_ref().map(|until| format!(" until {}", expr_text(until))).unwrap_or_default();
-                out.push_str(&format!("{indent}repeat{name} ×{}{until}{}\n", bound_text(cx, max), control_text(cx, control)));
+                out.push_str(&format!(
+                    "{indent}repeat{name} ×{}{until}{}\n",
+                    bound_text(cx, max),
+                    control_text(cx, control)
+                ));
                 nodes(cx, workflow, body, depth + 1, out);
             }
             Node::For { step, var, iter, parallel, body, control, .. } => {

@@ -101,15 +101,25 @@ pub struct FailureLine {
 pub const LEAF_KINDS: [&str; 5] = ["run", "agent", "call", "gate", "wait"];
 
 pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
+    // In `seq` order, with only the parts of values a report reads.
+    let records = journal.step_lines(run_id)?;
+    build_from(journal, run_id, &records, &journal.ledger(run_id)?)
+}
+
+/// [`build`] from the run's step lines and ledger, already read (`wf show` reads them once).
+pub fn build_from(
+    journal: &Journal,
+    run_id: &str,
+    records: &[super::journal::StepRecord],
+    ledger: &[super::journal::LedgerEntry],
+) -> Result<Report> {
     let run = journal.run(run_id)?;
-    let mut records: Vec<_> = journal.steps(run_id)?.into_values().collect();
-    records.sort_by_key(|record| record.seq);
     let mut steps = BTreeMap::new();
     // Attempts, not finished steps: a retry cut short by a cancellation or a crash counts.
     let retries = journal.retries(run_id)?;
     let mut iterations = 0u64;
     let mut failures = Vec::new();
-    for record in &records {
+    for record in records {
         if record.kind == "repeat" {
             if let Some(Value::Record(fields)) = &record.value {
                 if let Some(Value::Int(n)) = fields.get("iterations") {
@@ -138,7 +148,7 @@ pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
             });
         }
     }
-    let costs = breakdown(&journal.ledger(run_id)?, &records, &run.options().budget);
+    let costs = breakdown(ledger, records, &run.options().budget);
     let decisions = journal.decisions(run_id)?.into_iter().map(DecisionLine::from).collect();
     let duration_ms = run.ended_at.map_or(0, |end| u64::try_from(end - run.started_at).unwrap_or(0));
     let status = run.status_now();

@@ -528,6 +528,7 @@ impl<'p> Runner<'p> {
             timeout,
             grace: self.options.kill_grace,
             spill,
+            output_limit: self.options.output_limit,
             redactor: self.secrets.redactor(),
         };
         let on_line = |stream: &'static str, line: &str| {
@@ -799,6 +800,7 @@ impl<'p> Runner<'p> {
             timeout: None,
             grace: self.options.kill_grace,
             spill: self.run_dir().join(format!("{}.undo", sanitize(&entry.key))),
+            output_limit: self.options.output_limit,
             redactor: self.secrets.redactor(),
         };
         let finished = command::run(&spec, cancel, &|_, _| {}).await;

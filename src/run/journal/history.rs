@@ -6,7 +6,10 @@
 use rusqlite::params;
 use serde::Serialize;
 
-use super::{status_now, Journal, LedgerEntry, Owner, Result, RunStatus};
+use indexmap::IndexMap;
+
+use super::{status_now, Journal, LedgerEntry, Owner, Result, RunStatus, StepRecord};
+use crate::ir::Value;
 
 /// Which runs to list or aggregate.
 #[derive(Debug, Clone, Default)]
@@ -93,6 +96,48 @@ impl Journal {
             |row| row.get(0),
         )?;
         Ok(count(retries))
+    }
+
+    /// Every step instance of a run, in the order of their last transitions, with only the
+    /// part of each value a report reads: `cost`, a `repeat`'s `iterations`, and a failed
+    /// step's `stderr`. SQLite picks them out of the JSON, so a run of 75,000 steps that each
+    /// kept 64 KiB of output is read in its rows, not its outputs (`wf show`, the report).
+    pub fn step_lines(&self, run: &str) -> Result<Vec<StepRecord>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT key, step_id, kind, hash, status, accepted, attempts, started_at, ended_at, error, seq,
+                    json_extract(value, '$.Record.cost.Money'),
+                    CASE WHEN kind = 'repeat' THEN json_extract(value, '$.Record.iterations.Int') END,
+                    CASE WHEN status IN ('failed', 'timed_out') THEN json_extract(value, '$.Record.stderr.String') END
+             FROM steps WHERE run_id = ?1 ORDER BY seq",
+        )?;
+        let rows = statement.query_map([run], |row| {
+            let mut fields = IndexMap::new();
+            if let Some(micros) = row.get::<_, Option<i64>>(11)? {
+                fields.insert("cost".to_owned(), Value::Money(micros));
+            }
+            if let Some(iterations) = row.get::<_, Option<i64>>(12)? {
+                fields.insert("iterations".to_owned(), Value::Int(iterations));
+            }
+            if let Some(stderr) = row.get::<_, Option<String>>(13)? {
+                fields.insert("stderr".to_owned(), Value::String(stderr));
+            }
+            Ok(StepRecord {
+                key: row.get(0)?,
+                step_id: row.get(1)?,
+                kind: row.get(2)?,
+                hash: row.get(3)?,
+                status: row.get(4)?,
+                accepted: row.get(5)?,
+                attempts: row.get(6)?,
+                started_at: row.get(7)?,
+                ended_at: row.get(8)?,
+                value: (!fields.is_empty()).then_some(Value::Record(fields)),
+                error: row.get(9)?,
+                seq: row.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// A run's ledger, in the order the amounts were recorded.
@@ -201,9 +246,8 @@ impl Journal {
                     EXISTS (SELECT 1 FROM decisions WHERE run_id = r.id AND kind = 'budget')
              FROM runs AS r WHERE {FILTER}"
         ))?;
-        let rows = statement.query_map(
-            params![filter.workflow, recorded_status(filter.status), filter.since],
-            |row| {
+        let rows =
+            statement.query_map(params![filter.workflow, recorded_status(filter.status), filter.since], |row| {
                 Ok(RunNumbers {
                     workflow: row.get(0)?,
                     status: RunStatus::parse(&row.get::<_, String>(1)?),
@@ -215,8 +259,7 @@ impl Journal {
                     paused: row.get(7)?,
                     budget_paused: row.get(8)?,
                 })
-            },
-        )?;
+            })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
