@@ -29,6 +29,9 @@ pub struct Spec<'a> {
     pub line: &'a str,
     pub dir: &'a Path,
     pub env: &'a [(String, String)],
+    /// Variables not to inherit from wf's environment: the run's secrets that the command's
+    /// workflow does not declare.
+    pub withheld: &'a [String],
     pub timeout: Option<Duration>,
     /// Between SIGTERM and SIGKILL.
     pub grace: Duration,
@@ -92,7 +95,12 @@ pub async fn run(spec: &Spec<'_>, cancel: &CancellationToken, on_line: &dyn Fn(&
         .args(flags)
         .arg("-c")
         .arg(spec.line)
-        .current_dir(spec.dir)
+        .current_dir(spec.dir);
+    // Removed before `env` is applied: a workflow may set a variable of the same name itself.
+    for name in spec.withheld {
+        command.env_remove(name);
+    }
+    command
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -519,12 +519,14 @@ impl<'p> Runner<'p> {
         env.push(("WF_RUN_ID".into(), self.run_id.clone()));
         env.push(("WF_STEP".into(), key.to_owned()));
         env.push(("WF_ATTEMPT".into(), attempt.to_string()));
+        let withheld = self.secrets.withheld_from(cx.wf.workflow);
         let spill = self.run_dir().join(format!("{}.{attempt}", sanitize(key)));
         let spec = command::Spec {
             shell: &cx.wf.shell,
             line: &line,
             dir: &dir,
             env: &env,
+            withheld: &withheld,
             timeout,
             grace: self.options.kill_grace,
             spill,
@@ -792,11 +794,13 @@ impl<'p> Runner<'p> {
         env.extend(self.secrets.env_for(entry.cx.wf.workflow));
         env.push(("WF_RUN_ID".into(), self.run_id.clone()));
         env.push(("WF_STEP".into(), entry.key.clone()));
+        let withheld = self.secrets.withheld_from(entry.cx.wf.workflow);
         let spec = command::Spec {
             shell: &entry.cx.wf.shell,
             line: &line,
             dir: &dir,
             env: &env,
+            withheld: &withheld,
             timeout: None,
             grace: self.options.kill_grace,
             spill: self.run_dir().join(format!("{}.undo", sanitize(&entry.key))),
