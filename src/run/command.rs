@@ -91,11 +91,7 @@ pub async fn run(spec: &Spec<'_>, cancel: &CancellationToken, on_line: &dyn Fn(&
         return not_started("the workflow's `shell` is empty".to_owned());
     };
     let mut command = Command::new(program);
-    command
-        .args(flags)
-        .arg("-c")
-        .arg(spec.line)
-        .current_dir(spec.dir);
+    command.args(flags).arg("-c").arg(spec.line).current_dir(spec.dir);
     // Removed before `env` is applied: a workflow may set a variable of the same name itself.
     for name in spec.withheld {
         command.env_remove(name);
