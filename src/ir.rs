@@ -200,8 +200,13 @@ pub struct Budget {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Limit {
-    /// Micro-dollars for money, a count for tokens.
+    /// Micro-dollars for money, a count for tokens; for a budget that reads parameters, what
+    /// their defaults give (0 without them): the run's arguments give the real one, from `expr`.
     pub amount: u64,
+    /// The amount's expression when it reads parameters (`budget $0.50 * rounds`), read with
+    /// the run's arguments by `cost::Budget::from_ir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expr: Option<Expr>,
     /// Percent of `amount` at which to warn once.
     pub warn_at: Option<f64>,
     pub span: Span,

@@ -164,7 +164,7 @@ async fn run(
                 lenient: options.lenient,
                 ..RunOptions::default()
             };
-            raise_budgets(&mut recorded, workflow, &options.raise);
+            raise_budgets(&mut recorded, workflow, &args, &options.raise);
             let options_json = serde_json::to_string(&recorded).map_err(JournalError::from)?;
             let file = target.file.to_string_lossy();
             let id = journal.create_run(&NewRun {
@@ -188,7 +188,7 @@ async fn run(
             let records = journal.steps(&run.id)?;
             let replay = Replay::new(program, &run.plan, records);
             let mut recorded = run.options();
-            raise_budgets(&mut recorded, workflow, &options.raise);
+            raise_budgets(&mut recorded, workflow, &args, &options.raise);
             if let Some(mode) = options.mode {
                 recorded.mode = Some(Mode::NAMES[mode as usize].to_owned());
             }
@@ -343,6 +343,7 @@ fn shown_path(path: &std::path::Path) -> String {
 fn raise_budgets(
     recorded: &mut RunOptions,
     workflow: &crate::ir::Workflow,
+    args: &IndexMap<String, Value>,
     raises: &[(Option<String>, crate::cost::Budget)],
 ) {
     let mut run = recorded.raised.clone();
@@ -355,7 +356,11 @@ fn raise_budgets(
             }
         }
     }
-    recorded.budget = exec::raise(&crate::cost::Budget::from_ir(&workflow.budget), &run);
+    // The file's budget reads the run's arguments, as every bound does.
+    let frame = Frame::root();
+    let none = std::collections::HashMap::new();
+    let scope = scope::Scope { workflow, args, frame: &frame, env: &none };
+    recorded.budget = exec::raise(&crate::cost::Budget::from_ir(&workflow.budget, &scope), &run);
     recorded.raised = run;
 }
 

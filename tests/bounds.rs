@@ -207,3 +207,40 @@ fn dry_run_shows_the_bounds_the_arguments_give() {
     assert!(plan.contains("retry n (= 1)"), "{plan}");
     assert!(plan.contains("timeout limit (= 5s)"), "{plan}");
 }
+
+#[test]
+fn a_budget_reads_the_argument() {
+    // With its default the budget would let all three steps run; `--arg cap=$1.50` pauses
+    // before the second. `wf cost` compares the worst case with the same amount.
+    let dir = Dir::new(
+        r#"workflow w(cap: money = $10.00) {
+  budget cap
+  run a "echo a >> log" { cost $1.00 }
+  run b "echo b >> log" { cost $1.00 }
+  run c "echo c >> log" { cost $1.00 }
+}"#,
+    );
+    dir.wf(&["run", "flow.wf", "--arg", "cap=1.50"]).code(3);
+    assert_eq!(dir.read("log"), "a\n", "paused before `b` would overspend $1.50");
+    let estimate = cost(&dir, &["--arg", "cap=1.50"]);
+    assert_eq!(estimate["budget"]["money_micros"]["amount"], 1_500_000);
+    assert_eq!(estimate["over_budget"]["money_micros"]["budget"], 1_500_000);
+    assert_eq!(cost(&dir, &[])["over_budget"], serde_json::Value::Null, "$10.00 by default covers $3.00");
+}
+
+#[test]
+fn a_phase_budget_reads_the_argument() {
+    let dir = Dir::new(
+        r#"workflow w(cap: money = $10.00) {
+  phase work {
+    budget cap
+    run a "echo a >> log" { cost $1.00 }
+    run b "echo b >> log" { cost $1.00 }
+  }
+}"#,
+    );
+    let ran = dir.wf(&["run", "flow.wf", "--arg", "cap=1.50"]);
+    ran.code(3);
+    assert_eq!(dir.read("log"), "a\n");
+    assert!(ran.stderr().contains("--budget 'work=$3.00'"), "{}", ran.stderr());
+}

@@ -373,7 +373,33 @@ impl Cx<'_, '_> {
     }
 
     pub fn budget(&mut self, budget: &mut Budget, amount: &ast::Expr, warn_at: Option<&ast::Expr>, span: Span) {
-        let value = self.constant_of(amount, "`money` or `tokens`", &[Type::Money, Type::Tokens]);
+        // A constant, or an expression of parameters read with the run's arguments (checked
+        // here with their defaults).
+        let checked = self.expr(amount);
+        if checked.ty.is_unknown() {
+            return;
+        }
+        if !checked.ty.fits(&Type::Money) && !checked.ty.fits(&Type::Tokens) {
+            self.report(CheckError::TypeMismatch {
+                expected: "`money` or `tokens`".to_string(),
+                found: checked.ty.to_string(),
+                span: checked.span,
+                context: "here".into(),
+            });
+            return;
+        }
+        let (value, expr) = match &checked.kind {
+            ExprKind::Value(value) => (Some(value.clone()), None),
+            _ if is_static(&checked) => {
+                let zero = if checked.ty.fits(&Type::Money) { Value::Money(0) } else { Value::Tokens(0) };
+                let value = eval(&checked, &Defaults(&self.param_defaults)).unwrap_or(zero);
+                (Some(value), Some(checked.clone()))
+            }
+            _ => {
+                self.report(CheckError::BoundNotStatic { what: "a budget", span: checked.span });
+                return;
+            }
+        };
         let warn_at =
             warn_at.and_then(|warn| match self.constant_of(warn, "a percentage, such as `80%`", &[Type::Percent]) {
                 Some(Value::Percent(p)) if (0.0..=100.0).contains(&p) => Some(p),
@@ -403,7 +429,7 @@ impl Cx<'_, '_> {
             self.report(CheckError::DuplicateAttribute { attr: "budget".into(), span, first });
             return;
         }
-        *slot = Some(Limit { amount, warn_at, span });
+        *slot = Some(Limit { amount, expr, warn_at, span });
     }
 
     /// A command template; warns about interpolations already inside shell quotes.

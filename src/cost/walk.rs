@@ -40,7 +40,7 @@ pub(super) fn workflow(program: &Program, workflow: &Workflow, env: &Params, sta
     }
 
     let total = body.then(on_failure).then(finally);
-    let budget = Budget::from_ir(&workflow.budget);
+    let budget = Budget::from_ir(&workflow.budget, env);
     let mut notes = walker.notes;
     if !walker.open_ended.is_empty() {
         notes.push(Note::OpenEnded { steps: walker.open_ended });
@@ -168,7 +168,7 @@ impl<'w> Walker<'w> {
             kind: PhaseKind::Phase,
             amounts: Amounts::ZERO,
             steps: Vec::new(),
-            budget: Budget::from_ir(&control.budget),
+            budget: Budget::from_ir(&control.budget, self.env),
             over_budget: None,
         });
         let group = self.phases.len() - 1;

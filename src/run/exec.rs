@@ -441,7 +441,7 @@ impl<'p> Runner<'p> {
         let started_at = now_ms();
         let token = cx.cancel.child_token();
         let purse = match &key {
-            Some(key) => self.purse_for(&cx.purse, key, &control.budget),
+            Some(key) => self.purse_for(&cx.purse, key, &control.budget, &self.scope(cx)),
             None => cx.purse.clone(),
         };
         let inner = Cx { cancel: token.clone(), costs: Costs::child(&cx.costs), purse, ..cx.clone() };
@@ -511,8 +511,15 @@ impl<'p> Runner<'p> {
 
     /// The purse a phase or call with `budget` spends from: a new one inside `parent` when
     /// it declares a budget (or `--budget KEY=…` raised one), else `parent`.
-    pub fn purse_for(&self, parent: &Rc<Purse>, key: &str, budget: &crate::ir::Budget) -> Rc<Purse> {
-        let mut limits = crate::cost::Budget::from_ir(budget);
+    /// `env` reads a budget that depends on parameters: the arguments of the workflow it is in.
+    pub fn purse_for(
+        &self,
+        parent: &Rc<Purse>,
+        key: &str,
+        budget: &crate::ir::Budget,
+        env: &dyn crate::ir::eval::Env,
+    ) -> Rc<Purse> {
+        let mut limits = crate::cost::Budget::from_ir(budget, env);
         if let Some(raised) = self.raised.get(key) {
             limits = raise(&limits, raised);
         }

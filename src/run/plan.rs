@@ -26,10 +26,12 @@ pub fn render(program: &Program, workflow: &Workflow, args: &IndexMap<String, Va
     let cx = &Cx { program, args };
     let mut out = String::new();
     let mut head = format!("plan for `{}`", workflow.name);
-    if let Some(money) = &workflow.budget.money {
-        head.push_str(&format!(", budget {}", format_money(i64::try_from(money.amount).unwrap_or(i64::MAX))));
+    // As the run reads it: the arguments give a budget that reads parameters.
+    let budget = crate::cost::Budget::from_ir(&workflow.budget, cx);
+    if let Some(money) = &budget.money {
+        head.push_str(&format!(", budget {}", format_money(money.amount)));
     }
-    if let Some(tokens) = &workflow.budget.tokens {
+    if let Some(tokens) = &budget.tokens {
         head.push_str(&format!(", budget {}", format_tokens(tokens.amount)));
     }
     if let Some(timeout) = &workflow.timeout {

@@ -740,7 +740,11 @@ impl<'p> Runner<'p> {
         };
         // The callee's costs were already added to the caller's blocks as its steps ran.
         let token = cx.cancel.child_token();
-        let purse = self.purse_for(&cx.purse, key, &workflow.budget);
+        // The callee's budget reads the callee's parameters: the arguments just given.
+        let frame = Frame::root();
+        let scope =
+            super::scope::Scope { workflow, args: &callee.args, frame: &frame, env: self.secrets.environment() };
+        let purse = self.purse_for(&cx.purse, key, &workflow.budget, &scope);
         let inner =
             Cx { wf: callee, frame: Frame::root(), cancel: token.child_token(), costs, purse, reusable: cx.reusable };
         let flow = self.limited(timeout, cx, async {
