@@ -93,9 +93,14 @@ pub struct Call<'a> {
     /// that a `run` step would get.
     pub dir: &'a Path,
     pub env: &'a [(String, String)],
+    /// Variables taken out of the environment the CLI inherits (the run's secrets its
+    /// workflow does not declare).
+    pub withheld: &'a [String],
     pub shell: &'a [String],
     pub grace: Duration,
     pub spill: PathBuf,
+    /// The most a spill file holds (`--output-limit`).
+    pub output_limit: u64,
 }
 
 /// What an answer did so far.

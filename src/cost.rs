@@ -241,13 +241,29 @@ pub fn split_expected_tokens(total: u64) -> (u64, u64) {
 }
 
 impl Budget {
-    pub fn from_ir(budget: &ir::Budget) -> Budget {
+    /// A declared budget, its amounts read with `env` (the run's arguments): the one reading
+    /// for the runner and `wf cost`. An amount `env` cannot give (a parameter without a value,
+    /// while estimating) leaves that limit out.
+    pub fn from_ir(budget: &ir::Budget, env: &dyn ir::eval::Env) -> Budget {
+        let amount = |limit: &ir::Limit| match &limit.expr {
+            None => Some(limit.amount),
+            Some(expr) => match ir::eval::eval(expr, env) {
+                Ok(Value::Money(micros)) => u64::try_from(micros).ok(),
+                Ok(Value::Tokens(count)) => Some(count),
+                _ => None,
+            },
+        };
         Budget {
-            money: budget.money.as_ref().map(|limit| BudgetLimit {
-                amount: i64::try_from(limit.amount).unwrap_or(i64::MAX),
-                warn_at: limit.warn_at,
+            money: budget.money.as_ref().and_then(|limit| {
+                amount(limit).map(|amount| BudgetLimit {
+                    amount: i64::try_from(amount).unwrap_or(i64::MAX),
+                    warn_at: limit.warn_at,
+                })
             }),
-            tokens: budget.tokens.as_ref().map(|limit| BudgetLimit { amount: limit.amount, warn_at: limit.warn_at }),
+            tokens: budget
+                .tokens
+                .as_ref()
+                .and_then(|limit| amount(limit).map(|amount| BudgetLimit { amount, warn_at: limit.warn_at })),
         }
     }
 

@@ -303,7 +303,7 @@ pub struct Workflow {
     pub mode: Mode,
     pub provider: ProviderRef,
     pub model: Option<ModelId>,
-    pub concurrency: Option<u64>,
+    pub concurrency: Option<Bound>,
     pub secrets: Vec<String>,
     pub env: IndexMap<String, Expr>,
     /// The shell that runs commands as `SHELL -c COMMAND`.
@@ -334,8 +334,13 @@ pub struct Budget {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Limit {
-    /// Micro-dollars for money, a count for tokens.
+    /// Micro-dollars for money, a count for tokens; for a budget that reads parameters, what
+    /// their defaults give (0 without them): the run's arguments give the real one, from `expr`.
     pub amount: u64,
+    /// The amount's expression when it reads parameters (`budget $0.50 * rounds`), read with
+    /// the run's arguments by `cost::Budget::from_ir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expr: Option<Expr>,
     /// Percent of `amount` at which to warn once.
     pub warn_at: Option<f64>,
     pub span: Span,
@@ -401,7 +406,8 @@ pub struct Control {
 }
 
 /// A loop or concurrency bound: an `int` expression of constants and parameters, with its
-/// value when the checker could compute it (constants, or a parameter's default).
+/// value when it reads no parameter. A bound that reads one has the value the run's
+/// arguments give it, read by [`eval::count`] (the runner, `wf cost` and `--dry-run` alike).
 #[derive(Debug, Clone, Serialize)]
 pub struct Bound {
     pub expr: Expr,

@@ -17,6 +17,7 @@ pub mod load;
 pub mod lsp;
 pub mod mask;
 pub mod process;
+pub mod procfs;
 pub mod run;
 pub mod source;
 pub mod span;

@@ -24,6 +24,8 @@ use crate::mask::Redactor;
 const MEMORY_LIMIT: usize = 1 << 20;
 /// What the step's `stdout`/`stderr` value keeps of a spilled stream: its end.
 const TAIL_LIMIT: usize = 64 << 10;
+/// The longest line shown whole (`--verbose`); a longer one is shown in parts.
+const LINE_LIMIT: usize = 64 << 10;
 
 pub struct Spec<'a> {
     /// The shell and its flags, split into words: `["sh"]`, `["bash", "-eu"]`.
@@ -31,11 +33,16 @@ pub struct Spec<'a> {
     pub line: &'a str,
     pub dir: &'a Path,
     pub env: &'a [(String, String)],
+    /// Variables not to inherit from wf's environment: the run's secrets that the command's
+    /// workflow does not declare.
+    pub withheld: &'a [String],
     pub timeout: Option<Duration>,
     /// Between SIGTERM and SIGKILL.
     pub grace: Duration,
     /// Where a large stream is written: `PREFIX.stdout`, `PREFIX.stderr`.
     pub spill: PathBuf,
+    /// The most a spill file holds (`--output-limit`): the stream's head and its end.
+    pub output_limit: u64,
     /// Masks secrets in the output as it is read, before it is kept, spilled or shown.
     pub redactor: &'a Redactor,
     /// What the command reads on its standard input (an agent CLI's prompt); none reads
@@ -91,11 +98,12 @@ pub async fn run(spec: &Spec<'_>, cancel: &CancellationToken, on_line: &dyn Fn(&
         return not_started("the workflow's `shell` is empty".to_owned());
     };
     let mut command = Command::new(program);
+    command.args(flags).arg("-c").arg(spec.line).current_dir(spec.dir);
+    // Removed before `env` is applied: a workflow may set a variable of the same name itself.
+    for name in spec.withheld {
+        command.env_remove(name);
+    }
     command
-        .args(flags)
-        .arg("-c")
-        .arg(spec.line)
-        .current_dir(spec.dir)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(if spec.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
@@ -153,8 +161,16 @@ pub async fn run(spec: &Spec<'_>, cancel: &CancellationToken, on_line: &dyn Fn(&
         }
         ending
     };
-    let out = capture(stdout, "stdout", spec.spill.with_extension("stdout"), spec.redactor, on_line);
-    let err = capture(stderr, "stderr", spec.spill.with_extension("stderr"), spec.redactor, on_line);
+    // `STEP.N` + `.stdout`: not `with_extension`, which would replace the attempt's number
+    // (and every attempt would overwrite the first's file).
+    let spill = |stream: &str| {
+        let mut path = spec.spill.clone().into_os_string();
+        path.push(".");
+        path.push(stream);
+        PathBuf::from(path)
+    };
+    let out = capture(stdout, "stdout", spill("stdout"), spec.output_limit, spec.redactor, on_line);
+    let err = capture(stderr, "stderr", spill("stderr"), spec.output_limit, spec.redactor, on_line);
     let (ending, stdout, stderr, ()) = tokio::join!(wait, out, err, feed);
     std::mem::forget(group);
     Finished { ending, stdout, stderr }
@@ -173,8 +189,14 @@ fn exit_code(status: std::process::ExitStatus) -> i64 {
     }
 }
 
+/// Whether nothing of the group runs any more. A killed grandchild that the system's init has
+/// not reaped yet is a zombie, which `killpg(group, 0)` still finds; it runs nothing, so it
+/// does not count (an init that reaps lazily made a 300 ms timeout end seconds late).
 fn group_empty(group: Pid) -> bool {
-    matches!(killpg(group, None), Err(Errno::ESRCH))
+    if matches!(killpg(group, None), Err(Errno::ESRCH)) {
+        return true;
+    }
+    crate::procfs::group_running(group.as_raw()).is_some_and(|running| !running)
 }
 
 /// SIGTERM to the group, SIGKILL to whatever is left after `grace`; returns once the leader
@@ -207,13 +229,14 @@ async fn capture(
     stream: Option<impl AsyncRead + Unpin>,
     name: &'static str,
     spill_path: PathBuf,
+    limit: u64,
     redactor: &Redactor,
     on_line: &dyn Fn(&'static str, &str),
 ) -> Captured {
     let Some(mut stream) = stream else {
         return Captured::default();
     };
-    let mut sink = Sink { name, spill_path, memory: Vec::new(), spill: None, tail: Vec::new(), pending: Vec::new() };
+    let mut sink = Sink::new(name, spill_path, limit);
     // Everything after this point sees the output with its secrets masked.
     let mut redacting = redactor.stream();
     let mut chunk = vec![0u8; 16 << 10];
@@ -231,75 +254,165 @@ async fn capture(
 }
 
 /// Where a stream's bytes go: lines to the callback, the bytes to memory or, past the
-/// limit, to the spill file with the end kept in memory.
+/// memory limit, to the spill file — at most `limit` bytes of it: the stream's head, and its
+/// last bytes after a line saying how much was cut between them.
 struct Sink {
     name: &'static str,
     spill_path: PathBuf,
     memory: Vec<u8>,
     spill: Option<tokio::fs::File>,
+    /// The stream's last bytes, for the step's value.
     tail: Vec<u8>,
     pending: Vec<u8>,
+    /// The spill file's cap, head and tail together.
+    limit: u64,
+    /// Bytes of the stream so far, and how many of them the file's head holds.
+    total: u64,
+    head: u64,
+    /// Bytes past the head, the last [`Sink::tail_keep`] of them, kept for the file's end.
+    overflow: Vec<u8>,
 }
 
 impl Sink {
+    fn new(name: &'static str, spill_path: PathBuf, limit: u64) -> Sink {
+        Sink {
+            name,
+            spill_path,
+            memory: Vec::new(),
+            spill: None,
+            tail: Vec::new(),
+            pending: Vec::new(),
+            limit,
+            total: 0,
+            head: 0,
+            overflow: Vec::new(),
+        }
+    }
+
+    /// What the file keeps of the stream's end: half the cap, at most the memory limit.
+    fn tail_keep(&self) -> u64 {
+        (self.limit / 2).min(MEMORY_LIMIT as u64)
+    }
+
     async fn take(&mut self, bytes: &[u8], on_line: &dyn Fn(&'static str, &str)) {
         if bytes.is_empty() {
             return;
         }
-        self.pending.extend_from_slice(bytes);
-        while let Some(newline) = self.pending.iter().position(|&b| b == b'\n') {
-            on_line(self.name, &String::from_utf8_lossy(&self.pending[..newline]));
-            self.pending.drain(..=newline);
+        // Lines are looked for in the new bytes only, and a line longer than `LINE_LIMIT` is
+        // passed on in parts: a stream without newlines neither grows `pending` without end
+        // nor is searched again from its start at every read.
+        let mut rest = bytes;
+        while let Some(newline) = rest.iter().position(|&b| b == b'\n') {
+            self.pending.extend_from_slice(&rest[..newline]);
+            on_line(self.name, &String::from_utf8_lossy(&self.pending));
+            self.pending.clear();
+            rest = &rest[newline + 1..];
         }
-        match &mut self.spill {
-            Some(file) => {
-                let _ = file.write_all(bytes).await;
-                self.tail.extend_from_slice(bytes);
-                if self.tail.len() > 2 * TAIL_LIMIT {
-                    self.tail.drain(..self.tail.len() - TAIL_LIMIT);
+        self.pending.extend_from_slice(rest);
+        if self.pending.len() > LINE_LIMIT {
+            on_line(self.name, &String::from_utf8_lossy(&self.pending));
+            self.pending.clear();
+        }
+        if self.spill.is_none() && self.memory.len() + bytes.len() > MEMORY_LIMIT {
+            if let Some(parent) = self.spill_path.parent() {
+                let _ = tokio::fs::create_dir_all(parent).await;
+            }
+            match tokio::fs::File::create(&self.spill_path).await {
+                Ok(file) => {
+                    self.spill = Some(file);
+                    let kept = std::mem::take(&mut self.memory);
+                    self.tail = kept[kept.len().saturating_sub(TAIL_LIMIT)..].to_vec();
+                    self.write(&kept).await;
+                }
+                // Nowhere to spill: keep the end in memory rather than fail the step.
+                Err(_) => {
+                    self.memory.extend_from_slice(bytes);
+                    self.memory.drain(..self.memory.len().saturating_sub(MEMORY_LIMIT));
+                    return;
                 }
             }
-            None if self.memory.len() + bytes.len() > MEMORY_LIMIT => {
-                if let Some(parent) = self.spill_path.parent() {
-                    let _ = tokio::fs::create_dir_all(parent).await;
-                }
-                match tokio::fs::File::create(&self.spill_path).await {
-                    Ok(mut file) => {
-                        let _ = file.write_all(&self.memory).await;
-                        let _ = file.write_all(bytes).await;
-                        self.tail = self.memory.split_off(self.memory.len().saturating_sub(TAIL_LIMIT));
-                        self.tail.extend_from_slice(bytes);
-                        self.memory = Vec::new();
-                        self.spill = Some(file);
-                    }
-                    // Nowhere to spill: keep the end in memory rather than fail the step.
-                    Err(_) => {
-                        self.memory.extend_from_slice(bytes);
-                        self.memory.drain(..self.memory.len().saturating_sub(MEMORY_LIMIT));
-                    }
-                }
+        }
+        if self.spill.is_some() {
+            self.tail.extend_from_slice(bytes);
+            if self.tail.len() > 2 * TAIL_LIMIT {
+                self.tail.drain(..self.tail.len() - TAIL_LIMIT);
             }
-            None => self.memory.extend_from_slice(bytes),
+            self.write(bytes).await;
+        } else {
+            self.memory.extend_from_slice(bytes);
         }
     }
 
-    async fn finish(self, on_line: &dyn Fn(&'static str, &str)) -> Captured {
+    /// Into the file's head while it has room, the rest into the kept end.
+    async fn write(&mut self, bytes: &[u8]) {
+        self.total += bytes.len() as u64;
+        let room = usize::try_from(self.limit.saturating_sub(self.tail_keep()).saturating_sub(self.head))
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        if room > 0 {
+            if let Some(file) = &mut self.spill {
+                let _ = file.write_all(&bytes[..room]).await;
+            }
+            self.head += room as u64;
+        }
+        self.overflow.extend_from_slice(&bytes[room..]);
+        let keep = usize::try_from(self.tail_keep()).unwrap_or(usize::MAX);
+        if self.overflow.len() > keep.saturating_mul(2).max(64 << 10) {
+            self.overflow.drain(..self.overflow.len() - keep);
+        }
+    }
+
+    async fn finish(mut self, on_line: &dyn Fn(&'static str, &str)) -> Captured {
         if !self.pending.is_empty() {
             on_line(self.name, &String::from_utf8_lossy(&self.pending));
         }
-        match self.spill {
-            Some(mut file) => {
-                let _ = file.flush().await;
-                let start = self.tail.len().saturating_sub(TAIL_LIMIT);
-                let text = format!(
-                    "[wf: output too large; the last {} bytes follow, the whole stream is in {}]\n{}",
-                    self.tail.len() - start,
-                    self.spill_path.display(),
-                    String::from_utf8_lossy(&self.tail[start..])
-                );
-                Captured { text, spilled: Some(self.spill_path) }
-            }
-            None => Captured { text: String::from_utf8_lossy(&self.memory).into_owned(), spilled: None },
+        let Some(mut file) = self.spill.take() else {
+            return Captured { text: String::from_utf8_lossy(&self.memory).into_owned(), spilled: None };
+        };
+        let keep = usize::try_from(self.tail_keep()).unwrap_or(usize::MAX);
+        let end = &self.overflow[self.overflow.len().saturating_sub(keep)..];
+        let cut = self.total - self.head - end.len() as u64;
+        if cut > 0 {
+            let note = format!(
+                "\n[wf: {} cut here: the stream was {}; its first {} and last {} are kept (--output-limit)]\n",
+                size(cut),
+                size(self.total),
+                size(self.head),
+                size(end.len() as u64)
+            );
+            let _ = file.write_all(note.as_bytes()).await;
         }
+        let _ = file.write_all(end).await;
+        let _ = file.flush().await;
+        let start = self.tail.len().saturating_sub(TAIL_LIMIT);
+        let kept = if cut > 0 {
+            format!("its first {} and last {}", size(self.head), size(end.len() as u64))
+        } else {
+            "the whole stream".to_owned()
+        };
+        let text = format!(
+            "[wf: output too large ({}); the last {} bytes follow, {kept} in {}]\n{}",
+            size(self.total),
+            self.tail.len() - start,
+            self.spill_path.display(),
+            String::from_utf8_lossy(&self.tail[start..])
+        );
+        Captured { text, spilled: Some(self.spill_path) }
     }
+}
+
+/// A byte count for people: `512 B`, `64.0 MiB`.
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }

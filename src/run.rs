@@ -13,9 +13,12 @@ mod budget;
 
 pub mod event;
 mod exec;
+pub mod hint;
 pub mod journal;
 mod output;
+pub mod owner;
 pub mod plan;
+
 pub mod redact;
 pub mod replay;
 pub mod report;
@@ -64,6 +67,8 @@ pub struct Options {
     pub providers: std::collections::BTreeMap<String, String>,
     /// Between SIGTERM and SIGKILL when a command is stopped.
     pub kill_grace: Duration,
+    /// The most a command's spill file holds, per stream (`--output-limit`).
+    pub output_limit: u64,
     /// Who approves with `--approve`.
     pub user: String,
     /// The process's environment: secrets are read from it, `env("NAME")` reads the rest.
@@ -105,7 +110,7 @@ impl Ended {
     pub fn exit_code(&self) -> u8 {
         match self.status {
             RunStatus::Succeeded => 0,
-            RunStatus::Failed | RunStatus::Running => 1,
+            RunStatus::Failed | RunStatus::Running | RunStatus::Crashed => 1,
             RunStatus::Paused => 3,
             RunStatus::Interrupted => 130,
         }
@@ -151,7 +156,7 @@ async fn run(
     let program = target.program;
     let workflow = &program.workflows[target.workflow.0];
     let plan = replay::plan(program);
-    let pid = std::process::id();
+    let owner = owner::Owner::current();
     // Read on every start and resume, never journaled: before anything is created or runs.
     let mut secrets = redact::Secrets::load(program, target.workflow, &options.env)?;
     // A resume keeps the providers the run started with, unless given others.
@@ -173,7 +178,7 @@ async fn run(
                 providers: swaps.clone(),
                 ..RunOptions::default()
             };
-            raise_budgets(&mut recorded, workflow, &options.raise);
+            raise_budgets(&mut recorded, workflow, &args, &options.raise);
             let options_json = serde_json::to_string(&recorded).map_err(JournalError::from)?;
             let file = target.file.to_string_lossy();
             let id = journal.create_run(&NewRun {
@@ -183,19 +188,21 @@ async fn run(
                 args: &args_json,
                 plan: &plan,
                 options: &options_json,
-                pid,
+                owner,
                 at: now_ms(),
             })?;
             (id, args, Replay::default(), recorded, false)
         }
         Begin::Resume { run } => {
+            // Claimed first, and everything else read after: what the journal held before
+            // another process finished its own resume would make this one run steps again.
+            let run = journal.claim(&run.id, &plan, &target.file_hash, owner)?;
             let args: IndexMap<String, Value> = serde_json::from_str(&run.args)
                 .map_err(|error| RunError::Args { run: run.id.clone(), reason: error.to_string() })?;
             let records = journal.steps(&run.id)?;
             let replay = Replay::new(program, &run.plan, records);
-            journal.reopen_run(&run.id, &plan, &target.file_hash, pid)?;
             let mut recorded = run.options();
-            raise_budgets(&mut recorded, workflow, &options.raise);
+            raise_budgets(&mut recorded, workflow, &args, &options.raise);
             if let Some(mode) = options.mode {
                 recorded.mode = Some(Mode::NAMES[mode as usize].to_owned());
             }
@@ -216,6 +223,19 @@ async fn run(
         ),
     );
     let base_dir = target.file.parent().map(PathBuf::from).unwrap_or_default();
+    // `concurrency n` is read with the run's arguments, like every other bound.
+    let concurrency = match &workflow.concurrency {
+        None => Ok(None),
+        Some(bound) => {
+            let frame = Frame::root();
+            let scope = scope::Scope { workflow, args: &args, frame: &frame, env: secrets.environment() };
+            match crate::ir::eval::count(bound, &scope) {
+                Ok(0) => Err("`concurrency` is 0: at least 1 step must be able to run".to_owned()),
+                Ok(limit) => Ok(Some(limit)),
+                Err(error) => Err(format!("`concurrency`: {error}")),
+            }
+        }
+    };
     let runner = Runner {
         program,
         journal,
@@ -228,9 +248,11 @@ async fn run(
         replay,
         invocations: RefCell::default(),
         undo: RefCell::default(),
-        concurrency: workflow
-            .concurrency
-            .map(|limit| Semaphore::new(usize::try_from(limit.max(1)).unwrap_or(Semaphore::MAX_PERMITS))),
+        concurrency: concurrency
+            .clone()
+            .ok()
+            .flatten()
+            .map(|limit| Semaphore::new(usize::try_from(limit).unwrap_or(usize::MAX).min(Semaphore::MAX_PERMITS))),
         root: CancellationToken::new(),
         interrupted: Cell::new(false),
         journal_failed: RefCell::default(),
@@ -241,6 +263,7 @@ async fn run(
         terminal: options.prompt.then(terminal::Terminal::new),
         warned,
         raised: recorded.scopes.clone(),
+        source: std::fs::read_to_string(&target.file).ok().map(|text| (shown_path(&target.file), text)),
     };
     let args_json = serde_json::to_value(
         args.iter().map(|(name, value)| (name.clone(), value.to_text())).collect::<IndexMap<_, _>>(),
@@ -254,9 +277,12 @@ async fn run(
         resumed,
     };
     let raised = runner.emit(started, None, &[]).and_then(|()| runner.budget_raised(&options.raise));
-    let flow = match raised {
+    let flow = match raised.and_then(|()| {
+        concurrency
+            .map_err(|message| Flow::Failed(exec::Failure { key: workflow.name.clone(), message, rollback: false }))
+    }) {
         Err(flow) => flow,
-        Ok(()) => match runner.workflow_cx(target.workflow, args, String::new()) {
+        Ok(_) => match runner.workflow_cx(target.workflow, args, String::new()) {
             Err(message) => Flow::Failed(exec::Failure { key: workflow.name.clone(), message, rollback: false }),
             Ok(wf) => {
                 let cx = Cx {
@@ -322,11 +348,18 @@ async fn until_interrupted<F: std::future::Future<Output = Flow>>(
     Flow::Cancelled
 }
 
+/// A path as people name it: relative to the working folder when it is inside it.
+fn shown_path(path: &std::path::Path) -> String {
+    let relative = std::env::current_dir().ok().and_then(|dir| path.strip_prefix(dir).ok().map(PathBuf::from));
+    relative.as_deref().unwrap_or(path).display().to_string()
+}
+
 /// Records the file's budgets in `recorded` with every `--budget` raise given now or at an
 /// earlier start of the run: the run's own in `budget`, the others by key in `scopes`.
 fn raise_budgets(
     recorded: &mut RunOptions,
     workflow: &crate::ir::Workflow,
+    args: &IndexMap<String, Value>,
     raises: &[(Option<String>, crate::cost::Budget)],
 ) {
     let mut run = recorded.raised.clone();
@@ -339,7 +372,11 @@ fn raise_budgets(
             }
         }
     }
-    recorded.budget = exec::raise(&crate::cost::Budget::from_ir(&workflow.budget), &run);
+    // The file's budget reads the run's arguments, as every bound does.
+    let frame = Frame::root();
+    let none = std::collections::HashMap::new();
+    let scope = scope::Scope { workflow, args, frame: &frame, env: &none };
+    recorded.budget = exec::raise(&crate::cost::Budget::from_ir(&workflow.budget, &scope), &run);
     recorded.raised = run;
 }
 

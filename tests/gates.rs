@@ -127,7 +127,7 @@ fn an_escalation_decided_skip_goes_on_past_the_step() {
     let dir = Dir::new(ESCALATES);
     let paused = dir.wf(&["run", "flow.wf"]);
     paused.code(3);
-    assert!(paused.stderr().contains("--decide retry|skip|abort"), "{}", paused.stderr());
+    assert!(paused.stderr().contains("flaky --decide retry` (or `skip`, `abort`)"), "{}", paused.stderr());
     let run = latest_run(&dir).id;
     dir.wf(&["approve", &run, "flaky"]).code(2);
     dir.wf(&["approve", &run, "flaky", "--decide", "skip"]).code(0);

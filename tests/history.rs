@@ -344,7 +344,7 @@ fn write_history(journal: &Journal, runs: i64, now: i64) -> Vec<Planned> {
                 args: "{}",
                 plan: &plan_map,
                 options: "{}",
-                pid: 1,
+                owner: wf::run::journal::Owner { pid: 1, started: None },
                 at: p.started_at,
             })
             .expect("run recorded");
@@ -369,6 +369,24 @@ fn write_history(journal: &Journal, runs: i64, now: i64) -> Vec<Planned> {
             micros: p.cost_micros - p.cost_micros / 3,
             ..LedgerEntry::default()
         };
+        // Every attempt starts with its event: that is what retries count.
+        for (key, attempts) in [("work/agent", 1 + p.retries), ("work/cmd", 1)] {
+            for _ in 0..attempts {
+                let data = json!({ "event": "step_started", "key": key });
+                journal
+                    .record(&Transition {
+                        run: &id,
+                        at,
+                        kind: "step_started",
+                        key: Some(key),
+                        data: &data,
+                        step: None,
+                        ledger: &[],
+                        decision: None,
+                    })
+                    .expect("started");
+            }
+        }
         transition("step_finished", Some(&step("work/agent", "agent", 1 + p.retries, at, None)), &[agent])
             .expect("step");
         transition("step_finished", Some(&step("work/cmd", "run", 1, at, None)), &[fixed]).expect("step");

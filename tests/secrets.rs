@@ -281,3 +281,36 @@ fn an_argument_holding_a_secret_is_refused_before_the_run_is_created() {
     assert!(!dir.path().join("ran").exists(), "nothing ran");
     assert!(dir.journal().latest_run().expect("journal reads").is_none(), "no run was created");
 }
+
+#[test]
+fn a_called_workflow_that_does_not_declare_a_secret_does_not_inherit_it() {
+    // `main` declares the secret and gets it; `helper` does not declare it, and its commands
+    // (a step and an undo) must not find it in the environment wf passes on. `other` sets a
+    // variable of the same name itself, which is its own value, not the secret.
+    let dir = Dir::new(
+        r#"workflow main() {
+  secret WF_TEST_TOKEN
+  run own "printf %s \"${#WF_TEST_TOKEN}\" > own"
+  call sub helper()
+  call mine other()
+  run boom "exit 1" { on failure rollback }
+}
+
+workflow helper() {
+  run saw "printf %s \"${WF_TEST_TOKEN:-absent}\" > saw" {
+    undo run "printf %s \"${WF_TEST_TOKEN:-absent}\" > undone"
+  }
+}
+
+workflow other() {
+  env { WF_TEST_TOKEN: "its-own-value" }
+  run set "printf %s \"$WF_TEST_TOKEN\" > other"
+}"#,
+    );
+    let ran = dir.wf(&["run", "flow.wf", "--workflow", "main"], Some(SECRET));
+    assert_eq!(code(&ran), Some(1), "{}", text(&ran.stderr));
+    assert_eq!(dir.read("own"), "19", "the declaring workflow's command gets it");
+    assert_eq!(dir.read("saw"), "absent", "a workflow that does not declare it does not");
+    assert_eq!(dir.read("undone"), "absent", "nor does its undo");
+    assert_eq!(dir.read("other"), "its-own-value");
+}

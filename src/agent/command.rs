@@ -41,9 +41,11 @@ impl Command {
             line: &line,
             dir: call.dir,
             env: call.env,
+            withheld: call.withheld,
             timeout: call.timeout,
             grace: call.grace,
             spill: call.spill.clone(),
+            output_limit: call.output_limit,
             redactor: call.redactor,
             stdin: Some(prompt.as_bytes()),
         };

@@ -7,7 +7,7 @@ use super::cx::Cx;
 use super::expr::{is_static, Defaults};
 use super::items::invalid_choice;
 use super::CheckDiagnostic;
-use crate::ir::eval::eval;
+use crate::ir::eval::{eval, NoEnv};
 use crate::ir::{
     self, format_duration, Bound, Budget, Common, Control, Expect, Expr, ExprKind, FailurePolicy, Limit, Retry,
     RetryOn, Risk, Type, Value, DEFAULT_BACKOFF,
@@ -228,14 +228,17 @@ impl Cx<'_, '_> {
             self.report(CheckDiagnostic::BoundNotStatic { what, span: checked.span });
             return None;
         }
-        let known = eval(&checked, &Defaults(&self.param_defaults)).ok();
-        let known = match known {
-            Some(Value::Int(n)) if n < min => {
+        // A parameter's default is checked here, but it is not the bound's value: the run's
+        // arguments are (`ir::eval::count`), so only a bound that reads no parameter is known.
+        if let Ok(Value::Int(n)) = eval(&checked, &Defaults(&self.param_defaults)) {
+            if n < min {
                 let expected = if min == 0 { "zero or more" } else { "at least 1" };
                 self.report(CheckDiagnostic::InvalidBound { what, expected, value: n.to_string(), span: checked.span });
                 return None;
             }
-            Some(Value::Int(n)) => u64::try_from(n).ok(),
+        }
+        let known = match eval(&checked, &NoEnv) {
+            Ok(Value::Int(n)) => u64::try_from(n).ok(),
             _ => None,
         };
         Some(Bound { expr: checked, known })
@@ -376,7 +379,33 @@ impl Cx<'_, '_> {
     }
 
     pub fn budget(&mut self, budget: &mut Budget, amount: &ast::Expr, warn_at: Option<&ast::Expr>, span: Span) {
-        let value = self.constant_of(amount, "`money` or `tokens`", &[Type::Money, Type::Tokens]);
+        // A constant, or an expression of parameters read with the run's arguments (checked
+        // here with their defaults).
+        let checked = self.expr(amount);
+        if checked.ty.is_unknown() {
+            return;
+        }
+        if !checked.ty.fits(&Type::Money) && !checked.ty.fits(&Type::Tokens) {
+            self.report(CheckDiagnostic::TypeMismatch {
+                expected: "`money` or `tokens`".to_string(),
+                found: checked.ty.to_string(),
+                span: checked.span,
+                context: "here".into(),
+            });
+            return;
+        }
+        let (value, expr) = match &checked.kind {
+            ExprKind::Value(value) => (Some(value.clone()), None),
+            _ if is_static(&checked) => {
+                let zero = if checked.ty.fits(&Type::Money) { Value::Money(0) } else { Value::Tokens(0) };
+                let value = eval(&checked, &Defaults(&self.param_defaults)).unwrap_or(zero);
+                (Some(value), Some(checked.clone()))
+            }
+            _ => {
+                self.report(CheckDiagnostic::BoundNotStatic { what: "a budget", span: checked.span });
+                return;
+            }
+        };
         let warn_at =
             warn_at.and_then(|warn| match self.constant_of(warn, "a percentage, such as `80%`", &[Type::Percent]) {
                 Some(Value::Percent(p)) if (0.0..=100.0).contains(&p) => Some(p),
@@ -406,7 +435,7 @@ impl Cx<'_, '_> {
             self.report(CheckDiagnostic::DuplicateAttribute { attr: "budget".into(), span, first });
             return;
         }
-        *slot = Some(Limit { amount, warn_at, span });
+        *slot = Some(Limit { amount, expr, warn_at, span });
     }
 
     /// A command template; warns about interpolations already inside shell quotes.

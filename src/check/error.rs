@@ -365,6 +365,18 @@ pub enum CheckDiagnostic {
         span: Span,
     },
 
+    #[error("`env(\"{name}\")` has no value where `{name}` is not set")]
+    #[diagnostic(
+        code(wf::check::env_may_be_unset),
+        severity(Warning),
+        help("give the value to use when it is not set: `env(\"{name}\", \"\")`")
+    )]
+    EnvMayBeUnset {
+        name: String,
+        #[label("an error at run time where `{name}` is not set")]
+        span: Span,
+    },
+
     // ----- literals, bounds and patterns -----
     #[error("invalid regular expression: {reason}")]
     #[diagnostic(code(wf::check::invalid_regex))]

@@ -340,6 +340,9 @@ impl Cx<'_, '_> {
             if let Some(ExprKind::Value(Value::String(var))) = checked.first().map(|arg| &arg.kind) {
                 if self.secrets.contains_key(var) {
                     self.report(CheckDiagnostic::SecretInExpression { name: var.clone(), span });
+                } else if checked.len() == 1 && self.workflow.is_some() {
+                    // Unset at run time, it fails what reads it: say so where it is written.
+                    self.report(CheckDiagnostic::EnvMayBeUnset { name: var.clone(), span });
                 }
             }
         }
@@ -401,8 +404,15 @@ impl Cx<'_, '_> {
                 Type::Bool
             }
             Func::Env => {
-                let [var] = args else { return self.arity(name, "1 argument", args.len(), span) };
+                let (var, default) = match args {
+                    [var] => (var, None),
+                    [var, default] => (var, Some(default)),
+                    _ => return self.arity(name, "1 or 2 arguments", args.len(), span),
+                };
                 self.expect_type(var, &Type::String, "the variable's name");
+                if let Some(default) = default {
+                    self.expect_type(default, &Type::String, "the value when the variable is not set");
+                }
                 Type::String
             }
             Func::Min | Func::Max => match types.as_slice() {

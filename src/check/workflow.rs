@@ -100,9 +100,7 @@ pub(super) fn check_workflow(
                 cx.default_model_given = true;
                 out.model = cx.ch.resolve_model(module, path);
             }
-            AttrKind::Concurrency(expr) => {
-                out.concurrency = cx.bound(expr, "concurrency", 1).and_then(|bound| bound.known)
-            }
+            AttrKind::Concurrency(expr) => out.concurrency = cx.bound(expr, "concurrency", 1),
             AttrKind::Env(vars) => out.env = cx.env(vars),
             AttrKind::Shell(shell) => out.shell = cx.template(shell).as_plain().unwrap_or_else(|| "sh".to_string()),
             _ => {}

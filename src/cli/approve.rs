@@ -41,6 +41,7 @@ pub fn run(request: &ApproveArgs<'_>) -> Exit {
 }
 
 fn answer(request: &ApproveArgs<'_>) -> Result<String, String> {
+    let wf = |words: &[&str]| wf::run::hint::wf(words, request.state_dir);
     let journal = Journal::open(request.state_dir).map_err(|error| error.to_string())?;
     let run = journal.run(request.run).map_err(|error| error.to_string())?;
     let decisions = journal.decisions(&run.id).map_err(|error| error.to_string())?;
@@ -78,10 +79,14 @@ fn answer(request: &ApproveArgs<'_>) -> Result<String, String> {
             return Err(format!("`{}` escalated a failure: decide with `--decide retry|skip|abort`", row.key))
         }
         (AskKind::Budget, _, _) => {
-            return Err(format!(
-                "run {} spent its budget: continue with `wf resume {} --budget AMOUNT`",
-                run.id, run.id
-            ))
+            // The run said how when it paused: its `budget_exhausted` event holds the command.
+            let events = journal.events_of(&run.id, "budget_exhausted").map_err(|error| error.to_string())?;
+            let said = events.last().and_then(|event| {
+                let data: serde_json::Value = serde_json::from_str(&event.data).ok()?;
+                data.get("hint").and_then(serde_json::Value::as_str).map(str::to_owned)
+            });
+            let how = said.unwrap_or_else(|| format!("`{}` with `--budget`", wf(&["resume", &run.id])));
+            return Err(format!("run {} spent its budget: a person raises it with {how}", run.id));
         }
     };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -89,18 +94,18 @@ fn answer(request: &ApproveArgs<'_>) -> Result<String, String> {
     if let (Some(deadline), Some(on_timeout)) = (row.deadline, row.on_timeout) {
         if deadline <= now {
             return Err(format!(
-                "the approval of `{}` timed out at {}; `wf resume {}` takes its timeout answer ({})",
+                "the approval of `{}` timed out at {}; `{}` takes its timeout answer ({})",
                 row.key,
                 humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + millis(deadline)),
-                run.id,
+                wf(&["resume", &run.id]),
                 on_timeout.as_str()
             ));
         }
     }
     let by = request.by.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "someone".to_owned());
     let given = Given { answer, by: by.clone(), comment: request.comment.clone(), how: How::Command, at: now };
-    if !journal.answer(row.seq, &given).map_err(|error| error.to_string())? {
-        return Err(format!("`{}` was answered meanwhile; see `wf show {}`", row.key, run.id));
+    if !journal.answer(&run.id, row.seq, &given).map_err(|error| error.to_string())? {
+        return Err(format!("`{}` was answered meanwhile; see `{}`", row.key, wf(&["show", &run.id])));
     }
     let verb = match answer {
         Answer::Approve => "approved",
@@ -110,7 +115,7 @@ fn answer(request: &ApproveArgs<'_>) -> Result<String, String> {
         Answer::Abort => "will abort at",
         Answer::Raise => "raised the budget at",
     };
-    Ok(format!("{by} {verb} `{}` of run {}; continue with `wf resume {}`", row.key, run.id, run.id))
+    Ok(format!("{by} {verb} `{}` of run {}; continue with `{}`", row.key, run.id, wf(&["resume", &run.id])))
 }
 
 /// Whether `name` names the step instance `key`: the key itself, or the step's id or name

@@ -1,6 +1,7 @@
 //! `wf runs`, `wf show [RUN]` and `wf stats`: what the journal remembers, for people or as
 //! JSON. They only read: a state folder without a journal is reported, never created.
 
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -30,6 +31,8 @@ pub enum StatusArg {
     Failed,
     Paused,
     Interrupted,
+    /// Left running by a process that is gone: resumable.
+    Crashed,
 }
 
 impl StatusArg {
@@ -40,6 +43,7 @@ impl StatusArg {
             StatusArg::Failed => RunStatus::Failed,
             StatusArg::Paused => RunStatus::Paused,
             StatusArg::Interrupted => RunStatus::Interrupted,
+            StatusArg::Crashed => RunStatus::Crashed,
         }
     }
 }
@@ -97,32 +101,47 @@ pub fn show(state_dir: &Path, run: Option<&str>, format: ReportFormat) -> Exit {
     let shown = match history::show(&journal, &id) {
         Ok(shown) => shown,
         Err(wf::run::journal::JournalError::NoRun(id)) => {
-            eprintln!("error: no run `{id}` in {} (`wf runs` lists them)", journal.path().display());
+            let runs = wf::run::hint::wf(&["runs"], state_dir);
+            eprintln!("error: no run `{id}` in {} (`{runs}` lists them)", journal.path().display());
             return Exit::Usage;
         }
         Err(error) => return failed(&error),
     };
-    match format {
-        ReportFormat::Json => print_json(&shown),
-        ReportFormat::Human => {
-            let mut out = format!("run {} `{}` ({})\n", shown.run, shown.workflow, shown.file);
-            let ended = shown.ended_at.map(|at| format!(" · ended {}", local_time(at))).unwrap_or_default();
-            out.push_str(&format!("  started {}{ended}\n", local_time(shown.started_at)));
-            let args: indexmap::IndexMap<String, Value> =
-                serde_json::from_value(shown.args.clone()).unwrap_or_default();
-            if !args.is_empty() {
-                let args: Vec<String> = args.iter().map(|(name, value)| format!("{name}={value}")).collect();
-                out.push_str(&format!("  args    {}\n", args.join(" ")));
-            }
-            out.push('\n');
-            for node in &shown.steps {
-                tree(&mut out, node, 1);
-            }
-            out.push_str(&report::human(&shown.report, &Palette::new(false)));
-            print!("{out}");
+    // Written as it is made, through one buffer: a run of 75,000 steps is not first held
+    // whole as text.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = match format {
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &shown).map_err(std::io::Error::from).and_then(|()| writeln!(out))
+        }
+        ReportFormat::Human => show_human(&mut out, &shown),
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => Exit::Success,
+        // A reader that stopped reading (`| head`) wanted no more.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+        Err(error) => {
+            eprintln!("error: {error}");
+            Exit::Failure
         }
     }
-    Exit::Success
+}
+
+fn show_human(out: &mut impl Write, shown: &history::Show) -> std::io::Result<()> {
+    writeln!(out, "run {} `{}` ({})", shown.run, shown.workflow, shown.file)?;
+    let ended = shown.ended_at.map(|at| format!(" · ended {}", local_time(at))).unwrap_or_default();
+    writeln!(out, "  started {}{ended}", local_time(shown.started_at))?;
+    let args: indexmap::IndexMap<String, Value> = serde_json::from_value(shown.args.clone()).unwrap_or_default();
+    if !args.is_empty() {
+        let args: Vec<String> = args.iter().map(|(name, value)| format!("{name}={value}")).collect();
+        writeln!(out, "  args    {}", args.join(" "))?;
+    }
+    writeln!(out)?;
+    let mut line = String::new();
+    for node in &shown.steps {
+        tree(out, &mut line, node, 1)?;
+    }
+    write!(out, "{}", report::human(&shown.report, &Palette::new(false)))
 }
 
 /// `wf show RUN STEP`: what each attempt of an agent step was asked and answered, as the
@@ -305,7 +324,9 @@ fn compact_tokens(count: u64) -> String {
     }
 }
 
-fn tree(out: &mut String, node: &Node, depth: usize) {
+/// Writes `node` and what is under it; `out` is the one buffer every line is written through.
+fn tree(writer: &mut impl Write, out: &mut String, node: &Node, depth: usize) -> std::io::Result<()> {
+    out.clear();
     let symbol = match node.status.as_str() {
         "succeeded" => "✓",
         "failed" | "timed_out" => "✗",
@@ -348,9 +369,11 @@ fn tree(out: &mut String, node: &Node, depth: usize) {
         // `human_decisions` labels its first line; under a step the step says it.
         out.push_str(&format!("{pad}? {}\n", line.trim_start().trim_start_matches("decisions").trim_start()));
     }
+    writer.write_all(out.as_bytes())?;
     for child in &node.children {
-        tree(out, child, depth + 1);
+        tree(writer, out, child, depth + 1)?;
     }
+    Ok(())
 }
 
 #[allow(clippy::cast_precision_loss)] // Percentages for people.

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use sha2::{Digest, Sha256};
 
 use wf::ir::{Mode, Program, WorkflowId};
-use wf::run::journal::{Journal, RunRecord, RunStatus};
+use wf::run::journal::{Journal, JournalError, RunRecord, RunStatus};
 use wf::run::view::{Ndjson, Palette, Plain, Tree};
 use wf::run::{self, Begin, Observer, Options, Scenario, Target};
 
@@ -67,6 +67,10 @@ pub struct Common {
     /// How long a stopped command gets between SIGTERM and SIGKILL.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
     pub kill_grace: Duration,
+    /// The most wf keeps of one stream of a command (`64M`, `1G`, bytes): its first part and
+    /// its last MiB, with a line saying what was cut between them.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    pub output_limit: u64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -115,7 +119,7 @@ pub fn run(request: RunArgs) -> Exit {
         }
     };
     if request.dry_run {
-        print!("{}", run::plan::render(&program, workflow));
+        print!("{}", run::plan::render(&program, workflow, &args));
         // The estimate is `wf cost`'s: one computation for both.
         println!();
         print!("{}", wf::cost::table(&wf::cost::estimate(&program, workflow, &args)));
@@ -138,7 +142,7 @@ pub fn resume(run_id: Option<String>, explain: bool, common: Common) -> Exit {
     };
     let record = match &run_id {
         Some(id) => journal.run(id).map(Some),
-        None => journal.latest_resumable(&alive),
+        None => journal.latest_resumable(),
     };
     let record = match record {
         Ok(Some(record)) => record,
@@ -153,10 +157,6 @@ pub fn resume(run_id: Option<String>, explain: bool, common: Common) -> Exit {
     };
     if record.status == RunStatus::Succeeded && !explain {
         eprintln!("error: run {} already succeeded; there is nothing to resume", record.id);
-        return Exit::Usage;
-    }
-    if record.status == RunStatus::Running && record.pid.is_some_and(alive) && record.pid != Some(std::process::id()) {
-        eprintln!("error: run {} is still running (process {})", record.id, record.pid.unwrap_or_default());
         return Exit::Usage;
     }
     let file = PathBuf::from(&record.file);
@@ -212,6 +212,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         sim,
         providers: common.providers.iter().cloned().collect(),
         kill_grace: common.kill_grace,
+        output_limit: common.output_limit,
         user: std::env::var("USER").unwrap_or_else(|_| "someone".to_owned()),
         env: std::env::vars().collect::<HashMap<_, _>>(),
         verbose: common.verbose,
@@ -248,7 +249,12 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
     }
     let ended = match run::execute(target, begin, &journal, &options, observers) {
         Ok(ended) => ended,
-        Err(error @ (run::RunError::Secrets(_) | run::RunError::Providers(_))) => {
+        // Nothing ran: secrets or providers unusable, or the run is another live process's (or done).
+        Err(
+            error @ (run::RunError::Secrets(_)
+            | run::RunError::Providers(_)
+            | run::RunError::Journal(JournalError::Owned { .. } | JournalError::Succeeded(_))),
+        ) => {
             eprintln!("error: {error}");
             return Exit::Usage;
         }
@@ -279,7 +285,9 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
     }
     let hint = match (&ended.pause, ended.status) {
         (Some(pause), _) => Some(format!("paused at {}: continue with {}", pause.key, pause.hint)),
-        (None, RunStatus::Interrupted | RunStatus::Failed) => Some(format!("resume with `wf resume {}`", ended.run_id)),
+        (None, RunStatus::Interrupted | RunStatus::Failed) => {
+            Some(format!("resume with `{}`", run::hint::wf(&["resume", &ended.run_id], &common.state_dir)))
+        }
         _ => None,
     };
     if let Some(hint) = hint {
@@ -327,6 +335,29 @@ fn parse_budget(text: &str) -> Result<(Option<String>, wf::cost::Budget), String
     Ok((scope, budget))
 }
 
+/// `--output-limit`: bytes, or a count of `k`, `M` or `G` (binary: `64M` is 64 MiB), at
+/// least 2M so the memory limit (1 MiB) is spilled from and the end (1 MiB) kept.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, ""),
+    };
+    let scale: u64 = match unit.trim().trim_end_matches(['B', 'b']).trim_end_matches('i') {
+        "" => 1,
+        "k" | "K" => 1 << 10,
+        "m" | "M" => 1 << 20,
+        "g" | "G" => 1 << 30,
+        _ => return Err(format!("`{text}` is not a size such as `64M` or `1G`")),
+    };
+    let count: u64 = digits.parse().map_err(|_| format!("`{text}` is not a size such as `64M` or `1G`"))?;
+    let bytes = count.checked_mul(scale).ok_or_else(|| format!("`{text}` is too large"))?;
+    if bytes < 2 << 20 {
+        return Err(format!("`{text}` is under 2M, the least wf can keep of a stream"));
+    }
+    Ok(bytes)
+}
+
 fn no_color_unset() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
@@ -348,14 +379,6 @@ fn hash_file(file: &Path) -> Option<String> {
 
 fn absolute(file: &Path) -> PathBuf {
     std::path::absolute(file).unwrap_or_else(|_| file.to_owned())
-}
-
-/// Whether a process is alive (signal 0 reaches it).
-fn alive(pid: u32) -> bool {
-    let Ok(pid) = i32::try_from(pid) else {
-        return false;
-    };
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
 
 /// `wf resume RUN --explain`: for every step instance the journal knows, and every step not

@@ -5,6 +5,7 @@
 use super::amounts::{rounds, Amounts, Range};
 use super::params::Params;
 use super::{Budget, Estimate, Note, PhaseCost, PhaseKind, StepCost};
+use crate::ir::eval::{count, duration};
 use crate::ir::{
     Bound, Branch, Call, Control, Expect, Expr, Node, Program, StepIdx, StepKind, Value, Workflow, WorkflowId,
 };
@@ -39,7 +40,7 @@ pub(super) fn workflow(program: &Program, workflow: &Workflow, env: &Params, sta
     }
 
     let total = body.then(on_failure).then(finally);
-    let budget = Budget::from_ir(&workflow.budget);
+    let budget = Budget::from_ir(&workflow.budget, env);
     let mut notes = walker.notes;
     if !walker.open_ended.is_empty() {
         notes.push(Note::OpenEnded { steps: walker.open_ended });
@@ -167,7 +168,7 @@ impl<'w> Walker<'w> {
             kind: PhaseKind::Phase,
             amounts: Amounts::ZERO,
             steps: Vec::new(),
-            budget: Budget::from_ir(&control.budget),
+            budget: Budget::from_ir(&control.budget, self.env),
             over_budget: None,
         });
         let group = self.phases.len() - 1;
@@ -383,18 +384,14 @@ impl<'w> Walker<'w> {
 
     /// A count from a bound, or `assumed` (noted) when it is not known.
     fn count(&mut self, bound: &Bound, what: &'static str, at: &str, assumed: u64) -> u64 {
-        let value = self.env.value(&bound.expr);
-        match value {
-            Some(Value::Int(n)) => u64::try_from(n).unwrap_or(0),
-            _ => match bound.known {
-                Some(known) => known,
-                None => {
-                    if self.record {
-                        self.notes.push(Note::UnknownBound { what, at: at.to_string(), assumed });
-                    }
-                    assumed
+        match count(bound, self.env) {
+            Ok(n) => n,
+            Err(_) => {
+                if self.record {
+                    self.notes.push(Note::UnknownBound { what, at: at.to_string(), assumed });
                 }
-            },
+                assumed
+            }
         }
     }
 
@@ -414,9 +411,9 @@ impl<'w> Walker<'w> {
     /// A duration, or none (noted) when it is not known.
     fn duration(&mut self, expr: Option<&Expr>, what: &'static str, at: &str) -> Option<u64> {
         let expr = expr?;
-        match self.env.value(expr) {
-            Some(Value::Duration(ms)) => Some(ms),
-            _ => {
+        match duration(expr, self.env) {
+            Ok(ms) => Some(ms),
+            Err(_) => {
                 if self.record {
                     self.notes.push(Note::UnknownDuration { what, at: at.to_string() });
                 }
@@ -427,6 +424,10 @@ impl<'w> Walker<'w> {
 
     /// Lanes of a `parallel`, at most the workflow's `concurrency`.
     fn limit_lanes(&self, lanes: u64) -> u64 {
-        self.workflow.concurrency.map_or(lanes, |concurrency| lanes.min(concurrency))
+        // The same reading as the runner's; an unknown `concurrency` does not narrow the lanes.
+        match self.workflow.concurrency.as_ref().map(|bound| count(bound, self.env)) {
+            Some(Ok(concurrency)) => lanes.min(concurrency.max(1)),
+            _ => lanes,
+        }
     }
 }

@@ -168,12 +168,17 @@ pub(super) fn control(control: &Control) -> Vec<String> {
 fn budget(budget: &Budget) -> Vec<String> {
     let warn = |warn_at: Option<f64>| warn_at.map(|p| format!(" (warn at {p}%)")).unwrap_or_default();
     let mut parts = Vec::new();
+    // A budget that reads parameters is shown as written: a graph has no arguments.
     if let Some(limit) = &budget.money {
-        let amount = format_money(i64::try_from(limit.amount).unwrap_or(i64::MAX));
+        let amount = limit
+            .expr
+            .as_ref()
+            .map_or_else(|| format_money(i64::try_from(limit.amount).unwrap_or(i64::MAX)), ToString::to_string);
         parts.push(format!("budget {amount}{}", warn(limit.warn_at)));
     }
     if let Some(limit) = &budget.tokens {
-        parts.push(format!("budget {}{}", format_tokens(limit.amount), warn(limit.warn_at)));
+        let amount = limit.expr.as_ref().map_or_else(|| format_tokens(limit.amount), ToString::to_string);
+        parts.push(format!("budget {amount}{}", warn(limit.warn_at)));
     }
     parts
 }
@@ -190,8 +195,8 @@ pub(super) fn workflow(workflow: &Workflow) -> Vec<String> {
         Mode::Hybrid => "hybrid",
     };
     parts.push(format!("mode {mode}"));
-    if let Some(concurrency) = workflow.concurrency {
-        parts.push(format!("concurrency {concurrency}"));
+    if let Some(concurrency) = &workflow.concurrency {
+        parts.push(format!("concurrency {}", concurrency.expr));
     }
     parts
 }

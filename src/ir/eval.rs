@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::{Expr, ExprKind, Func, StepIdx, Template, TemplatePart, Value};
+use super::{Bound, Expr, ExprKind, Func, StepIdx, Template, TemplatePart, Value};
 use crate::lexicon::{BinaryOp, UnaryOp};
 
 /// What an expression may read besides literals; what an environment does not know (the
@@ -21,6 +21,11 @@ pub trait Env {
     }
     fn env_var(&self, _name: &str) -> Option<String> {
         None
+    }
+    /// Whether this is the run's environment, so that a variable [`Env::env_var`] does not
+    /// give is unset (rather than not known yet, as when estimating before the run).
+    fn reads_environment(&self) -> bool {
+        false
     }
 }
 
@@ -45,6 +50,14 @@ pub enum EvalError {
     InvalidRegex {
         reason: String,
     },
+    /// `env("NAME")` of a variable the run's environment does not have.
+    Unset {
+        name: String,
+    },
+    /// A count (a retry count, a loop or `parallel` bound) below zero.
+    Negative {
+        value: i64,
+    },
     /// A value of an unexpected shape; the checker makes this unreachable for checked IR.
     Type,
 }
@@ -60,6 +73,11 @@ impl fmt::Display for EvalError {
             }
             EvalError::NoField { field } => write!(f, "no field `{field}`"),
             EvalError::InvalidRegex { reason } => write!(f, "invalid regular expression: {reason}"),
+            EvalError::Unset { name } => write!(
+                f,
+                "the environment variable `{name}` is not set (export it, or give `env(\"{name}\", DEFAULT)` a default)"
+            ),
+            EvalError::Negative { value } => write!(f, "{value} is negative, and a count cannot be"),
             EvalError::Type => f.write_str("a value has an unexpected type"),
         }
     }
@@ -109,6 +127,28 @@ pub fn eval(expr: &Expr, env: &dyn Env) -> Result<Value> {
             _ => Err(EvalError::Type),
         },
         ExprKind::Binary { op, lhs, rhs } => binary(*op, eval(lhs, env)?, eval(rhs, env)?),
+    }
+}
+
+/// A bound's count with what `env` knows: the one way a retry count, a `repeat` or
+/// `parallel` bound and `concurrency` are read, at run time and by `wf cost`, so both see the
+/// run's arguments.
+pub fn count(bound: &Bound, env: &dyn Env) -> Result<u64> {
+    if let Some(known) = bound.known {
+        return Ok(known);
+    }
+    match eval(&bound.expr, env)? {
+        Value::Int(n) => u64::try_from(n).map_err(|_| EvalError::Negative { value: n }),
+        _ => Err(EvalError::Type),
+    }
+}
+
+/// A duration (a `wait`, a timeout) in milliseconds with what `env` knows; like [`count`],
+/// shared by the runner and `wf cost`.
+pub fn duration(expr: &Expr, env: &dyn Env) -> Result<u64> {
+    match eval(expr, env)? {
+        Value::Duration(ms) => Ok(ms),
+        _ => Err(EvalError::Type),
     }
 }
 
@@ -170,7 +210,7 @@ fn scale_money(micros: i64, factor: f64) -> Result<Value> {
     }
 }
 
-fn count(n: i64) -> Result<u64> {
+fn factor(n: i64) -> Result<u64> {
     u64::try_from(n).map_err(|_| EvalError::Overflow)
 }
 
@@ -207,10 +247,10 @@ fn binary(op: BinaryOp, lhs: Value, rhs: Value) -> Result<Value> {
         (Mul, Money(a), Float(x)) | (Mul, Float(x), Money(a)) => return scale_money(a, x),
         (Add, Duration(a), Duration(b)) => Duration(checked_u(a.checked_add(b))?),
         (Sub, Duration(a), Duration(b)) => Duration(checked_u(a.checked_sub(b))?),
-        (Mul, Duration(a), Int(n)) | (Mul, Int(n), Duration(a)) => Duration(checked_u(a.checked_mul(count(n)?))?),
+        (Mul, Duration(a), Int(n)) | (Mul, Int(n), Duration(a)) => Duration(checked_u(a.checked_mul(factor(n)?))?),
         (Add, Tokens(a), Tokens(b)) => Tokens(checked_u(a.checked_add(b))?),
         (Sub, Tokens(a), Tokens(b)) => Tokens(checked_u(a.checked_sub(b))?),
-        (Mul, Tokens(a), Int(n)) | (Mul, Int(n), Tokens(a)) => Tokens(checked_u(a.checked_mul(count(n)?))?),
+        (Mul, Tokens(a), Int(n)) | (Mul, Int(n), Tokens(a)) => Tokens(checked_u(a.checked_mul(factor(n)?))?),
         (Add, Percent(a), Percent(b)) => Percent(a + b),
         (Sub, Percent(a), Percent(b)) => Percent(a - b),
         (op, a, b) => {
@@ -256,7 +296,16 @@ fn call(func: Func, args: &[Expr], env: &dyn Env) -> Result<Value> {
             let regex = regex::Regex::new(pattern).map_err(|e| EvalError::InvalidRegex { reason: e.to_string() })?;
             Ok(Value::Bool(regex.is_match(s)))
         }
-        (Func::Env, [Value::String(name)]) => env.env_var(name).map(Value::String).ok_or(EvalError::Unknown),
+        (Func::Env, [Value::String(name), rest @ ..]) if rest.len() <= 1 => {
+            if !env.reads_environment() {
+                return Err(EvalError::Unknown);
+            }
+            match (env.env_var(name), rest) {
+                (Some(value), _) => Ok(Value::String(value)),
+                (None, [default]) => Ok(default.clone()),
+                (None, _) => Err(EvalError::Unset { name: name.clone() }),
+            }
+        }
         (Func::Min | Func::Max, [Value::List(items)]) => extreme(func, items),
         (Func::Min | Func::Max, items) if !items.is_empty() => extreme(func, items),
         (Func::All, [Value::List(items)]) => Ok(Value::Bool(items.iter().all(|item| *item == Value::Bool(true)))),

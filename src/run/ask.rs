@@ -8,20 +8,22 @@ use std::time::Duration;
 
 use super::event::Event;
 use super::exec::{now_ms, Cx, Flow, Pause, Runner};
+use super::hint;
 use super::journal::{Answer, AskKind, DecisionRow, DecisionWrite, Given, How, StepWrite};
 
 /// A question about the step instance `key`.
 pub struct Question<'a> {
     pub kind: AskKind,
+    /// What `wf approve RUN KEY` names it by.
     pub key: &'a str,
-    /// What `wf approve RUN NAME` names it by.
-    pub name: &'a str,
     pub text: String,
     /// An approval's `timeout`: counted from when it was first asked, across restarts.
     pub timeout: Option<Duration>,
     pub on_timeout: Answer,
     /// Answered without asking: by the mode, or `--approve`.
     pub given: Option<(String, How)>,
+    /// A spent budget's `--budget` argument that lets the run go on: `$5.00`, `work=$0.20`.
+    pub raise: Option<String>,
 }
 
 impl<'p> Runner<'p> {
@@ -37,7 +39,7 @@ impl<'p> Runner<'p> {
         skipped: Option<&StepWrite<'_>>,
         cx: &Cx<'p>,
     ) -> Result<Given, Flow> {
-        let Question { kind, key, name, text, timeout, on_timeout, given } = question;
+        let Question { kind, key, text, timeout, on_timeout, given, raise } = question;
         let open = self.open_question(key, kind);
         let now = now_ms();
         // An answer given while the run was paused (`wf approve`).
@@ -109,20 +111,22 @@ impl<'p> Runner<'p> {
             }
         }
         // Nobody to ask: pause, leaving the question open.
+        // Commands a person pastes: every word quoted, the state folder named.
+        let (run, dir) = (self.run_id.as_str(), self.options.state_dir.as_path());
+        let resume = hint::wf(&["resume", run], dir);
         let hint = match kind {
-            AskKind::Approval => {
-                format!(
-                    "`wf approve {run} {name}` (or `--reject`, `--comment TEXT`), then `wf resume {run}`",
-                    run = self.run_id
-                )
-            }
-            AskKind::Escalation => {
-                format!(
-                    "`wf approve {run} {name} --decide retry|skip|abort`, then `wf resume {run}`",
-                    run = self.run_id
-                )
-            }
-            AskKind::Budget => format!("`wf resume {} --budget AMOUNT`", self.run_id),
+            AskKind::Approval => format!(
+                "`{}` (or add `--reject`, `--comment TEXT`), then `{resume}`",
+                hint::wf(&["approve", run, key], dir)
+            ),
+            AskKind::Escalation => format!(
+                "`{}` (or `skip`, `abort`), then `{resume}`",
+                hint::wf(&["approve", run, key, "--decide", "retry"], dir)
+            ),
+            AskKind::Budget => match &raise {
+                Some(raise) => format!("`{}`", hint::wf(&["resume", run, "--budget", raise], dir)),
+                None => format!("`{resume}` with `--budget`"),
+            },
         };
         let decision =
             DecisionWrite::Open { key, kind, question: &text, deadline, on_timeout: timeout.map(|_| on_timeout) };
@@ -164,7 +168,6 @@ impl<'p> Runner<'p> {
     /// abort. `skipped` is the step's record, accepted: journaled with a skip.
     pub async fn escalate(
         &self,
-        name: &str,
         key: &str,
         reason: &str,
         skipped: Option<&StepWrite<'_>>,
@@ -173,11 +176,11 @@ impl<'p> Runner<'p> {
         let question = Question {
             kind: AskKind::Escalation,
             key,
-            name,
             text: reason.to_owned(),
             timeout: None,
             on_timeout: Answer::Abort,
             given: None,
+            raise: None,
         };
         self.put(question, None, skipped, cx).await.map(|given| given.answer)
     }

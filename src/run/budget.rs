@@ -46,6 +46,10 @@ pub enum Admission {
 #[derive(Debug, Clone)]
 pub struct Exhausted {
     pub reason: String,
+    /// The phase or call whose budget it is (`--budget KEY=…` raises it); `None` for the run's.
+    pub scope: Option<String>,
+    /// An amount that lets the run go on (`$5.00`, `26k tokens`), for the hint.
+    pub raise: String,
 }
 
 /// A budget crossed its `warn at` level.
@@ -101,18 +105,30 @@ impl Purse {
         let show_tokens = |n: i64| format_tokens(u64::try_from(n).unwrap_or(0));
         for purse in self.chain() {
             let (spent, reserved) = (purse.spent.get(), purse.reserved.get());
-            // Money and tokens alike: (limit, spent, reserved, expected, how to print an amount).
+            // Money and tokens alike: (limit, spent, reserved, expected, how to print an amount,
+            // an amount to raise the limit to).
+            let raise_tokens = |limit: i64, needed: i64| {
+                super::hint::raised_tokens(u64::try_from(limit).unwrap_or(0), u64::try_from(needed).unwrap_or(0))
+            };
             let resources: [Resource<'_>; 2] = [
-                (purse.limits.money.map(|limit| limit.amount), spent.0, reserved.0, expect.0, &format_money),
+                (
+                    purse.limits.money.map(|limit| limit.amount),
+                    spent.0,
+                    reserved.0,
+                    expect.0,
+                    &format_money,
+                    &super::hint::raised_money,
+                ),
                 (
                     purse.limits.tokens.map(|limit| as_signed(limit.amount)),
                     as_signed(spent.1),
                     as_signed(reserved.1),
                     as_signed(expect.1),
                     &show_tokens,
+                    &raise_tokens,
                 ),
             ];
-            for (limit, spent, reserved, expect, show) in resources {
+            for (limit, spent, reserved, expect, show, raise) in resources {
                 let Some(limit) = limit else { continue };
                 let reason = match fits(spent, reserved, expect, limit) {
                     Fit::Yes => continue,
@@ -129,7 +145,9 @@ impl Purse {
                         show(expect)
                     ),
                 };
-                return Admission::Spent(Exhausted { reason });
+                let scope = purse.parent.is_some().then(|| purse.scope.clone());
+                let raise = raise(limit, spent.saturating_add(expect));
+                return Admission::Spent(Exhausted { reason, scope, raise });
             }
         }
         if wait {
@@ -199,7 +217,7 @@ impl Purse {
 
 /// One resource of a budget as an admission checks it: its limit, spent, reserved and expected
 /// amounts, and how to print an amount.
-type Resource<'a> = (Option<i64>, i64, i64, i64, &'a dyn Fn(i64) -> String);
+type Resource<'a> = (Option<i64>, i64, i64, i64, &'a dyn Fn(i64) -> String, &'a dyn Fn(i64, i64) -> String);
 
 /// An attempt's estimate, held against every budget around it until the attempt ends.
 pub struct Reservation {

@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::ir::eval::{eval, render};
+use crate::ir::eval::{count, duration, eval, render};
 use crate::ir::{
     BlockKind, Bound, Control, Expr, FailurePolicy, Mode, Node, Program, StepIdx, Template, Value, Workflow, WorkflowId,
 };
@@ -127,6 +127,9 @@ pub struct Runner<'p> {
     pub warned: HashSet<(String, String)>,
     /// Phase and call budgets raised with `--budget NAME=AMOUNT`, by key.
     pub raised: std::collections::BTreeMap<String, crate::cost::Budget>,
+    /// The workflow file as people name it, and its text: run-time errors in expressions of
+    /// its workflows say where they are (`flow.wf:3:10`).
+    pub source: Option<(String, String)>,
 }
 
 pub fn now_ms() -> i64 {
@@ -194,29 +197,36 @@ impl<'p> Runner<'p> {
     }
 
     pub fn eval(&self, expr: &Expr, cx: &Cx<'p>, what: &str) -> Result<Value, String> {
-        eval(expr, &self.scope(cx)).map_err(|error| format!("{what}: {error}"))
+        eval(expr, &self.scope(cx)).map_err(|error| match self.place(expr.span, cx) {
+            Some(place) => format!("{what} at {place}: {error}"),
+            None => format!("{what}: {error}"),
+        })
+    }
+
+    /// `FILE:LINE:COLUMN` of `span` in the workflow file, for a workflow of that file (a
+    /// module's workflow is named by its steps' keys instead).
+    pub fn place(&self, span: crate::span::Span, cx: &Cx<'p>) -> Option<String> {
+        let (name, text) = self.source.as_ref().filter(|_| cx.wf.workflow.module.is_none())?;
+        let before = text.get(..span.start)?;
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+        Some(format!("{name}:{line}:{column}"))
     }
 
     pub fn render(&self, template: &Template, cx: &Cx<'p>, what: &str) -> Result<String, String> {
         render(template, &self.scope(cx)).map_err(|error| format!("{what}: {error}"))
     }
 
+    /// A wait or timeout, read with the run's arguments as `wf cost` reads it.
     pub fn duration(&self, expr: Option<&Expr>, cx: &Cx<'p>, what: &str) -> Result<Option<Duration>, String> {
-        match expr.map(|expr| self.eval(expr, cx, what)).transpose()? {
-            None => Ok(None),
-            Some(Value::Duration(ms)) => Ok(Some(Duration::from_millis(ms))),
-            Some(other) => Err(format!("{what}: {other} is not a duration")),
-        }
+        expr.map(|expr| duration(expr, &self.scope(cx)).map(Duration::from_millis))
+            .transpose()
+            .map_err(|error| format!("{what}: {error}"))
     }
 
+    /// A retry count or loop bound, read with the run's arguments as `wf cost` reads it.
     pub fn bound(&self, bound: &Bound, cx: &Cx<'p>, what: &str) -> Result<u64, String> {
-        if let Some(known) = bound.known {
-            return Ok(known);
-        }
-        match self.eval(&bound.expr, cx, what)? {
-            Value::Int(n) => u64::try_from(n).map_err(|_| format!("{what}: {n} is negative")),
-            other => Err(format!("{what}: {other} is not a count")),
-        }
+        count(bound, &self.scope(cx)).map_err(|error| format!("{what}: {error}"))
     }
 
     /// Runs the root workflow, or a called one, with its handlers. `handlers` is the token
@@ -269,7 +279,7 @@ impl<'p> Runner<'p> {
     pub fn nodes<'a>(&'a self, nodes: &'p [Node], cx: &'a Cx<'p>) -> LocalBoxFuture<'a, Flow> {
         Box::pin(async move {
             for node in nodes {
-                if cx.cancel.is_cancelled() {
+                if cancelled(cx).await {
                     return Flow::Cancelled;
                 }
                 let flow = self.node(node, cx).await;
@@ -408,8 +418,7 @@ impl<'p> Runner<'p> {
             }
             .unwrap_or_else(|| block_value(kind, false, 0, 0, 0));
             let skipped = step.map(|step| super::ask::accepted(step, &label, &value, Some(&reason)));
-            let name = step.map_or(label.as_str(), |step| step.name.as_str());
-            match self.escalate(name, &label, &reason, skipped.as_ref(), cx).await {
+            match self.escalate(&label, &reason, skipped.as_ref(), cx).await {
                 Ok(Answer::Retry) => {}
                 Ok(Answer::Skip) => return Flow::Done,
                 Ok(_) => return Flow::Failed(Failure { key: label, message: reason, rollback: false }),
@@ -434,7 +443,7 @@ impl<'p> Runner<'p> {
         let started_at = now_ms();
         let token = cx.cancel.child_token();
         let purse = match &key {
-            Some(key) => self.purse_for(&cx.purse, key, &control.budget),
+            Some(key) => self.purse_for(&cx.purse, key, &control.budget, &self.scope(cx)),
             None => cx.purse.clone(),
         };
         let inner = Cx { cancel: token.clone(), costs: Costs::child(&cx.costs), purse, ..cx.clone() };
@@ -504,8 +513,15 @@ impl<'p> Runner<'p> {
 
     /// The purse a phase or call with `budget` spends from: a new one inside `parent` when
     /// it declares a budget (or `--budget KEY=…` raised one), else `parent`.
-    pub fn purse_for(&self, parent: &Rc<Purse>, key: &str, budget: &crate::ir::Budget) -> Rc<Purse> {
-        let mut limits = crate::cost::Budget::from_ir(budget);
+    /// `env` reads a budget that depends on parameters: the arguments of the workflow it is in.
+    pub fn purse_for(
+        &self,
+        parent: &Rc<Purse>,
+        key: &str,
+        budget: &crate::ir::Budget,
+        env: &dyn crate::ir::eval::Env,
+    ) -> Rc<Purse> {
+        let mut limits = crate::cost::Budget::from_ir(budget, env);
         if let Some(raised) = self.raised.get(key) {
             limits = raise(&limits, raised);
         }
@@ -565,6 +581,9 @@ impl<'p> Runner<'p> {
                     Err(message) => return Flow::Failed(Failure { key: name, message, rollback: false }),
                 };
                 for index in 1..=max {
+                    if cancelled(cx).await {
+                        return Flow::Cancelled;
+                    }
                     iterations.set(index);
                     if let Err(flow) = self.emit(Event::Iteration { key: name.clone(), index }, None, &[]) {
                         return flow;
@@ -611,6 +630,9 @@ impl<'p> Runner<'p> {
                 match parallel {
                     None => {
                         for iteration in &frames {
+                            if cancelled(cx).await {
+                                return Flow::Cancelled;
+                            }
                             let flow = self.nodes(body, iteration).await;
                             if !matches!(flow, Flow::Done) {
                                 return flow;
@@ -683,6 +705,15 @@ impl<'p> Runner<'p> {
             let _ = self.emit(Event::Undo { key: entry.key.clone(), status, error }, None, &[]);
         }
     }
+}
+
+/// A cancellation point: lets the runtime run everything else that is ready — the signal
+/// handlers among them — then says whether the statement must stop. Gates, reused steps and
+/// empty bodies finish without ever waiting; without this, a loop of them would hold the one
+/// thread and Ctrl-C would never be seen.
+async fn cancelled(cx: &Cx<'_>) -> bool {
+    tokio::task::yield_now().await;
+    cx.cancel.is_cancelled()
 }
 
 /// Runs `body`; when `limit` passes first, cancels `token` and waits for the body to wind

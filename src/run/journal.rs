@@ -13,12 +13,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::ir::Value;
 
+pub use super::owner::Owner;
+
 mod history;
 
 pub use history::{ApprovalWait, GateCheckRow, RunFilter, RunNumbers, RunSummary};
 
 /// The schema's version; a state file written by another version is refused, not guessed at.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,6 +36,7 @@ CREATE TABLE IF NOT EXISTS runs (
   error      TEXT,
   pid        INTEGER,
   started_at INTEGER NOT NULL,
+  pid_start  INTEGER,
   ended_at   INTEGER
 );
 CREATE TABLE IF NOT EXISTS steps (
@@ -125,6 +128,11 @@ pub enum JournalError {
     Corrupt(#[from] serde_json::Error),
     #[error("no run `{0}` in the journal")]
     NoRun(String),
+    /// Another live process runs it: a second one would run its steps again.
+    #[error("run {run} is being run by process {pid}; wait for it to end, or stop that process first")]
+    Owned { run: String, pid: u32 },
+    #[error("run {0} already succeeded; there is nothing to resume")]
+    Succeeded(String),
 }
 
 pub type Result<T> = std::result::Result<T, JournalError>;
@@ -152,6 +160,9 @@ pub enum RunStatus {
     Failed,
     Paused,
     Interrupted,
+    /// Recorded `running`, but its owner is gone: killed, or the machine went down. Never
+    /// written; read from a `running` row by [`status_now`]. Resumable.
+    Crashed,
 }
 
 impl RunStatus {
@@ -162,6 +173,7 @@ impl RunStatus {
             RunStatus::Failed => "failed",
             RunStatus::Paused => "paused",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Crashed => "crashed",
         }
     }
 
@@ -193,6 +205,8 @@ pub struct RunRecord {
     pub pid: Option<u32>,
     pub started_at: i64,
     pub ended_at: Option<i64>,
+    /// The owner's start time (see [`Owner`]).
+    pub pid_start: Option<u64>,
 }
 
 /// How a run was asked to run, as `runs.options` records it (JSON).
@@ -220,6 +234,16 @@ pub struct RunOptions {
 }
 
 impl RunRecord {
+    /// The process that last started or resumed the run.
+    pub fn owner(&self) -> Option<Owner> {
+        self.pid.map(|pid| Owner { pid, started: self.pid_start })
+    }
+
+    /// The status as it stands: `running` is [`RunStatus::Crashed`] when its owner is gone.
+    pub fn status_now(&self) -> RunStatus {
+        status_now(self.status, self.owner())
+    }
+
     /// The recorded options; a run recorded without them reads as the defaults.
     pub fn options(&self) -> RunOptions {
         serde_json::from_str(&self.options).unwrap_or_default()
@@ -502,7 +526,7 @@ pub struct NewRun<'a> {
     pub args: &'a str,
     pub plan: &'a HashMap<String, String>,
     pub options: &'a str,
-    pub pid: u32,
+    pub owner: Owner,
     pub at: i64,
 }
 
@@ -565,13 +589,14 @@ impl Journal {
                 tx.execute("INSERT INTO meta (key, value) VALUES ('schema', ?1)", [SCHEMA_VERSION.to_string()])?;
             }
             Some(version) if version == SCHEMA_VERSION.to_string() => {}
-            // Schemas 2 and 3 added tables and indexes, which `SCHEMA` just created, and two
-            // ledger columns (a CLI's own cost, whether the model had a price).
-            Some(version) if version == "1" || version == "2" => {
-                tx.execute_batch(
-                    "ALTER TABLE ledger ADD COLUMN reported_micros INTEGER;
-                     ALTER TABLE ledger ADD COLUMN priced INTEGER NOT NULL DEFAULT 1;",
-                )?;
+            // Schema 2 only added tables and indexes, which `SCHEMA` just created; schema 3
+            // added two ledger columns (a CLI's own cost, whether the model had a price) and the
+            // `exchanges` table; schema 4 added `runs.pid_start`, the owner's start time. Each
+            // column is added where missing.
+            Some(version) if version == "1" || version == "2" || version == "3" => {
+                add_column(&tx, "ledger", "reported_micros", "INTEGER")?;
+                add_column(&tx, "ledger", "priced", "INTEGER NOT NULL DEFAULT 1")?;
+                add_column(&tx, "runs", "pid_start", "INTEGER")?;
                 tx.execute("UPDATE meta SET value = ?1 WHERE key = 'schema'", [SCHEMA_VERSION.to_string()])?;
             }
             Some(found) => return Err(JournalError::Version { path: self.path.clone(), found }),
@@ -587,9 +612,20 @@ impl Journal {
         loop {
             let id = run_id(run.at);
             let inserted = conn.execute(
-                "INSERT OR IGNORE INTO runs (id, workflow, file, file_hash, args, plan, options, status, pid, started_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9)",
-                params![id, run.workflow, run.file, run.file_hash, run.args, plan, run.options, run.pid, run.at],
+                "INSERT OR IGNORE INTO runs (id, workflow, file, file_hash, args, plan, options, status, pid, pid_start, started_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9, ?10)",
+                params![
+                    id,
+                    run.workflow,
+                    run.file,
+                    run.file_hash,
+                    run.args,
+                    plan,
+                    run.options,
+                    run.owner.pid,
+                    run.owner.started.map(|started| i64::try_from(started).unwrap_or(i64::MAX)),
+                    run.at
+                ],
             )?;
             if inserted == 1 {
                 return Ok(id);
@@ -597,15 +633,37 @@ impl Journal {
         }
     }
 
-    /// Marks a run as running again under this process, with the plan it now follows.
-    pub fn reopen_run(&self, id: &str, plan: &HashMap<String, String>, file_hash: &str, pid: u32) -> Result<()> {
+    /// Makes `owner` the one process running the run, with the plan it now follows, and
+    /// returns the run as it stood just before: in one transaction, so of several processes
+    /// resuming one run at once exactly one gets it. A run whose owner is still alive is
+    /// refused ([`JournalError::Owned`]); one whose owner died (crashed) is taken over.
+    pub fn claim(&self, id: &str, plan: &HashMap<String, String>, file_hash: &str, owner: Owner) -> Result<RunRecord> {
         let plan = serde_json::to_string(plan)?;
-        self.conn().execute(
-            "UPDATE runs SET status = 'running', error = NULL, ended_at = NULL, plan = ?2, file_hash = ?3, pid = ?4
-             WHERE id = ?1",
-            params![id, plan, file_hash, pid],
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found = tx.query_row(&format!("{RUN_COLUMNS} WHERE id = ?1"), [id], read_run).optional()?;
+        let before = found.ok_or_else(|| JournalError::NoRun(id.to_owned()))?.finish()?;
+        match before.status_now() {
+            RunStatus::Succeeded => return Err(JournalError::Succeeded(before.id)),
+            RunStatus::Running => {
+                let pid = before.pid.unwrap_or_default();
+                return Err(JournalError::Owned { run: before.id, pid });
+            }
+            _ => {}
+        }
+        tx.execute(
+            "UPDATE runs SET status = 'running', error = NULL, ended_at = NULL, plan = ?2, file_hash = ?3, pid = ?4,
+             pid_start = ?5 WHERE id = ?1",
+            params![
+                id,
+                plan,
+                file_hash,
+                owner.pid,
+                owner.started.map(|started| i64::try_from(started).unwrap_or(i64::MAX))
+            ],
         )?;
-        Ok(())
+        tx.commit()?;
+        Ok(before)
     }
 
     pub fn set_status(&self, id: &str, status: RunStatus, error: Option<&str>, ended_at: Option<i64>) -> Result<()> {
@@ -697,14 +755,24 @@ impl Journal {
         Ok(())
     }
 
-    /// Records `wf approve`'s answer to the open question `seq`, unless it was answered
-    /// already (returns whether it was recorded).
-    pub fn answer(&self, seq: i64, given: &Given) -> Result<bool> {
-        let changed = self.conn().execute(
+    /// Records `wf approve`'s answer to the open question `seq` of `run`, unless it was
+    /// answered already (returns whether it was recorded). A run that a live process is
+    /// running is refused ([`JournalError::Owned`]): that process may be answering the same
+    /// question (at its terminal, or by a timeout), and one of the answers would be lost.
+    pub fn answer(&self, run: &str, seq: i64, given: &Given) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found = tx.query_row(&format!("{RUN_COLUMNS} WHERE id = ?1"), [run], read_run).optional()?;
+        let record = found.ok_or_else(|| JournalError::NoRun(run.to_owned()))?.finish()?;
+        if record.status_now() == RunStatus::Running {
+            return Err(JournalError::Owned { run: record.id, pid: record.pid.unwrap_or_default() });
+        }
+        let changed = tx.execute(
             "UPDATE decisions SET answer = ?2, by = ?3, comment = ?4, how = ?5, answered_at = ?6
-             WHERE seq = ?1 AND answer IS NULL",
-            params![seq, given.answer.as_str(), given.by, given.comment, given.how.as_str(), given.at],
+             WHERE seq = ?1 AND run_id = ?7 AND answer IS NULL",
+            params![seq, given.answer.as_str(), given.by, given.comment, given.how.as_str(), given.at, run],
         )?;
+        tx.commit()?;
         Ok(changed == 1)
     }
 
@@ -740,17 +808,16 @@ impl Journal {
         statement.query_row([], read_run).optional()?.map(RawRun::finish).transpose()
     }
 
-    /// The newest run that `wf resume` can continue: failed, paused, interrupted, or left
-    /// `running` by a process that is gone.
-    pub fn latest_resumable(&self, alive: &dyn Fn(u32) -> bool) -> Result<Option<RunRecord>> {
+    /// The newest run that `wf resume` can continue: failed, paused, interrupted, or
+    /// crashed (left `running` by a process that is gone).
+    pub fn latest_resumable(&self) -> Result<Option<RunRecord>> {
         let conn = self.conn();
         let mut statement =
             conn.prepare_cached(&format!("{RUN_COLUMNS} WHERE status != 'succeeded' ORDER BY id DESC LIMIT 50"))?;
         let rows = statement.query_map([], read_run)?;
         for row in rows {
             let run = row?.finish()?;
-            let dead = run.pid.is_none_or(|pid| !alive(pid));
-            if run.status != RunStatus::Running || dead {
+            if run.status_now() != RunStatus::Running {
                 return Ok(Some(run));
             }
         }
@@ -907,7 +974,26 @@ fn read_decision(row: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRow> {
 }
 
 const RUN_COLUMNS: &str =
-    "SELECT id, workflow, file, file_hash, args, plan, options, status, error, pid, started_at, ended_at FROM runs";
+    "SELECT id, workflow, file, file_hash, args, plan, options, status, error, pid, started_at, ended_at, pid_start FROM runs";
+
+/// Adds a column to a table that lacks it (a migration step that may meet it already added).
+fn add_column(tx: &rusqlite::Transaction<'_>, table: &str, column: &str, declaration: &str) -> Result<()> {
+    let mut statement = tx.prepare(&format!("PRAGMA table_info({table})"))?;
+    let names = statement.query_map([], |row| row.get::<_, String>(1))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    if !names.iter().any(|name| name == column) {
+        tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {declaration}"))?;
+    }
+    Ok(())
+}
+
+/// A recorded status as it stands: `running` whose owner is gone is `crashed`.
+pub fn status_now(recorded: RunStatus, owner: Option<Owner>) -> RunStatus {
+    match (recorded, owner) {
+        (RunStatus::Running, Some(owner)) if owner.alive() => RunStatus::Running,
+        (RunStatus::Running, _) => RunStatus::Crashed,
+        (status, _) => status,
+    }
+}
 
 /// A run row before its JSON columns are read.
 struct RawRun(RunRecord, String);
@@ -935,6 +1021,7 @@ fn read_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawRun> {
             pid: row.get(9)?,
             started_at: row.get(10)?,
             ended_at: row.get(11)?,
+            pid_start: row.get::<_, Option<i64>>(12)?.and_then(|started| u64::try_from(started).ok()),
         },
         row.get(5)?,
     ))
@@ -963,6 +1050,55 @@ fn run_id(at_ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_older_state_file_gains_the_owner_start_time_in_place() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        {
+            let conn = Connection::open(dir.path().join("state.db")).expect("opens");
+            let old_runs = SCHEMA.replace("  pid_start  INTEGER,\n", "");
+            conn.execute_batch(&old_runs).expect("schema 2");
+            conn.execute("INSERT INTO meta (key, value) VALUES ('schema', '2')", []).expect("version");
+            conn.execute(
+                "INSERT INTO runs (id, workflow, file, file_hash, args, plan, options, status, pid, started_at)
+                 VALUES ('old', 'w', '/f.wf', '0', '{}', '{}', '{}', 'running', 4194305, 1)",
+                [],
+            )
+            .expect("an old run");
+        }
+        let journal = Journal::open(dir.path()).expect("migrates");
+        let old = journal.run("old").expect("the old run reads");
+        assert_eq!(old.pid_start, None);
+        assert_eq!(old.status_now(), RunStatus::Crashed, "its owner is gone");
+        let claimed = journal.claim("old", &HashMap::new(), "1", Owner::current()).expect("taken over");
+        assert_eq!(claimed.id, "old");
+        assert_eq!(journal.run("old").expect("reads").owner(), Some(Owner::current()));
+        let version: String =
+            journal.conn().query_row("SELECT value FROM meta WHERE key = 'schema'", [], |row| row.get(0)).expect("v");
+        assert_eq!(version, SCHEMA_VERSION.to_string());
+    }
+
+    #[test]
+    fn a_live_owner_keeps_its_run() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Journal::open(dir.path()).expect("opens");
+        let plan = HashMap::new();
+        let run = NewRun {
+            workflow: "w",
+            file: "/f.wf",
+            file_hash: "0",
+            args: "{}",
+            plan: &plan,
+            options: "{}",
+            owner: Owner::current(),
+            at: 1,
+        };
+        let id = journal.create_run(&run).expect("created");
+        match journal.claim(&id, &plan, "0", Owner::current()) {
+            Err(JournalError::Owned { pid, .. }) => assert_eq!(pid, std::process::id()),
+            other => panic!("a live owner's run was claimed: {other:?}"),
+        }
+    }
 
     #[test]
     fn run_ids_sort_by_time() {

@@ -127,6 +127,12 @@ impl Secrets {
     pub fn env_for<'a>(&'a self, workflow: &'a Workflow) -> impl Iterator<Item = (String, String)> + 'a {
         workflow.secrets.iter().filter_map(|name| self.values.get(name).map(|value| (name.clone(), value.clone())))
     }
+
+    /// The run's secrets that `workflow` does not declare: taken out of what its commands
+    /// inherit from wf's own environment, where the person who started the run exported them.
+    pub fn withheld_from(&self, workflow: &Workflow) -> Vec<String> {
+        self.values.keys().filter(|name| !workflow.secrets.contains(name)).cloned().collect()
+    }
 }
 
 impl Redactor {

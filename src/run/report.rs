@@ -101,13 +101,25 @@ pub struct FailureLine {
 pub const LEAF_KINDS: [&str; 5] = ["run", "agent", "call", "gate", "wait"];
 
 pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
+    // In `seq` order, with only the parts of values a report reads.
+    let records = journal.step_lines(run_id)?;
+    build_from(journal, run_id, &records, &journal.ledger(run_id)?)
+}
+
+/// [`build`] from the run's step lines and ledger, already read (`wf show` reads them once).
+pub fn build_from(
+    journal: &Journal,
+    run_id: &str,
+    records: &[super::journal::StepRecord],
+    ledger: &[super::journal::LedgerEntry],
+) -> Result<Report> {
     let run = journal.run(run_id)?;
-    let mut records: Vec<_> = journal.steps(run_id)?.into_values().collect();
-    records.sort_by_key(|record| record.seq);
     let mut steps = BTreeMap::new();
-    let (mut retries, mut iterations) = (0u64, 0u64);
+    // Attempts, not finished steps: a retry cut short by a cancellation or a crash counts.
+    let retries = journal.retries(run_id)?;
+    let mut iterations = 0u64;
     let mut failures = Vec::new();
-    for record in &records {
+    for record in records {
         if record.kind == "repeat" {
             if let Some(Value::Record(fields)) = &record.value {
                 if let Some(Value::Int(n)) = fields.get("iterations") {
@@ -119,7 +131,6 @@ pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
             continue;
         }
         *steps.entry(record.status.clone()).or_insert(0) += 1;
-        retries += u64::from(record.attempts.saturating_sub(1));
         if matches!(record.status.as_str(), "failed" | "timed_out") {
             let stderr = match &record.value {
                 Some(Value::Record(fields)) => match fields.get("stderr") {
@@ -137,14 +148,15 @@ pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
             });
         }
     }
-    let costs = breakdown(&journal.ledger(run_id)?, &records, &run.options().budget);
+    let costs = breakdown(ledger, records, &run.options().budget);
     let decisions = journal.decisions(run_id)?.into_iter().map(DecisionLine::from).collect();
     let duration_ms = run.ended_at.map_or(0, |end| u64::try_from(end - run.started_at).unwrap_or(0));
+    let status = run.status_now();
     Ok(Report {
         run: run.id,
         workflow: run.workflow,
         file: run.file,
-        status: run.status,
+        status,
         error: run.error,
         started_at: run.started_at,
         ended_at: run.ended_at,

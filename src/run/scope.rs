@@ -132,6 +132,10 @@ impl Env for Scope<'_> {
     fn env_var(&self, name: &str) -> Option<String> {
         self.env.get(name).cloned()
     }
+
+    fn reads_environment(&self) -> bool {
+        true
+    }
 }
 
 /// The fields every step has, filled for a step that ended with `status`.

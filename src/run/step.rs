@@ -127,7 +127,7 @@ impl<'p> Runner<'p> {
             if let Some(record) = self.replay.record(&key).filter(|record| record.hash == step.hash) {
                 let value = record.value.clone().unwrap_or_else(|| step_value(step, Status::Failed));
                 let skipped = accepted(step, &key, &value, Some(&open.question));
-                match self.escalate(&step.name, &key, &open.question, Some(&skipped), cx).await {
+                match self.escalate(&key, &open.question, Some(&skipped), cx).await {
                     Ok(Answer::Retry) => {}
                     Ok(Answer::Skip) => {
                         cx.frame.set(index, value);
@@ -146,7 +146,7 @@ impl<'p> Runner<'p> {
             }
             let value = cx.frame.get(index).unwrap_or_else(|| step_value(step, Status::Failed));
             let skipped = accepted(step, &key, &value, Some(&pause.reason));
-            match self.escalate(&step.name, &key, &pause.reason, Some(&skipped), cx).await {
+            match self.escalate(&key, &pause.reason, Some(&skipped), cx).await {
                 Ok(Answer::Retry) => {}
                 Ok(Answer::Skip) => return Flow::Done,
                 Ok(_) => return Flow::Failed(Failure { key, message: pause.reason.clone(), rollback: false }),
@@ -290,11 +290,14 @@ impl<'p> Runner<'p> {
                     let question = Question {
                         kind: AskKind::Budget,
                         key,
-                        name: &step.name,
                         text: exhausted.reason,
                         timeout: None,
                         on_timeout: Answer::Reject,
                         given: None,
+                        raise: Some(match &exhausted.scope {
+                            Some(scope) => format!("{scope}={}", exhausted.raise),
+                            None => exhausted.raise,
+                        }),
                     };
                     let paused = self.write(step, key, "paused", false, attempts, started_at, None, None, None);
                     // A budget is raised only by `wf resume --budget`, which answers the
@@ -449,7 +452,7 @@ impl<'p> Runner<'p> {
         } else {
             None
         };
-        let question = Question { kind: AskKind::Approval, key, name: &step.name, text, timeout, on_timeout, given };
+        let question = Question { kind: AskKind::Approval, key, text, timeout, on_timeout, given, raise: None };
         let at = now_ms();
         let paused = self.write(step, key, "paused", false, 0, at, None, None, None);
         self.put(question, Some(&paused), None, cx).await.map(Some)
@@ -574,15 +577,18 @@ impl<'p> Runner<'p> {
             }
         }
         env.extend(self.step_env(cx, key, attempt));
+        let withheld = self.secrets.withheld_from(cx.wf.workflow);
         let spill = self.run_dir().join(format!("{}.{attempt}", sanitize(key)));
         let spec = command::Spec {
             shell: &cx.wf.shell,
             line: &line,
             dir: &dir,
             env: &env,
+            withheld: &withheld,
             timeout,
             grace: self.options.kill_grace,
             spill,
+            output_limit: self.options.output_limit,
             redactor: self.secrets.redactor(),
             stdin: None,
         };
@@ -708,6 +714,7 @@ impl<'p> Runner<'p> {
         };
         let mut env: Vec<(String, String)> = cx.wf.env.clone();
         env.extend(self.step_env(cx, key, attempt));
+        let withheld = self.secrets.withheld_from(cx.wf.workflow);
         let dir = self.base_dir.clone();
         let progress = Streaming::new(self, key);
         let on_progress = |event: agent::Progress<'_>| progress.tell(event);
@@ -718,8 +725,10 @@ impl<'p> Runner<'p> {
             redactor: self.secrets.redactor(),
             dir: &dir,
             env: &env,
+            withheld: &withheld,
             shell: &cx.wf.shell,
             grace: self.options.kill_grace,
+            output_limit: self.options.output_limit,
             spill: self.run_dir().join(format!("{}.{attempt}.agent", sanitize(key))),
         };
         let result = resolved.provider.ask(&request, &call).await;
@@ -780,19 +789,25 @@ impl<'p> Runner<'p> {
     fn check_gate(&self, gate: &Gate, key: &str, approval: Option<&Given>, cx: &Cx<'p>) -> Attempt {
         let mut failures = Vec::new();
         for check in &gate.checks {
-            let message = self.render(&check.message, cx, "the message").unwrap_or_else(|error| error);
-            let held = match self.eval(&check.cond, cx, "the condition") {
+            let mut message = self.render(&check.message, cx, "the message").unwrap_or_else(|error| error);
+            let level = if check.level == CheckLevel::Require { "require" } else { "warn" };
+            // A condition that cannot be decided (an unset `env()`) does not hold: a `warn`
+            // only warns about it, a `require` fails, each saying why and where.
+            let held = match self.eval(&check.cond, cx, &format!("the `{level}` condition")) {
                 Ok(Value::Bool(held)) => held,
                 Ok(other) => {
-                    return Attempt::failed(FailureKind::Error, format!("the condition gave {other}, not a bool"))
+                    message = format!("{message} (the condition gave {other}, not a bool)");
+                    false
                 }
-                Err(reason) => return Attempt::failed(FailureKind::Error, reason),
+                Err(reason) => {
+                    message = format!("{message} (not decided: {reason})");
+                    false
+                }
             };
             let fails = match check.level {
                 CheckLevel::Require => !self.options.lenient,
                 CheckLevel::Warn => self.options.strict,
             };
-            let level = if check.level == CheckLevel::Require { "require" } else { "warn" };
             let effect = if fails { "fail" } else { "warn" };
             let event = Event::GateCheck { key: key.to_owned(), level, message: message.clone(), passed: held, effect };
             if let Err(Flow::Failed(failure)) = self.emit(event, None, &[]) {
@@ -839,7 +854,11 @@ impl<'p> Runner<'p> {
         };
         // The callee's costs were already added to the caller's blocks as its steps ran.
         let token = cx.cancel.child_token();
-        let purse = self.purse_for(&cx.purse, key, &workflow.budget);
+        // The callee's budget reads the callee's parameters: the arguments just given.
+        let frame = Frame::root();
+        let scope =
+            super::scope::Scope { workflow, args: &callee.args, frame: &frame, env: self.secrets.environment() };
+        let purse = self.purse_for(&cx.purse, key, &workflow.budget, &scope);
         let inner =
             Cx { wf: callee, frame: Frame::root(), cancel: token.child_token(), costs, purse, reusable: cx.reusable };
         let flow = self.limited(timeout, cx, async {
@@ -893,14 +912,17 @@ impl<'p> Runner<'p> {
         env.extend(self.secrets.env_for(entry.cx.wf.workflow));
         env.push(("WF_RUN_ID".into(), self.run_id.clone()));
         env.push(("WF_STEP".into(), entry.key.clone()));
+        let withheld = self.secrets.withheld_from(entry.cx.wf.workflow);
         let spec = command::Spec {
             shell: &entry.cx.wf.shell,
             line: &line,
             dir: &dir,
             env: &env,
+            withheld: &withheld,
             timeout: None,
             grace: self.options.kill_grace,
             spill: self.run_dir().join(format!("{}.undo", sanitize(&entry.key))),
+            output_limit: self.options.output_limit,
             redactor: self.secrets.redactor(),
             stdin: None,
         };

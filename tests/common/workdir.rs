@@ -119,3 +119,9 @@ pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// The latest run of the journal in `state` (relative to the work folder).
+pub fn latest_run_in(dir: &Dir, state: &Path) -> wf::run::journal::RunRecord {
+    let journal = Journal::open(&dir.path().join(state)).expect("journal opens");
+    journal.latest_run().ok().flatten().expect("a run in the journal")
+}

@@ -6,7 +6,10 @@
 use rusqlite::params;
 use serde::Serialize;
 
-use super::{Exchange, Journal, LedgerEntry, Result, RunStatus};
+use indexmap::IndexMap;
+
+use super::{status_now, Exchange, Journal, LedgerEntry, Owner, Result, RunStatus, StepRecord};
+use crate::ir::Value;
 
 /// Which runs to list or aggregate.
 #[derive(Debug, Clone, Default)]
@@ -55,7 +58,7 @@ pub struct RunNumbers {
     pub cost_micros: i64,
     /// Iterations of every `repeat` of the run.
     pub iterations: u64,
-    /// Attempts beyond the first, over the run's leaf steps.
+    /// Attempts beyond the first of each leaf step instance, every attempt started counted.
     pub retries: u64,
     pub escalated: bool,
     /// The run paused at least once (a `run_paused` event).
@@ -71,11 +74,72 @@ pub struct ApprovalWait {
     pub wait_ms: u64,
 }
 
+/// The status a filter looks for as the journal records it: `crashed` runs are recorded
+/// `running`.
+fn recorded_status(status: Option<RunStatus>) -> Option<&'static str> {
+    status.map(|status| if status == RunStatus::Crashed { RunStatus::Running } else { status }.as_str())
+}
+
 /// The `WHERE` clause the filters make, over `runs AS r`, with parameters ?1..?3.
 const FILTER: &str =
     "(?1 IS NULL OR r.workflow = ?1) AND (?2 IS NULL OR r.status = ?2) AND (?3 IS NULL OR r.started_at >= ?3)";
 
 impl Journal {
+    /// Attempts beyond the first of each step instance, over the run's whole life: every
+    /// attempt started (`step_started`), including those a cancellation, a crash or a resume
+    /// cut short, less one per step instance. Blocks start no attempts.
+    pub fn retries(&self, run: &str) -> Result<u64> {
+        let conn = self.conn();
+        let retries: i64 = conn.query_row(
+            "SELECT COUNT(*) - COUNT(DISTINCT key) FROM events WHERE run_id = ?1 AND kind = 'step_started'",
+            [run],
+            |row| row.get(0),
+        )?;
+        Ok(count(retries))
+    }
+
+    /// Every step instance of a run, in the order of their last transitions, with only the
+    /// part of each value a report reads: `cost`, a `repeat`'s `iterations`, and a failed
+    /// step's `stderr`. SQLite picks them out of the JSON, so a run of 75,000 steps that each
+    /// kept 64 KiB of output is read in its rows, not its outputs (`wf show`, the report).
+    pub fn step_lines(&self, run: &str) -> Result<Vec<StepRecord>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT key, step_id, kind, hash, status, accepted, attempts, started_at, ended_at, error, seq,
+                    json_extract(value, '$.Record.cost.Money'),
+                    CASE WHEN kind = 'repeat' THEN json_extract(value, '$.Record.iterations.Int') END,
+                    CASE WHEN status IN ('failed', 'timed_out') THEN json_extract(value, '$.Record.stderr.String') END
+             FROM steps WHERE run_id = ?1 ORDER BY seq",
+        )?;
+        let rows = statement.query_map([run], |row| {
+            let mut fields = IndexMap::new();
+            if let Some(micros) = row.get::<_, Option<i64>>(11)? {
+                fields.insert("cost".to_owned(), Value::Money(micros));
+            }
+            if let Some(iterations) = row.get::<_, Option<i64>>(12)? {
+                fields.insert("iterations".to_owned(), Value::Int(iterations));
+            }
+            if let Some(stderr) = row.get::<_, Option<String>>(13)? {
+                fields.insert("stderr".to_owned(), Value::String(stderr));
+            }
+            Ok(StepRecord {
+                key: row.get(0)?,
+                step_id: row.get(1)?,
+                kind: row.get(2)?,
+                hash: row.get(3)?,
+                status: row.get(4)?,
+                accepted: row.get(5)?,
+                attempts: row.get(6)?,
+                started_at: row.get(7)?,
+                ended_at: row.get(8)?,
+                value: (!fields.is_empty()).then_some(Value::Record(fields)),
+                error: row.get(9)?,
+                seq: row.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// A run's ledger, in the order the amounts were recorded.
     pub fn ledger(&self, run: &str) -> Result<Vec<LedgerEntry>> {
         let conn = self.conn();
@@ -145,24 +209,34 @@ impl Journal {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Runs newest first, with what each cost.
+    /// Runs newest first, with what each cost. A run left `running` by a process that is
+    /// gone is listed as `crashed`.
     pub fn recent_runs(&self, filter: &RunFilter, limit: u32) -> Result<Vec<RunSummary>> {
         let conn = self.conn();
         let mut statement = conn.prepare_cached(&format!(
             "SELECT r.id, r.workflow, r.status, r.started_at, r.ended_at,
                     (SELECT COALESCE(SUM(micros), 0) FROM ledger WHERE run_id = r.id),
-                    (SELECT COALESCE(SUM(input + output + cached), 0) FROM ledger WHERE run_id = r.id)
+                    (SELECT COALESCE(SUM(input + output + cached), 0) FROM ledger WHERE run_id = r.id),
+                    r.pid, r.pid_start
              FROM runs AS r WHERE {FILTER} ORDER BY r.started_at DESC, r.id DESC LIMIT ?4"
         ))?;
+        // `running` and `crashed` are both recorded `running`: which is which is known only
+        // here, so their filter takes every such row and keeps `limit` of the right ones.
+        let owned = matches!(filter.status, Some(RunStatus::Running | RunStatus::Crashed));
+        let sql_limit = if owned { -1 } else { i64::from(limit) };
         let rows = statement.query_map(
-            params![filter.workflow, filter.status.map(RunStatus::as_str), filter.since, limit],
+            params![filter.workflow, recorded_status(filter.status), filter.since, sql_limit],
             |row| {
                 let started_at: i64 = row.get(3)?;
                 let ended_at: Option<i64> = row.get(4)?;
+                let owner = row.get::<_, Option<u32>>(7)?.map(|pid| Owner {
+                    pid,
+                    started: row.get::<_, Option<i64>>(8).ok().flatten().and_then(|at| u64::try_from(at).ok()),
+                });
                 Ok(RunSummary {
                     id: row.get(0)?,
                     workflow: row.get(1)?,
-                    status: RunStatus::parse(&row.get::<_, String>(2)?),
+                    status: status_now(RunStatus::parse(&row.get::<_, String>(2)?), owner),
                     started_at,
                     ended_at,
                     duration_ms: ended_at.map(|end| u64::try_from(end - started_at).unwrap_or(0)),
@@ -171,7 +245,17 @@ impl Journal {
                 })
             },
         )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut runs = Vec::new();
+        for row in rows {
+            let run = row?;
+            if filter.status.is_none_or(|status| status == run.status) {
+                runs.push(run);
+            }
+            if runs.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
+                break;
+            }
+        }
+        Ok(runs)
     }
 
     /// The numbers of every run the filter selects, summed per run by SQLite.
@@ -184,16 +268,14 @@ impl Journal {
                     (SELECT COALESCE(SUM(micros), 0) FROM ledger WHERE run_id = r.id),
                     (SELECT COALESCE(SUM(json_extract(value, '$.Record.iterations.Int')), 0)
                        FROM steps WHERE run_id = r.id AND kind = 'repeat'),
-                    (SELECT COALESCE(SUM(attempts - 1), 0) FROM steps
-                       WHERE run_id = r.id AND attempts > 1 AND kind IN ('run', 'agent', 'call', 'gate', 'wait')),
+                    (SELECT COUNT(*) - COUNT(DISTINCT key) FROM events WHERE run_id = r.id AND kind = 'step_started'),
                     EXISTS (SELECT 1 FROM decisions WHERE run_id = r.id AND kind = 'escalation'),
                     EXISTS (SELECT 1 FROM events WHERE run_id = r.id AND kind = 'run_paused'),
                     EXISTS (SELECT 1 FROM decisions WHERE run_id = r.id AND kind = 'budget')
              FROM runs AS r WHERE {FILTER}"
         ))?;
-        let rows = statement.query_map(
-            params![filter.workflow, filter.status.map(RunStatus::as_str), filter.since],
-            |row| {
+        let rows =
+            statement.query_map(params![filter.workflow, recorded_status(filter.status), filter.since], |row| {
                 Ok(RunNumbers {
                     workflow: row.get(0)?,
                     status: RunStatus::parse(&row.get::<_, String>(1)?),
@@ -205,8 +287,7 @@ impl Journal {
                     paused: row.get(7)?,
                     budget_paused: row.get(8)?,
                 })
-            },
-        )?;
+            })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -221,7 +302,7 @@ impl Journal {
                AND d.how IS NOT NULL AND d.how NOT IN ('mode', 'timeout')"
         ))?;
         let rows = statement
-            .query_map(params![filter.workflow, filter.status.map(RunStatus::as_str), filter.since], |row| {
+            .query_map(params![filter.workflow, recorded_status(filter.status), filter.since], |row| {
                 Ok(ApprovalWait { workflow: row.get(0)?, wait_ms: count(row.get(1)?) })
             })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

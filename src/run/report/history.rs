@@ -66,9 +66,10 @@ pub struct Node {
 const BLOCKS_OUTSIDE_KEYS: [&str; 3] = ["parallel", "repeat", "for"];
 
 pub fn show(journal: &Journal, run_id: &str) -> Result<Show> {
-    let report = super::build(journal, run_id)?;
     let run = journal.run(run_id)?;
-    let mut records: Vec<StepRecord> = journal.steps(run_id)?.into_values().collect();
+    let mut records: Vec<StepRecord> = journal.step_lines(run_id)?;
+    let ledger = journal.ledger(run_id)?;
+    let report = super::build_from(journal, run_id, &records, &ledger)?;
     // A block's row is written when it ends, after its body's; one that started in the same
     // millisecond as its first step still comes first.
     records.sort_by_key(|record| (record.started_at, !BLOCKS_OUTSIDE_KEYS.contains(&record.kind.as_str()), record.seq));
@@ -81,7 +82,7 @@ pub fn show(journal: &Journal, run_id: &str) -> Result<Show> {
 
     let mut money = vec![0i64; records.len()];
     let mut tokens = vec![0u64; records.len()];
-    for entry in journal.ledger(run_id)? {
+    for entry in ledger {
         let mut at = index
             .get(entry.key.as_str())
             .copied()
@@ -112,11 +113,12 @@ pub fn show(journal: &Journal, run_id: &str) -> Result<Show> {
     let mut slots: Vec<Option<StepRecord>> = records.into_iter().map(Some).collect();
     let mut parts = Parts { slots: &mut slots, children: &children, money: &money, tokens: &tokens, checks, decisions };
     let steps = roots.into_iter().filter_map(|i| parts.node(i)).collect();
+    let status = run.status_now();
     Ok(Show {
         run: run.id,
         workflow: run.workflow,
         file: run.file,
-        status: run.status,
+        status,
         error: run.error,
         args: serde_json::from_str(&run.args).unwrap_or(serde_json::Value::Null),
         started_at: run.started_at,
