@@ -140,6 +140,13 @@ impl<'a> Checker<'a> {
         self.diagnostics.push(Diagnostic::new(file, error));
     }
 
+    /// Whether a "did you mean" over every name in scope is still worth its cost: past the
+    /// diagnostics a file shows ([`crate::diag::MAX_PER_FILE`]) nobody reads it, and in a
+    /// large workflow full of misspellings it would make checking quadratic.
+    fn suggesting(&self) -> bool {
+        self.diagnostics.len() < crate::diag::MAX_PER_FILE
+    }
+
     fn check_workflows(&mut self) {
         for module in 0..self.loaded.modules.len() {
             for item in &self.loaded.modules[module].ast.items {

@@ -1,0 +1,103 @@
+#![allow(clippy::disallowed_methods)] // Tests write files and run the binary.
+
+//! Input written to hurt: huge, long-lined, misspelt or pointing where it should not. None of
+//! it may panic, take time or memory out of proportion to what is shown, or read what it
+//! should not (issue 11's front-end items).
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use wf::diag::{self, Format, Style};
+
+fn wf(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wf"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("wf runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn render(text: &str, format: Format) -> String {
+    let outcome = common::check_text(text);
+    diag::render(&outcome.checked.diagnostics, &outcome.sources, format, Style { color: false, width: 100 })
+}
+
+/// `workflow w() { … }` with `body` on one line.
+fn one_line(body: &str) -> String {
+    format!("workflow w() {{ {body} }}\n")
+}
+
+#[test]
+fn a_label_past_column_65535_renders_a_window_of_its_line() {
+    let source = one_line(&format!("run a \"{}\" {{ retry nope }}", "x".repeat(70_000)));
+    for format in [Format::Human, Format::Short, Format::Json, Format::Github] {
+        let out = render(&source, format);
+        assert!(out.contains("nope"), "{format:?}:\n{out}");
+        assert!(out.len() < 2_000, "{format:?} printed {} bytes", out.len());
+    }
+    let human = render(&source, Format::Human);
+    assert!(human.contains("main.wf:1:70033"), "{human}");
+    assert!(human.contains("...xxxx"), "the cut is marked:\n{human}");
+}
+
+#[test]
+fn five_thousand_unknown_names_show_200_and_count_the_rest() {
+    let mut source = String::from("workflow w() {\n");
+    for n in 0..5_000 {
+        let _ = writeln!(source, "  run s{n} \"echo {{{{nope{n}}}}}\"");
+    }
+    source.push_str("}\n");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("many.wf"), &source).expect("write");
+
+    let started = Instant::now();
+    let output = wf(dir.path(), &["check", "many.wf"]);
+    let took = started.elapsed();
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert_eq!(stdout.matches("wf::check::unknown_name").count(), diag::MAX_PER_FILE);
+    assert!(stdout.contains("4800 more diagnostics in `many.wf` are not shown"), "{}", &stdout[stdout.len() - 300..]);
+    assert!(text(&output.stderr).contains("5000 errors"), "the summary counts them all");
+    // Quadratic work (a "did you mean" over 5,000 names for each of 5,000 names, or a scan
+    // from the file's start per diagnostic) took 12 s here; linear work takes well under 1 s.
+    assert!(took < Duration::from_secs(6), "wf check took {took:?}");
+}
+
+#[test]
+fn a_long_line_full_of_errors_prints_a_window_per_diagnostic() {
+    let body: Vec<String> = (0..1_200).map(|n| format!("run s{n} \"x\" {{ retry zz{n} }}")).collect();
+    let source = one_line(&body.join(" "));
+    assert!(source.len() > 30_000);
+    let out = render(&source, Format::Human);
+    // Each of the 200 diagnostics shown prints its line cut to about 130 characters.
+    assert!(out.len() < 200 * 1_000, "printed {} bytes for a {} byte file", out.len(), source.len());
+    assert!(out.contains("1000 more diagnostics"), "{}", &out[out.len() - 300..]);
+}
+
+#[test]
+fn a_long_else_if_chain_with_errors_checks_in_proportion() {
+    let mut source = String::from("workflow w(n: int = 1) {\n  ");
+    for n in 0..8_000 {
+        let _ = write!(source, "if n == {n} {{ run s{n} \"{{{{zz}}}}\" }} else ");
+    }
+    source.push_str("{ run last \"x\" }\n}\n");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("chain.wf"), &source).expect("write");
+    let started = Instant::now();
+    let output = wf(dir.path(), &["check", "chain.wf"]);
+    let took = started.elapsed();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert!(output.stdout.len() < 500_000, "printed {} bytes", output.stdout.len());
+    // It panicked after 37 s and 839 MB; now it takes about 1.5 s in a debug build.
+    assert!(took < Duration::from_secs(20), "wf check took {took:?}");
+}
