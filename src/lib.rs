@@ -13,6 +13,7 @@ pub mod graph;
 pub mod ir;
 pub mod load;
 pub mod lsp;
+pub mod pad;
 pub mod run;
 pub mod source;
 pub mod span;

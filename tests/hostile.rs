@@ -101,3 +101,62 @@ fn a_long_else_if_chain_with_errors_checks_in_proportion() {
     // It panicked after 37 s and 839 MB; now it takes about 1.5 s in a debug build.
     assert!(took < Duration::from_secs(20), "wf check took {took:?}");
 }
+
+#[test]
+fn a_step_name_over_65535_characters_prints_in_cost_and_dry_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let name = "a".repeat(70_000);
+    std::fs::write(dir.path().join("long.wf"), format!("workflow w() {{\n  run {name} \"echo\"\n}}\n")).expect("write");
+    for args in [&["cost", "long.wf"][..], &["cost", "long.wf", "--format", "json"], &["run", "--dry-run", "long.wf"]] {
+        let output = wf(dir.path(), args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", text(&output.stderr));
+        assert!(text(&output.stdout).contains(&name), "{args:?}");
+    }
+}
+
+/// Runs `wf` with a stdout whose reader is already gone, so the first write fails.
+fn wf_into_closed_pipe(dir: &Path, args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_wf"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("wf runs")
+}
+
+#[test]
+fn a_closed_pipe_ends_printing_commands_quietly_and_a_run_still_finishes() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = "workflow w() {\n  run a \"echo a\"\n  run b \"echo {{nope}}\"\n}\n";
+    std::fs::write(dir.path().join("bad.wf"), source).expect("write");
+    std::fs::write(dir.path().join("ok.wf"), "workflow w() {\n  run a \"echo a\"\n}\n").expect("write");
+
+    // A run's stdout going away loses the report, not the run: it finishes and is journaled.
+    let ran = wf_into_closed_pipe(dir.path(), &["run", "ok.wf"]);
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
+    assert!(!text(&ran.stderr).contains("panicked"), "{}", text(&ran.stderr));
+    let shown = wf(dir.path(), &["show"]);
+    assert!(text(&shown.stdout).contains("succeeded"), "{}", text(&shown.stdout));
+
+    let commands: [&[&str]; 9] = [
+        &["check", "bad.wf"],
+        &["check", "--format", "json", "bad.wf"],
+        &["cost", "ok.wf", "--format", "json"],
+        &["graph", "ok.wf"],
+        &["explain"],
+        &["run", "--dry-run", "ok.wf"],
+        &["runs"],
+        &["show", "--format", "json"],
+        &["stats"],
+    ];
+    for args in commands {
+        let output = wf_into_closed_pipe(dir.path(), args);
+        assert_eq!(output.status.signal(), Some(13), "{args:?} ended with {:?}: {}", output.status, text(&output.stderr));
+        assert_eq!(text(&output.stderr), "", "{args:?} printed to stderr");
+    }
+}
