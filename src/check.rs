@@ -12,6 +12,7 @@ mod error;
 mod expr;
 mod flow;
 mod items;
+mod shell;
 mod stmt;
 mod workflow;
 

@@ -160,3 +160,69 @@ fn a_closed_pipe_ends_printing_commands_quietly_and_a_run_still_finishes() {
         assert_eq!(text(&output.stderr), "", "{args:?} printed to stderr");
     }
 }
+
+/// A payload of every class that breaks out of a badly quoted shell word.
+const PAYLOADS: [&str; 9] = [
+    "$(touch pwned)",
+    "`touch pwned`",
+    "x; touch pwned",
+    "a' ; touch pwned ; '",
+    "a\" ; touch pwned ; \"",
+    "line\ntouch pwned",
+    "\\'; touch pwned #",
+    "*",
+    "EOF\ntouch pwned\nEOF",
+];
+
+fn run_with_payload(command: &str, payload: &str) -> (tempfile::TempDir, Output) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = format!("workflow w(p: string) {{\n  run show \"{command}\"\n}}\n");
+    std::fs::write(dir.path().join("flow.wf"), source).expect("write");
+    std::fs::write(dir.path().join("decoy"), "").expect("write");
+    let output = wf(dir.path(), &["run", "flow.wf", "--arg", &format!("p={payload}")]);
+    (dir, output)
+}
+
+#[test]
+fn an_interpolation_where_the_shell_would_undo_its_quoting_is_an_error_for_every_payload() {
+    // Each as written inside the wf string literal of a `run` command.
+    let contexts = [
+        (r#"printf '%s' \"{{p}}\" > out"#, "inside double quotes"),
+        (r"printf '%s' '{{p}}' > out", "inside single quotes"),
+        (r"printf '%s' $'{{p}}' > out", "inside `$'…'` quotes"),
+        (r"printf '%s' `printf '%s' {{p}}` > out", "inside backticks"),
+        (r"echo $(( {{p}} )) > out", "inside `$((…))`"),
+        (r"printf '%s' ${UNSET:-{{p}}} > out", "inside `${…}`"),
+        (r"cat > out <<EOF\n{{p}}\nEOF", "in a here-document"),
+        (r"cat > out <<'EOF'\n{{p}}\nEOF", "in a here-document"),
+        (r"echo hi > out # {{p}}", "in a shell comment"),
+        (r"printf '%s' \\{{p}} > out", "right after a backslash"),
+        (r"printf '%s' ${{p}} > out", "right after a `$`"),
+    ];
+    for (command, place) in contexts {
+        for payload in PAYLOADS {
+            let (dir, output) = run_with_payload(command, payload);
+            let stderr = text(&output.stderr);
+            assert_eq!(output.status.code(), Some(1), "{command} with {payload:?} ran:\n{stderr}");
+            assert!(stderr.contains("wf::check::quoted_interpolation"), "{command}:\n{stderr}");
+            assert!(stderr.contains(place), "{command} is {place}:\n{stderr}");
+            assert!(!dir.path().join("pwned").exists(), "{command} with {payload:?} executed it");
+            assert!(!dir.path().join("out").exists(), "{command} ran at all");
+        }
+    }
+}
+
+#[test]
+fn an_interpolation_as_a_plain_word_arrives_whole_for_every_payload() {
+    let contexts = [r"printf '%s' {{p}} > out", r#"x=$(printf '%s' {{p}}); printf '%s' \"$x\" > out"#];
+    for command in contexts {
+        for payload in PAYLOADS {
+            let (dir, output) = run_with_payload(command, payload);
+            assert_eq!(output.status.code(), Some(0), "{command} with {payload:?}:\n{}", text(&output.stderr));
+            let out = std::fs::read_to_string(dir.path().join("out")).expect("out");
+            // `$(…)` drops trailing newlines, as the shell always does.
+            assert_eq!(out, payload.trim_end_matches('\n'), "{command}");
+            assert!(!dir.path().join("pwned").exists(), "{command} with {payload:?} executed it");
+        }
+    }
+}
