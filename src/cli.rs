@@ -27,6 +27,18 @@ use wf::diag::Format;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Let `use` read modules outside the project (the nearest folder above the file that
+    /// holds `.git`, else the file's own folder).
+    #[arg(long, global = true)]
+    allow_outside_project: bool,
+}
+
+/// Set once from `--allow-outside-project`, read by every command that loads modules.
+static ALLOW_OUTSIDE_PROJECT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// What may be read when checking `root` and the modules it uses.
+pub fn source_policy(root: &std::path::Path) -> wf::source::Policy {
+    wf::source::Policy::for_root(root, ALLOW_OUTSIDE_PROJECT.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 #[derive(Debug, Subcommand)]
@@ -244,6 +256,7 @@ pub enum Exit {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    ALLOW_OUTSIDE_PROJECT.store(cli.allow_outside_project, std::sync::atomic::Ordering::Relaxed);
     if cli.command.only_prints() {
         die_quietly_on_closed_pipe();
     }

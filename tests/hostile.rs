@@ -226,3 +226,52 @@ fn an_interpolation_as_a_plain_word_arrives_whole_for_every_payload() {
         }
     }
 }
+
+fn check_use(dir: &Path, target: &str, extra: &[&str]) -> Output {
+    let source = format!("use \"{target}\" as m\n\nworkflow w() {{\n  run a \"true\"\n}}\n");
+    std::fs::write(dir.join("main.wf"), source).expect("write");
+    let mut args = vec!["check", "main.wf"];
+    args.extend_from_slice(extra);
+    wf(dir, &args)
+}
+
+#[test]
+fn use_reads_only_regular_files_of_a_sane_size_inside_the_project() {
+    let outer = tempfile::tempdir().expect("temp dir");
+    let project = outer.path().join("project");
+    std::fs::create_dir_all(project.join(".git")).expect("mkdir");
+    std::fs::create_dir_all(project.join("flows")).expect("mkdir");
+    std::fs::write(outer.path().join("outside.wf"), "const x = 1\n").expect("write");
+    std::fs::write(project.join("big.wf"), " ".repeat(5 * 1024 * 1024)).expect("write");
+    std::fs::write(project.join("lib.wf"), "const x = 1\n").expect("write");
+    std::os::unix::fs::symlink(outer.path().join("outside.wf"), project.join("link.wf")).expect("symlink");
+    let flows = project.join("flows");
+
+    let anywhere = &["--allow-outside-project"][..];
+    let refused = [
+        ("/dev/zero", anywhere, "a character device"),
+        ("/etc/passwd", &[][..], "outside the project"),
+        ("../../outside.wf", &[], "outside the project"),
+        ("../link.wf", &[], "outside the project"),
+        ("../big.wf", &[], "more than the 4194304"),
+        ("../flows", &[], "a directory"),
+    ];
+    for (target, flags, why) in refused {
+        let started = Instant::now();
+        let output = check_use(&flows, target, flags);
+        let stdout = text(&output.stdout);
+        assert_eq!(output.status.code(), Some(1), "{target}: {stdout}");
+        assert!(stdout.contains("wf::load::module_refused"), "{target}: {stdout}");
+        assert!(stdout.contains(why), "{target} is refused as {why}: {stdout}");
+        assert!(!stdout.contains("root:"), "{target}: the file's lines are not shown");
+        assert!(started.elapsed() < Duration::from_secs(10), "{target} was read");
+    }
+    // Inside the project, `..` is fine; outside it, the flag lets it be read.
+    assert_eq!(check_use(&flows, "../lib.wf", &[]).status.code(), Some(0));
+    let allowed = check_use(&flows, "../../outside.wf", &["--allow-outside-project"]);
+    assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stdout));
+    // The file named on the command line is held to the same kinds and size.
+    let output = wf(&flows, &["check", "/dev/zero"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("a character device"), "{}", text(&output.stderr));
+}
