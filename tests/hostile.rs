@@ -275,3 +275,30 @@ fn use_reads_only_regular_files_of_a_sane_size_inside_the_project() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("a character device"), "{}", text(&output.stderr));
 }
+
+#[test]
+fn three_typos_in_three_steps_are_three_errors_with_the_keyword_meant() {
+    let source = "workflow w() {\n  run a \"make\" {\n    retyr 2\n  }\n  run b \"make\" {\n    timout 5s\n  }\n  \
+                  run c \"make\" { on failur abort }\n  run d \"echo {{c.stdout}}\"\n}\n";
+    let outcome = common::check_text(source);
+    let found: Vec<(String, Option<String>)> =
+        outcome.checked.diagnostics.iter().map(|d| (d.code(), d.help())).collect();
+    let unexpected = |help: &str| ("wf::syntax::unexpected".to_string(), Some(help.to_string()));
+    assert_eq!(
+        found,
+        [unexpected("did you mean `retry`?"), unexpected("did you mean `timeout`?"), unexpected("did you mean `failure`?")],
+        "{}",
+        render(source, Format::Short)
+    );
+}
+
+#[test]
+fn a_misspelt_unit_is_one_error_not_two() {
+    for source in [
+        "workflow w() {\n  run a \"make\" { timeout 5min }\n}\n",
+        "workflow w() {\n  run a \"make\" { retry 2 backoff 1sec..5s }\n}\n",
+    ] {
+        let codes = common::codes(&common::check_text(source));
+        assert_eq!(codes, ["wf::syntax::invalid_duration"], "{source}");
+    }
+}
