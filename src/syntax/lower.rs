@@ -165,7 +165,7 @@ fn parse_items(source: &str, lexed: &Lexed, errors: &mut Vec<SyntaxError>) -> Ve
 }
 
 /// How many bytes statement-level recovery may re-parse in one file (see [`parse_items`]).
-const RECOVERY_BUDGET: usize = 16 << 20;
+const RECOVERY_BUDGET: usize = 1 << 20;
 
 /// Lowers the items of a `file` or `items` parse, returning where the last one ends.
 fn lower_items(pairs: Pairs<'_, Rule>, items: &mut Vec<Item>, errors: &mut Vec<SyntaxError>) -> Option<usize> {
