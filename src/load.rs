@@ -160,7 +160,9 @@ impl Loader<'_> {
                 Err(error) if Refused::of(&error).is_some() => {
                     let reason = Refused::of(&error).map(ToString::to_string).unwrap_or_default();
                     let path = path.display().to_string();
-                    self.loaded.diagnostics.push(Diagnostic::new(file, LoadError::ModuleRefused { path, reason, span }));
+                    self.loaded
+                        .diagnostics
+                        .push(Diagnostic::new(file, LoadError::ModuleRefused { path, reason, span }));
                     None
                 }
                 Err(error) => {

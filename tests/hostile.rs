@@ -156,7 +156,13 @@ fn a_closed_pipe_ends_printing_commands_quietly_and_a_run_still_finishes() {
     ];
     for args in commands {
         let output = wf_into_closed_pipe(dir.path(), args);
-        assert_eq!(output.status.signal(), Some(13), "{args:?} ended with {:?}: {}", output.status, text(&output.stderr));
+        assert_eq!(
+            output.status.signal(),
+            Some(13),
+            "{args:?} ended with {:?}: {}",
+            output.status,
+            text(&output.stderr)
+        );
         assert_eq!(text(&output.stderr), "", "{args:?} printed to stderr");
     }
 }
@@ -286,7 +292,11 @@ fn three_typos_in_three_steps_are_three_errors_with_the_keyword_meant() {
     let unexpected = |help: &str| ("wf::syntax::unexpected".to_string(), Some(help.to_string()));
     assert_eq!(
         found,
-        [unexpected("did you mean `retry`?"), unexpected("did you mean `timeout`?"), unexpected("did you mean `failure`?")],
+        [
+            unexpected("did you mean `retry`?"),
+            unexpected("did you mean `timeout`?"),
+            unexpected("did you mean `failure`?")
+        ],
         "{}",
         render(source, Format::Short)
     );

@@ -429,7 +429,6 @@ pub enum CheckError {
     },
 
     // ----- warnings -----
-
     #[error("timeout {timeout} is shorter than the retry backoff ({backoff} in the worst case)")]
     #[diagnostic(
         code(wf::check::timeout_shorter_than_backoff),

@@ -62,12 +62,16 @@ impl Unsafe {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Frame {
     /// Plain command words: the whole command, or a `$(…)` (with its open parentheses).
-    Command { parens: usize },
+    Command {
+        parens: usize,
+    },
     Single,
     Double,
     Ansi,
     Backticks,
-    Arithmetic { parens: usize },
+    Arithmetic {
+        parens: usize,
+    },
     /// The first `)` of the `))` that ends a `$((…))`.
     ArithmeticClosing,
     Braces,

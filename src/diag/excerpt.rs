@@ -76,7 +76,12 @@ pub(super) struct Excerpt {
 }
 
 /// Builds the excerpt of `text` that `labels` need, and the labels moved into it.
-pub(super) fn excerpt(name: &str, text: &str, index: &LineIndex, labels: &[LabeledSpan]) -> (Excerpt, Vec<LabeledSpan>) {
+pub(super) fn excerpt(
+    name: &str,
+    text: &str,
+    index: &LineIndex,
+    labels: &[LabeledSpan],
+) -> (Excerpt, Vec<LabeledSpan>) {
     let spans: Vec<(usize, usize)> = labels.iter().map(|label| clamp(text, index, label)).collect();
     let primary = labels.iter().position(LabeledSpan::primary).unwrap_or(0);
 

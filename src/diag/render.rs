@@ -49,10 +49,13 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, format: Format, sty
     };
     for (file, count) in hidden {
         let name = &sources.get(file).name;
-        let note = format!("{count} more diagnostics in `{name}` are not shown; fix the first {MAX_PER_FILE} and check again");
+        let note =
+            format!("{count} more diagnostics in `{name}` are not shown; fix the first {MAX_PER_FILE} and check again");
         match format {
             Format::Human | Format::Short => out.push_str(&format!("note: {note}\n")),
-            Format::Github => out.push_str(&format!("::notice file={}::{}\n", escape_property(name), escape_data(&note))),
+            Format::Github => {
+                out.push_str(&format!("::notice file={}::{}\n", escape_property(name), escape_data(&note)))
+            }
             Format::Json => {}
         }
     }
@@ -70,8 +73,11 @@ fn cap(diagnostics: &[Diagnostic]) -> (Vec<Diagnostic>, Vec<(FileId, usize)>) {
             shown.push(diagnostic.clone());
         }
     }
-    let mut hidden: Vec<(FileId, usize)> =
-        per_file.into_iter().filter(|&(_, count)| count > MAX_PER_FILE).map(|(file, count)| (file, count - MAX_PER_FILE)).collect();
+    let mut hidden: Vec<(FileId, usize)> = per_file
+        .into_iter()
+        .filter(|&(_, count)| count > MAX_PER_FILE)
+        .map(|(file, count)| (file, count - MAX_PER_FILE))
+        .collect();
     hidden.sort_unstable();
     (shown, hidden)
 }

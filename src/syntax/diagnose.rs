@@ -155,9 +155,41 @@ fn hint(positives: &[Rule], token: &Token) -> Option<String> {
 /// The words that begin an item, and those that begin a statement or attribute in a block.
 const ITEM_WORDS: &[&str] = &["use", "const", "model", "provider", "workflow"];
 const BLOCK_WORDS: &[&str] = &[
-    "phase", "run", "agent", "call", "gate", "wait", "parallel", "if", "repeat", "for", "fail", "on", "finally",
-    "description", "budget", "timeout", "mode", "provider", "model", "concurrency", "secret", "env", "shell", "retry",
-    "undo", "risk", "dir", "expect", "cost", "output", "prompt", "returns", "require", "warn", "approve",
+    "phase",
+    "run",
+    "agent",
+    "call",
+    "gate",
+    "wait",
+    "parallel",
+    "if",
+    "repeat",
+    "for",
+    "fail",
+    "on",
+    "finally",
+    "description",
+    "budget",
+    "timeout",
+    "mode",
+    "provider",
+    "model",
+    "concurrency",
+    "secret",
+    "env",
+    "shell",
+    "retry",
+    "undo",
+    "risk",
+    "dir",
+    "expect",
+    "cost",
+    "output",
+    "prompt",
+    "returns",
+    "require",
+    "warn",
+    "approve",
 ];
 
 /// The keywords that would have been accepted where the parse failed, for "did you mean".
@@ -310,8 +342,7 @@ pub(super) fn statement_to_drop(
         .rev()
         .find(|&at| matches!(source.as_bytes()[at], b'{' | b'}' | b';') && !lexed.in_literal(at))
         .map_or(line, |at| at + 1);
-    let first = after_separator
-        + source[after_separator..].bytes().take_while(|&b| b == b' ' || b == b'\t').count();
+    let first = after_separator + source[after_separator..].bytes().take_while(|&b| b == b' ' || b == b'\t').count();
     if first <= item_start || source[first..].starts_with('}') || !lexed.in_closed_block(item_start, first) {
         return None;
     }

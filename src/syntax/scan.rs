@@ -118,7 +118,9 @@ impl Lexed {
 
     /// Whether `offset` lies in a block that opens at or after `from` and is closed.
     pub(super) fn in_closed_block(&self, from: usize, offset: usize) -> bool {
-        self.opens.iter().any(|&(open, close)| from <= open && open < offset && close.is_some_and(|close| close > offset))
+        self.opens
+            .iter()
+            .any(|&(open, close)| from <= open && open < offset && close.is_some_and(|close| close > offset))
     }
 
     /// Where the innermost closed block holding `offset` closes.

@@ -27,7 +27,10 @@ pub(super) fn lower_literal(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>)
             let error = bad_number(text, span);
             let fallback = match error {
                 SyntaxError::InvalidDuration { .. } => LitValue::Duration(0),
-                _ if text.trim_start_matches(|c: char| c.is_ascii_digit() || c == '_' || c == '.').starts_with(['k', 'M']) => {
+                _ if text
+                    .trim_start_matches(|c: char| c.is_ascii_digit() || c == '_' || c == '.')
+                    .starts_with(['k', 'M']) =>
+                {
                     LitValue::Tokens(0)
                 }
                 _ => LitValue::Int(0),
