@@ -28,7 +28,7 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
     /// Let `use` read modules outside the project (the nearest folder above the file that
-    /// holds `.git`, else the file's own folder).
+    /// holds `.git`, else the current folder).
     #[arg(long, global = true)]
     allow_outside_project: bool,
 }

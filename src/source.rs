@@ -91,14 +91,20 @@ impl Refused {
 #[allow(clippy::disallowed_methods)] // The reader the CLI hands the loader.
 impl Policy {
     /// The policy for checking `root`: the project is the nearest folder from `root`'s own
-    /// upwards that holds `.git`, else `root`'s folder; `allow_outside` lifts that limit.
+    /// upwards that holds `.git`; else the current folder when `root` is under it; else
+    /// `root`'s own folder. `allow_outside` lifts that limit.
     pub fn for_root(root: &Path, allow_outside: bool) -> Policy {
         if allow_outside {
             return Policy { project: None };
         }
         let file = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        let project = folder.ancestors().find(|dir| dir.join(".git").exists()).unwrap_or(&folder).to_path_buf();
+        let current =
+            std::env::current_dir().and_then(std::fs::canonicalize).ok().filter(|dir| folder.starts_with(dir));
+        let project = match folder.ancestors().find(|dir| dir.join(".git").exists()) {
+            Some(repository) => repository.to_path_buf(),
+            None => current.unwrap_or(folder),
+        };
         Policy { project: Some(project) }
     }
 

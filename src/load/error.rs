@@ -19,7 +19,7 @@ pub enum LoadError {
     #[diagnostic(
         code(wf::load::module_refused),
         help(
-            "a module is a regular file of at most 4 MiB inside the project: the nearest folder above the checked file that holds `.git`, else the checked file's folder"
+            "a module is a regular file of at most 4 MiB inside the project: the nearest folder above the checked file that holds `.git`, else the current folder (or the checked file's, when it is not under it)"
         )
     )]
     ModuleRefused {
