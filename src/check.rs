@@ -13,6 +13,7 @@ mod error;
 mod expr;
 mod flow;
 mod items;
+mod shell;
 mod stmt;
 mod workflow;
 
@@ -58,7 +59,7 @@ pub fn check(loaded: &Loaded) -> Checked {
     checker.evaluate_consts();
     checker.report_unused();
     let mut diagnostics = loaded.diagnostics.clone();
-    diagnostics.append(&mut checker.diagnostics);
+    diagnostics.extend(explained_elsewhere(&loaded.diagnostics, std::mem::take(&mut checker.diagnostics)));
     let consts = std::mem::take(&mut checker.consts)
         .into_iter()
         .filter_map(|(key, state)| match state {
@@ -73,6 +74,33 @@ pub fn check(loaded: &Loaded) -> Checked {
     }
     diag::sort(&mut diagnostics);
     Checked { program, diagnostics, consts }
+}
+
+/// The checker's diagnostics less those on text a syntax or load error already covers: the
+/// checker sees the parser's stand-in there (`timeout 5min` reads as `0s`), and a second
+/// message about the same characters only repeats the first.
+fn explained_elsewhere(earlier: &[Diagnostic], found: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    if earlier.is_empty() {
+        return found;
+    }
+    let mut covered: Vec<(FileId, usize, usize)> =
+        earlier.iter().map(|d| (d.file, d.span().start, d.span().end)).collect();
+    covered.sort_unstable();
+    // The furthest end among the spans of a file up to each one, in start order.
+    let mut reach = Vec::with_capacity(covered.len());
+    for (index, &(file, _, end)) in covered.iter().enumerate() {
+        let before = index.checked_sub(1).filter(|&i| covered[i].0 == file).map_or(0, |i| reach[i]);
+        reach.push(end.max(before));
+    }
+    found
+        .into_iter()
+        .filter(|diagnostic| {
+            let span = diagnostic.span();
+            // Of the spans that start no later than this one ends, does any reach its start?
+            let upto = covered.partition_point(|&(file, start, _)| (file, start) <= (diagnostic.file, span.end));
+            !(upto > 0 && covered[upto - 1].0 == diagnostic.file && reach[upto - 1] >= span.start)
+        })
+        .collect()
 }
 
 /// A workflow's parameters, known before any body is checked (calls need them).
@@ -139,6 +167,13 @@ impl<'a> Checker<'a> {
     fn report(&mut self, module: usize, error: CheckDiagnostic) {
         let file = self.loaded.modules[module].file;
         self.diagnostics.push(Diagnostic::new(file, error));
+    }
+
+    /// Whether a "did you mean" over every name in scope is still worth its cost: past the
+    /// diagnostics a file shows ([`crate::diag::MAX_PER_FILE`]) nobody reads it, and in a
+    /// large workflow full of misspellings it would make checking quadratic.
+    fn suggesting(&self) -> bool {
+        self.diagnostics.len() < crate::diag::MAX_PER_FILE
     }
 
     fn check_workflows(&mut self) {

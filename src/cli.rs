@@ -28,6 +28,18 @@ use wf::diag::Format;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Let `use` read modules outside the project (the nearest folder above the file that
+    /// holds `.git`, else the current folder).
+    #[arg(long, global = true)]
+    allow_outside_project: bool,
+}
+
+/// Set once from `--allow-outside-project`, read by every command that loads modules.
+static ALLOW_OUTSIDE_PROJECT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// What may be read when checking `root` and the modules it uses.
+pub fn source_policy(root: &std::path::Path) -> wf::source::Policy {
+    wf::source::Policy::for_root(root, ALLOW_OUTSIDE_PROJECT.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 #[derive(Debug, Subcommand)]
@@ -206,6 +218,50 @@ enum Command {
     Lsp,
 }
 
+impl Command {
+    /// Whether the command only prints, so that a reader going away (`wf cost | head -1`)
+    /// may end it on the spot. A run may not: it must stop its processes and write its
+    /// journal first, so it keeps writing with the failure ignored ([`print_out`]). The
+    /// language server's stdout is its connection, which it watches itself.
+    fn only_prints(&self) -> bool {
+        match self {
+            Command::Run { dry_run, .. } => *dry_run,
+            Command::Resume { explain, .. } => *explain,
+            Command::Lsp => false,
+            Command::Check { .. }
+            | Command::Approve { .. }
+            | Command::Doctor { .. }
+            | Command::Cost { .. }
+            | Command::Graph { .. }
+            | Command::Fmt { .. }
+            | Command::Explain { .. }
+            | Command::Runs { .. }
+            | Command::Show { .. }
+            | Command::Stats { .. } => true,
+        }
+    }
+}
+
+/// Writing to a closed pipe ends the process by `SIGPIPE`, silently, as it does `cat` and
+/// `grep`. Rust ignores the signal and turns the write into an error, which `print!` makes
+/// a panic with a backtrace; restoring the default once covers every print of the command.
+fn die_quietly_on_closed_pipe() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    // SAFETY: the default disposition installs no handler, so no code runs in signal
+    // context; this happens before any thread is started.
+    #[allow(unsafe_code)]
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+}
+
+/// Prints to stdout for a command that may not simply die when its reader goes away (a run,
+/// whose report comes after its journal is complete): a closed pipe loses the text, nothing
+/// else.
+pub fn print_out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+}
+
 /// How a command ended.
 pub enum Exit {
     Success,
@@ -219,6 +275,10 @@ pub enum Exit {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    ALLOW_OUTSIDE_PROJECT.store(cli.allow_outside_project, std::sync::atomic::Ordering::Relaxed);
+    if cli.command.only_prints() {
+        die_quietly_on_closed_pipe();
+    }
     let exit = match cli.command {
         Command::Check { files, format, deny_warnings } => check::run(&files, format, deny_warnings),
         Command::Doctor { file, workflow, providers } => doctor::run(&file, workflow.as_deref(), &providers),

@@ -4,12 +4,13 @@
 //! one of them with the file it is about. Wording lives in the enums; layout lives in
 //! [`render`].
 
+mod excerpt;
 mod render;
 
 use std::fmt;
 use std::sync::Arc;
 
-pub use render::{render, Format, Style};
+pub use render::{render, Format, Style, MAX_PER_FILE};
 
 use crate::ir::FileId;
 use crate::span::Span;

@@ -16,6 +16,7 @@ pub mod lexicon;
 pub mod load;
 pub mod lsp;
 pub mod mask;
+pub mod pad;
 pub mod process;
 pub mod procfs;
 pub mod run;

@@ -14,7 +14,7 @@ pub use error::LoadError;
 
 use crate::diag::Diagnostic;
 use crate::ir::FileId;
-use crate::source::Sources;
+use crate::source::{Refused, Sources};
 use crate::stdlib;
 use crate::suggest::did_you_mean;
 use crate::syntax::{self, ast};
@@ -157,6 +157,14 @@ impl Loader<'_> {
             },
             Origin::Path(path) => match (self.read)(path) {
                 Ok(text) => Some(self.add(origin.clone(), path.display().to_string(), text)),
+                Err(error) if Refused::of(&error).is_some() => {
+                    let reason = Refused::of(&error).map(ToString::to_string).unwrap_or_default();
+                    let path = path.display().to_string();
+                    self.loaded
+                        .diagnostics
+                        .push(Diagnostic::new(file, LoadError::ModuleRefused { path, reason, span }));
+                    None
+                }
                 Err(error) => {
                     self.loaded.diagnostics.push(Diagnostic::new(
                         file,

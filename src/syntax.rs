@@ -1,8 +1,9 @@
 //! Stage 1: `.wf` text to an [`ast::File`], with every syntax error found.
 //!
 //! The grammar lives in `grammar/wf.pest`. Parsing never stops at the first error: when pest
-//! fails, the error is recorded and parsing resumes at the next top-level item, so one broken
-//! workflow does not hide the mistakes in the next. No I/O happens here.
+//! fails inside a block, the failing statement or attribute is recorded and blanked out and
+//! the item parsed again; elsewhere parsing resumes at the next top-level item. So one typo
+//! hides neither the next one nor the rest of its workflow. No I/O happens here.
 
 pub mod ast;
 mod diagnose;

@@ -19,7 +19,7 @@ fn lines(dir: &Dir, name: &str) -> Vec<String> {
 const SHIP: &str = r#"workflow w(version: string = "1.2") {
   run build "echo build >> log"
   gate ship { approve "Ship {{version}}?" }
-  run after "echo 'after by={{ship.approved_by}} comment={{ship.comment}}' >> log"
+  run after "echo after by={{ship.approved_by}} comment={{ship.comment}} >> log"
 }"#;
 
 #[test]

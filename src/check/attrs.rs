@@ -438,28 +438,16 @@ impl Cx<'_, '_> {
         *slot = Some(Limit { amount, expr, warn_at, span });
     }
 
-    /// A command template; warns about interpolations already inside shell quotes.
+    /// A command template; rejects each interpolation standing where the shell would not
+    /// keep its value one word (inside quotes, backticks, a here-document…; `shell.rs`).
     pub fn command(&mut self, command: &ast::StringLit) -> ir::Template {
-        let mut quote: Option<char> = None;
-        let mut escaped = false;
-        for part in &command.parts {
-            match part {
-                ast::StrPart::Text(text) => {
-                    for c in text.chars() {
-                        match (quote, c) {
-                            (_, _) if escaped => escaped = false,
-                            (Some('"') | None, '\\') => escaped = true,
-                            (None, '\'' | '"') => quote = Some(c),
-                            (Some(open), c) if c == open => quote = None,
-                            _ => {}
-                        }
-                    }
-                }
-                ast::StrPart::Interp(expr) => {
-                    if quote.is_some() {
-                        self.report(CheckDiagnostic::QuotedInterpolation { span: expr.span });
-                    }
-                }
+        let interps = command.parts.iter().filter_map(|part| match part {
+            ast::StrPart::Interp(expr) => Some(expr.span),
+            ast::StrPart::Text(_) => None,
+        });
+        for (span, place) in interps.zip(super::shell::interpolations(command)) {
+            if let Some(place) = place {
+                self.report(CheckDiagnostic::QuotedInterpolation { place: place.describe(), help: place.fix(), span });
             }
         }
         self.template(command)

@@ -457,18 +457,18 @@ pub enum CheckDiagnostic {
         span: Span,
     },
 
-    // ----- warnings -----
-    #[error("`{{{{…}}}}` inside quotes in a command")]
-    #[diagnostic(
-        code(wf::check::quoted_interpolation),
-        severity(Warning),
-        help("each interpolated value is already exactly one shell word; remove the quotes around it")
-    )]
+    #[error("`{{{{…}}}}` {place} in a command: the shell would not keep the value one word")]
+    #[diagnostic(code(wf::check::quoted_interpolation))]
     QuotedInterpolation {
-        #[label("already quoted by wf")]
+        /// Where it stands: "inside double quotes", "in a here-document", …
+        place: &'static str,
+        #[help]
+        help: &'static str,
+        #[label("wf quotes this value for a plain command word")]
         span: Span,
     },
 
+    // ----- warnings -----
     #[error("timeout {timeout} is shorter than the retry backoff ({backoff} in the worst case)")]
     #[diagnostic(
         code(wf::check::timeout_shorter_than_backoff),

@@ -202,6 +202,8 @@ impl Cx<'_, '_> {
         }
         let help = if self.ch.modules[self.module].aliases.contains_key(name) {
             Some(format!("`{name}` is a module; name one of its items as `{name}.NAME`"))
+        } else if !self.ch.suggesting() {
+            None
         } else {
             let candidates: Vec<String> = self
                 .loop_vars

@@ -69,10 +69,13 @@ fn summary(files: usize, errors: usize, warnings: usize) -> String {
 
 /// Checks every file, on as many threads as there are cores; results keep the files' order.
 fn check_all(files: &[PathBuf]) -> Vec<std::io::Result<wf::Outcome>> {
-    let read = |path: &Path| std::fs::read_to_string(path);
+    let check = |path: &Path| {
+        let policy = super::source_policy(path);
+        wf::check_path(path, &|module: &Path| policy.read(module))
+    };
     let workers = thread::available_parallelism().map_or(1, usize::from).min(files.len()).max(1);
     if workers == 1 {
-        return files.iter().map(|path| wf::check_path(path, &read)).collect();
+        return files.iter().map(|path| check(path)).collect();
     }
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<std::io::Result<wf::Outcome>>>> =
@@ -82,7 +85,7 @@ fn check_all(files: &[PathBuf]) -> Vec<std::io::Result<wf::Outcome>> {
             scope.spawn(|| loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(index) else { break };
-                let outcome = wf::check_path(path, &read);
+                let outcome = check(path);
                 if let Ok(mut results) = results.lock() {
                     results[index] = Some(outcome);
                 }

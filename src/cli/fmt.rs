@@ -49,7 +49,7 @@ pub fn run(paths: &[PathBuf], check: bool, stdin: bool) -> Exit {
     }
     for path in &files {
         let name = path.display().to_string();
-        let text = match fs::read_to_string(path) {
+        let text = match wf::source::Policy::anywhere().read(path) {
             Ok(text) => text,
             Err(error) => {
                 eprintln!("error: cannot read `{name}`: {error}");
@@ -83,8 +83,13 @@ pub fn run(paths: &[PathBuf], check: bool, stdin: bool) -> Exit {
 
 fn run_stdin(check: bool) -> Exit {
     let mut text = String::new();
-    if let Err(error) = io::stdin().read_to_string(&mut text) {
+    let limit = wf::source::MAX_SOURCE_BYTES;
+    if let Err(error) = io::stdin().take(limit + 1).read_to_string(&mut text) {
         eprintln!("error: cannot read standard input: {error}");
+        return Exit::Usage;
+    }
+    if text.len() as u64 > limit {
+        eprintln!("error: standard input is more than the {limit} bytes a workflow file may be");
         return Exit::Usage;
     }
     let name = "<stdin>";

@@ -300,10 +300,11 @@ fn runs_table(runs: &[RunSummary]) -> String {
         for (column, (cell, width)) in row.iter().zip(widths).enumerate() {
             // Numbers line up on the right.
             if column >= 4 {
-                line.push_str(&format!("{cell:>width$}  "));
+                line.push_str(&wf::pad::right(cell, width));
             } else {
-                line.push_str(&format!("{cell:<width$}  "));
+                line.push_str(&wf::pad::left(cell, width));
             }
+            line.push_str("  ");
         }
         out.push_str(line.trim_end());
         out.push('\n');

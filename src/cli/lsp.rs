@@ -11,7 +11,9 @@ use super::Exit;
 
 pub fn run() -> Exit {
     let (connection, io_threads) = Connection::stdio();
-    let read = |path: &Path| std::fs::read_to_string(path);
+    // An editor opens files from anywhere; still only regular files of a sane size.
+    let policy = wf::source::Policy::anywhere();
+    let read = |path: &Path| policy.read(path);
     let ended = serve(&connection, &read);
     // The writer thread ends once every sender is gone; it flushes what is queued first.
     drop(connection);

@@ -272,7 +272,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
     };
     if json {
         match serde_json::to_string_pretty(&report) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => super::print_out(&format!("{text}\n")),
             Err(error) => eprintln!("error: {error}"),
         }
     } else {
@@ -280,7 +280,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         if stdout_taken {
             eprint!("{text}");
         } else {
-            print!("{text}");
+            super::print_out(&text);
         }
     }
     let hint = match (&ended.pause, ended.status) {

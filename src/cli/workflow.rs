@@ -32,7 +32,8 @@ impl Chosen {
 /// Checks `file` and picks its workflow named `name`, or its only one. Prints what went wrong
 /// (an unreadable file, check errors, no such workflow) and says how the command ends.
 pub fn choose(file: &Path, name: Option<&str>) -> Result<Chosen, Exit> {
-    let outcome = match wf::check_path(file, &|path: &Path| std::fs::read_to_string(path)) {
+    let policy = super::source_policy(file);
+    let outcome = match wf::check_path(file, &|path: &Path| policy.read(path)) {
         Ok(outcome) => outcome,
         Err(error) => {
             eprintln!("error: cannot read `{}`: {error}", file.display());

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::{Amounts, Budget, Estimate, Note, OverBudget, Range, StepCost};
 use crate::ir::{format_duration, format_money};
+use crate::pad;
 
 /// The table `wf cost` prints.
 pub fn table(estimate: &Estimate) -> String {
@@ -109,18 +110,19 @@ fn layout(rows: &[Row]) -> String {
     const GROUP_GAP: usize = 4;
     let group_width = |group: usize| widths[group * 3..group * 3 + 3].iter().sum::<usize>() + 2 * GAP;
     let line = |label: &str, cells: &[String]| -> String {
-        let mut line = format!("{label:<label_width$}");
+        let mut line = pad::left(label, label_width);
         for (index, cell) in cells.iter().enumerate() {
             let gap = if index % 3 == 0 { GROUP_GAP } else { GAP };
-            let _ = write!(line, "{:gap$}{cell:>width$}", "", width = widths[index]);
+            line.push_str(&pad::right(cell, gap + widths[index]));
         }
         line.trim_end().to_string()
     };
 
     let mut out = String::new();
-    let mut header = format!("{:label_width$}", "");
+    let mut header = pad::left("", label_width);
     for (group, name) in GROUPS.iter().enumerate() {
-        let _ = write!(header, "{:GROUP_GAP$}{name:^width$}", "", width = group_width(group));
+        header.push_str(&pad::left("", GROUP_GAP));
+        header.push_str(&pad::center(name, group_width(group)));
     }
     out.push_str(header.trim_end());
     out.push('\n');

@@ -1,16 +1,23 @@
 //! Rendering diagnostics for people (`human`), for grep (`short`), for tools (`json`) and for
 //! GitHub Actions annotations (`github`).
 
+use std::collections::HashMap;
 use std::fmt;
 
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::{Files, SimpleFiles};
 use codespan_reporting::term;
-use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use serde::Serialize;
 
+use super::excerpt::{excerpt, Excerpt, LineIndex};
 use super::{Diagnostic, Severity};
+use crate::ir::FileId;
 use crate::source::Sources;
+
+/// At most this many diagnostics are shown per file; the rest are counted. The first ones
+/// are the ones to fix, and a file of garbage would otherwise print without end.
+pub const MAX_PER_FILE: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -27,15 +34,52 @@ pub struct Style {
     pub width: usize,
 }
 
-/// Renders all diagnostics in one format. The result ends with a newline unless empty.
+/// Renders the diagnostics in one format, at most [`MAX_PER_FILE`] per file, then a line
+/// per file saying how many more there are (not in `json`, which stays a plain list). The
+/// result ends with a newline unless empty. The time taken grows with the number of
+/// diagnostics shown, not with the size of the files.
 pub fn render(diagnostics: &[Diagnostic], sources: &Sources, format: Format, style: Style) -> String {
+    let (shown, hidden) = cap(diagnostics);
     let files = index(sources);
-    match format {
-        Format::Human => human(diagnostics, sources, style),
-        Format::Short => short(diagnostics, &files),
-        Format::Json => json(diagnostics, &files),
-        Format::Github => github(diagnostics, &files),
+    let mut out = match format {
+        Format::Human => human(&shown, sources, style),
+        Format::Short => short(&shown, &files),
+        Format::Json => json(&shown, &files),
+        Format::Github => github(&shown, &files),
+    };
+    for (file, count) in hidden {
+        let name = &sources.get(file).name;
+        let note =
+            format!("{count} more diagnostics in `{name}` are not shown; fix the first {MAX_PER_FILE} and check again");
+        match format {
+            Format::Human | Format::Short => out.push_str(&format!("note: {note}\n")),
+            Format::Github => {
+                out.push_str(&format!("::notice file={}::{}\n", escape_property(name), escape_data(&note)))
+            }
+            Format::Json => {}
+        }
     }
+    out
+}
+
+/// The first [`MAX_PER_FILE`] diagnostics of each file, and how many each file had beyond.
+fn cap(diagnostics: &[Diagnostic]) -> (Vec<Diagnostic>, Vec<(FileId, usize)>) {
+    let mut per_file: HashMap<FileId, usize> = HashMap::new();
+    let mut shown = Vec::with_capacity(diagnostics.len().min(MAX_PER_FILE));
+    for diagnostic in diagnostics {
+        let count = per_file.entry(diagnostic.file).or_default();
+        *count += 1;
+        if *count <= MAX_PER_FILE {
+            shown.push(diagnostic.clone());
+        }
+    }
+    let mut hidden: Vec<(FileId, usize)> = per_file
+        .into_iter()
+        .filter(|&(_, count)| count > MAX_PER_FILE)
+        .map(|(file, count)| (file, count - MAX_PER_FILE))
+        .collect();
+    hidden.sort_unstable();
+    (shown, hidden)
 }
 
 fn index(sources: &Sources) -> SimpleFiles<&str, &str> {
@@ -64,12 +108,13 @@ fn human(diagnostics: &[Diagnostic], sources: &Sources, style: Style) -> String 
     let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width).with_links(false);
     let mut out = String::new();
+    let mut indexes: HashMap<FileId, LineIndex> = HashMap::new();
     for diagnostic in diagnostics {
         let file = sources.get(diagnostic.file);
-        let with_source = WithSource {
-            diagnostic,
-            source: NamedSource::new(file.name.clone(), file.text.clone()).with_language("wf"),
-        };
+        let index = indexes.entry(diagnostic.file).or_insert_with(|| LineIndex::new(&file.text));
+        let labels: Vec<LabeledSpan> = diagnostic.inner().labels().map(Iterator::collect).unwrap_or_default();
+        let (source, labels) = excerpt(&file.name, &file.text, index, &labels);
+        let with_source = WithSource { diagnostic, source, labels };
         if handler.render_report(&mut out, &with_source).is_err() {
             out.push_str(&diagnostic.message());
             out.push('\n');
@@ -171,10 +216,12 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// A diagnostic with the source it points into, for miette's renderer.
+/// A diagnostic with the excerpt it points into and its labels moved there, for miette's
+/// renderer.
 struct WithSource<'a> {
     diagnostic: &'a Diagnostic,
-    source: NamedSource<String>,
+    source: Excerpt,
+    labels: Vec<LabeledSpan>,
 }
 
 impl fmt::Debug for WithSource<'_> {
@@ -213,6 +260,6 @@ impl miette::Diagnostic for WithSource<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        self.diagnostic.inner().labels()
+        Some(Box::new(self.labels.iter().cloned()))
     }
 }

@@ -15,6 +15,20 @@ pub enum LoadError {
         span: Span,
     },
 
+    #[error("wf does not read `{path}` as a module: {reason}")]
+    #[diagnostic(
+        code(wf::load::module_refused),
+        help(
+            "a module is a regular file of at most 4 MiB inside the project: the nearest folder above the checked file that holds `.git`, else the current folder (or the checked file's, when it is not under it)"
+        )
+    )]
+    ModuleRefused {
+        path: String,
+        reason: String,
+        #[label("refused")]
+        span: Span,
+    },
+
     #[error("there is no standard module `std/{name}`")]
     #[diagnostic(code(wf::load::unknown_std_module))]
     UnknownStdModule {

@@ -140,9 +140,9 @@ fn describe_step(analysis: &Analysis, index: &Index, workflow: usize, name: &str
     let decl = info.steps.get(name)?;
     let step = analysis.step(info.ir?, decl.ir?)?;
     let mut out = format!("{} `{name}` · id `{}`\n\n```\n", decl.kind.describe(), step.id);
-    let width = step.fields.keys().map(String::len).max().unwrap_or(0);
+    let width = step.fields.keys().map(|field| field.chars().count()).max().unwrap_or(0);
     for (field, ty) in &step.fields {
-        let _ = writeln!(out, "{field:width$}  {ty}");
+        let _ = writeln!(out, "{}  {ty}", crate::pad::left(field, width));
     }
     out.push_str("```");
     let mut facts = Vec::new();

@@ -135,6 +135,11 @@ fn expected(positives: &[Rule]) -> String {
 fn hint(positives: &[Rule], token: &Token) -> Option<String> {
     let wants = |rule| positives.contains(&rule);
     let word = token.text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+    if word {
+        if let Some(keyword) = crate::suggest::did_you_mean(&token.text, keywords_wanted(positives)) {
+            return Some(format!("did you mean `{keyword}`?"));
+        }
+    }
     if wants(Rule::str_lit) && word && !wants_operand(positives) {
         return Some("strings are written in double quotes, as in `\"cargo test\"`".to_owned());
     }
@@ -145,6 +150,62 @@ fn hint(positives: &[Rule], token: &Token) -> Option<String> {
         );
     }
     None
+}
+
+/// The words that begin an item, and those that begin a statement or attribute in a block.
+const ITEM_WORDS: &[&str] = &["use", "const", "model", "provider", "workflow"];
+const BLOCK_WORDS: &[&str] = &[
+    "phase",
+    "run",
+    "agent",
+    "call",
+    "gate",
+    "wait",
+    "parallel",
+    "if",
+    "repeat",
+    "for",
+    "fail",
+    "on",
+    "finally",
+    "description",
+    "budget",
+    "timeout",
+    "mode",
+    "provider",
+    "model",
+    "concurrency",
+    "secret",
+    "env",
+    "shell",
+    "retry",
+    "undo",
+    "risk",
+    "dir",
+    "expect",
+    "cost",
+    "output",
+    "prompt",
+    "returns",
+    "require",
+    "warn",
+    "approve",
+];
+
+/// The keywords that would have been accepted where the parse failed, for "did you mean".
+fn keywords_wanted(positives: &[Rule]) -> Vec<&'static str> {
+    let mut words: Vec<&'static str> = positives
+        .iter()
+        .filter_map(|&rule| describe(rule).strip_prefix('`')?.strip_suffix('`'))
+        .filter(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        .collect();
+    if positives.iter().any(|rule| matches!(rule, Rule::stmt | Rule::attr)) {
+        words.extend(BLOCK_WORDS);
+    }
+    if positives.iter().any(|rule| matches!(rule, Rule::file | Rule::items | Rule::item)) {
+        words.extend(ITEM_WORDS);
+    }
+    words
 }
 
 /// What sits at an offset, for "found ..." and for the label's underline.
@@ -259,6 +320,43 @@ fn leading_word(text: &str) -> &str {
     }
     let len = text.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
     &text[..len]
+}
+
+/// The statement or attribute to drop when an item starting at `item_start` failed at
+/// `failed_at` inside one of its blocks: from its start (after the last `{`, `}` or `;` on the
+/// line, else the line's first word) to the end of the line or of the block it is in,
+/// whichever comes first, and on over any block or literal that opens there. `None` when the
+/// failure is not inside a closed block of the item (its first line, a block never closed, a
+/// string).
+pub(super) fn statement_to_drop(
+    source: &str,
+    lexed: &Lexed,
+    item_start: usize,
+    failed_at: usize,
+) -> Option<(usize, usize)> {
+    if failed_at >= source.len() || lexed.in_literal(failed_at) {
+        return None;
+    }
+    let line = line_start(source, failed_at);
+    let after_separator = (line..failed_at)
+        .rev()
+        .find(|&at| matches!(source.as_bytes()[at], b'{' | b'}' | b';') && !lexed.in_literal(at))
+        .map_or(line, |at| at + 1);
+    let first = after_separator + source[after_separator..].bytes().take_while(|&b| b == b' ' || b == b'\t').count();
+    if first <= item_start || source[first..].starts_with('}') || !lexed.in_closed_block(item_start, first) {
+        return None;
+    }
+    let line_end = |offset: usize| source[offset..].find('\n').map_or(source.len(), |i| offset + i);
+    let mut end = line_end(failed_at).min(lexed.enclosing_close(first).unwrap_or(source.len()));
+    // A block or literal that opens in the statement takes the rest of the line it ends on.
+    loop {
+        let reach = lexed.reach(first, end)?;
+        if reach <= end {
+            break;
+        }
+        end = line_end(reach.min(source.len()));
+    }
+    Some((first, end))
 }
 
 /// Where to resume after an item that starts at `item_start` failed at `failed_at`: the next

@@ -106,10 +106,19 @@ fn comments_between(source: &str, literals: &[Span]) -> Option<Vec<Comment>> {
 /// Parses the file, and after an error goes on from the next line that starts an item, so
 /// that one broken item neither stops parsing nor hides the items around it. Items before an
 /// error are kept.
+///
+/// Inside a block, a statement or attribute that fails is reported, blanked out and the item
+/// parsed again, so three typos in three steps are three errors at once, and the rest of the
+/// item still reaches the checker. Each such retry re-parses the rest of the file, so they
+/// stop after [`RECOVERY_BUDGET`] bytes of re-parsing; then recovery is by item only.
 fn parse_items(source: &str, lexed: &Lexed, errors: &mut Vec<SyntaxError>) -> Vec<Item> {
     let mut items = Vec::new();
     let mut at = 0;
+    // The source with the statements dropped so far blanked out (offsets unchanged).
+    let mut work = Cow::Borrowed(source);
+    let mut budget = RECOVERY_BUDGET;
     loop {
+        let source: &str = &work;
         let text = from(source, at);
         let error = match WfParser::parse(Rule::file, &text) {
             Ok(file) => {
@@ -129,6 +138,18 @@ fn parse_items(source: &str, lexed: &Lexed, errors: &mut Vec<SyntaxError>) -> Ve
         let failed_at = match error.location {
             InputLocation::Pos(pos) | InputLocation::Span((pos, _)) => pos,
         };
+        if matches!(reported, Some(SyntaxError::Unexpected { .. })) && budget >= source.len() - at {
+            if let Some((drop_from, drop_to)) = diagnose::statement_to_drop(source, lexed, start, failed_at) {
+                budget -= source.len() - at;
+                errors.extend(reported);
+                // Byte for byte, so every offset stays where it was.
+                let blank: String =
+                    source[drop_from..drop_to].bytes().map(|b| if b == b'\n' { '\n' } else { ' ' }).collect();
+                work.to_mut().replace_range(drop_from..drop_to, &blank);
+                at = start;
+                continue;
+            }
+        }
         // A keyword used as a name is not where the next item starts, even when it is an
         // item keyword (`const use = 1`).
         let resume_from = match reported {
@@ -142,6 +163,9 @@ fn parse_items(source: &str, lexed: &Lexed, errors: &mut Vec<SyntaxError>) -> Ve
         }
     }
 }
+
+/// How many bytes statement-level recovery may re-parse in one file (see [`parse_items`]).
+const RECOVERY_BUDGET: usize = 1 << 20;
 
 /// Lowers the items of a `file` or `items` parse, returning where the last one ends.
 fn lower_items(pairs: Pairs<'_, Rule>, items: &mut Vec<Item>, errors: &mut Vec<SyntaxError>) -> Option<usize> {

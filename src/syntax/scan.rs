@@ -116,6 +116,40 @@ impl Lexed {
         self.stray_closes.contains(&offset)
     }
 
+    /// Whether `offset` lies in a block that opens at or after `from` and is closed.
+    pub(super) fn in_closed_block(&self, from: usize, offset: usize) -> bool {
+        self.opens
+            .iter()
+            .any(|&(open, close)| from <= open && open < offset && close.is_some_and(|close| close > offset))
+    }
+
+    /// Where the innermost closed block holding `offset` closes.
+    pub(super) fn enclosing_close(&self, offset: usize) -> Option<usize> {
+        self.opens
+            .iter()
+            .filter_map(|&(open, close)| Some((open, close?)))
+            .filter(|&(open, close)| open < offset && offset <= close)
+            .max_by_key(|&(open, _)| open)
+            .map(|(_, close)| close)
+    }
+
+    /// How far the braces and literals that open in `from..to` reach: past the `}` and the
+    /// literal's end. `None` when a `{` there is never closed.
+    pub(super) fn reach(&self, from: usize, to: usize) -> Option<usize> {
+        let mut end = to;
+        for &(open, close) in &self.opens {
+            if (from..to).contains(&open) {
+                end = end.max(close? + 1);
+            }
+        }
+        for span in &self.literals {
+            if (from..to).contains(&span.start) {
+                end = end.max(span.end);
+            }
+        }
+        Some(end)
+    }
+
     /// The `{` in `from..to` that was most likely left unclosed, when a parse stopped at `to`
     /// wanting more. A `}` that sits at the start of a line less indented than the line of the
     /// `{` it closes was probably meant for an outer block, so the `{` it closed is the culprit;

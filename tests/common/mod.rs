@@ -17,9 +17,12 @@ pub fn proptest_cases(default: u32) -> u32 {
     std::env::var("WF_PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(default)
 }
 
-/// Reads modules from the real file system (fixtures may `use` files beside them).
+/// Reads modules from the real file system (fixtures may `use` files beside them) as the CLI
+/// does, the project being this repository.
 pub fn read(path: &Path) -> std::io::Result<String> {
-    std::fs::read_to_string(path)
+    static POLICY: std::sync::OnceLock<wf::source::Policy> = std::sync::OnceLock::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    POLICY.get_or_init(|| wf::source::Policy::for_root(&root, false)).read(path)
 }
 
 /// Checks a file, naming it relative to the package root (tests run there), so that

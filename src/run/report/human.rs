@@ -3,6 +3,7 @@
 
 use super::{Costs, DecisionLine, Report, Use};
 use crate::ir::{format_duration, format_money, format_tokens};
+use crate::pad;
 use crate::run::journal::RunStatus;
 use crate::run::view::Palette;
 
@@ -160,8 +161,11 @@ fn section(out: &mut String, label: &str, rows: &[Row], limit: usize) {
     for (index, row) in rows[..shown].iter().enumerate() {
         let label = if index == 0 { label } else { "" };
         let line = format!(
-            "  {label:<11} {:<name_width$}  {:>money_width$}  {:>6}  {}",
-            row.name, row.money, row.share, row.notes
+            "  {label:<11} {}  {}  {:>6}  {}",
+            pad::left(&row.name, name_width),
+            pad::right(&row.money, money_width),
+            row.share,
+            row.notes
         );
         out.push_str(line.trim_end());
         out.push('\n');

@@ -21,7 +21,22 @@ pub(super) fn lower_literal(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>)
         Rule::money_lit => (money_value(text, span), LitValue::Money(0)),
         Rule::tokens_lit => (tokens_value(text, span), LitValue::Tokens(0)),
         Rule::percent_lit => (percent_value(text, span), LitValue::Percent(0.0)),
-        Rule::bad_number => (Err(bad_number(text, span)), LitValue::Int(0)),
+        // Standing in for what it was meant to be, so the checker does not report the
+        // same mistake again as a type mismatch (`timeout 5min`).
+        Rule::bad_number => {
+            let error = bad_number(text, span);
+            let fallback = match error {
+                SyntaxError::InvalidDuration { .. } => LitValue::Duration(0),
+                _ if text
+                    .trim_start_matches(|c: char| c.is_ascii_digit() || c == '_' || c == '.')
+                    .starts_with(['k', 'M']) =>
+                {
+                    LitValue::Tokens(0)
+                }
+                _ => LitValue::Int(0),
+            };
+            (Err(error), fallback)
+        }
         other => unreachable!("not a literal: {other:?}"),
     };
     let value = value.unwrap_or_else(|error| {
