@@ -81,6 +81,14 @@ pub struct Request<'a> {
     pub invocation: usize,
 }
 
+impl<'a> Request<'a> {
+    /// A first call of step `a`, for the providers' unit tests.
+    #[cfg(test)]
+    pub(crate) fn sample(role: &'a str, prompt: &'a str, model: &'a str, returns: &'a IndexMap<String, Type>) -> Self {
+        Request { step_id: "a", step_name: "a", role, prompt, model, returns, expect_tokens: None, invocation: 0 }
+    }
+}
+
 /// How a call may run: its bounds, and where what it learns on the way goes.
 pub struct Call<'a> {
     pub timeout: Option<Duration>,

@@ -265,25 +265,8 @@ impl Provider for Anthropic {
     ) -> Pin<Box<dyn Future<Output = Result<String, String>> + 'a>> {
         Box::pin(async move {
             let url = format!("{}/v1/models", self.url);
-            let auth = self.auth();
-            let answer = http::get_json(&self.client, &url, &auth, &[("anthropic-version", VERSION)]);
-            let models = tokio::time::timeout(timeout, answer)
-                .await
-                .map_err(|_| format!("{url} did not answer within {}", humantime::format_duration(timeout)))??;
-            let ids: Vec<&str> = models
-                .get("data")
-                .and_then(|data| data.as_array())
-                .map(|data| data.iter().filter_map(|model| model.get("id").and_then(|id| id.as_str())).collect())
-                .unwrap_or_default();
-            if ids.iter().any(|id| *id == model || *id == "*") {
-                Ok(format!("{} answers; model `{model}` is served", self.url))
-            } else {
-                Err(format!(
-                    "{} answers, but does not serve model `{model}` (it serves {})",
-                    self.url,
-                    super::openai::list(&ids)
-                ))
-            }
+            let version = [("anthropic-version", VERSION)];
+            http::serves(&self.client, &self.url, &url, &self.auth(), &version, model, timeout).await
         })
     }
 }
@@ -298,16 +281,7 @@ mod tests {
     #[test]
     fn returns_become_a_forced_tool() {
         let returns = IndexMap::from([("answer".to_owned(), Type::String)]);
-        let request = Request {
-            step_id: "a",
-            step_name: "a",
-            role: "analyst",
-            prompt: "Go.",
-            model: "claude-sonnet-4-5",
-            returns: &returns,
-            expect_tokens: None,
-            invocation: 0,
-        };
+        let request = Request::sample("analyst", "Go.", "claude-sonnet-4-5", &returns);
         let body = Anthropic::body(&request);
         assert_eq!(body["tool_choice"], json!({"type": "tool", "name": "answer"}));
         assert_eq!(body["tools"][0]["input_schema"]["required"], json!(["answer"]));

@@ -97,6 +97,43 @@ pub async fn get_json(
     serde_json::from_str(&text).map_err(|error| format!("{url} did not answer JSON: {error}"))
 }
 
+/// `wf doctor` for an HTTP provider: its model list (`{"data": [{"id": …}]}`) at `url`,
+/// asked within `timeout`, holds `model`. `base` is how the provider is named in the answer.
+pub async fn serves(
+    client: &Client,
+    base: &str,
+    url: &str,
+    auth: &Auth<'_>,
+    extra: &[(&'static str, &str)],
+    model: &str,
+    timeout: std::time::Duration,
+) -> Result<String, String> {
+    let models = tokio::time::timeout(timeout, get_json(client, url, auth, extra))
+        .await
+        .map_err(|_| format!("{url} did not answer within {}", humantime::format_duration(timeout)))??;
+    let ids: Vec<&str> = models
+        .get("data")
+        .and_then(|data| data.as_array())
+        .map(|data| data.iter().filter_map(|model| model.get("id").and_then(|id| id.as_str())).collect())
+        .unwrap_or_default();
+    // Ollama names models `name:tag`; `qwen2.5-coder` is `qwen2.5-coder:latest`.
+    if ids.iter().any(|id| *id == model || id.strip_suffix(":latest") == Some(model) || *id == "*") {
+        Ok(format!("{base} answers; model `{model}` is served"))
+    } else {
+        Err(format!("{base} answers, but does not serve model `{model}` (it serves {})", list(&ids)))
+    }
+}
+
+/// A short list of names for a message.
+fn list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().take(8).map(|name| format!("`{name}`")).collect();
+    match names.len() {
+        0 => "none".to_owned(),
+        1..=8 => quoted.join(", "),
+        more => format!("{} and {} more", quoted.join(", "), more - 8),
+    }
+}
+
 /// A failure for an HTTP status that is not success.
 pub fn status_failure(
     url: &str,

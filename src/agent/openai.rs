@@ -173,36 +173,8 @@ impl Provider for OpenAi {
     ) -> Pin<Box<dyn Future<Output = Result<String, String>> + 'a>> {
         Box::pin(async move {
             let url = format!("{}/models", self.url);
-            let models =
-                tokio::time::timeout(timeout, http::get_json(&self.client, &url, &self.auth(), &[]))
-                    .await
-                    .map_err(|_| format!("{url} did not answer within {}", humantime::format_duration(timeout)))??;
-            let ids: Vec<&str> = models
-                .get("data")
-                .and_then(|data| data.as_array())
-                .map(|data| data.iter().filter_map(|model| model.get("id").and_then(|id| id.as_str())).collect())
-                .unwrap_or_default();
-            // Ollama names models `name:tag`; `qwen2.5-coder` is `qwen2.5-coder:latest`.
-            let found = ids.iter().any(|id| *id == model || id.strip_suffix(":latest") == Some(model) || *id == "*");
-            if found {
-                Ok(format!("{} answers; model `{model}` is served", self.url))
-            } else {
-                Err(format!("{} answers, but does not serve model `{model}` (it serves {})", self.url, list(&ids)))
-            }
+            http::serves(&self.client, &self.url, &url, &self.auth(), &[], model, timeout).await
         })
-    }
-}
-
-/// A short list of names for a message.
-pub(super) fn list(names: &[&str]) -> String {
-    match names.len() {
-        0 => "none".to_owned(),
-        1..=8 => names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", "),
-        more => format!(
-            "{} and {} more",
-            names[..8].iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", "),
-            more - 8
-        ),
     }
 }
 
@@ -216,16 +188,7 @@ mod tests {
     #[test]
     fn the_body_streams_with_usage_and_asks_for_the_returns_schema() {
         let returns = IndexMap::from([("ok".to_owned(), Type::Bool)]);
-        let request = Request {
-            step_id: "a/b",
-            step_name: "b",
-            role: "reviewer",
-            prompt: "Review it.",
-            model: "qwen2.5-coder",
-            returns: &returns,
-            expect_tokens: None,
-            invocation: 0,
-        };
+        let request = Request::sample("reviewer", "Review it.", "qwen2.5-coder", &returns);
         let body = OpenAi::body(&request);
         assert_eq!(body["stream_options"]["include_usage"], true);
         assert_eq!(body["messages"][0]["content"], "You are the reviewer.");
