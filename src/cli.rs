@@ -8,6 +8,7 @@ mod approve;
 mod check;
 mod cost;
 mod explain;
+mod files;
 mod fmt;
 mod graph;
 mod history;
@@ -33,8 +34,8 @@ struct Cli {
 enum Command {
     /// Check workflow files (and the modules they use) without running anything.
     Check {
-        /// The `.wf` files to check.
-        #[arg(required = true, value_name = "FILE")]
+        /// Files, or directories meaning every `.wf` file under them; none means `.`.
+        #[arg(value_name = "FILE|DIR")]
         files: Vec<PathBuf>,
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value = "human")]

@@ -5,6 +5,7 @@
 //! [`render`].
 
 mod render;
+mod sarif;
 
 use std::fmt;
 use std::sync::Arc;

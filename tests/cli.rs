@@ -6,6 +6,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+// The commands that make wf fit in with other tools: CI formats, shell integration, starters.
+#[path = "cli/check_paths.rs"]
+mod check_paths;
+#[path = "cli/sarif.rs"]
+mod sarif;
+
 /// A temporary directory with files in it, and a `wf` command to run there.
 struct Test {
     dir: tempfile::TempDir,

@@ -1,5 +1,5 @@
-//! Rendering diagnostics for people (`human`), for grep (`short`), for tools (`json`) and for
-//! GitHub Actions annotations (`github`).
+//! Rendering diagnostics for people (`human`), for grep (`short`), for tools (`json`), for
+//! GitHub Actions annotations (`github`) and for code scanning (`sarif`, in `sarif.rs`).
 
 use std::fmt;
 
@@ -18,6 +18,8 @@ pub enum Format {
     Short,
     Json,
     Github,
+    /// SARIF 2.1.0, for GitHub code scanning and other static-analysis dashboards.
+    Sarif,
 }
 
 /// How `human` output looks.
@@ -35,6 +37,7 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, format: Format, sty
         Format::Short => short(diagnostics, &files),
         Format::Json => json(diagnostics, &files),
         Format::Github => github(diagnostics, &files),
+        Format::Sarif => super::sarif::sarif(diagnostics, &files),
     }
 }
 
@@ -48,12 +51,12 @@ fn index(sources: &Sources) -> SimpleFiles<&str, &str> {
 
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, Serialize)]
-struct Position {
-    line: usize,
-    column: usize,
+pub(super) struct Position {
+    pub line: usize,
+    pub column: usize,
 }
 
-fn position(files: &SimpleFiles<&str, &str>, file: usize, offset: usize) -> Position {
+pub(super) fn position(files: &SimpleFiles<&str, &str>, file: usize, offset: usize) -> Position {
     match files.location(file, offset) {
         Ok(location) => Position { line: location.line_number, column: location.column_number },
         Err(_) => Position { line: 1, column: 1 },
