@@ -14,6 +14,7 @@ mod graph;
 mod history;
 mod lsp;
 mod run;
+mod shell;
 mod workflow;
 
 use std::path::PathBuf;
@@ -187,6 +188,18 @@ enum Command {
     },
     /// Run the language server on stdin and stdout, for editors (see docs/lsp.md).
     Lsp,
+    /// Print a shell completion script: `wf completions bash > ~/.local/share/bash-completion/completions/wf`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a manual page (roff): `wf man > ~/.local/share/man/man1/wf.1`.
+    Man {
+        /// A command, for its own page (`wf-run(1)`); none gives `wf(1)`, which lists them all.
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
 }
 
 /// How a command ended.
@@ -227,6 +240,8 @@ pub fn main() -> ExitCode {
         Command::Show { run, format, state_dir } => history::show(&state_dir, run.as_deref(), format),
         Command::Stats { since, workflow, format, state_dir } => history::stats(&state_dir, workflow, since, format),
         Command::Lsp => lsp::run(),
+        Command::Completions { shell } => shell::completions(shell),
+        Command::Man { command } => shell::man(command.as_deref()),
     };
     match exit {
         Exit::Success => ExitCode::SUCCESS,

@@ -11,6 +11,8 @@ use std::process::{Command, Output, Stdio};
 mod check_paths;
 #[path = "cli/sarif.rs"]
 mod sarif;
+#[path = "cli/shell.rs"]
+mod shell;
 
 /// A temporary directory with files in it, and a `wf` command to run there.
 struct Test {
