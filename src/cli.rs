@@ -12,6 +12,7 @@ mod files;
 mod fmt;
 mod graph;
 mod history;
+mod list;
 mod lsp;
 mod run;
 mod shell;
@@ -188,6 +189,14 @@ enum Command {
     },
     /// Run the language server on stdin and stdout, for editors (see docs/lsp.md).
     Lsp,
+    /// List the workflows a file declares, with their parameters (types, defaults) and descriptions.
+    List {
+        /// The `.wf` file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "human")]
+        format: history::ReportFormat,
+    },
     /// Print a shell completion script: `wf completions bash > ~/.local/share/bash-completion/completions/wf`.
     Completions {
         /// The shell to complete for.
@@ -240,6 +249,7 @@ pub fn main() -> ExitCode {
         Command::Show { run, format, state_dir } => history::show(&state_dir, run.as_deref(), format),
         Command::Stats { since, workflow, format, state_dir } => history::stats(&state_dir, workflow, since, format),
         Command::Lsp => lsp::run(),
+        Command::List { file, format } => list::run(&file, format),
         Command::Completions { shell } => shell::completions(shell),
         Command::Man { command } => shell::man(command.as_deref()),
     };

@@ -11,6 +11,8 @@ use std::process::{Command, Output, Stdio};
 mod check_paths;
 #[path = "cli/sarif.rs"]
 mod sarif;
+#[path = "cli/list.rs"]
+mod list;
 #[path = "cli/shell.rs"]
 mod shell;
 
