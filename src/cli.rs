@@ -12,6 +12,7 @@ mod files;
 mod fmt;
 mod graph;
 mod history;
+mod init;
 mod list;
 mod lsp;
 mod run;
@@ -189,6 +190,15 @@ enum Command {
     },
     /// Run the language server on stdin and stdout, for editors (see docs/lsp.md).
     Lsp,
+    /// Write a starter workflow that checks and runs at once (the `sim` provider, stand-in commands).
+    Init {
+        /// Which starter, after the stdlib flow it follows.
+        #[arg(value_enum, default_value = "bug-fix")]
+        template: init::Template,
+        /// Where to write it (default: `TEMPLATE.wf` here); an existing file is never overwritten.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// List the workflows a file declares, with their parameters (types, defaults) and descriptions.
     List {
         /// The `.wf` file.
@@ -249,6 +259,7 @@ pub fn main() -> ExitCode {
         Command::Show { run, format, state_dir } => history::show(&state_dir, run.as_deref(), format),
         Command::Stats { since, workflow, format, state_dir } => history::stats(&state_dir, workflow, since, format),
         Command::Lsp => lsp::run(),
+        Command::Init { template, output } => init::run(template, output.as_deref()),
         Command::List { file, format } => list::run(&file, format),
         Command::Completions { shell } => shell::completions(shell),
         Command::Man { command } => shell::man(command.as_deref()),

@@ -13,6 +13,8 @@ mod check_paths;
 mod sarif;
 #[path = "cli/list.rs"]
 mod list;
+#[path = "cli/init.rs"]
+mod init;
 #[path = "cli/shell.rs"]
 mod shell;
 
