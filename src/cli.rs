@@ -111,7 +111,7 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         workflow: Option<String>,
         /// How to print the estimate.
-        #[arg(long, value_enum, default_value = "table")]
+        #[arg(long, value_enum, default_value = "human")]
         format: cost::CostFormat,
     },
     /// Draw a workflow as a diagram: phases, steps, parallel groups, loops and conditions.
@@ -119,6 +119,10 @@ enum Command {
         /// The `.wf` file.
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        /// A workflow argument, as NAME=VALUE (repeatable): a `for` over a list parameter shows
+        /// how many times it runs; parameters left out take their defaults.
+        #[arg(long = "arg", value_name = "NAME=VALUE")]
+        args: Vec<String>,
         /// The workflow to draw, when the file has several.
         #[arg(long, value_name = "NAME")]
         workflow: Option<String>,
@@ -237,7 +241,7 @@ pub fn main() -> ExitCode {
     let exit = match cli.command {
         Command::Check { files, format, deny_warnings } => check::run(&files, format, deny_warnings),
         Command::Cost { file, args, workflow, format } => cost::run(&file, &args, workflow.as_deref(), format),
-        Command::Graph { file, workflow, format } => graph::run(&file, workflow.as_deref(), format),
+        Command::Graph { file, args, workflow, format } => graph::run(&file, &args, workflow.as_deref(), format),
         Command::Fmt { paths, check, stdin } => fmt::run(&paths, check, stdin),
         Command::Explain { code } => explain::run(code.as_deref()),
         Command::Run { file, args, workflow, dry_run, common } => {

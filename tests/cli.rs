@@ -15,6 +15,8 @@ mod sarif;
 mod list;
 #[path = "cli/init.rs"]
 mod init;
+#[path = "cli/consistency.rs"]
+mod consistency;
 #[path = "cli/shell.rs"]
 mod shell;
 

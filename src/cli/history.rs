@@ -58,16 +58,21 @@ pub fn runs(state_dir: &Path, request: &RunsArgs) -> Exit {
         status: request.status.map(StatusArg::status),
         since: request.since.map(cutoff),
     };
+    let mut journal_found = true;
     let found = match open(state_dir) {
         Ok(Some(journal)) => match journal.recent_runs(&filter, request.limit) {
             Ok(found) => found,
             Err(error) => return failed(&error),
         },
-        Ok(None) => Vec::new(),
+        Ok(None) => {
+            journal_found = false;
+            Vec::new()
+        }
         Err(exit) => return exit,
     };
     match request.format {
         ReportFormat::Json => print_json(&found),
+        ReportFormat::Human if !journal_found => println!("{}", no_journal(state_dir)),
         ReportFormat::Human if found.is_empty() => println!("no runs"),
         ReportFormat::Human => print!("{}", runs_table(&found)),
     }
@@ -78,7 +83,7 @@ pub fn show(state_dir: &Path, run: Option<&str>, format: ReportFormat) -> Exit {
     let journal = match open(state_dir) {
         Ok(Some(journal)) => journal,
         Ok(None) => {
-            eprintln!("error: no runs in {}", state_dir.display());
+            eprintln!("error: {}", no_journal(state_dir));
             return Exit::Usage;
         }
         Err(exit) => return exit,
@@ -132,7 +137,13 @@ pub fn stats(state_dir: &Path, workflow: Option<String>, since: Option<Duration>
             Ok(stats) => stats,
             Err(error) => return failed(&error),
         },
-        Ok(None) => Stats { since: filter.since, overall: empty(), workflows: Vec::new() },
+        Ok(None) => {
+            if format == ReportFormat::Human {
+                println!("{}", no_journal(state_dir));
+                return Exit::Success;
+            }
+            Stats { since: filter.since, overall: empty(), workflows: Vec::new() }
+        }
         Err(exit) => return exit,
     };
     match format {
@@ -161,6 +172,14 @@ fn open(state_dir: &Path) -> Result<Option<Journal>, Exit> {
         eprintln!("error: {error}");
         Exit::Usage
     })
+}
+
+/// Why there is nothing to list: where the journal was looked for, and how to look elsewhere.
+fn no_journal(state_dir: &Path) -> String {
+    format!(
+        "no runs: there is no journal at `{}` (--state-dir DIR or WF_STATE_DIR names another)",
+        state_dir.join("state.db").display()
+    )
 }
 
 fn failed(error: &wf::run::journal::JournalError) -> Exit {
