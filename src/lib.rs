@@ -2,6 +2,7 @@
 //!
 //! The pipeline: [`syntax`] turns text into an AST, [`load`] finds the modules a file uses,
 //! [`check`] turns the ASTs into the typed [`ir`] plus [`diag`]nostics. See ARCHITECTURE.md.
+//! JSON outputs carry [`schema::VERSION`].
 
 pub mod args;
 pub mod check;
@@ -14,6 +15,7 @@ pub mod ir;
 pub mod load;
 pub mod lsp;
 pub mod run;
+pub mod schema;
 pub mod source;
 pub mod span;
 pub mod stdlib;

@@ -17,6 +17,8 @@ mod list;
 mod init;
 #[path = "cli/consistency.rs"]
 mod consistency;
+#[path = "cli/schemas.rs"]
+mod schemas;
 #[path = "cli/shell.rs"]
 mod shell;
 
@@ -160,12 +162,13 @@ fn short_format_is_one_line_per_diagnostic() {
 }
 
 #[test]
-fn json_format_is_one_array_with_positions() {
+fn json_format_is_one_versioned_list_with_positions() {
     let ran =
         Test::new().file("a.wf", BAD).file("b.wf", WARNS).args(&["check", "--format", "json", "a.wf", "b.wf"]).run();
     ran.code(1);
     let json: serde_json::Value = serde_json::from_str(&ran.stdout()).unwrap();
-    let items = json.as_array().unwrap();
+    assert_eq!(json["version"], 1);
+    let items = json["diagnostics"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(items[0]["code"], "wf::check::unknown_name");
     assert_eq!(items[0]["severity"], "error");

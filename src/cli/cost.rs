@@ -44,7 +44,9 @@ pub fn run(file: &Path, given: &[String], name: Option<&str>, format: CostFormat
     }
     match format {
         CostFormat::Human => print!("{}", cost::table(&estimate)),
-        CostFormat::Json => match serde_json::to_string_pretty(&estimate) {
+        CostFormat::Json => match serde_json::to_value(&estimate)
+            .and_then(|value| serde_json::to_string_pretty(&wf::schema::versioned(value, "estimate")))
+        {
             Ok(json) => println!("{json}"),
             Err(error) => {
                 eprintln!("error: cannot write the estimate as JSON: {error}");

@@ -71,7 +71,7 @@ pub fn runs(state_dir: &Path, request: &RunsArgs) -> Exit {
         Err(exit) => return exit,
     };
     match request.format {
-        ReportFormat::Json => print_json(&found),
+        ReportFormat::Json => print_json(&found, "runs"),
         ReportFormat::Human if !journal_found => println!("{}", no_journal(state_dir)),
         ReportFormat::Human if found.is_empty() => println!("no runs"),
         ReportFormat::Human => print!("{}", runs_table(&found)),
@@ -108,7 +108,7 @@ pub fn show(state_dir: &Path, run: Option<&str>, format: ReportFormat) -> Exit {
         Err(error) => return failed(&error),
     };
     match format {
-        ReportFormat::Json => print_json(&shown),
+        ReportFormat::Json => print_json(&shown, "run"),
         ReportFormat::Human => {
             let mut out = format!("run {} `{}` ({})\n", shown.run, shown.workflow, shown.file);
             let ended = shown.ended_at.map(|at| format!(" · ended {}", local_time(at))).unwrap_or_default();
@@ -147,7 +147,7 @@ pub fn stats(state_dir: &Path, workflow: Option<String>, since: Option<Duration>
         Err(exit) => return exit,
     };
     match format {
-        ReportFormat::Json => print_json(&stats),
+        ReportFormat::Json => print_json(&stats, "stats"),
         ReportFormat::Human if stats.overall.runs == 0 => println!("no runs"),
         ReportFormat::Human => {
             let mut out = String::new();
@@ -187,8 +187,10 @@ fn failed(error: &wf::run::journal::JournalError) -> Exit {
     Exit::Failure
 }
 
-fn print_json<T: serde::Serialize>(value: &T) {
-    match serde_json::to_string_pretty(value) {
+/// The value as JSON with its shape's `version` (a list goes under `field`).
+fn print_json<T: serde::Serialize>(value: &T, field: &str) {
+    let value = wf::schema::versioned(serde_json::to_value(value).unwrap_or_default(), field);
+    match serde_json::to_string_pretty(&value) {
         Ok(text) => println!("{text}"),
         Err(error) => eprintln!("error: {error}"),
     }

@@ -10,9 +10,6 @@ use super::history::ReportFormat;
 use super::workflow::checked;
 use super::Exit;
 
-/// The version of `wf list --format json`'s shape (docs/schemas/list.json).
-const VERSION: u32 = 1;
-
 #[derive(Serialize)]
 struct Listing<'a> {
     version: u32,
@@ -42,7 +39,7 @@ pub fn run(file: &Path, format: ReportFormat) -> Exit {
         Err(exit) => return exit,
     };
     let program = &outcome.checked.program;
-    let listing = Listing { version: VERSION, file: file.display().to_string(), workflows: entries(program) };
+    let listing = Listing { version: wf::schema::VERSION, file: file.display().to_string(), workflows: entries(program) };
     match format {
         ReportFormat::Json => match serde_json::to_string_pretty(&listing) {
             Ok(json) => println!("{json}"),

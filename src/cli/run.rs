@@ -261,6 +261,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         }
     };
     if json {
+        let report = wf::schema::versioned(serde_json::to_value(&report).unwrap_or_default(), "report");
         match serde_json::to_string_pretty(&report) {
             Ok(text) => println!("{text}"),
             Err(error) => eprintln!("error: {error}"),

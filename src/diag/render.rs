@@ -132,7 +132,8 @@ fn json(diagnostics: &[Diagnostic], files: &SimpleFiles<&str, &str>) -> String {
             }
         })
         .collect();
-    let mut out = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".to_string());
+    let items = serde_json::to_value(&items).unwrap_or_default();
+    let mut out = serde_json::to_string_pretty(&crate::schema::versioned(items, "diagnostics")).unwrap_or_default();
     out.push('\n');
     out
 }

@@ -251,7 +251,7 @@ impl<W: Write> Ndjson<W> {
 
 impl<W: Write> Observer for Ndjson<W> {
     fn event(&self, at_ms: i64, event: &Event) {
-        let mut json = serde_json::to_value(event).unwrap_or_default();
+        let mut json = crate::schema::versioned(serde_json::to_value(event).unwrap_or_default(), "event");
         if let serde_json::Value::Object(fields) = &mut json {
             fields.insert("at".to_owned(), serde_json::Value::from(at_ms));
         }
