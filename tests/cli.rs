@@ -19,6 +19,8 @@ mod init;
 mod consistency;
 #[path = "cli/schemas.rs"]
 mod schemas;
+#[path = "cli/voice.rs"]
+mod voice;
 #[path = "cli/shell.rs"]
 mod shell;
 

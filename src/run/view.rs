@@ -62,10 +62,12 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
             }
             if *status != Status::Succeeded {
                 let word = status.as_str().replace('_', " ");
-                line.push_str(&format!(
-                    "  {}",
-                    palette.bad.apply_to(format!("{word}: {}", error.as_deref().unwrap_or("")))
-                ));
+                // A reason that only repeats the status (`cancelled`) is said once.
+                let text = match error.as_deref() {
+                    Some(error) if !error.is_empty() && error != word => format!("{word}: {error}"),
+                    _ => word,
+                };
+                line.push_str(&format!("  {}", palette.bad.apply_to(text)));
             }
             line
         }
