@@ -9,20 +9,20 @@ use std::process::{Command, Output, Stdio};
 // The commands that make wf fit in with other tools: CI formats, shell integration, starters.
 #[path = "cli/check_paths.rs"]
 mod check_paths;
-#[path = "cli/sarif.rs"]
-mod sarif;
-#[path = "cli/list.rs"]
-mod list;
-#[path = "cli/init.rs"]
-mod init;
 #[path = "cli/consistency.rs"]
 mod consistency;
+#[path = "cli/init.rs"]
+mod init;
+#[path = "cli/list.rs"]
+mod list;
+#[path = "cli/sarif.rs"]
+mod sarif;
 #[path = "cli/schemas.rs"]
 mod schemas;
-#[path = "cli/voice.rs"]
-mod voice;
 #[path = "cli/shell.rs"]
 mod shell;
+#[path = "cli/voice.rs"]
+mod voice;
 
 /// A temporary directory with files in it, and a `wf` command to run there.
 struct Test {

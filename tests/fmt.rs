@@ -116,7 +116,8 @@ fn fixtures() {
 #[test]
 fn valid_files_format_faithfully_and_keep_their_step_hashes() {
     let mut compared = 0;
-    for path in files_under(&["examples", "stdlib", "templates", "tests/fixtures/syntax/ok", "tests/fixtures/check/ok"]) {
+    for path in files_under(&["examples", "stdlib", "templates", "tests/fixtures/syntax/ok", "tests/fixtures/check/ok"])
+    {
         let name = path.display().to_string();
         let text = read(&path);
         let formatted = assert_faithful(&name, &text);

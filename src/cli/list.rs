@@ -39,7 +39,8 @@ pub fn run(file: &Path, format: ReportFormat) -> Exit {
         Err(exit) => return exit,
     };
     let program = &outcome.checked.program;
-    let listing = Listing { version: wf::schema::VERSION, file: file.display().to_string(), workflows: entries(program) };
+    let listing =
+        Listing { version: wf::schema::VERSION, file: file.display().to_string(), workflows: entries(program) };
     match format {
         ReportFormat::Json => match serde_json::to_string_pretty(&listing) {
             Ok(json) => println!("{json}"),

@@ -27,7 +27,12 @@ fn check_without_arguments_checks_the_current_directory() {
 
 #[test]
 fn check_of_a_directory_without_wf_files_is_a_usage_error() {
-    Test::new().file("docs/notes.txt", GOOD).args(&["check", "docs"]).run().code(2).stderr_has("no `.wf` file under `docs`");
+    Test::new()
+        .file("docs/notes.txt", GOOD)
+        .args(&["check", "docs"])
+        .run()
+        .code(2)
+        .stderr_has("no `.wf` file under `docs`");
     Test::new().args(&["check"]).run().code(2).stderr_has("no `.wf` file under `.`");
 }
 

@@ -13,7 +13,8 @@ fn each_starter_checks_clean_and_runs_under_sim_as_printed() {
         let ran = Test::new().args(&["init", template]).run();
         ran.code(0).stdout_has(&format!("wrote {template}.wf"));
         let dir = ran.dir.path();
-        let printed: Vec<String> = ran.stdout().lines().filter_map(|line| line.strip_prefix("  wf ")).map(str::to_string).collect();
+        let printed: Vec<String> =
+            ran.stdout().lines().filter_map(|line| line.strip_prefix("  wf ")).map(str::to_string).collect();
         assert_eq!(printed.len(), 2, "a check and a run command:\n{}", ran.stdout());
         for command in &printed {
             let args: Vec<&str> = command.split_whitespace().collect();
@@ -28,7 +29,11 @@ fn each_starter_checks_clean_and_runs_under_sim_as_printed() {
         let strict = wf(dir, &["check", "--deny-warnings", &format!("{template}.wf")]);
         assert!(strict.status.success(), "{template} has warnings: {}", String::from_utf8_lossy(&strict.stdout));
         let formatted = wf(dir, &["fmt", "--check", &format!("{template}.wf")]);
-        assert!(formatted.status.success(), "{template} is not formatted: {}", String::from_utf8_lossy(&formatted.stdout));
+        assert!(
+            formatted.status.success(),
+            "{template} is not formatted: {}",
+            String::from_utf8_lossy(&formatted.stdout)
+        );
         let report = wf(dir, &["show", "--format", "json"]);
         let shown: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
         assert_eq!(shown["status"], "succeeded", "{template}'s run: {shown}");

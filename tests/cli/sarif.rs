@@ -38,7 +38,10 @@ fn sarif_output_is_valid_sarif_2_1_0() {
     assert_valid(SARIF_SCHEMA, &log);
     assert_eq!(log["version"], "2.1.0");
     assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 2);
-    assert_eq!(log["runs"][0]["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "dir%20with%20space/b.wf");
+    assert_eq!(
+        log["runs"][0]["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "dir%20with%20space/b.wf"
+    );
 
     // The validator is not a rubber stamp: a line 0 breaks the schema's `minimum: 1`.
     let mut broken = log.clone();
@@ -48,7 +51,8 @@ fn sarif_output_is_valid_sarif_2_1_0() {
 
 #[test]
 fn sarif_results_have_physical_locations_and_levels() {
-    let ran = Test::new().file("a.wf", BAD).file("b.wf", WARNS).args(&["check", "--format", "sarif", "a.wf", "b.wf"]).run();
+    let ran =
+        Test::new().file("a.wf", BAD).file("b.wf", WARNS).args(&["check", "--format", "sarif", "a.wf", "b.wf"]).run();
     let log = sarif(&ran);
     let results = &log["runs"][0]["results"];
     let first = &results[0];
@@ -79,7 +83,10 @@ fn sarif_has_a_rule_per_code_with_help_and_the_explain_command() {
     let result = &log["runs"][0]["results"][0];
     let rule = &rules[usize::try_from(result["ruleIndex"].as_u64().unwrap()).unwrap()];
     assert_eq!(rule["id"], result["ruleId"], "ruleIndex points at the result's rule");
-    assert!(rule["shortDescription"]["text"].as_str().unwrap().starts_with("A name in an expression is not a parameter"), "{rule}");
+    assert!(
+        rule["shortDescription"]["text"].as_str().unwrap().starts_with("A name in an expression is not a parameter"),
+        "{rule}"
+    );
     let help = rule["help"]["text"].as_str().unwrap();
     assert!(help.contains("```wf"), "help has the examples: {help}");
     assert!(help.contains("`wf explain wf::check::unknown_name`"), "help names the command: {help}");

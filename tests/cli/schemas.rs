@@ -31,7 +31,8 @@ fn assert_conforms(name: &str, text: &[u8]) {
 
 #[test]
 fn check_json_follows_its_schema() {
-    let ran = Test::new().file("a.wf", BAD).file("b.wf", WARNS).args(&["check", "--format", "json", "a.wf", "b.wf"]).run();
+    let ran =
+        Test::new().file("a.wf", BAD).file("b.wf", WARNS).args(&["check", "--format", "json", "a.wf", "b.wf"]).run();
     ran.code(1);
     assert_conforms("check", &ran.output.stdout);
     let clean = Test::new().file("a.wf", super::GOOD).args(&["check", "--format", "json", "a.wf"]).run();
@@ -64,11 +65,16 @@ fn run_report_events_and_history_follow_their_schemas() {
     let dir = ran.dir.path();
     // A run that succeeds, with a failure it continued past and an approval.
     let run = ["run", "bug-fix.wf", "--arg", "ticket=X", "--mode", "autopilot"];
-    let report = wf(dir, &[&run[..], &["--format", "json", "--events", "ndjson", "--events-file", "ok.ndjson"]].concat());
+    let report =
+        wf(dir, &[&run[..], &["--format", "json", "--events", "ndjson", "--events-file", "ok.ndjson"]].concat());
     assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
     assert_conforms("report", &report.stdout);
     // A run that pauses on a spent budget: a paused report, budget_exhausted in the events.
-    let paused = wf(dir, &[&run[..], &["--budget", "$0.01", "--format", "json", "--events", "ndjson", "--events-file", "paused.ndjson"]].concat());
+    let paused = wf(
+        dir,
+        &[&run[..], &["--budget", "$0.01", "--format", "json", "--events", "ndjson", "--events-file", "paused.ndjson"]]
+            .concat(),
+    );
     assert_eq!(paused.status.code(), Some(3), "{}", String::from_utf8_lossy(&paused.stderr));
     assert_conforms("report", &paused.stdout);
 
@@ -80,7 +86,9 @@ fn run_report_events_and_history_follow_their_schemas() {
             kinds.insert(event["event"].as_str().unwrap().to_string());
         }
     }
-    for kind in ["run_started", "step_started", "step_finished", "gate_check", "decided", "budget_exhausted", "run_finished"] {
+    for kind in
+        ["run_started", "step_started", "step_finished", "gate_check", "decided", "budget_exhausted", "run_finished"]
+    {
         assert!(kinds.contains(kind), "no `{kind}` among {kinds:?}");
     }
 

@@ -3,7 +3,24 @@
 use super::Test;
 
 /// Commands a user types most; each must be offered by every shell's completions.
-const COMMANDS: &[&str] = &["check", "run", "resume", "approve", "cost", "graph", "fmt", "explain", "runs", "show", "stats", "lsp", "completions", "man"];
+const COMMANDS: &[&str] = &[
+    "check",
+    "run",
+    "resume",
+    "approve",
+    "cost",
+    "graph",
+    "fmt",
+    "explain",
+    "runs",
+    "show",
+    "stats",
+    "lsp",
+    "init",
+    "list",
+    "completions",
+    "man",
+];
 
 #[test]
 fn completions_name_every_command_in_each_shell() {
@@ -45,11 +62,6 @@ fn man_page_is_roff_listing_every_command() {
 
 #[test]
 fn man_page_of_a_command_has_its_flags() {
-    Test::new()
-        .args(&["man", "check"])
-        .run()
-        .code(0)
-        .stdout_has(".TH wf-check 1")
-        .stdout_has("\\-\\-deny\\-warnings");
+    Test::new().args(&["man", "check"]).run().code(0).stdout_has(".TH wf-check 1").stdout_has("\\-\\-deny\\-warnings");
     Test::new().args(&["man", "chek"]).run().code(2).stderr_has("wf has no command `chek`");
 }
