@@ -115,6 +115,9 @@ proptest! {
     }
 }
 
+/// Every file cut every 29 bytes: each cut lands at a different offset within the constructs
+/// (29 is prime), and the whole corpus takes seconds rather than the minutes a cut every 7
+/// bytes took on two cores.
 #[test]
 fn truncated_files_never_panic() {
     for text in corpus() {
@@ -122,7 +125,7 @@ fn truncated_files_never_panic() {
         while at < text.len() {
             let cut = char_boundary(&text, at);
             assert_well_formed(&text[..cut]);
-            at += 7;
+            at += 29;
         }
     }
 }
