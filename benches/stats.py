@@ -141,7 +141,7 @@ def main():
         counts = build_history(os.path.join(state, "state.db"), args.runs, args.steps)
         built = (time.perf_counter() - start) * 1000
         print(f"history: {counts} (written in {built:.0f} ms)")
-        latest = json.loads(subprocess.run([wf, "runs", "--workflow", "bug_fix", "--limit", "1", "--format", "json", "--state-dir", state], check=True, capture_output=True).stdout)[0]["id"]
+        latest = json.loads(subprocess.run([wf, "runs", "--workflow", "bug_fix", "--limit", "1", "--format", "json", "--state-dir", state], check=True, capture_output=True).stdout)["runs"][0]["id"]
         commands = {
             "wf stats": [wf, "stats", "--state-dir", state],
             "wf stats --format json": [wf, "stats", "--format", "json", "--state-dir", state],

@@ -9,11 +9,15 @@ mod check;
 mod cost;
 mod doctor;
 mod explain;
+mod files;
 mod fmt;
 mod graph;
 mod history;
+mod init;
+mod list;
 mod lsp;
 mod run;
+mod shell;
 mod workflow;
 
 use std::path::PathBuf;
@@ -46,8 +50,8 @@ pub fn source_policy(root: &std::path::Path) -> wf::source::Policy {
 enum Command {
     /// Check workflow files (and the modules they use) without running anything.
     Check {
-        /// The `.wf` files to check.
-        #[arg(required = true, value_name = "FILE")]
+        /// Files, or directories meaning every `.wf` file under them; none means `.`.
+        #[arg(value_name = "FILE|DIR")]
         files: Vec<PathBuf>,
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value = "human")]
@@ -120,7 +124,7 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         workflow: Option<String>,
         /// How to print the estimate.
-        #[arg(long, value_enum, default_value = "table")]
+        #[arg(long, value_enum, default_value = "human")]
         format: cost::CostFormat,
     },
     /// Draw a workflow as a diagram: phases, steps, parallel groups, loops and conditions.
@@ -128,6 +132,10 @@ enum Command {
         /// The `.wf` file.
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        /// A workflow argument, as NAME=VALUE (repeatable): a `for` over a list parameter shows
+        /// how many times it runs; parameters left out take their defaults.
+        #[arg(long = "arg", value_name = "NAME=VALUE")]
+        args: Vec<String>,
         /// The workflow to draw, when the file has several.
         #[arg(long, value_name = "NAME")]
         workflow: Option<String>,
@@ -216,6 +224,35 @@ enum Command {
     },
     /// Run the language server on stdin and stdout, for editors (see docs/lsp.md).
     Lsp,
+    /// Write a starter workflow that checks and runs at once (the `sim` provider, stand-in commands).
+    Init {
+        /// Which starter, after the stdlib flow it follows.
+        #[arg(value_enum, default_value = "bug-fix")]
+        template: init::Template,
+        /// Where to write it (default: `TEMPLATE.wf` here); an existing file is never overwritten.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// List the workflows a file declares, with their parameters (types, defaults) and descriptions.
+    List {
+        /// The `.wf` file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "human")]
+        format: history::ReportFormat,
+    },
+    /// Print a shell completion script: `wf completions bash > ~/.local/share/bash-completion/completions/wf`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a manual page (roff): `wf man > ~/.local/share/man/man1/wf.1`.
+    Man {
+        /// A command, for its own page (`wf-run(1)`); none gives `wf(1)`, which lists them all.
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
 }
 
 impl Command {
@@ -231,6 +268,10 @@ impl Command {
             Command::Check { .. }
             | Command::Approve { .. }
             | Command::Doctor { .. }
+            | Command::Init { .. }
+            | Command::List { .. }
+            | Command::Completions { .. }
+            | Command::Man { .. }
             | Command::Cost { .. }
             | Command::Graph { .. }
             | Command::Fmt { .. }
@@ -283,7 +324,7 @@ pub fn main() -> ExitCode {
         Command::Check { files, format, deny_warnings } => check::run(&files, format, deny_warnings),
         Command::Doctor { file, workflow, providers } => doctor::run(&file, workflow.as_deref(), &providers),
         Command::Cost { file, args, workflow, format } => cost::run(&file, &args, workflow.as_deref(), format),
-        Command::Graph { file, workflow, format } => graph::run(&file, workflow.as_deref(), format),
+        Command::Graph { file, args, workflow, format } => graph::run(&file, &args, workflow.as_deref(), format),
         Command::Fmt { paths, check, stdin } => fmt::run(&paths, check, stdin),
         Command::Explain { code } => explain::run(code.as_deref()),
         Command::Run { file, args, workflow, dry_run, common } => {
@@ -308,6 +349,10 @@ pub fn main() -> ExitCode {
         Command::Show { run, step: None, format, state_dir } => history::show(&state_dir, run.as_deref(), format),
         Command::Stats { since, workflow, format, state_dir } => history::stats(&state_dir, workflow, since, format),
         Command::Lsp => lsp::run(),
+        Command::Init { template, output } => init::run(template, output.as_deref()),
+        Command::List { file, format } => list::run(&file, format),
+        Command::Completions { shell } => shell::completions(shell),
+        Command::Man { command } => shell::man(command.as_deref()),
     };
     match exit {
         Exit::Success => ExitCode::SUCCESS,

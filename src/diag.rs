@@ -6,6 +6,7 @@
 
 mod excerpt;
 mod render;
+mod sarif;
 
 use std::fmt;
 use std::sync::Arc;

@@ -13,7 +13,9 @@ pub mod dot;
 mod label;
 pub mod mermaid;
 
-use crate::ir::{Program, Workflow};
+use indexmap::IndexMap;
+
+use crate::ir::{Program, Value, Workflow};
 
 /// A diagram of one workflow.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,14 +128,15 @@ pub enum Format {
     Dot,
 }
 
-/// The diagram of `workflow`.
-pub fn graph(program: &Program, workflow: &Workflow) -> Graph {
-    build::build(program, workflow)
+/// The diagram of `workflow`; `args` (as `--arg` gives them, defaults for the rest) count the
+/// iterations of a `for` over a parameter.
+pub fn graph(program: &Program, workflow: &Workflow, args: &IndexMap<String, Value>) -> Graph {
+    build::build(program, workflow, args)
 }
 
 /// The diagram of `workflow` as text in `format`.
-pub fn render(program: &Program, workflow: &Workflow, format: Format) -> String {
-    let graph = graph(program, workflow);
+pub fn render(program: &Program, workflow: &Workflow, args: &IndexMap<String, Value>, format: Format) -> String {
+    let graph = graph(program, workflow, args);
     match format {
         Format::Mermaid => mermaid::render(&graph),
         Format::Dot => dot::render(&graph),

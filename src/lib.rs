@@ -2,6 +2,7 @@
 //!
 //! The pipeline: [`syntax`] turns text into an AST, [`load`] finds the modules a file uses,
 //! [`check`] turns the ASTs into the typed [`ir`] plus [`diag`]nostics. See ARCHITECTURE.md.
+//! JSON outputs carry [`schema::VERSION`].
 
 pub mod agent;
 pub mod args;
@@ -20,6 +21,7 @@ pub mod pad;
 pub mod process;
 pub mod procfs;
 pub mod run;
+pub mod schema;
 pub mod source;
 pub mod span;
 pub mod stdlib;

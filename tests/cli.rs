@@ -6,6 +6,24 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+// The commands that make wf fit in with other tools: CI formats, shell integration, starters.
+#[path = "cli/check_paths.rs"]
+mod check_paths;
+#[path = "cli/consistency.rs"]
+mod consistency;
+#[path = "cli/init.rs"]
+mod init;
+#[path = "cli/list.rs"]
+mod list;
+#[path = "cli/sarif.rs"]
+mod sarif;
+#[path = "cli/schemas.rs"]
+mod schemas;
+#[path = "cli/shell.rs"]
+mod shell;
+#[path = "cli/voice.rs"]
+mod voice;
+
 /// A temporary directory with files in it, and a `wf` command to run there.
 struct Test {
     dir: tempfile::TempDir,
@@ -146,12 +164,13 @@ fn short_format_is_one_line_per_diagnostic() {
 }
 
 #[test]
-fn json_format_is_one_array_with_positions() {
+fn json_format_is_one_versioned_list_with_positions() {
     let ran =
         Test::new().file("a.wf", BAD).file("b.wf", WARNS).args(&["check", "--format", "json", "a.wf", "b.wf"]).run();
     ran.code(1);
     let json: serde_json::Value = serde_json::from_str(&ran.stdout()).unwrap();
-    let items = json.as_array().unwrap();
+    assert_eq!(json["version"], 1);
+    let items = json["diagnostics"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(items[0]["code"], "wf::check::unknown_name");
     assert_eq!(items[0]["severity"], "error");

@@ -119,7 +119,10 @@ fn bug_fix_worst_case_matches_the_hand_computation() {
 fn json_output_has_the_documented_shape() {
     let estimate = json(&example("bug-fix.wf"), &[]);
     let keys = |value: &Json| -> Vec<String> { value.as_object().unwrap().keys().cloned().collect() };
-    assert_eq!(keys(&estimate), ["workflow", "total", "phases", "budget", "over_budget", "notes", "missing_args"]);
+    assert_eq!(
+        keys(&estimate),
+        ["version", "workflow", "total", "phases", "budget", "over_budget", "notes", "missing_args"]
+    );
     assert_eq!(estimate["workflow"], "bug_fix");
     assert_eq!(keys(&estimate["total"]), ["money_micros", "tokens", "duration_ms"]);
     assert_eq!(keys(&estimate["total"]["tokens"]), ["min", "expected", "worst"]);

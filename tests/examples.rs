@@ -17,6 +17,7 @@ fn root() -> &'static Path {
 fn examples_and_stdlib_check_without_warnings() {
     let mut files = common::wf_files(&root().join("examples"));
     files.extend(common::wf_files(&root().join("stdlib")));
+    files.extend(common::wf_files(&root().join("templates")));
     assert!(files.len() >= 12, "expected the examples and the stdlib, found {files:?}");
     for path in files {
         let outcome = common::check_file(&path);

@@ -116,7 +116,8 @@ fn fixtures() {
 #[test]
 fn valid_files_format_faithfully_and_keep_their_step_hashes() {
     let mut compared = 0;
-    for path in files_under(&["examples", "stdlib", "tests/fixtures/syntax/ok", "tests/fixtures/check/ok"]) {
+    for path in files_under(&["examples", "stdlib", "templates", "tests/fixtures/syntax/ok", "tests/fixtures/check/ok"])
+    {
         let name = path.display().to_string();
         let text = read(&path);
         let formatted = assert_faithful(&name, &text);
@@ -130,7 +131,7 @@ fn valid_files_format_faithfully_and_keep_their_step_hashes() {
 /// `wf fmt --check examples/ stdlib/` passes: what users copy from is in the canonical layout.
 #[test]
 fn examples_and_stdlib_are_formatted() {
-    for path in files_under(&["examples", "stdlib"]) {
+    for path in files_under(&["examples", "stdlib", "templates"]) {
         let name = path.display().to_string();
         let text = read(&path);
         assert_same(&name, "formatting (run `wf fmt examples/ stdlib/`)", &text, &format(&name, &text));
@@ -212,7 +213,7 @@ proptest! {
             1..4,
         ),
     ) {
-        let files = files_under(&["examples", "stdlib", "tests/fixtures/syntax/ok"]);
+        let files = files_under(&["examples", "stdlib", "templates", "tests/fixtures/syntax/ok"]);
         let text = mutate(&read(&files[file.index(files.len())]), &edits);
         if wf::fmt::format(&text).is_ok() {
             assert_faithful("mutated", &text);

@@ -187,8 +187,8 @@ fn exercise(text: &str) {
         let workflow = &program.workflows[id.0];
         let estimate = wf::cost::estimate(program, workflow, &IndexMap::new());
         wf::cost::table(&estimate);
-        wf::graph::render(program, workflow, wf::graph::Format::Mermaid);
-        wf::graph::render(program, workflow, wf::graph::Format::Dot);
+        wf::graph::render(program, workflow, &indexmap::IndexMap::new(), wf::graph::Format::Mermaid);
+        wf::graph::render(program, workflow, &indexmap::IndexMap::new(), wf::graph::Format::Dot);
     }
 }
 

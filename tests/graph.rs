@@ -16,7 +16,7 @@ fn render(path: &Path, format: Format) -> String {
     assert!(!outcome.checked.has_errors(), "{}", common::render(&outcome, wf::diag::Format::Short));
     let program = &outcome.checked.program;
     let workflow = program.entry_workflow(None).expect("one workflow");
-    graph::render(program, workflow, format)
+    graph::render(program, workflow, &indexmap::IndexMap::new(), format)
 }
 
 #[test]
@@ -58,7 +58,7 @@ fn graph_of(text: &str) -> Graph {
     let outcome = common::check_text(text);
     assert!(!outcome.checked.has_errors(), "{}", common::render(&outcome, wf::diag::Format::Short));
     let program = &outcome.checked.program;
-    graph::graph(program, program.entry_workflow(None).expect("one workflow"))
+    graph::graph(program, program.entry_workflow(None).expect("one workflow"), &indexmap::IndexMap::new())
 }
 
 /// Every node, clusters opened, with the titles of the clusters around it.

@@ -537,7 +537,7 @@ fn runs_lists_newest_first_and_filters() {
     let planned = write_history(&dir.journal(), 60, now);
 
     let all = json_of(&dir.wf(&["runs", "--format", "json"]));
-    let all = all.as_array().expect("a list");
+    let all = all["runs"].as_array().expect("a list");
     assert_eq!(all.len(), 20, "the default limit");
     let starts: Vec<i64> = all.iter().map(|run| int(&run["started_at"])).collect();
     assert!(starts.windows(2).all(|pair| pair[0] > pair[1]), "newest first: {starts:?}");
@@ -562,15 +562,15 @@ fn runs_lists_newest_first_and_filters() {
         .filter(|p| p.workflow == "bug_fix" && p.status == RunStatus::Failed)
         .map(|p| p.started_at)
         .collect();
-    let got: Vec<i64> = failed.as_array().expect("a list").iter().map(|run| int(&run["started_at"])).collect();
+    let got: Vec<i64> = failed["runs"].as_array().expect("a list").iter().map(|run| int(&run["started_at"])).collect();
     assert!(!want.is_empty());
     assert_eq!(got, want);
 
     // The first 60 synthetic runs are all 40 to 50 days old.
     let recent = json_of(&dir.wf(&["runs", "--since", "30d", "--format", "json"]));
-    assert_eq!(recent.as_array().map(Vec::len), Some(0));
+    assert_eq!(recent["runs"].as_array().map(Vec::len), Some(0));
     let older = json_of(&dir.wf(&["runs", "--since", "60d", "--limit", "3", "--format", "json"]));
-    assert_eq!(older.as_array().map(Vec::len), Some(3));
+    assert_eq!(older["runs"].as_array().map(Vec::len), Some(3));
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! `wf check FILE...`: checks files in parallel, prints every diagnostic in one format.
+//! `wf check [FILE|DIR...]`: checks files in parallel, prints every diagnostic in one format.
+//! A directory means every `.wf` file under it; no path means the current directory.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -9,9 +10,15 @@ use std::thread;
 use wf::diag::{self, Format, Style};
 use wf::source::Sources;
 
+use super::files::collect;
 use super::Exit;
 
-pub fn run(files: &[PathBuf], format: Format, deny_warnings: bool) -> Exit {
+pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> Exit {
+    let files = match expand(paths) {
+        Ok(files) => files,
+        Err(exit) => return exit,
+    };
+    let files = files.as_slice();
     let outcomes = check_all(files);
     let mut sources = Sources::default();
     let mut diagnostics = Vec::new();
@@ -56,6 +63,42 @@ pub fn run(files: &[PathBuf], format: Format, deny_warnings: bool) -> Exit {
     } else {
         Exit::Success
     }
+}
+
+/// The files to check: each path that is a file, and every `.wf` file under each directory;
+/// the current directory when there is no path. A directory with no `.wf` file in it is a
+/// usage error, so a mistyped path in CI cannot pass by checking nothing.
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Exit> {
+    let here = paths.is_empty();
+    let roots = if here { vec![PathBuf::from(".")] } else { paths.to_vec() };
+    let mut files = Vec::new();
+    let mut unusable = false;
+    for root in &roots {
+        let before = files.len();
+        match collect(root, &mut files) {
+            Ok(()) if files.len() == before => {
+                eprintln!("error: no `.wf` file under `{}`", root.display());
+                unusable = true;
+            }
+            Ok(()) => {}
+            Err(error) => {
+                eprintln!("error: cannot read `{}`: {error}", root.display());
+                unusable = true;
+            }
+        }
+    }
+    if unusable {
+        return Err(Exit::Usage);
+    }
+    if here {
+        // `./a.wf` reads better, and makes a better SARIF location, as `a.wf`.
+        for file in &mut files {
+            if let Ok(relative) = file.strip_prefix(".") {
+                *file = relative.to_path_buf();
+            }
+        }
+    }
+    Ok(files)
 }
 
 fn summary(files: usize, errors: usize, warnings: usize) -> String {

@@ -7,11 +7,13 @@ use wf::cost;
 use super::workflow::choose;
 use super::Exit;
 
-/// How `wf cost` prints the estimate.
+/// How `wf cost` prints the estimate: `human|json`, the words every command uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CostFormat {
     /// A table: phases with their steps, min / expected / worst, the total and the budget.
-    Table,
+    // `table`, its name before the formats were made one vocabulary, still works.
+    #[value(alias = "table")]
+    Human,
     /// The estimate as JSON: money in micro-dollars, durations in milliseconds.
     Json,
 }
@@ -41,8 +43,10 @@ pub fn run(file: &Path, given: &[String], name: Option<&str>, format: CostFormat
         return Exit::Usage;
     }
     match format {
-        CostFormat::Table => print!("{}", cost::table(&estimate)),
-        CostFormat::Json => match serde_json::to_string_pretty(&estimate) {
+        CostFormat::Human => print!("{}", cost::table(&estimate)),
+        CostFormat::Json => match serde_json::to_value(&estimate)
+            .and_then(|value| serde_json::to_string_pretty(&wf::schema::versioned(value, "estimate")))
+        {
             Ok(json) => println!("{json}"),
             Err(error) => {
                 eprintln!("error: cannot write the estimate as JSON: {error}");

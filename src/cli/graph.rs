@@ -16,15 +16,22 @@ pub enum GraphFormat {
     Dot,
 }
 
-pub fn run(file: &Path, name: Option<&str>, format: GraphFormat) -> Exit {
+pub fn run(file: &Path, given: &[String], name: Option<&str>, format: GraphFormat) -> Exit {
     let chosen = match choose(file, name) {
         Ok(chosen) => chosen,
         Err(exit) => return exit,
+    };
+    let args = match wf::args::parse_args(chosen.workflow(), given) {
+        Ok(args) => args,
+        Err(reason) => {
+            eprintln!("error: --arg: {reason}");
+            return Exit::Usage;
+        }
     };
     let format = match format {
         GraphFormat::Mermaid => Format::Mermaid,
         GraphFormat::Dot => Format::Dot,
     };
-    print!("{}", graph::render(chosen.program(), chosen.workflow(), format));
+    print!("{}", graph::render(chosen.program(), chosen.workflow(), &args, format));
     Exit::Success
 }

@@ -62,16 +62,21 @@ pub fn runs(state_dir: &Path, request: &RunsArgs) -> Exit {
         status: request.status.map(StatusArg::status),
         since: request.since.map(cutoff),
     };
+    let mut journal_found = true;
     let found = match open(state_dir) {
         Ok(Some(journal)) => match journal.recent_runs(&filter, request.limit) {
             Ok(found) => found,
             Err(error) => return failed(&error),
         },
-        Ok(None) => Vec::new(),
+        Ok(None) => {
+            journal_found = false;
+            Vec::new()
+        }
         Err(exit) => return exit,
     };
     match request.format {
-        ReportFormat::Json => print_json(&found),
+        ReportFormat::Json => print_json(&found, "runs"),
+        ReportFormat::Human if !journal_found => println!("{}", no_journal(state_dir)),
         ReportFormat::Human if found.is_empty() => println!("no runs"),
         ReportFormat::Human => print!("{}", runs_table(&found)),
     }
@@ -82,7 +87,7 @@ pub fn show(state_dir: &Path, run: Option<&str>, format: ReportFormat) -> Exit {
     let journal = match open(state_dir) {
         Ok(Some(journal)) => journal,
         Ok(None) => {
-            eprintln!("error: no runs in {}", state_dir.display());
+            eprintln!("error: {}", no_journal(state_dir));
             return Exit::Usage;
         }
         Err(exit) => return exit,
@@ -112,7 +117,10 @@ pub fn show(state_dir: &Path, run: Option<&str>, format: ReportFormat) -> Exit {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match format {
         ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &shown).map_err(std::io::Error::from).and_then(|()| writeln!(out))
+            let versioned = Versioned { version: wf::schema::VERSION, run: &shown };
+            serde_json::to_writer_pretty(&mut out, &versioned)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
         }
         ReportFormat::Human => show_human(&mut out, &shown),
     };
@@ -187,7 +195,7 @@ pub fn exchanges(state_dir: &Path, run: &str, step: &str, format: ReportFormat) 
                     })
                 })
                 .collect();
-            print_json(&rows);
+            print_json(&rows, "exchanges");
         }
         ReportFormat::Human => {
             let mut out = String::new();
@@ -222,11 +230,17 @@ pub fn stats(state_dir: &Path, workflow: Option<String>, since: Option<Duration>
             Ok(stats) => stats,
             Err(error) => return failed(&error),
         },
-        Ok(None) => Stats { since: filter.since, overall: empty(), workflows: Vec::new() },
+        Ok(None) => {
+            if format == ReportFormat::Human {
+                println!("{}", no_journal(state_dir));
+                return Exit::Success;
+            }
+            Stats { since: filter.since, overall: empty(), workflows: Vec::new() }
+        }
         Err(exit) => return exit,
     };
     match format {
-        ReportFormat::Json => print_json(&stats),
+        ReportFormat::Json => print_json(&stats, "stats"),
         ReportFormat::Human if stats.overall.runs == 0 => println!("no runs"),
         ReportFormat::Human => {
             let mut out = String::new();
@@ -253,13 +267,32 @@ fn open(state_dir: &Path) -> Result<Option<Journal>, Exit> {
     })
 }
 
+/// Why there is nothing to list: where the journal was looked for, and how to look elsewhere.
+fn no_journal(state_dir: &Path) -> String {
+    format!(
+        "no runs: there is no journal at `{}` (--state-dir DIR or WF_STATE_DIR names another)",
+        state_dir.join("state.db").display()
+    )
+}
+
 fn failed(error: &wf::run::journal::JournalError) -> Exit {
     eprintln!("error: {error}");
     Exit::Failure
 }
 
-fn print_json<T: serde::Serialize>(value: &T) {
-    match serde_json::to_string_pretty(value) {
+/// The value as JSON with its shape's `version` (a list goes under `field`).
+/// `wf show`'s JSON with its shape's version first, written as it is made (not first turned
+/// into a `serde_json::Value`, which a run of 75,000 steps would make large).
+#[derive(serde::Serialize)]
+struct Versioned<'a, T: serde::Serialize> {
+    version: u32,
+    #[serde(flatten)]
+    run: &'a T,
+}
+
+fn print_json<T: serde::Serialize>(value: &T, field: &str) {
+    let value = wf::schema::versioned(serde_json::to_value(value).unwrap_or_default(), field);
+    match serde_json::to_string_pretty(&value) {
         Ok(text) => println!("{text}"),
         Err(error) => eprintln!("error: {error}"),
     }

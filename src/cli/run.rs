@@ -23,7 +23,8 @@ pub struct Common {
     /// Approve this gate or risky step ahead of time (by name or id); repeatable.
     #[arg(long = "approve", value_name = "STEP")]
     pub approve: Vec<String>,
-    /// Raise the run's budget (`'$5'`, `'200k tokens'`), or a phase's (`fix='$1'`); repeatable.
+    /// Set the run's budget (`'$5'`, `'200k tokens'`) or a phase's (`fix='$1'`) in place of
+    /// the workflow's: higher to go on past a spent budget, or lower; repeatable.
     #[arg(long = "budget", value_name = "[PHASE=]AMOUNT", value_parser = parse_budget)]
     pub budget: Vec<(Option<String>, wf::cost::Budget)>,
     /// Never ask at the terminal: pause the run where a person must answer.
@@ -271,6 +272,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         }
     };
     if json {
+        let report = wf::schema::versioned(serde_json::to_value(&report).unwrap_or_default(), "report");
         match serde_json::to_string_pretty(&report) {
             Ok(text) => super::print_out(&format!("{text}\n")),
             Err(error) => eprintln!("error: {error}"),

@@ -8,6 +8,29 @@ use wf::ir::{Program, Workflow, WorkflowId};
 
 use super::Exit;
 
+/// Checks `file`; prints what went wrong (an unreadable file, check errors) and says how the
+/// command ends.
+pub fn checked(file: &Path) -> Result<wf::Outcome, Exit> {
+    let policy = super::source_policy(file);
+    let outcome = match wf::check_path(file, &|path: &Path| policy.read(path)) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            eprintln!("error: cannot read `{}`: {error}", file.display());
+            return Err(Exit::Usage);
+        }
+    };
+    if outcome.checked.has_errors() {
+        let errors: Vec<diag::Diagnostic> =
+            outcome.checked.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+        let color =
+            std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) && std::io::stderr().is_terminal();
+        eprint!("{}", diag::render(&errors, &outcome.sources, Format::Human, Style { color, width: 100 }));
+        eprintln!("error: `{}` has errors; `wf check` shows them all", file.display());
+        return Err(Exit::Failure);
+    }
+    Ok(outcome)
+}
+
 /// A checked file and the index of the chosen workflow in its program.
 pub struct Chosen {
     pub outcome: wf::Outcome,
@@ -32,23 +55,7 @@ impl Chosen {
 /// Checks `file` and picks its workflow named `name`, or its only one. Prints what went wrong
 /// (an unreadable file, check errors, no such workflow) and says how the command ends.
 pub fn choose(file: &Path, name: Option<&str>) -> Result<Chosen, Exit> {
-    let policy = super::source_policy(file);
-    let outcome = match wf::check_path(file, &|path: &Path| policy.read(path)) {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            eprintln!("error: cannot read `{}`: {error}", file.display());
-            return Err(Exit::Usage);
-        }
-    };
-    if outcome.checked.has_errors() {
-        let errors: Vec<diag::Diagnostic> =
-            outcome.checked.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
-        let color =
-            std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) && std::io::stderr().is_terminal();
-        eprint!("{}", diag::render(&errors, &outcome.sources, Format::Human, Style { color, width: 100 }));
-        eprintln!("error: `{}` has errors; `wf check` shows them all", file.display());
-        return Err(Exit::Failure);
-    }
+    let outcome = checked(file)?;
     let program = &outcome.checked.program;
     let names: Vec<&str> = program.entry.iter().map(|id| program.workflows[id.0].name.as_str()).collect();
     let found = match name {

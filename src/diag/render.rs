@@ -1,5 +1,5 @@
-//! Rendering diagnostics for people (`human`), for grep (`short`), for tools (`json`) and for
-//! GitHub Actions annotations (`github`).
+//! Rendering diagnostics for people (`human`), for grep (`short`), for tools (`json`), for
+//! GitHub Actions annotations (`github`) and for code scanning (`sarif`, in `sarif.rs`).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -25,6 +25,8 @@ pub enum Format {
     Short,
     Json,
     Github,
+    /// SARIF 2.1.0, for GitHub code scanning and other static-analysis dashboards.
+    Sarif,
 }
 
 /// How `human` output looks.
@@ -46,6 +48,7 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, format: Format, sty
         Format::Short => short(&shown, &files),
         Format::Json => json(&shown, &files),
         Format::Github => github(&shown, &files),
+        Format::Sarif => super::sarif::sarif(&shown, &files),
     };
     for (file, count) in hidden {
         let name = &sources.get(file).name;
@@ -56,7 +59,7 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, format: Format, sty
             Format::Github => {
                 out.push_str(&format!("::notice file={}::{}\n", escape_property(name), escape_data(&note)))
             }
-            Format::Json => {}
+            Format::Json | Format::Sarif => {}
         }
     }
     out
@@ -92,12 +95,12 @@ fn index(sources: &Sources) -> SimpleFiles<&str, &str> {
 
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, Serialize)]
-struct Position {
-    line: usize,
-    column: usize,
+pub(super) struct Position {
+    pub line: usize,
+    pub column: usize,
 }
 
-fn position(files: &SimpleFiles<&str, &str>, file: usize, offset: usize) -> Position {
+pub(super) fn position(files: &SimpleFiles<&str, &str>, file: usize, offset: usize) -> Position {
     match files.location(file, offset) {
         Ok(location) => Position { line: location.line_number, column: location.column_number },
         Err(_) => Position { line: 1, column: 1 },
@@ -174,7 +177,8 @@ fn json(diagnostics: &[Diagnostic], files: &SimpleFiles<&str, &str>) -> String {
             }
         })
         .collect();
-    let mut out = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".to_string());
+    let items = serde_json::to_value(&items).unwrap_or_default();
+    let mut out = serde_json::to_string_pretty(&crate::schema::versioned(items, "diagnostics")).unwrap_or_default();
     out.push('\n');
     out
 }

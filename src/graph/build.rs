@@ -2,13 +2,15 @@
 //! of graph with one way in and the ways out of it ([`Ports`]); a sequence joins each piece's
 //! ways out to the next piece's way in.
 
+use indexmap::IndexMap;
+
 use super::label::{self, clip, pack};
 use super::{Cluster, ClusterKind, Edge, EdgeStyle, Graph, Item, Node as GraphNode, NodeKind};
 use crate::ir::eval::{eval, Env};
 use crate::ir::{ExprKind, Node, Program, StepIdx, Value, Workflow};
 
-pub(super) fn build(program: &Program, workflow: &Workflow) -> Graph {
-    let mut builder = Builder { program, workflow, next: 0, edges: Vec::new() };
+pub(super) fn build(program: &Program, workflow: &Workflow, args: &IndexMap<String, Value>) -> Graph {
+    let mut builder = Builder { program, workflow, args, next: 0, edges: Vec::new() };
     let mut items = Vec::new();
     let start = builder.node(&mut items, NodeKind::Start, vec!["start".into()]);
     let body = builder.sequence(&workflow.body, &mut items);
@@ -79,6 +81,7 @@ impl Ports {
 struct Builder<'p> {
     program: &'p Program,
     workflow: &'p Workflow,
+    args: &'p IndexMap<String, Value>,
     next: usize,
     edges: Vec<Edge>,
 }
@@ -242,7 +245,7 @@ impl Builder<'_> {
                 })
             }
             Node::For { step, var, iter, parallel, body, control, .. } => {
-                let length = match eval(iter, &Defaults(self.workflow)) {
+                let length = match eval(iter, &Params { workflow: self.workflow, args: self.args }) {
                     Ok(Value::List(values)) => format!(" ×{}", values.len()),
                     _ => String::new(),
                 };
@@ -281,11 +284,17 @@ impl Builder<'_> {
     }
 }
 
-/// Parameters at their defaults: enough to count a `for` list written in the file.
-struct Defaults<'w>(&'w Workflow);
+/// Parameters as `--arg` gave them, else at their defaults: enough to count a `for` list.
+struct Params<'w> {
+    workflow: &'w Workflow,
+    args: &'w IndexMap<String, Value>,
+}
 
-impl Env for Defaults<'_> {
+impl Env for Params<'_> {
     fn param(&self, name: &str) -> Option<Value> {
-        self.0.params.iter().find(|param| param.name == name).and_then(|param| param.default.clone())
+        if let Some(value) = self.args.get(name) {
+            return Some(value.clone());
+        }
+        self.workflow.params.iter().find(|param| param.name == name).and_then(|param| param.default.clone())
     }
 }

@@ -455,7 +455,8 @@ impl How {
             How::Terminal => "at the terminal",
             How::Command => "with wf approve",
             How::Ahead => "with --approve",
-            How::Mode => "automatically (autopilot)",
+            // Given `by autopilot`: the mode is the one who answered.
+            How::Mode => "(the run's mode)",
             How::Timeout => "when the approval timed out",
             How::Resume => "with wf resume --budget",
         }

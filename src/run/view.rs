@@ -62,10 +62,12 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
             }
             if *status != Status::Succeeded {
                 let word = status.as_str().replace('_', " ");
-                line.push_str(&format!(
-                    "  {}",
-                    palette.bad.apply_to(format!("{word}: {}", error.as_deref().unwrap_or("")))
-                ));
+                // A reason that only repeats the status (`cancelled`) is said once.
+                let text = match error.as_deref() {
+                    Some(error) if !error.is_empty() && error != word => format!("{word}: {error}"),
+                    _ => word,
+                };
+                line.push_str(&format!("  {}", palette.bad.apply_to(text)));
             }
             line
         }
@@ -256,7 +258,7 @@ impl<W: Write> Ndjson<W> {
 
 impl<W: Write> Observer for Ndjson<W> {
     fn event(&self, at_ms: i64, event: &Event) {
-        let mut json = serde_json::to_value(event).unwrap_or_default();
+        let mut json = crate::schema::versioned(serde_json::to_value(event).unwrap_or_default(), "event");
         if let serde_json::Value::Object(fields) = &mut json {
             fields.insert("at".to_owned(), serde_json::Value::from(at_ms));
         }

@@ -39,7 +39,7 @@ pub fn human(report: &Report, palette: &Palette) -> String {
         }
     }
     for failure in &report.failures {
-        let continued = if failure.continued { " (the run went on)" } else { "" };
+        let continued = if failure.continued { " (continued)" } else { "" };
         let status = failure.status.replace('_', " ");
         out.push_str(&format!("  ✗ {} {status}{continued}: {}\n", failure.key, failure.error));
         for line in failure.stderr_tail.lines() {
