@@ -171,12 +171,6 @@ impl Failure {
     }
 }
 
-impl From<String> for Failure {
-    fn from(reason: String) -> Failure {
-        Failure::error(reason)
-    }
-}
-
 /// A boxed future the runner can hold without knowing the provider.
 pub type Asking<'a> = Pin<Box<dyn Future<Output = Result<Reply, Failure>> + 'a>>;
 

@@ -11,7 +11,10 @@ use super::command::Command;
 use super::openai::OpenAi;
 use super::sim::{Scenario, Sim};
 use super::Provider;
-use crate::ir::{Builtin, CliFormat, CommandPart, Program, ProviderKind, ProviderRef, StepKind, WorkflowId, SIM_MODEL};
+use crate::ir::{
+    Builtin, CliFormat, CommandPart, Model, ModelId, Program, ProviderKind, ProviderRef, StepKind, WorkflowId,
+    SIM_MODEL,
+};
 
 /// One provider as a run uses it.
 pub struct Resolved {
@@ -27,6 +30,22 @@ pub struct Resolved {
     /// Where it is: a URL or a command line, for `wf doctor`.
     pub address: String,
     pub provider: Rc<dyn Provider>,
+}
+
+impl Resolved {
+    /// The model a step on `model` asks this provider for: its id, and its price table when
+    /// it has one. A step on its provider's default model gets the default of the provider
+    /// that answers, which `--provider` may have swapped; a declared model of that id prices it.
+    pub fn model_for<'p>(&self, program: &'p Program, model: ModelId) -> (String, Option<&'p Model>) {
+        let declared = &program.models[model.0];
+        match &self.default_model {
+            Some(id) if declared.provider_default && *id != declared.id => {
+                let priced = program.models.iter().find(|model| model.id == *id && !model.provider_default);
+                (id.clone(), priced)
+            }
+            _ => (declared.id.clone(), Some(declared)),
+        }
+    }
 }
 
 /// Every provider a workflow's agent steps use, resolved.

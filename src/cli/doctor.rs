@@ -93,11 +93,7 @@ fn models_of(program: &Program, root: WorkflowId, resolved: &Resolved, table: &a
             if !std::ptr::eq(this, resolved) {
                 continue;
             }
-            let model = &program.models[agent.model.0];
-            let id = match (&resolved.default_model, model.provider_default) {
-                (Some(default), true) => default.clone(),
-                _ => model.id.clone(),
-            };
+            let (id, _) = resolved.model_for(program, agent.model);
             if !models.contains(&id) {
                 models.push(id);
             }

@@ -681,19 +681,7 @@ impl<'p> Runner<'p> {
                 (Ok(role), Ok(prompt)) => (role, prompt),
                 (Err(reason), _) | (_, Err(reason)) => return Attempt::failed(FailureKind::Error, reason),
             };
-        let declared = &self.program.models[agent.model.0];
-        // A step on its provider's default model gets the default of the provider that
-        // answers, which `--provider` may have swapped; it is priced if a declared model has that id.
-        let model = match (&resolved.default_model, declared.provider_default) {
-            (Some(id), true) if *id != declared.id => {
-                self.program.models.iter().find(|model| model.id == *id && !model.provider_default)
-            }
-            _ => Some(declared),
-        };
-        let (model_id, model) = match model {
-            Some(model) => (model.id.clone(), Some(model)),
-            None => (resolved.default_model.clone().unwrap_or_default(), None),
-        };
+        let (model_id, model) = resolved.model_for(self.program, agent.model);
         let model_name = model.map_or_else(|| model_id.clone(), |model| model.name.clone());
         let priced = model.is_some_and(|model| model.priced);
         let invocation = {
