@@ -126,6 +126,13 @@ enum Command {
         /// How to print the estimate.
         #[arg(long, value_enum, default_value = "human")]
         format: cost::CostFormat,
+        /// Estimate from the workflow alone: a step with no `expect` is not estimated from
+        /// its past runs in the journal.
+        #[arg(long)]
+        no_history: bool,
+        /// Where the journal lives (its past runs estimate steps that state no `expect`).
+        #[arg(long, value_name = "DIR", env = "WF_STATE_DIR", default_value = ".wf")]
+        state_dir: PathBuf,
     },
     /// Draw a workflow as a diagram: phases, steps, parallel groups, loops and conditions.
     Graph {
@@ -323,7 +330,10 @@ pub fn main() -> ExitCode {
     let exit = match cli.command {
         Command::Check { files, format, deny_warnings } => check::run(&files, format, deny_warnings),
         Command::Doctor { file, workflow, providers } => doctor::run(&file, workflow.as_deref(), &providers),
-        Command::Cost { file, args, workflow, format } => cost::run(&file, &args, workflow.as_deref(), format),
+        Command::Cost { file, args, workflow, format, no_history, state_dir } => {
+            let history = (!no_history).then_some(state_dir.as_path());
+            cost::run(&file, &args, workflow.as_deref(), format, history)
+        }
         Command::Graph { file, args, workflow, format } => graph::run(&file, &args, workflow.as_deref(), format),
         Command::Fmt { paths, check, stdin } => fmt::run(&paths, check, stdin),
         Command::Explain { code } => explain::run(code.as_deref()),

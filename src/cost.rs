@@ -7,6 +7,7 @@
 //! `wf cost`, `wf run --dry-run` and the checker's budget warning all call [`estimate`].
 
 mod amounts;
+mod history;
 mod params;
 mod table;
 mod walk;
@@ -16,7 +17,8 @@ use std::fmt;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-pub use amounts::{on_lanes, Amounts, Range};
+pub use amounts::{on_lanes, Amounts, Range, Unknown};
+pub use history::{History, Observed, Sample, Spread};
 pub use table::table;
 
 use crate::ir::{self, Program, Value, Workflow};
@@ -35,6 +37,39 @@ pub struct StepCost {
     pub runs: Range<u64>,
     /// Everything the step spends over all its runs (its time summed, even where runs overlap).
     pub amounts: Amounts,
+    /// Where each figure of one attempt came from.
+    pub sources: Sources,
+}
+
+/// Where a step's money, tokens and time came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Sources {
+    pub money: Source,
+    pub tokens: Source,
+    pub duration: Source,
+    /// How many past runs the figures from history summarise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_runs: Option<usize>,
+}
+
+/// Where one figure came from, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The workflow says it: `expect`, `cost`, a price, a wait's duration, or nothing to spend
+    /// (a command costs no money).
+    Stated,
+    /// The median (expected) and 95th percentile (worst) of the step's own past runs.
+    History,
+    /// The same, over every past attempt billed to the step's model.
+    ModelHistory,
+    /// Nothing to go on: counted as nothing, and shown as unknown.
+    Unknown,
+}
+
+impl Sources {
+    pub const STATED: Sources =
+        Sources { money: Source::Stated, tokens: Source::Stated, duration: Source::Stated, history_runs: None };
 }
 
 /// What a group of rows is: a phase, or the steps outside every phase.
@@ -92,6 +127,13 @@ pub struct Excess<T> {
     pub worst: T,
 }
 
+/// A step and how many past runs its figures summarise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PastRuns {
+    pub step: String,
+    pub runs: usize,
+}
+
 /// Something the estimate had to assume; the numbers hold only as far as the assumption does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -110,6 +152,11 @@ pub enum Note {
     OpenEnded { steps: Vec<String> },
     /// Agent models with no price table: their tokens are counted, their money is not.
     Unpriced { models: Vec<String> },
+    /// Steps whose figures come from past runs in the journal: their own (`model` false) or
+    /// their model's.
+    FromHistory { steps: Vec<PastRuns>, model: bool },
+    /// Agent steps with no `expect` and no history: their money, tokens and time are unknown.
+    Unknown { steps: Vec<String> },
 }
 
 impl Note {
@@ -123,6 +170,12 @@ impl Note {
             Note::Recursion { at, workflow } => Note::Recursion { at: prefix(at), workflow },
             Note::OpenEnded { steps } => Note::OpenEnded { steps: steps.into_iter().map(prefix).collect() },
             Note::Unpriced { models } => Note::Unpriced { models },
+            Note::FromHistory { steps, model } => {
+                let steps =
+                    steps.into_iter().map(|past| PastRuns { step: prefix(past.step), runs: past.runs }).collect();
+                Note::FromHistory { steps, model }
+            }
+            Note::Unknown { steps } => Note::Unknown { steps: steps.into_iter().map(prefix).collect() },
         }
     }
 }
@@ -151,6 +204,19 @@ impl fmt::Display for Note {
                 let verb = if models.len() == 1 { "has" } else { "have" };
                 write!(f, "unpriced: {names} {verb} no price table, so their tokens count as $0; declare a `model` with prices")
             }
+            Note::FromHistory { steps, model } => {
+                let plural = if steps.len() == 1 { "step" } else { "steps" };
+                let whose = if *model { "every past attempt of their model" } else { "their own past runs" };
+                write!(f, "from history: {} {plural} with no `expect` count the median (expected) and 95th percentile (worst) of {whose} in the journal", steps.len())
+            }
+            Note::Unknown { steps } => {
+                let (plural, have) = if steps.len() == 1 { ("step does", "has") } else { ("steps do", "have") };
+                write!(
+                    f,
+                    "unknown: {} agent {plural} not `expect` every figure and {have} no history in the journal: `?` is what is missing, `+?` a total that leaves it out (add `expect`, or run the workflow once)",
+                    steps.len()
+                )
+            }
         }
     }
 }
@@ -176,8 +242,19 @@ pub struct Estimate {
 }
 
 /// Estimates `workflow` of `program` run with `args` (parameters left out take their
-/// defaults). Never fails: what it cannot know it assumes, and says so in `notes`.
+/// defaults), knowing no past runs. Never fails: what it cannot know it assumes, and says so
+/// in `notes`.
 pub fn estimate(program: &Program, workflow: &Workflow, args: &IndexMap<String, Value>) -> Estimate {
+    estimate_with(program, workflow, args, &History::none())
+}
+
+/// [`estimate`], with the figures of past runs for steps that state no `expect`.
+pub fn estimate_with(
+    program: &Program,
+    workflow: &Workflow,
+    args: &IndexMap<String, Value>,
+    history: &History,
+) -> Estimate {
     let root = params::Root::default();
     let env = params::Params::root(&workflow.params, args, &root);
     let stack: Vec<ir::WorkflowId> = program
@@ -187,7 +264,7 @@ pub fn estimate(program: &Program, workflow: &Workflow, args: &IndexMap<String, 
         .map(ir::WorkflowId)
         .into_iter()
         .collect();
-    let mut estimate = walk::workflow(program, workflow, &env, &stack);
+    let mut estimate = walk::workflow(program, workflow, &env, &stack, walk::Past { history, scope: "" });
     estimate.missing_args = root.missing();
     let models = unpriced_models(program, stack.first().copied());
     if !models.is_empty() {

@@ -22,8 +22,16 @@ fn example(name: &str) -> PathBuf {
     root().join("examples").join(name)
 }
 
+/// The binary, with no journal of past runs (a `.wf/` of the checkout's own would change the
+/// estimates of steps without `expect`).
 fn wf(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wf")).args(args).env("NO_COLOR", "1").output().unwrap()
+    let nowhere = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cost-tests-have-no-journal");
+    Command::new(env!("CARGO_BIN_EXE_wf"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("WF_STATE_DIR", nowhere)
+        .output()
+        .unwrap()
 }
 
 fn stdout(output: &Output) -> String {
@@ -124,7 +132,9 @@ fn json_output_has_the_documented_shape() {
         ["version", "workflow", "total", "phases", "budget", "over_budget", "notes", "missing_args"]
     );
     assert_eq!(estimate["workflow"], "bug_fix");
-    assert_eq!(keys(&estimate["total"]), ["money_micros", "tokens", "duration_ms"]);
+    // The agents `expect` tokens but no time, and have no history: the time is unknown.
+    assert_eq!(keys(&estimate["total"]), ["money_micros", "tokens", "duration_ms", "unknown"]);
+    assert_eq!(estimate["total"]["unknown"], serde_json::json!({"money": false, "tokens": false, "duration": true}));
     assert_eq!(keys(&estimate["total"]["tokens"]), ["min", "expected", "worst"]);
     assert_eq!(estimate["budget"]["money_micros"]["amount"], 3_000_000);
     assert_eq!(estimate["budget"]["money_micros"]["warn_at"], 80.0);
@@ -134,16 +144,22 @@ fn json_output_has_the_documented_shape() {
     assert_eq!(keys(analysis), ["name", "kind", "amounts", "steps", "budget", "over_budget"]);
     assert_eq!(analysis["kind"], "phase");
     let plan = step(&estimate, "analysis/plan");
-    assert_eq!(keys(plan), ["id", "kind", "model", "runs", "amounts"]);
+    assert_eq!(keys(plan), ["id", "kind", "model", "runs", "amounts", "sources"]);
+    assert_eq!(plan["sources"], serde_json::json!({"money": "stated", "tokens": "stated", "duration": "unknown"}));
     assert_eq!(plan["kind"], "agent");
     assert_eq!(plan["model"], "models.opus");
     assert_eq!(step(&estimate, "implementation/fix")["runs"], serde_json::json!({"min": 1, "expected": 1, "worst": 3}));
     assert_eq!(phase(&estimate, "(finally)")["kind"], "finally");
 
     let notes = estimate["notes"].as_array().unwrap();
-    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert_eq!(notes.len(), 2, "{notes:#?}");
     assert_eq!(notes[0]["kind"], "open_ended");
     assert!(notes[0]["steps"].as_array().unwrap().contains(&Json::from("pr/ship")));
+    assert_eq!(notes[1]["kind"], "unknown");
+    assert_eq!(
+        notes[1]["steps"],
+        serde_json::json!(["analysis/plan", "reproduction/write_test", "implementation/fix"])
+    );
 }
 
 #[test]
@@ -179,16 +195,22 @@ fn table_shows_phases_steps_totals_and_the_budget() {
         let found = table.lines().find(|line| line.starts_with(start)).unwrap_or_else(|| panic!("{start}:\n{table}"));
         found.split_whitespace().map(String::from).collect()
     };
+    // The agents' time is unknown (no `expect`, no history): `?`, and `+?` on a total that
+    // leaves it out.
     assert_eq!(
         line("implementation"),
-        ["implementation", "$0.108", "$0.108", "$0.324", "18k", "18k", "54k", "0s", "0s", "0s"]
+        ["implementation", "$0.108", "$0.108", "$0.324", "18.0k", "18.0k", "54.0k", "?", "?", "?"]
     );
     assert_eq!(
         line("  agent fix"),
-        ["agent", "fix", "×1–3", "$0.108", "$0.108", "$0.324", "18k", "18k", "54k", "0s", "0s", "0s"]
+        ["agent", "fix", "×1–3", "$0.108", "$0.108", "$0.324", "18.0k", "18.0k", "54.0k", "?", "?", "?"]
     );
-    assert_eq!(line("total"), ["total", "$0.276", "$0.276", "$0.492", "38k", "38k", "74k", "0s", "0s", "15m"]);
-    assert_eq!(line("budget"), ["budget", "$3.00", "150k"]);
+    assert_eq!(
+        line("  run tests"),
+        ["run", "tests", "×1–3", "$0.00", "$0.00", "$0.00", "0", "0", "0", "0s", "0s", "0s"]
+    );
+    assert_eq!(line("total"), ["total", "$0.276", "$0.276", "$0.492", "38.0k", "38.0k", "74.0k", "?", "?", "15m+?"]);
+    assert_eq!(line("budget"), ["budget", "$3.00", "150.0k"]);
     assert!(!table.contains("warning"), "{table}");
 }
 
@@ -421,4 +443,76 @@ fn a_call_that_recurses_is_counted_once_and_noted() {
     let estimate = cost::estimate(program, &program.workflows[0], &IndexMap::new());
     assert_eq!(estimate.total.money.worst, 1_000_000);
     assert!(estimate.notes.iter().any(|note| matches!(note, cost::Note::Recursion { .. })), "{:?}", estimate.notes);
+}
+
+/// An agent step with no `expect` is never $0: with no past it is unknown, after runs it is
+/// the median and 95th percentile of its own runs, and a new step on the same model borrows
+/// the model's. `--no-history` estimates from the workflow alone.
+#[test]
+fn steps_without_expect_are_estimated_from_history_or_said_unknown() {
+    let (dir, path) = temp_file(
+        "use std/models\n\
+         workflow w() {\n  provider sim\n  model models.sonnet\n  \
+           agent plan \"analyst\" { prompt \"plan it\" }\n  run tests \"sleep 0.1\"\n}\n\
+         workflow later() {\n  provider sim\n  model models.sonnet\n  \
+           agent plan \"analyst\" { prompt \"plan it\" }\n  agent review \"analyst\" { prompt \"review it\" }\n}\n",
+    );
+    let file = path.to_string_lossy().into_owned();
+    let state = dir.path().join("state");
+    let state = state.to_string_lossy().into_owned();
+    let estimate = |workflow: &str, extra: &[&str]| -> Json {
+        let mut args = vec!["cost", &file, "--workflow", workflow, "--format", "json", "--state-dir", &state];
+        args.extend(extra);
+        let output = wf(&args);
+        assert_eq!(code(&output), Some(0), "{}", stderr(&output));
+        serde_json::from_str(&stdout(&output)).unwrap()
+    };
+
+    // No journal yet: the agent's money and tokens are unknown, and the table says so.
+    let before = estimate("w", &[]);
+    let plan = step(&before, "plan");
+    assert_eq!(plan["sources"]["money"], "unknown");
+    assert_eq!(plan["amounts"]["unknown"], serde_json::json!({"money": true, "tokens": true, "duration": true}));
+    assert_eq!(before["total"]["unknown"]["money"], true);
+    let table = stdout(&wf(&["cost", &file, "--workflow", "w", "--state-dir", &state]));
+    let total: Vec<&str> = table.lines().find(|line| line.starts_with("total")).unwrap().split_whitespace().collect();
+    assert_eq!(total[1..4], ["?", "?", "?"], "{table}");
+    assert!(table.contains("unknown: 1 agent step does not `expect` every figure"), "{table}");
+    assert!(table.contains("\n    plan\n"), "the note lists the step: {table}");
+
+    // Two runs: sim reports its usage, priced with sonnet's table.
+    for _ in 0..2 {
+        let run = wf(&["run", &file, "--workflow", "w", "--state-dir", &state, "--quiet"]);
+        assert_eq!(code(&run), Some(0), "{}", stderr(&run));
+    }
+    let show = wf(&["runs", "--state-dir", &state, "--format", "json"]);
+    let runs: Json = serde_json::from_str(&stdout(&show)).unwrap();
+    let spent = runs["runs"][0]["cost_micros"].as_i64().unwrap();
+    let tokens = runs["runs"][0]["tokens"].as_u64().unwrap();
+    assert!(spent > 0 && tokens > 0, "{runs:#}");
+
+    let after = estimate("w", &[]);
+    let plan = step(&after, "plan");
+    assert_eq!(
+        plan["sources"],
+        serde_json::json!({"money": "history", "tokens": "history", "duration": "history", "history_runs": 2})
+    );
+    // sim answers the same prompt the same way: median and p95 are that run's figures.
+    assert_eq!(plan["amounts"]["money_micros"], serde_json::json!({"min": spent, "expected": spent, "worst": spent}));
+    assert_eq!(plan["amounts"]["tokens"]["expected"], tokens);
+    assert!(plan["amounts"].get("unknown").is_none(), "{plan:#}");
+    // The command's time comes from its runs too: it sleeps 0.1s.
+    assert!(step(&after, "tests")["amounts"]["duration_ms"]["expected"].as_u64().unwrap() >= 100);
+    let note = after["notes"].as_array().unwrap().iter().find(|note| note["kind"] == "from_history").unwrap();
+    assert_eq!(note["steps"], serde_json::json!([{"step": "plan", "runs": 2}, {"step": "tests", "runs": 2}]));
+
+    // Another workflow's steps have no history of their own (history is per workflow), but
+    // its agents use the model's past attempts.
+    let later = estimate("later", &[]);
+    assert_eq!(step(&later, "review")["sources"]["money"], "model_history");
+    assert_eq!(step(&later, "review")["amounts"]["money_micros"]["expected"], spent);
+
+    // `--no-history`: from the workflow alone.
+    let alone = estimate("w", &["--no-history"]);
+    assert_eq!(step(&alone, "plan")["sources"]["money"], "unknown");
 }

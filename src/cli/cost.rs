@@ -18,7 +18,13 @@ pub enum CostFormat {
     Json,
 }
 
-pub fn run(file: &Path, given: &[String], name: Option<&str>, format: CostFormat) -> Exit {
+/// The most recent step instances read from the journal for an estimate: enough for stable
+/// medians, few enough to stay quick on a journal of years.
+const HISTORY_SAMPLES: u32 = 10_000;
+
+/// `history` is the state folder whose journal's past runs estimate the steps that state no
+/// `expect`; `None` estimates from the workflow alone.
+pub fn run(file: &Path, given: &[String], name: Option<&str>, format: CostFormat, history: Option<&Path>) -> Exit {
     let chosen = match choose(file, name) {
         Ok(chosen) => chosen,
         Err(exit) => return exit,
@@ -31,7 +37,14 @@ pub fn run(file: &Path, given: &[String], name: Option<&str>, format: CostFormat
             return Exit::Usage;
         }
     };
-    let estimate = cost::estimate(chosen.program(), workflow, &args);
+    let past = match history.map(|state_dir| past_runs(state_dir, &workflow.name)).transpose() {
+        Ok(past) => past.unwrap_or_else(cost::History::none),
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::Failure;
+        }
+    };
+    let estimate = cost::estimate_with(chosen.program(), workflow, &args, &past);
     if !estimate.missing_args.is_empty() {
         for name in &estimate.missing_args {
             let ty = workflow.params.iter().find(|param| &param.name == name).map(|param| param.ty.to_string());
@@ -55,4 +68,25 @@ pub fn run(file: &Path, given: &[String], name: Option<&str>, format: CostFormat
         },
     }
     Exit::Success
+}
+
+/// The past runs of `workflow` in the journal under `state_dir`; none when there is no
+/// journal (an estimate never creates one).
+pub fn past_runs(state_dir: &Path, workflow: &str) -> Result<cost::History, wf::run::journal::JournalError> {
+    if !state_dir.join("state.db").exists() {
+        return Ok(cost::History::none());
+    }
+    let journal = wf::run::journal::Journal::open(state_dir)?;
+    let sample = |sample: wf::run::journal::StepSample| {
+        cost::Sample::per_attempt(
+            &sample.key,
+            sample.hash,
+            sample.model,
+            sample.attempts,
+            (sample.micros, sample.tokens, sample.duration_ms),
+        )
+    };
+    let own = journal.step_samples(Some(workflow), HISTORY_SAMPLES)?;
+    let agents = journal.step_samples(None, HISTORY_SAMPLES)?;
+    Ok(cost::History::from_samples(own.into_iter().map(sample), agents.into_iter().map(sample)))
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::ValueEnum;
 
-use wf::ir::{format_money, format_tokens, Value};
+use wf::ir::{format_money, format_token_count, Value};
 use wf::run::journal::{Journal, RunFilter, RunStatus, RunSummary};
 use wf::run::report::history::{self, Node, Stats, WorkflowStats};
 use wf::run::report::{self, local_time, short_duration};
@@ -316,7 +316,7 @@ fn runs_table(runs: &[RunSummary]) -> String {
                 local_time(run.started_at),
                 run.duration_ms.map_or_else(|| "-".to_owned(), short_duration),
                 format_money(run.cost_micros),
-                compact_tokens(run.tokens),
+                format_token_count(run.tokens),
             ]
         })
         .collect();
@@ -343,19 +343,6 @@ fn runs_table(runs: &[RunSummary]) -> String {
         out.push('\n');
     }
     out
-}
-
-/// `950`, `42.5k`, `1.2M`: tokens in a column.
-fn compact_tokens(count: u64) -> String {
-    #[allow(clippy::cast_precision_loss)] // One decimal for people.
-    let count_f = count as f64;
-    if count < 1_000 {
-        count.to_string()
-    } else if count < 1_000_000 {
-        format!("{:.1}k", count_f / 1e3)
-    } else {
-        format!("{:.1}M", count_f / 1e6)
-    }
 }
 
 /// Writes `node` and what is under it; `out` is the one buffer every line is written through.
@@ -385,7 +372,7 @@ fn tree(writer: &mut impl Write, out: &mut String, node: &Node, depth: usize) ->
         line.push_str(&format!("  {}", format_money(node.cost_micros)));
     }
     if let Some(tokens) = node.tokens.filter(|&tokens| tokens != 0) {
-        line.push_str(&format!("  {}", format_tokens(tokens)));
+        line.push_str(&format!("  {} tokens", format_token_count(tokens)));
     }
     if let Some(error) = &node.error {
         line.push_str(&format!(": {error}"));

@@ -123,7 +123,11 @@ pub fn run(request: RunArgs) -> Exit {
         print!("{}", run::plan::render(&program, workflow, &args));
         // The estimate is `wf cost`'s: one computation for both.
         println!();
-        print!("{}", wf::cost::table(&wf::cost::estimate(&program, workflow, &args)));
+        let past = super::cost::past_runs(&request.common.state_dir, &workflow.name).unwrap_or_else(|error| {
+            eprintln!("warning: the estimate leaves out past runs: {error}");
+            wf::cost::History::none()
+        });
+        print!("{}", wf::cost::table(&wf::cost::estimate_with(&program, workflow, &args, &past)));
         return Exit::Success;
     }
     let Some(file_hash) = hash_file(&request.file) else {

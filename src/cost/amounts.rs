@@ -87,6 +87,35 @@ pub struct Amounts {
     /// Milliseconds.
     #[serde(rename = "duration_ms")]
     pub duration: Range<u64>,
+    /// Which of the three leave out a part nobody could estimate (an agent step with no
+    /// `expect` and no history): the numbers then hold only what is known.
+    #[serde(skip_serializing_if = "Unknown::is_none")]
+    pub unknown: Unknown,
+}
+
+/// Which quantities of an [`Amounts`] are missing a part that could not be estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Unknown {
+    pub money: bool,
+    pub tokens: bool,
+    pub duration: bool,
+}
+
+impl Unknown {
+    pub const NONE: Unknown = Unknown { money: false, tokens: false, duration: false };
+
+    pub fn is_none(&self) -> bool {
+        *self == Unknown::NONE
+    }
+
+    /// Unknown in either.
+    pub fn or(self, other: Unknown) -> Unknown {
+        Unknown {
+            money: self.money || other.money,
+            tokens: self.tokens || other.tokens,
+            duration: self.duration || other.duration,
+        }
+    }
 }
 
 impl Amounts {
@@ -94,6 +123,7 @@ impl Amounts {
         money: Range { min: 0, expected: 0, worst: 0 },
         tokens: Range { min: 0, expected: 0, worst: 0 },
         duration: Range { min: 0, expected: 0, worst: 0 },
+        unknown: Unknown::NONE,
     };
 
     /// `self`, then `other`.
@@ -102,15 +132,17 @@ impl Amounts {
             money: self.money.plus(other.money),
             tokens: self.tokens.plus(other.tokens),
             duration: self.duration.plus(other.duration),
+            unknown: self.unknown.or(other.unknown),
         }
     }
 
-    /// `self` run `count` times one after another.
+    /// `self` run `count` times one after another; what never runs leaves nothing unknown.
     pub fn times(self, count: Range<u64>) -> Amounts {
         Amounts {
             money: self.money.times(count),
             tokens: self.tokens.times(count),
             duration: self.duration.times(count),
+            unknown: if count.worst == 0 { Unknown::NONE } else { self.unknown },
         }
     }
 
@@ -119,6 +151,7 @@ impl Amounts {
             money: self.money.worst_only(),
             tokens: self.tokens.worst_only(),
             duration: self.duration.worst_only(),
+            unknown: self.unknown,
         }
     }
 
@@ -137,6 +170,7 @@ impl Amounts {
         for child in children {
             out.money = out.money.plus(child.money);
             out.tokens = out.tokens.plus(child.tokens);
+            out.unknown = out.unknown.or(child.unknown);
         }
         let column = |pick: fn(&Range<u64>) -> u64| {
             let durations: Vec<u64> = children.iter().map(|child| pick(&child.duration)).collect();
@@ -164,6 +198,7 @@ impl Amounts {
             money: pick(alternatives.iter().map(|a| a.money), expected.money),
             tokens: pick(alternatives.iter().map(|a| a.tokens), expected.tokens),
             duration: pick(alternatives.iter().map(|a| a.duration), expected.duration),
+            unknown: alternatives.iter().fold(expected.unknown, |unknown, a| unknown.or(a.unknown)),
         }
     }
 }

@@ -49,10 +49,16 @@ pub fn table(estimate: &Estimate) -> String {
         out.push_str("\nnotes:\n");
         for note in &estimate.notes {
             let _ = writeln!(out, "  - {note}");
-            if let Note::OpenEnded { steps } = note {
-                for line in wrap(steps, 92) {
-                    let _ = writeln!(out, "    {line}");
-                }
+            let steps: Vec<String> = match note {
+                Note::OpenEnded { steps } | Note::Unknown { steps } => steps.clone(),
+                Note::FromHistory { steps, .. } => steps
+                    .iter()
+                    .map(|past| format!("{} ({} run{})", past.step, past.runs, if past.runs == 1 { "" } else { "s" }))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for line in wrap(&steps, 92) {
+                let _ = writeln!(out, "    {line}");
             }
         }
     }
@@ -66,11 +72,17 @@ enum Row {
 
 impl Row {
     fn amounts(label: String, amounts: &Amounts) -> Row {
-        let money = |range: Range<i64>| [range.min, range.expected, range.worst].map(format_money);
-        let count = |range: Range<u64>, format: fn(u64) -> String| [range.min, range.expected, range.worst].map(format);
+        let unknown = amounts.unknown;
+        let money = |range: Range<i64>| {
+            [range.min, range.expected, range.worst]
+                .map(|micros| cell(micros == 0, unknown.money, format_money(micros)))
+        };
+        let count = |range: Range<u64>, unknown: bool, format: fn(u64) -> String| {
+            [range.min, range.expected, range.worst].map(|value| cell(value == 0, unknown, format(value)))
+        };
         let [m0, m1, m2] = money(amounts.money);
-        let [t0, t1, t2] = count(amounts.tokens, compact_tokens);
-        let [d0, d1, d2] = count(amounts.duration, format_duration);
+        let [t0, t1, t2] = count(amounts.tokens, unknown.tokens, compact_tokens);
+        let [d0, d1, d2] = count(amounts.duration, unknown.duration, format_duration);
         Row::Cells { label, cells: vec![m0, m1, m2, t0, t1, t2, d0, d1, d2] }
     }
 
@@ -87,6 +99,15 @@ impl Row {
             cells[5] = compact_tokens(limit.amount);
         }
         Some(Row::Cells { label: label.to_string(), cells })
+    }
+}
+
+/// A figure, or `?` when all of it is unknown, or `$0.40+?` when a part of it is.
+fn cell(zero: bool, unknown: bool, written: String) -> String {
+    match (unknown, zero) {
+        (false, _) => written,
+        (true, true) => "?".to_string(),
+        (true, false) => format!("{written}+?"),
     }
 }
 
@@ -153,10 +174,9 @@ fn step_label(step: &StepCost) -> String {
     format!("{} {name}{times}", step.kind)
 }
 
-/// `12k`, `1.5M`, `1500`: a token count short enough for a column.
+/// `950`, `12.0k`, `1.5M`: a token count short enough for a column.
 fn compact_tokens(count: u64) -> String {
-    let written = crate::ir::format_tokens(count);
-    written.strip_suffix(" tokens").unwrap_or(&written).to_string()
+    crate::ir::format_token_count(count)
 }
 
 fn over_lines(scope: &str, over: &OverBudget) -> Vec<String> {
@@ -203,7 +223,14 @@ mod tests {
     use super::*;
 
     fn step(id: &str, runs: Range<u64>) -> StepCost {
-        StepCost { id: id.into(), kind: "run", model: None, runs, amounts: Amounts::ZERO }
+        StepCost {
+            id: id.into(),
+            kind: "run",
+            model: None,
+            runs,
+            amounts: Amounts::ZERO,
+            sources: super::super::Sources::STATED,
+        }
     }
 
     #[test]

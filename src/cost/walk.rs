@@ -2,22 +2,37 @@
 //! it; how often it runs (its *reach*: loops multiply it, branches may leave it out) only
 //! scales the rows of the steps inside it.
 
-use super::amounts::{rounds, Amounts, Range};
+use super::amounts::{rounds, Amounts, Range, Unknown};
+use super::history::{History, Observed};
 use super::params::Params;
-use super::{Budget, Estimate, Note, PhaseCost, PhaseKind, StepCost};
+use super::{Budget, Estimate, Note, PastRuns, PhaseCost, PhaseKind, Source, Sources, StepCost};
 use crate::ir::eval::{count, duration};
 use crate::ir::{
-    Bound, Branch, Call, Control, Expect, Expr, Node, Program, StepIdx, StepKind, Value, Workflow, WorkflowId,
+    self, Bound, Branch, Call, Control, Expect, Expr, Node, Program, StepIdx, StepKind, Value, Workflow, WorkflowId,
 };
 
 const ONCE: Range<u64> = Range { min: 1, expected: 1, worst: 1 };
 const NEVER: Range<u64> = Range { min: 0, expected: 0, worst: 0 };
 const TOP_LEVEL: &str = "(top level)";
 
+/// What the walk knows of past runs: the history, and the step ids' prefix inside it (the
+/// call steps that led to the workflow being walked, `fix/` and so on; empty at the root).
+#[derive(Clone, Copy)]
+pub(super) struct Past<'h> {
+    pub history: &'h History,
+    pub scope: &'h str,
+}
+
 /// The estimate of `workflow`, whose parameters read from `env`; `stack` holds the workflows
 /// being estimated around it (a call to one of them would never end).
-pub(super) fn workflow(program: &Program, workflow: &Workflow, env: &Params, stack: &[WorkflowId]) -> Estimate {
-    let mut walker = Walker::new(program, workflow, env, stack, true);
+pub(super) fn workflow(
+    program: &Program,
+    workflow: &Workflow,
+    env: &Params,
+    stack: &[WorkflowId],
+    past: Past<'_>,
+) -> Estimate {
+    let mut walker = Walker::new(program, workflow, env, stack, true, past);
     let timeout = walker.duration(workflow.timeout.as_ref(), "the timeout", &format!("workflow `{}`", workflow.name));
     let body = walker.nodes(&workflow.body, ONCE).within(timeout);
 
@@ -29,7 +44,7 @@ pub(super) fn workflow(program: &Program, workflow: &Workflow, env: &Params, sta
 
     // The statements outside phases, as they run with the phases taken out.
     if walker.phases.iter().any(|group| group.kind == PhaseKind::TopLevel) {
-        let mut outside = Walker::new(program, workflow, env, stack, false);
+        let mut outside = Walker::new(program, workflow, env, stack, false, past);
         let amounts = outside.nodes(&workflow.body, ONCE).within(timeout);
         if let Some(group) = walker.phases.iter_mut().find(|group| group.kind == PhaseKind::TopLevel) {
             group.amounts = amounts;
@@ -44,6 +59,14 @@ pub(super) fn workflow(program: &Program, workflow: &Workflow, env: &Params, sta
     let mut notes = walker.notes;
     if !walker.open_ended.is_empty() {
         notes.push(Note::OpenEnded { steps: walker.open_ended });
+    }
+    for (model, steps) in [(false, walker.from_history), (true, walker.from_model)] {
+        if !steps.is_empty() {
+            notes.push(Note::FromHistory { steps, model });
+        }
+    }
+    if !walker.unknown.is_empty() {
+        notes.push(Note::Unknown { steps: walker.unknown });
     }
     Estimate {
         workflow: workflow.name.clone(),
@@ -68,6 +91,12 @@ struct Walker<'w> {
     current: Option<usize>,
     notes: Vec<Note>,
     open_ended: Vec<String>,
+    past: Past<'w>,
+    /// Steps whose figures come from their own history, and from their model's, with the
+    /// number of past runs; steps with nothing to go on.
+    from_history: Vec<PastRuns>,
+    from_model: Vec<PastRuns>,
+    unknown: Vec<String>,
 }
 
 impl<'w> Walker<'w> {
@@ -77,6 +106,7 @@ impl<'w> Walker<'w> {
         env: &'w Params<'w>,
         stack: &'w [WorkflowId],
         record: bool,
+        past: Past<'w>,
     ) -> Walker<'w> {
         Walker {
             program,
@@ -88,6 +118,10 @@ impl<'w> Walker<'w> {
             current: None,
             notes: Vec::new(),
             open_ended: Vec::new(),
+            past,
+            from_history: Vec::new(),
+            from_model: Vec::new(),
+            unknown: Vec::new(),
         }
     }
 
@@ -147,6 +181,7 @@ impl<'w> Walker<'w> {
                             money: one.money.times(count),
                             tokens: one.tokens.times(count),
                             duration: one.duration.times(Range::exactly(rounds)),
+                            unknown: if length == 0 { Unknown::NONE } else { one.unknown },
                         }
                     }
                 };
@@ -245,20 +280,24 @@ impl<'w> Walker<'w> {
         let timeout = self.duration(step.common.timeout.as_ref(), "the timeout", &format!("`{}`", step.id));
         let mut model = None;
         // One attempt; `open` when nothing but a timeout bounds how long it takes.
+        let mut sources = Sources::STATED;
         let (kind, mut once, open) = match &step.kind {
             StepKind::Run(_) | StepKind::Agent(_) => {
                 let (money, tokens) = super::per_attempt(self.program, step);
-                let amounts = Amounts {
+                let mut amounts = Amounts {
                     money: Range::exactly(money),
                     tokens: Range::exactly(tokens),
                     duration: Range::exactly(expect.duration.unwrap_or(0)),
+                    ..Amounts::ZERO
                 };
                 let kind = if let StepKind::Agent(agent) = &step.kind {
-                    model = self.program.models.get(agent.model.0).map(|found| found.name.clone());
+                    let found = self.program.models.get(agent.model.0);
+                    model = found.map(|found| found.name.clone());
                     "agent"
                 } else {
                     "run"
                 };
+                sources = self.unstated_from_history(step, &mut amounts, reach);
                 (kind, amounts, true)
             }
             StepKind::Call(call) => ("call", self.call(&step.id, call, expect, reach), false),
@@ -277,7 +316,8 @@ impl<'w> Walker<'w> {
                     if self.record && reach.worst > 0 {
                         self.open_ended.push(step.id.clone());
                     }
-                    once.duration.expected
+                    // The expectation, or the 95th percentile of past runs.
+                    once.duration.worst
                 }
             };
         }
@@ -295,11 +335,82 @@ impl<'w> Walker<'w> {
         total.duration.worst = total.duration.worst.saturating_add(retries.1);
 
         if self.record {
-            let row =
-                StepCost { id: step.id.clone(), kind, model, runs: attempts.times(reach), amounts: total.times(reach) };
+            let row = StepCost {
+                id: step.id.clone(),
+                kind,
+                model,
+                runs: attempts.times(reach),
+                amounts: total.times(reach),
+                sources,
+            };
             self.group().steps.push(row);
         }
         total
+    }
+
+    /// Fills what a `run` or `agent` step leaves unstated from past runs: its own (by
+    /// definition hash, else by id), else, for an agent, every past attempt of its model.
+    /// What an agent leaves unstated with no past at all is marked unknown; a command with no
+    /// `expect` and no past keeps 0s (the open-ended note says so).
+    fn unstated_from_history(&mut self, step: &ir::Step, amounts: &mut Amounts, reach: Range<u64>) -> Sources {
+        let expect = step.common.expect;
+        let agent = match &step.kind {
+            StepKind::Agent(agent) => self.program.models.get(agent.model.0),
+            _ => None,
+        };
+        let is_agent = matches!(step.kind, StepKind::Agent(_));
+        // An agent's money is stated by `expect $`, by pricing `expect N tokens`, or by a
+        // model that costs nothing (`sim`) or has no prices (the unpriced note says so).
+        let free = agent.is_some_and(|model| !model.priced || (model.input.micros == 0 && model.output.micros == 0));
+        let money_stated = !is_agent || free || expect.money.is_some() || expect.tokens.is_some();
+        let tokens_stated = !is_agent || expect.tokens.is_some();
+        let duration_stated = expect.duration.is_some();
+        if money_stated && tokens_stated && duration_stated {
+            return Sources::STATED;
+        }
+        let key = format!("{}{}", self.past.scope, step.id);
+        let (observed, source): (Option<Observed>, Source) = match self.past.history.step(&key, &step.hash) {
+            Some(observed) => (Some(observed), Source::History),
+            None => match agent.and_then(|model| self.past.history.model(&model.name)) {
+                Some(observed) => (Some(observed), Source::ModelHistory),
+                None => (None, Source::Unknown),
+            },
+        };
+        let mut sources = Sources::STATED;
+        match observed {
+            Some(observed) => {
+                if !money_stated {
+                    amounts.money = observed.money.range();
+                    sources.money = source;
+                }
+                if !tokens_stated {
+                    amounts.tokens = observed.tokens.range();
+                    sources.tokens = source;
+                }
+                if !duration_stated {
+                    amounts.duration = observed.duration.range();
+                    sources.duration = source;
+                }
+                sources.history_runs = Some(observed.runs);
+                if self.record && reach.worst > 0 {
+                    let list = if source == Source::History { &mut self.from_history } else { &mut self.from_model };
+                    list.push(PastRuns { step: step.id.clone(), runs: observed.runs });
+                }
+            }
+            None if is_agent => {
+                sources.money = if money_stated { Source::Stated } else { Source::Unknown };
+                sources.tokens = if tokens_stated { Source::Stated } else { Source::Unknown };
+                sources.duration = if duration_stated { Source::Stated } else { Source::Unknown };
+                amounts.unknown.money = !money_stated;
+                amounts.unknown.tokens = !tokens_stated;
+                amounts.unknown.duration = !duration_stated;
+                if self.record && reach.worst > 0 {
+                    self.unknown.push(step.id.clone());
+                }
+            }
+            None => {}
+        }
+        sources
     }
 
     /// What a step states with `expect` moves the computed range to hold it.
@@ -329,7 +440,8 @@ impl<'w> Walker<'w> {
         let env = Params::call(&callee.params, &call.args, self.env);
         let mut stack = self.stack.to_vec();
         stack.push(call.workflow);
-        let inner = workflow(self.program, callee, &env, &stack);
+        let scope = format!("{}{id}/", self.past.scope);
+        let inner = workflow(self.program, callee, &env, &stack, Past { history: self.past.history, scope: &scope });
         if self.record {
             for note in inner.notes {
                 match note.inside(id) {

@@ -99,6 +99,21 @@ pub fn format_duration(ms: u64) -> String {
 }
 
 /// Writes a token count with a `k`/`M` suffix where exact: `12k tokens`, `1.5M tokens`.
+/// A token count as people read it in reports, tables and the live view, the one way wf
+/// prints a count it measured or estimated: `950`, `12.0k`, `1.2M`. ([`format_tokens`]
+/// writes a literal as the language spells it.)
+pub fn format_token_count(count: u64) -> String {
+    #[allow(clippy::cast_precision_loss)] // One decimal for people.
+    let count_f = count as f64;
+    if count < 1_000 {
+        count.to_string()
+    } else if count < 999_950 {
+        format!("{:.1}k", count_f / 1e3)
+    } else {
+        format!("{:.1}M", count_f / 1e6)
+    }
+}
+
 pub fn format_tokens(count: u64) -> String {
     if count >= 1_000_000 && count.is_multiple_of(100_000) {
         let whole = count / 1_000_000;
@@ -167,6 +182,16 @@ mod tests {
         assert_eq!(format_duration(5_400_000), "1h30m");
         assert_eq!(format_duration(500), "500ms");
         assert_eq!(format_duration(90_061_001), "1d1h1m1s1ms");
+    }
+
+    #[test]
+    fn measured_token_counts_print_one_way() {
+        assert_eq!(format_token_count(950), "950");
+        assert_eq!(format_token_count(12_000), "12.0k");
+        assert_eq!(format_token_count(10_014), "10.0k");
+        assert_eq!(format_token_count(999_949), "999.9k");
+        assert_eq!(format_token_count(999_950), "1.0M");
+        assert_eq!(format_token_count(1_250_000), "1.2M");
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub use super::owner::Owner;
 
 mod history;
 
-pub use history::{ApprovalWait, GateCheckRow, RunFilter, RunNumbers, RunSummary};
+pub use history::{ApprovalWait, GateCheckRow, RunFilter, RunNumbers, RunSummary, StepSample};
 
 /// The schema's version; a state file written by another version is refused, not guessed at.
 const SCHEMA_VERSION: i64 = 4;

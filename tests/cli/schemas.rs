@@ -101,6 +101,11 @@ fn run_report_events_and_history_follow_their_schemas() {
     let exchanges = wf(dir, &["show", last["id"].as_str().unwrap(), "plan", "--format", "json"]);
     assert!(exchanges.status.success(), "{}", String::from_utf8_lossy(&exchanges.stderr));
     assert_conforms("exchanges", &exchanges.stdout);
+    // An estimate after those runs takes figures from them, and says so in the same shape.
+    let cost = wf(dir, &["cost", "--format", "json", "--arg", "ticket=X", "bug-fix.wf"]);
+    assert!(cost.status.success(), "{}", String::from_utf8_lossy(&cost.stderr));
+    assert_conforms("cost", &cost.stdout);
+    assert!(String::from_utf8_lossy(&cost.stdout).contains("\"from_history\""));
 }
 
 #[test]

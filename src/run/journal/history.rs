@@ -307,6 +307,51 @@ impl Journal {
             })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+
+    /// Every finished instance of a `run` or `agent` step in past runs of `workflow` (of any
+    /// workflow: `None`, agent steps only), newest `limit` first: what `wf cost` estimates a
+    /// step with no `expect` from. Money and tokens are summed over the instance's attempts
+    /// by SQLite, through `ledger_by_run`.
+    pub fn step_samples(&self, workflow: Option<&str>, limit: u32) -> Result<Vec<StepSample>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT s.key, s.hash, s.attempts, MAX(s.ended_at - s.started_at, 0),
+                    (SELECT COALESCE(SUM(micros), 0) FROM ledger AS l WHERE l.run_id = s.run_id AND l.key = s.key),
+                    (SELECT COALESCE(SUM(input + output), 0) FROM ledger AS l WHERE l.run_id = s.run_id AND l.key = s.key),
+                    (SELECT model FROM ledger AS l WHERE l.run_id = s.run_id AND l.key = s.key AND model IS NOT NULL LIMIT 1)
+             FROM runs AS r JOIN steps AS s ON s.run_id = r.id
+             WHERE (r.workflow = ?1 OR (?1 IS NULL AND s.kind = 'agent'))
+               AND s.kind IN ('run', 'agent') AND s.ended_at IS NOT NULL
+               AND s.status IN ('succeeded', 'failed', 'timed_out')
+             ORDER BY r.started_at DESC, s.seq DESC
+             LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![workflow, limit], |row| {
+            Ok(StepSample {
+                key: row.get(0)?,
+                hash: row.get(1)?,
+                attempts: count(row.get(2)?).max(1),
+                duration_ms: count(row.get(3)?),
+                micros: row.get(4)?,
+                tokens: count(row.get(5)?),
+                model: row.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// One finished instance of a step, as [`Journal::step_samples`] reads it: totals over its
+/// attempts.
+#[derive(Debug, Clone)]
+pub struct StepSample {
+    pub key: String,
+    pub hash: String,
+    pub attempts: u64,
+    pub duration_ms: u64,
+    pub micros: i64,
+    pub tokens: u64,
+    pub model: Option<String>,
 }
 
 /// A count SQLite holds as a signed integer.
