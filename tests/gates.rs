@@ -183,6 +183,27 @@ fn autopilot_approves_and_records_it_as_automatic() {
 }
 
 #[test]
+fn autopilot_records_its_approval_of_a_risky_step_among_the_decisions() {
+    let dir = Dir::new(
+        r#"workflow w() {
+  run build "echo build >> log"
+  run deploy "echo deploy >> log" { risk high }
+}"#,
+    );
+    let report = dir.wf(&["run", "flow.wf", "--mode", "autopilot", "--format", "json"]);
+    report.code(0);
+    assert_eq!(lines(&dir, "log"), ["build", "deploy"]);
+    let decisions = dir.decisions();
+    assert_eq!(decisions.len(), 1, "only the risky step is a decision");
+    assert_eq!((decisions[0].key.as_str(), decisions[0].kind), ("deploy", AskKind::Approval));
+    let given = decisions[0].given.clone().expect("answered");
+    assert_eq!((given.answer, given.how, given.by.as_str()), (Answer::Approve, How::Mode, "autopilot"));
+    let human = dir.wf(&["show", &latest_run(&dir).id]);
+    let shown = human.stdout();
+    assert!(shown.contains("deploy") && shown.contains("autopilot"), "{shown}");
+}
+
+#[test]
 fn supervised_asks_before_every_step_and_hybrid_only_before_risky_ones() {
     let workflow = r#"workflow w() {
   mode hybrid

@@ -430,7 +430,9 @@ impl<'p> Runner<'p> {
             Some(approval) => {
                 self.render(&approval.question, cx, "the approval question").unwrap_or_else(|error| error)
             }
-            None if self.mode == Mode::Hybrid && step.common.risk == Risk::High => {
+            // In autopilot the mode answers it, and the answer is a decision on the record
+            // like any approval: who let a risky step run is never left unsaid.
+            None if matches!(self.mode, Mode::Hybrid | Mode::Autopilot) && step.common.risk == Risk::High => {
                 format!("`{key}` is a high-risk step: run it?")
             }
             None if self.mode == Mode::Supervised => format!("Run `{key}`?"),
