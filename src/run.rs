@@ -132,6 +132,10 @@ pub enum RunError {
     /// no run was created (exit 2).
     #[error(transparent)]
     Providers(#[from] crate::agent::KeyProblem),
+    /// A budget too small for the first step that spends: the run would pause before doing
+    /// anything, so none is created (exit 2).
+    #[error("{0}")]
+    Unaffordable(String),
 }
 
 /// Starts a new run or resumes one, and runs it to its end (or pause, or interruption).
@@ -179,6 +183,9 @@ async fn run(
                 ..RunOptions::default()
             };
             raise_budgets(&mut recorded, workflow, &args, &options.raise);
+            if let Some(reason) = unaffordable_start(program, workflow, &args, &recorded) {
+                return Err(RunError::Unaffordable(reason));
+            }
             let options_json = serde_json::to_string(&recorded).map_err(JournalError::from)?;
             let file = target.file.to_string_lossy();
             let id = journal.create_run(&NewRun {
@@ -378,6 +385,123 @@ fn raise_budgets(
     let scope = scope::Scope { workflow, args, frame: &frame, env: &none };
     recorded.budget = exec::raise(&crate::cost::Budget::from_ir(&workflow.budget, &scope), &run);
     recorded.raised = run;
+}
+
+/// Why a new run could not even start its first step that spends, if it could not: that
+/// step's expected spend (what the runner would reserve) is over the run's budget or a
+/// phase's around it. Only the steps every run reaches first are looked at: phases and loop
+/// bodies are entered, and the walk stops at the first branch, `for`, `parallel`, call or
+/// spending step.
+fn unaffordable_start(
+    program: &crate::ir::Program,
+    workflow: &crate::ir::Workflow,
+    args: &IndexMap<String, Value>,
+    recorded: &RunOptions,
+) -> Option<String> {
+    use crate::ir::{format_money, format_tokens, Node, StepKind};
+
+    /// What the walk found: go on, or stop with the answer.
+    enum Found {
+        Nothing,
+        Stop(Option<String>),
+    }
+    struct Walk<'a> {
+        program: &'a crate::ir::Program,
+        workflow: &'a crate::ir::Workflow,
+        scope: scope::Scope<'a>,
+        recorded: &'a RunOptions,
+        /// The budgets around the step: `None` for the run's, else the phase's key.
+        budgets: Vec<(Option<String>, crate::cost::Budget)>,
+    }
+    impl Walk<'_> {
+        fn nodes(&mut self, nodes: &[Node]) -> Found {
+            for node in nodes {
+                if let Found::Stop(answer) = self.node(node) {
+                    return Found::Stop(answer);
+                }
+            }
+            Found::Nothing
+        }
+
+        fn node(&mut self, node: &Node) -> Found {
+            match node {
+                Node::Step(index) => {
+                    let step = &self.workflow.steps[index.0];
+                    if matches!(step.kind, StepKind::Call(_)) {
+                        return Found::Stop(None);
+                    }
+                    let (money, tokens) = crate::cost::per_attempt(self.program, step);
+                    if money == 0 && tokens == 0 {
+                        return Found::Nothing;
+                    }
+                    Found::Stop(self.over(&step.id, money, tokens))
+                }
+                Node::Phase { step, body, control } => {
+                    let key = self.workflow.steps[step.0].id.clone();
+                    let mut limits = crate::cost::Budget::from_ir(&control.budget, &self.scope);
+                    if let Some(raised) = self.recorded.scopes.get(&key) {
+                        limits = exec::raise(&limits, raised);
+                    }
+                    self.budgets.push((Some(key), limits));
+                    let found = self.nodes(body);
+                    self.budgets.pop();
+                    found
+                }
+                Node::Repeat { body, control, step: None, .. }
+                    if control.budget.money.is_none() && control.budget.tokens.is_none() =>
+                {
+                    self.nodes(body)
+                }
+                _ => Found::Stop(None),
+            }
+        }
+
+        /// The first budget around `step` that `money` or `tokens` goes over, said.
+        fn over(&self, step: &str, money: i64, tokens: u64) -> Option<String> {
+            for (scope, budget) in self.budgets.iter().rev() {
+                let whose = match scope {
+                    Some(key) => format!("phase `{key}`'s budget"),
+                    None => "the run's budget".to_owned(),
+                };
+                let prefix = scope.as_ref().map(|key| format!("{key}=")).unwrap_or_default();
+                let say = |limit: String, needed: String, raise: String| {
+                    let flag = hint::quote(&format!("{prefix}{raise}"));
+                    Some(format!(
+                        "{whose} of {limit} cannot cover the first step that spends, `{step}`, which expects {needed}: nothing ran and no run was created; run it again with `--budget {flag}` or more"
+                    ))
+                };
+                if let Some(limit) = budget.money.filter(|limit| money > limit.amount) {
+                    return say(
+                        format_money(limit.amount),
+                        format_money(money),
+                        hint::raised_money(limit.amount, money),
+                    );
+                }
+                if let Some(limit) = budget.tokens.filter(|limit| tokens > limit.amount) {
+                    return say(
+                        format_tokens(limit.amount),
+                        format_tokens(tokens),
+                        hint::raised_tokens(limit.amount, tokens),
+                    );
+                }
+            }
+            None
+        }
+    }
+
+    let frame = Frame::root();
+    let none = std::collections::HashMap::new();
+    let mut walk = Walk {
+        program,
+        workflow,
+        scope: scope::Scope { workflow, args, frame: &frame, env: &none },
+        recorded,
+        budgets: vec![(None, recorded.budget.clone())],
+    };
+    match walk.nodes(&workflow.body) {
+        Found::Stop(answer) => answer,
+        Found::Nothing => None,
+    }
 }
 
 /// The budgets (scope, resource) whose warning a run already gave.

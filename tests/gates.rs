@@ -304,6 +304,51 @@ const SPENDS: &str = r#"workflow w() {
 }"#;
 
 #[test]
+fn a_budget_that_cannot_cover_the_first_step_is_refused_before_the_run_starts() {
+    // Free steps first, then one that expects more than the run's budget.
+    let dir = Dir::new(
+        r#"workflow w() {
+  budget $0.50
+  run setup "echo setup >> log"
+  phase work {
+    run a "echo a >> log" { cost $1.00 }
+  }
+}"#,
+    );
+    let refused = dir.wf(&["run", "flow.wf"]);
+    refused.code(2);
+    assert!(
+        refused.stderr().contains("the run's budget of $0.50 cannot cover the first step that spends, `work/a`"),
+        "{}",
+        refused.stderr()
+    );
+    assert!(refused.stderr().contains("`--budget '$1.00'`"), "{}", refused.stderr());
+    assert!(dir.read("log").is_empty(), "nothing ran");
+    assert!(dir.wf(&["runs"]).stdout().contains("no runs"), "no run was created");
+    // The flag it names is enough.
+    dir.wf(&["run", "flow.wf", "--budget", "$1.00"]).code(0);
+    assert_eq!(lines(&dir, "log"), ["setup", "a"]);
+
+    // A phase's budget, named with its key; the run's budget can be ample.
+    let phase = Dir::new(
+        r#"workflow w() {
+  budget $5.00
+  phase work {
+    budget $0.10
+    run a "echo a >> log" { cost $1.00 }
+  }
+}"#,
+    );
+    let refused = phase.wf(&["run", "flow.wf"]);
+    refused.code(2);
+    assert!(refused.stderr().contains("phase `work`'s budget of $0.10"), "{}", refused.stderr());
+    phase.wf(&["run", "flow.wf", "--budget", "work=$1.00"]).code(0);
+
+    // A first step that fits: the run starts (and pauses later, as budgets do).
+    Dir::new(SPENDS).wf(&["run", "flow.wf"]).code(3);
+}
+
+#[test]
 fn a_budget_warns_once_and_pauses_before_a_step_would_overspend() {
     let dir = Dir::new(SPENDS);
     let paused = dir.wf(&["run", "flow.wf"]);

@@ -258,6 +258,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         Err(
             error @ (run::RunError::Secrets(_)
             | run::RunError::Providers(_)
+            | run::RunError::Unaffordable(_)
             | run::RunError::Journal(JournalError::Owned { .. } | JournalError::Succeeded(_))),
         ) => {
             eprintln!("error: {error}");

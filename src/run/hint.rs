@@ -23,7 +23,7 @@ pub fn wf(words: &[&str], state_dir: &Path) -> String {
     line
 }
 
-fn quote(word: &str) -> String {
+pub fn quote(word: &str) -> String {
     shlex::try_quote(word).map_or_else(|_| word.to_owned(), std::borrow::Cow::into_owned)
 }
 
