@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Checks the Neovim snippets with a headless Neovim and the real `wf lsp`: the snippet for the
+# Neovim installed (lsp-0.7.lua before 0.10, lsp-0.10.lua from 0.10; Debian 12's is 0.7.2),
+# opening a file with an error must bring wf's diagnostic, and go to definition must open the
+# standard library's read-only `wf-std:` buffer (test/run.lua).
+#
+#   bash editors/nvim/test.sh [path/to/wf]     # default: target/debug/wf, built if missing
+#
+# Skipped, with a message, when nvim is not installed (.ci/run installs it).
+set -euo pipefail
+cd "$(dirname "$0")"
+root="$(cd ../.. && pwd)"
+
+if ! command -v nvim >/dev/null 2>&1; then
+  echo "nvim not found: skipping the Neovim language server tests"
+  exit 0
+fi
+
+wf="${1:-$root/target/debug/wf}"
+if [ ! -x "$wf" ]; then
+  (cd "$root" && cargo build --quiet --bin wf)
+fi
+wf="$(cd "$(dirname "$wf")" && pwd)/$(basename "$wf")"
+
+version="$(nvim --version | head -n 1)"
+minor="$(printf '%s\n' "$version" | sed -n 's/^NVIM v0\.\([0-9]*\).*/\1/p')"
+snippets=(lsp-0.7.lua)
+if [ -n "$minor" ] && [ "$minor" -ge 10 ]; then
+  snippets=(lsp-0.10.lua)
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cp test/broken.wf "$work/broken.wf"
+for snippet in "${snippets[@]}"; do
+  echo "-- $version: $snippet"
+  status=0
+  WF_NVIM_TEST_OUT="$work/report" WF_BIN="$wf" WF_NVIM_SNIPPET="$PWD/$snippet" WF_NVIM_FILE="$work/broken.wf" \
+    timeout 120 nvim --headless -u NONE -i NONE -n -c "luafile test/run.lua" </dev/null >"$work/log" 2>&1 || status=$?
+  cat "$work/report" 2>/dev/null || true
+  if [ "$status" -ne 0 ] || [ ! -s "$work/report" ] || grep -q '^FAIL' "$work/report"; then
+    echo "nvim exited with status $status; its output:" >&2
+    cat "$work/log" >&2
+    exit 1
+  fi
+done
