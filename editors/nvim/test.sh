@@ -2,7 +2,7 @@
 # Checks the Neovim snippets with a headless Neovim and the real `wf lsp`: the snippet for the
 # Neovim installed (lsp-0.7.lua before 0.10, lsp-0.10.lua from 0.10; Debian 12's is 0.7.2),
 # opening a file with an error must bring wf's diagnostic, and go to definition must open the
-# standard library's read-only `wf-std:` buffer (test/run.lua).
+# standard library's read-only `wf-std:` buffer (test/run.lua). Both snippets must parse.
 #
 #   bash editors/nvim/test.sh [path/to/wf]     # default: target/debug/wf, built if missing
 #
@@ -28,6 +28,13 @@ snippets=(lsp-0.7.lua)
 if [ -n "$minor" ] && [ "$minor" -ge 10 ]; then
   snippets=(lsp-0.10.lua)
 fi
+
+# Both snippets must at least be valid Lua for this Neovim's LuaJIT (the other one is not run).
+for snippet in lsp-*.lua; do
+  nvim --headless -u NONE -i NONE -n \
+    -c "lua local ok, err = loadfile('$snippet'); if not ok then io.stderr:write(err, '\\n'); vim.cmd('cquit 1') end" \
+    -c "qall!" </dev/null || { echo "$snippet does not parse" >&2; exit 1; }
+done
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
