@@ -8,6 +8,11 @@
 #
 # Skipped, with a message, when nvim is not installed (.ci/run installs it).
 set -euo pipefail
+# The binary's path is relative to where the script was started from.
+if [ $# -gt 0 ]; then
+  [ -x "$1" ] || { echo "no wf binary at $1" >&2; exit 1; }
+  wf="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+fi
 cd "$(dirname "$0")"
 root="$(cd ../.. && pwd)"
 
@@ -16,11 +21,12 @@ if ! command -v nvim >/dev/null 2>&1; then
   exit 0
 fi
 
-wf="${1:-$root/target/debug/wf}"
-if [ ! -x "$wf" ]; then
-  (cd "$root" && cargo build --quiet --bin wf)
+if [ -z "${wf:-}" ]; then
+  wf="$root/target/debug/wf"
+  if [ ! -x "$wf" ]; then
+    (cd "$root" && cargo build --quiet --bin wf)
+  fi
 fi
-wf="$(cd "$(dirname "$wf")" && pwd)/$(basename "$wf")"
 
 version="$(nvim --version | head -n 1)"
 minor="$(printf '%s\n' "$version" | sed -n 's/^NVIM v0\.\([0-9]*\).*/\1/p')"
