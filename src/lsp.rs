@@ -44,8 +44,12 @@ pub fn serve(connection: &Connection, read: &dyn Fn(&Path) -> io::Result<String>
     let (id, params) = connection.initialize_start()?;
     // Advertise `prepareRename` only to clients that say they support it, as the protocol asks.
     let prepare_rename = params.pointer("/capabilities/textDocument/rename/prepareSupport") == Some(&true.into());
+    let mut capabilities = serde_json::to_value(capabilities(prepare_rename)).unwrap_or_default();
+    // LSP 3.18's `workspace/textDocumentContent`, which lsp-types cannot spell yet: the
+    // standard library's modules, for go to definition.
+    capabilities["workspace"]["textDocumentContent"] = serde_json::json!({ "schemes": [definition::STD_SCHEME] });
     let result = serde_json::json!({
-        "capabilities": capabilities(prepare_rename),
+        "capabilities": capabilities,
         "serverInfo": { "name": "wf", "version": env!("CARGO_PKG_VERSION") },
     });
     connection.initialize_finish(id, result)?;

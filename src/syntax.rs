@@ -14,7 +14,7 @@ mod lower;
 mod scan;
 
 pub(crate) use diagnose::RESERVED;
-pub use error::SyntaxError;
+pub use error::{SyntaxError, SKIPS_TEXT};
 
 /// What parsing one file produced: the best tree it could build and every error, sorted by
 /// position.

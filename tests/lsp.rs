@@ -269,7 +269,7 @@ fn a_session_from_initialize_to_exit() {
     assert!(shown.contains("timeout: 10m") && shown.contains("exit_code"), "{shown}");
 
     let hover = client.request("textDocument/hover", at(&uri, position(text, "10m", 0, 1)));
-    assert_eq!(hover["contents"]["value"], "duration `10m` = 600,000 ms");
+    assert_eq!(hover["contents"]["value"], "duration `10m` = 600,000 ms\n\nunit: a duration (held in milliseconds)");
     let hover = client.request("textDocument/hover", at(&uri, position(text, "sonnet", 0, 0)));
     let shown = hover["contents"]["value"].as_str().unwrap_or_default();
     assert!(shown.contains("`claude-sonnet-4-5`") && shown.contains("input: $3.00 per 1M tokens"), "{shown}");
@@ -463,4 +463,139 @@ fn exit_without_shutdown_is_an_error() {
     client.initialize();
     client.notify("exit", Value::Null);
     assert_eq!(client.wait().code(), Some(1));
+}
+
+/// Opens `text` as `uri` and returns its first diagnostics' codes.
+fn open_codes(client: &mut Client, uri: &str, text: &str) -> Vec<String> {
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "wf", "version": 1, "text": text } }),
+    );
+    client.diagnostics(uri).iter().map(|d| d["code"].as_str().unwrap_or_default().to_string()).collect()
+}
+
+#[test]
+fn a_percent_is_explained_alike_by_every_hover() {
+    let uri = uri_of(&std::env::temp_dir().join("percent.wf"));
+    let text = "const target = 80%\n\nworkflow w(limit: percent = 50%) {\n  budget $4.00 warn at 90%\n  run a \"echo {{limit}} {{target}}\"\n}\n";
+    let mut client = Client::start();
+    client.initialize();
+    assert_eq!(open_codes(&mut client, &uri, text), Vec::<String>::new());
+    let hover = |client: &mut Client, needle: &str, nth: usize| -> String {
+        let result = client.request("textDocument/hover", at(&uri, position(text, needle, nth, 0)));
+        result["contents"]["value"].as_str().unwrap_or_default().to_string()
+    };
+    let shown = [
+        hover(&mut client, "80%", 0),    // a literal in a constant
+        hover(&mut client, "90%", 0),    // a literal in `warn at`
+        hover(&mut client, "target", 1), // a constant of type percent
+        hover(&mut client, "limit", 0),  // a parameter of type percent
+    ];
+    let unit = |hover: &str| hover.lines().find(|line| line.starts_with("unit: ")).map(str::to_string);
+    let first = unit(&shown[0]).unwrap_or_else(|| panic!("no unit line: {}", shown[0]));
+    assert!(first.contains("`80%` is 80"), "{first}");
+    for hover in &shown {
+        assert_eq!(unit(hover).as_deref(), Some(first.as_str()), "{hover}");
+        assert!(!hover.contains("0.8 as") && !hover.contains("0.9 as"), "a fraction reading: {hover}");
+    }
+    assert!(shown[1].starts_with("percent `90%` = 90"), "{}", shown[1]);
+}
+
+#[test]
+fn a_half_typed_attribute_reports_only_itself() {
+    let uri = uri_of(&std::env::temp_dir().join("half.wf"));
+    // `retry 3 backoff` is being typed: the only complaint is the missing range; the step's
+    // `model models.sonnet` still counts as a use of the module.
+    let text = "use std/models\n\nworkflow w() {\n  agent plan \"analyst\" {\n    model models.sonnet\n    prompt \"plan\"\n    retry 3 backoff\n  }\n}\n";
+    let mut client = Client::start();
+    client.initialize();
+    assert_eq!(open_codes(&mut client, &uri, text), ["wf::syntax::unexpected"]);
+    // Item-level recovery, where the rest of the workflow is lost, warns of no unused module
+    // either: the text that did not parse may be what uses it.
+    let uri = uri_of(&std::env::temp_dir().join("half-item.wf"));
+    let text =
+        "use std/models\n\nworkflow w() {\n  model models.sonnet\n  agent plan \"analyst\" {\n    retry 3 backoff";
+    let codes = open_codes(&mut client, &uri, text);
+    assert!(!codes.is_empty() && codes.iter().all(|code| code.starts_with("wf::syntax::")), "{codes:?}");
+}
+
+#[test]
+fn definition_of_a_std_item_opens_its_embedded_source() {
+    let uri = uri_of(&std::env::temp_dir().join("std-def.wf"));
+    let text = "use std/models\n\nworkflow w() {\n  agent plan \"analyst\" {\n    model models.sonnet\n    prompt \"plan\"\n  }\n}\n";
+    let mut client = Client::start();
+    let init = client.initialize();
+    assert_eq!(init["capabilities"]["workspace"]["textDocumentContent"]["schemes"], json!(["wf-std"]));
+    assert_eq!(open_codes(&mut client, &uri, text), Vec::<String>::new());
+
+    let definition = client.request("textDocument/definition", at(&uri, position(text, "sonnet", 0, 0)));
+    assert_eq!(definition["uri"], "wf-std:///models.wf", "{definition}");
+    let content = client.request("workspace/textDocumentContent", json!({ "uri": "wf-std:///models.wf" }));
+    let models = include_str!("../stdlib/models.wf");
+    assert_eq!(content["text"], models);
+    assert_eq!(definition["range"], range(models, "sonnet", 1), "the range names the model in the module's text");
+
+    // The module name and the `use` path lead to the module, at its start.
+    let definition = client.request("textDocument/definition", at(&uri, position(text, "std/models", 0, 4)));
+    assert_eq!(definition["uri"], "wf-std:///models.wf");
+    let definition = client.request("textDocument/definition", at(&uri, position(text, "models.sonnet", 0, 0)));
+    assert_eq!(definition["uri"], "wf-std:///models.wf");
+
+    let error = client.request_error("workspace/textDocumentContent", json!({ "uri": "wf-std:///nothing.wf" }));
+    assert!(error.contains("wf-std:///nothing.wf"), "{error}");
+    client.request("shutdown", Value::Null);
+    client.notify("exit", Value::Null);
+    assert_eq!(client.wait().code(), Some(0));
+}
+
+/// Runs `wf lsp` on `input` and returns its exit code and stderr.
+fn lsp_on(input: &[u8]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wf"))
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("wf lsp starts");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    // The server may stop reading at the first bad byte; a closed pipe is not the test's concern.
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = sender.send(child.wait_with_output());
+    });
+    let output = receiver.recv_timeout(LIMIT).expect("wf lsp exits").expect("output");
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn garbage_on_stdin_is_named_in_one_line() {
+    for (input, names) in [
+        (&b"garbage\r\n\r\n"[..], "header line that is not `Name: value` (\"garbage\")"),
+        (b"\r\n\r\n", "without a Content-Length header"),
+        (b"Content-Length: 5\r\n\r\n{}", "closed the stream inside a message"),
+        (b"Content-Length: 7\r\n\r\nnot rpc", "not JSON-RPC"),
+        (b"", "closed the connection before `initialize`"),
+    ] {
+        let (code, stderr) = lsp_on(input);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.starts_with("error: wf lsp: the client ") && stderr.contains(names), "{stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("disconnected channel"), "{stderr}");
+    }
+}
+
+#[test]
+fn garbage_after_initialize_is_named_too() {
+    let body =
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "capabilities": {} } }).to_string();
+    let mut input = format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes();
+    input.extend_from_slice(b"Content-Length: x\r\n\r\n");
+    let (code, stderr) = lsp_on(&input);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "error: wf lsp: the client sent a Content-Length that is not a number of bytes (\"x\")"
+    );
 }

@@ -1,7 +1,7 @@
 //! Pass 1 and 2: each module's items (uses, constants, models, providers, workflows), their
 //! names, and the lookups that resolve `name` and `alias.name`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 
@@ -9,6 +9,7 @@ use super::cx::Cx;
 use super::{CheckDiagnostic, Checker, ConstState, Signature};
 use crate::ir::eval::{eval, NoEnv};
 use crate::ir::{self, CliFormat, ModelId, Price, ProviderKind, ProviderRef, Type, Value, WorkflowId, SCALAR_NAMES};
+use crate::source::FileId;
 use crate::span::Span;
 use crate::suggest;
 use crate::syntax::ast;
@@ -600,9 +601,20 @@ impl<'a> Checker<'a> {
     }
 
     /// Warnings for constants and modules nothing refers to.
+    ///
+    /// Not for a module with a syntax error that skipped text: the text that did not parse may
+    /// be what uses them (a half-typed line in the editor), and a warning about it would be
+    /// wrong until it is finished.
     pub(super) fn report_unused(&mut self) {
+        let broken: HashSet<FileId> = (self.loaded.diagnostics.iter())
+            .filter(|diagnostic| crate::syntax::SKIPS_TEXT.contains(&diagnostic.code().as_str()))
+            .map(|diagnostic| diagnostic.file)
+            .collect();
         let mut warnings = Vec::new();
         for (module, scope) in self.modules.iter().enumerate() {
+            if broken.contains(&self.loaded.modules[module].file) {
+                continue;
+            }
             for (name, item) in &scope.consts {
                 if !self.used.contains(&(module, name.clone())) {
                     warnings.push((module, CheckDiagnostic::UnusedConst { name: name.clone(), span: item.name.span }));

@@ -1,9 +1,9 @@
 //! Go to definition: from a name to where it is declared, in the document or in a module it
 //! uses; from a `use` path to the file.
 //!
-//! Items of the standard library have no location: `std/` modules are compiled into `wf` and
-//! there is no file an editor could open (a `wf-std:` URI would need every client to learn
-//! how to read it). Hover shows what they declare instead.
+//! Items of the standard library are compiled into `wf`, so there is no file on disk: their
+//! location is a `wf-std:///models.wf` URI, whose text the server gives in answer to
+//! `workspace/textDocumentContent` (LSP 3.18; `std_text`). Clients show it read-only.
 
 use lsp_types::{GotoDefinitionResponse, Location, Position, Range, Url};
 
@@ -53,17 +53,50 @@ fn target(analysis: &Analysis, index: &Index, symbol: &Symbol) -> Option<(usize,
     })
 }
 
-/// A place in another module: a file on disk (the standard library has none).
+/// A place in another module: a file on disk, or a `wf-std:` document for the standard
+/// library.
 fn module_location(analysis: &Analysis, module: usize, span: Option<Span>) -> Option<Location> {
     let source = analysis.loaded.modules.get(module)?;
-    if source.std_name.is_some() {
-        return None;
-    }
     let file = analysis.loaded.sources.get(source.file);
-    let uri = Url::from_file_path(&file.name).ok()?;
+    let uri = match &source.std_name {
+        Some(name) => std_uri(name.strip_prefix("std/")?)?,
+        None => Url::from_file_path(&file.name).ok()?,
+    };
     let range = match span {
         Some(span) => LineIndex::new(&file.text).range(&file.text, span),
         None => Range::new(Position::new(0, 0), Position::new(0, 0)),
     };
     Some(Location::new(uri, range))
+}
+
+/// The URI scheme of the standard library's modules, which exist only inside `wf`.
+pub const STD_SCHEME: &str = "wf-std";
+
+/// `wf-std:///flows/bug_fix.wf` for `std/flows/bug_fix`.
+fn std_uri(path: &str) -> Option<Url> {
+    Url::parse(&format!("{STD_SCHEME}:///{path}.wf")).ok()
+}
+
+/// The text of a `wf-std:` URI's module; `None` for any other URI.
+pub fn std_text(uri: &Url) -> Option<&'static str> {
+    if uri.scheme() != STD_SCHEME {
+        return None;
+    }
+    let path = uri.path().strip_prefix('/')?.strip_suffix(".wf")?;
+    crate::stdlib::module(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_std_module_has_a_uri_that_reads_back() {
+        for (path, text) in crate::stdlib::MODULES {
+            let uri = std_uri(path).expect("a valid URI");
+            assert_eq!(std_text(&uri), Some(*text), "{uri}");
+        }
+        let file = Url::parse("file:///models.wf").expect("a valid URI");
+        assert_eq!(std_text(&file), None);
+    }
 }

@@ -236,20 +236,21 @@ fn common_field(field: &str) -> Option<&'static str> {
     })
 }
 
+/// A literal with a unit: its normalised value, then the same note on the unit as a name of
+/// that type gets (`with_unit`), so the two hovers cannot disagree on what `80%` is.
 fn describe_literal(value: LitValue, text: &str) -> String {
-    match value {
+    let line = match value {
         LitValue::Duration(ms) => {
             let canonical = format_duration(ms);
             let same = if canonical == text { String::new() } else { format!(" = `{canonical}`") };
             format!("duration `{text}`{same} = {} ms", thousands(u128::from(ms)))
         }
-        LitValue::Money(micros) => {
-            format!("money `{text}` = {} micro-dollars (held exactly)", signed_thousands(micros))
-        }
+        LitValue::Money(micros) => format!("money `{text}` = {} micro-dollars", signed_thousands(micros)),
         LitValue::Tokens(count) => format!("tokens `{text}` = {} tokens", thousands(u128::from(count))),
-        LitValue::Percent(percent) => format!("percent `{text}` = {} as a fraction", percent / 100.0),
+        LitValue::Percent(percent) => format!("percent `{text}` = {percent}"),
         LitValue::Int(_) | LitValue::Float(_) | LitValue::Bool(_) => format!("`{text}`"),
-    }
+    };
+    with_unit(line, &ir::Value::from(value).ty())
 }
 
 fn describe_module(analysis: &Analysis, index: &Index, module: usize) -> String {
@@ -281,12 +282,14 @@ fn from_module(analysis: &Analysis, module: usize) -> String {
     format!(" (from `{name}`)")
 }
 
+/// `out` with what a value of type `ty` is held as, for the types with a unit: the one
+/// explanation of each unit, for names and literals alike.
 fn with_unit(mut out: String, ty: &Type) -> String {
     let note = match ty {
         Type::Duration => "a duration (held in milliseconds)",
         Type::Money => "US dollars (held exactly, in micro-dollars)",
         Type::Tokens => "a number of tokens",
-        Type::Percent => "a percentage (`80%` is 80)",
+        Type::Percent => "a percentage, held as the number before `%` (`80%` is 80, not 0.8)",
         _ => return out,
     };
     let _ = write!(out, "\n\nunit: {note}");
@@ -358,13 +361,26 @@ mod tests {
 
     #[test]
     fn literals_show_their_normalised_value() {
-        assert_eq!(describe_literal(LitValue::Duration(5_400_000), "90m"), "duration `90m` = `1h30m` = 5,400,000 ms");
-        assert_eq!(describe_literal(LitValue::Duration(500), "500ms"), "duration `500ms` = 500 ms");
-        assert_eq!(
-            describe_literal(LitValue::Money(2_100_000), "$2.10"),
-            "money `$2.10` = 2,100,000 micro-dollars (held exactly)"
-        );
-        assert_eq!(describe_literal(LitValue::Tokens(12_000), "12k tokens"), "tokens `12k tokens` = 12,000 tokens");
-        assert_eq!(describe_literal(LitValue::Percent(80.0), "80%"), "percent `80%` = 0.8 as a fraction");
+        let first = |value, text| describe_literal(value, text).lines().next().unwrap_or_default().to_string();
+        assert_eq!(first(LitValue::Duration(5_400_000), "90m"), "duration `90m` = `1h30m` = 5,400,000 ms");
+        assert_eq!(first(LitValue::Duration(500), "500ms"), "duration `500ms` = 500 ms");
+        assert_eq!(first(LitValue::Money(2_100_000), "$2.10"), "money `$2.10` = 2,100,000 micro-dollars");
+        assert_eq!(first(LitValue::Tokens(12_000), "12k tokens"), "tokens `12k tokens` = 12,000 tokens");
+        assert_eq!(first(LitValue::Percent(80.0), "80%"), "percent `80%` = 80");
+    }
+
+    #[test]
+    fn a_literal_and_a_name_of_its_type_explain_the_unit_alike() {
+        for (value, ty) in [
+            (LitValue::Duration(1), Type::Duration),
+            (LitValue::Money(1), Type::Money),
+            (LitValue::Tokens(1), Type::Tokens),
+            (LitValue::Percent(80.0), Type::Percent),
+        ] {
+            let literal = describe_literal(value, "x");
+            let note = with_unit(String::new(), &ty);
+            assert!(!note.is_empty() && literal.ends_with(&note), "{literal:?} should end with {note:?}");
+        }
+        assert!(!describe_literal(LitValue::Percent(80.0), "80%").contains("0.8 as"), "no fraction reading");
     }
 }

@@ -153,6 +153,13 @@ impl<'a> Server<'a> {
                 let edit = rename::rename(document, uri, offset, &params.new_name).map_err(failed)?;
                 Ok(Some(edit))
             }),
+            // LSP 3.18: the text of a document only the server has, here a `wf-std:` module
+            // that go to definition pointed at.
+            TEXT_DOCUMENT_CONTENT => self.handle::<TextDocumentContent>(params, |_, params| {
+                let text = definition::std_text(&params.uri)
+                    .ok_or_else(|| failed(format!("wf lsp has no document `{}`", params.uri)))?;
+                Ok(TextDocumentContentResult { text: text.to_string() })
+            }),
             Shutdown::METHOD => {
                 self.shut_down = true;
                 Ok(serde_json::Value::Null)
@@ -201,6 +208,27 @@ impl<'a> Server<'a> {
             handler(document, offset, &at.text_document.uri, &params)
         })
     }
+}
+
+const TEXT_DOCUMENT_CONTENT: &str = "workspace/textDocumentContent";
+
+/// `workspace/textDocumentContent`, which lsp-types does not have yet.
+enum TextDocumentContent {}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TextDocumentContentParams {
+    uri: Url,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TextDocumentContentResult {
+    text: String,
+}
+
+impl lsp_types::request::Request for TextDocumentContent {
+    type Params = TextDocumentContentParams;
+    type Result = TextDocumentContentResult;
+    const METHOD: &'static str = TEXT_DOCUMENT_CONTENT;
 }
 
 /// Parameters that name a place in a document.

@@ -337,6 +337,7 @@ pub(super) fn statement_to_drop(
     if failed_at >= source.len() || lexed.in_literal(failed_at) {
         return None;
     }
+    let failed_at = unfinished_before(source, failed_at);
     let line = line_start(source, failed_at);
     let after_separator = (line..failed_at)
         .rev()
@@ -357,6 +358,21 @@ pub(super) fn statement_to_drop(
         end = line_end(reach.min(source.len()));
     }
     Some((first, end))
+}
+
+/// A statement left unfinished at the end of its line (`retry 3 backoff`) makes pest fail at
+/// the `}` that closes its block, on a later line: the statement to drop is the unfinished
+/// one, whose last character this returns. Dropping the whole item instead would lose the
+/// references the rest of it makes (and warn that the modules it uses are unused).
+fn unfinished_before(source: &str, failed_at: usize) -> usize {
+    if !source[failed_at..].starts_with('}') {
+        return failed_at;
+    }
+    let gap = source[..failed_at].bytes().rev().take_while(u8::is_ascii_whitespace).count();
+    if gap == failed_at || !source[failed_at - gap..failed_at].contains('\n') {
+        return failed_at;
+    }
+    source[..failed_at - gap].char_indices().next_back().map_or(failed_at, |(at, _)| at)
 }
 
 /// Where to resume after an item that starts at `item_start` failed at `failed_at`: the next

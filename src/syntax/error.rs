@@ -5,6 +5,25 @@ use thiserror::Error;
 
 use crate::span::Span;
 
+/// The codes of the syntax errors after which the parser skipped text (a statement, an item,
+/// the rest of a line or of the file), so what it skipped may have used any name; after the
+/// others (a number out of range, an unknown escape…) every name is still in the tree. The
+/// checker does not call a constant or module unused in a file with one of these. A new
+/// variant belongs here when its recovery skips text.
+pub const SKIPS_TEXT: &[&str] = &[
+    "wf::syntax::unexpected",
+    "wf::syntax::unmatched_brace",
+    "wf::syntax::unclosed_block",
+    "wf::syntax::unterminated_string",
+    "wf::syntax::unterminated_text_block",
+    "wf::syntax::unterminated_comment",
+    "wf::syntax::keyword_as_name",
+    "wf::syntax::unclosed_interpolation",
+    "wf::syntax::invalid_character",
+    "wf::syntax::nesting_too_deep",
+    "wf::syntax::expression_too_long",
+];
+
 /// A syntax error: where it is, and the facts its message needs.
 #[derive(Debug, Clone, PartialEq, Eq, Error, Diagnostic)]
 pub enum SyntaxError {

@@ -9,10 +9,18 @@ import { Executable, LanguageClient, LanguageClientOptions, ServerOptions } from
 let client: LanguageClient | undefined;
 let output: vscode.OutputChannel | undefined;
 
+/**
+ * The URI scheme of the standard library's modules (`wf-std:///models.wf`): go to definition on
+ * `models.sonnet` lands there. They are compiled into `wf`, so the server gives their text
+ * (`workspace/textDocumentContent`, LSP 3.18); VS Code shows such documents read-only.
+ */
+export const stdScheme = 'wf-std';
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel('wf');
   context.subscriptions.push(
     output,
+    vscode.workspace.registerTextDocumentContentProvider(stdScheme, stdContent(() => client)),
     vscode.commands.registerCommand('wf.restartServer', () => restart()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('wf.server.path')) {
@@ -39,6 +47,22 @@ export function serverCommand(configured: string | undefined, workspaceRoot: str
     command = path.resolve(workspaceRoot, command);
   }
   return command;
+}
+
+/** Reads `wf-std:` documents from the running server. */
+export function stdContent(current: () => LanguageClient | undefined): vscode.TextDocumentContentProvider {
+  return {
+    async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+      const running = current();
+      if (running === undefined) {
+        throw new Error(`wf: the language server is not running, so ${uri.toString()} cannot be read`);
+      }
+      const result = await running.sendRequest<{ text: string }>('workspace/textDocumentContent', {
+        uri: uri.toString(),
+      });
+      return result.text;
+    },
+  };
 }
 
 async function start(): Promise<void> {
