@@ -98,7 +98,6 @@ pub fn format_duration(ms: u64) -> String {
     out
 }
 
-/// Writes a token count with a `k`/`M` suffix where exact: `12k tokens`, `1.5M tokens`.
 /// A token count as people read it in reports, tables and the live view, the one way wf
 /// prints a count it measured or estimated: `950`, `12.0k`, `1.2M`. ([`format_tokens`]
 /// writes a literal as the language spells it.)
@@ -114,6 +113,7 @@ pub fn format_token_count(count: u64) -> String {
     }
 }
 
+/// Writes a token count with a `k`/`M` suffix where exact: `12k tokens`, `1.5M tokens`.
 pub fn format_tokens(count: u64) -> String {
     if count >= 1_000_000 && count.is_multiple_of(100_000) {
         let whole = count / 1_000_000;
