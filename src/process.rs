@@ -97,20 +97,20 @@ pub async fn run(spec: &Spec<'_>, cancel: &CancellationToken, on_line: &dyn Fn(&
     let Some((program, flags)) = spec.shell.split_first() else {
         return not_started("the workflow's `shell` is empty".to_owned());
     };
+    // A line with no shell syntax runs without the shell, as make does: the same program,
+    // arguments, environment and group, one process start fewer. Anything the direct start
+    // cannot do (a program not found, not executable) goes through the shell after all, so
+    // its message and exit code are the shell's.
+    if let Some(words) = direct_words(spec.shell, spec.line) {
+        let mut command = Command::new(words[0]);
+        command.args(&words[1..]).current_dir(spec.dir);
+        if let Ok(child) = prepare(&mut command, spec).spawn() {
+            return watch(child, spec, cancel, on_line).await;
+        }
+    }
     let mut command = Command::new(program);
     command.args(flags).arg("-c").arg(spec.line).current_dir(spec.dir);
-    // Removed before `env` is applied: a workflow may set a variable of the same name itself.
-    for name in spec.withheld {
-        command.env_remove(name);
-    }
-    command
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(if spec.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
-    let mut child = match command.spawn() {
+    let child = match prepare(&mut command, spec).spawn() {
         Ok(child) => child,
         Err(error) => {
             let reason = if spec.dir.is_dir() {
@@ -121,6 +121,73 @@ pub async fn run(spec: &Spec<'_>, cancel: &CancellationToken, on_line: &dyn Fn(&
             return not_started(reason);
         }
     };
+    watch(child, spec, cancel, on_line).await
+}
+
+/// The shells whose reading of a line without special characters is its words, run as a
+/// program with arguments; flags that only make a script stricter are allowed.
+const PLAIN_SHELLS: [&str; 7] = ["sh", "bash", "dash", "zsh", "ksh", "mksh", "ash"];
+/// Words a shell runs itself, or reads as syntax, rather than starting a program of that name.
+const SHELL_WORDS: [&str; 52] = [
+    ".", ":", "[[", "]]", "{", "}", "!", "alias", "bg", "break", "builtin", "case", "cd", "command", "continue",
+    "declare", "do", "done", "elif", "else", "esac", "eval", "exec", "exit", "export", "fc", "fg", "fi", "for",
+    "function", "getopts", "hash", "if", "in", "jobs", "let", "local", "read", "readonly", "return", "select", "set",
+    "shift", "source", "then", "time", "trap", "typeset", "ulimit", "umask", "unset", "wait",
+];
+
+/// The words of `line` when running them directly means the same as `shell -c line`: the
+/// shell is a POSIX-style one without flags that print or change how a command runs, and
+/// the line is plain words — letters, digits and `_ . / , : + @ % = -` — whose first is not
+/// an assignment or a word the shell handles itself. Quotes, `$`, globs, `~`, redirections,
+/// pipes, `;`, `&`, backslashes and newlines all leave the line to the shell.
+fn direct_words<'l>(shell: &[String], line: &'l str) -> Option<Vec<&'l str>> {
+    let (program, flags) = shell.split_first()?;
+    let name = Path::new(program).file_name()?.to_str()?;
+    let strict_only = |flag: &String| {
+        matches!(flag.as_str(), "pipefail" | "errexit" | "nounset")
+            || flag
+                .strip_prefix('-')
+                .is_some_and(|letters| !letters.is_empty() && letters.chars().all(|c| matches!(c, 'e' | 'u' | 'o')))
+    };
+    if !PLAIN_SHELLS.contains(&name) || !flags.iter().all(strict_only) {
+        return None;
+    }
+    let plain = |c: char| {
+        c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '.' | '/' | ',' | ':' | '+' | '@' | '%' | '=' | '-')
+    };
+    if !line.chars().all(plain) {
+        return None;
+    }
+    let words: Vec<&str> = line.split(' ').filter(|word| !word.is_empty()).collect();
+    let first = words.first()?;
+    if first.contains('=') || SHELL_WORDS.contains(first) {
+        return None;
+    }
+    Some(words)
+}
+
+/// The environment, standard streams and process group every command gets.
+fn prepare<'c>(command: &'c mut Command, spec: &Spec<'_>) -> &'c mut Command {
+    // Removed before `env` is applied: a workflow may set a variable of the same name itself.
+    for name in spec.withheld {
+        command.env_remove(name);
+    }
+    command
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(if spec.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true)
+}
+
+/// Feeds, reads and waits for a started command, ending its group however it ends.
+async fn watch(
+    mut child: Child,
+    spec: &Spec<'_>,
+    cancel: &CancellationToken,
+    on_line: &dyn Fn(&'static str, &str),
+) -> Finished {
     let Some(pid) = child.id().and_then(|id| i32::try_from(id).ok()) else {
         return not_started("the command ended before it could be watched".to_owned());
     };
@@ -415,4 +482,58 @@ fn size(bytes: u64) -> String {
         unit += 1;
     }
     format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shell(words: &[&str]) -> Vec<String> {
+        words.iter().map(|word| (*word).to_owned()).collect()
+    }
+
+    #[test]
+    fn plain_words_skip_the_shell() {
+        let sh = shell(&["sh"]);
+        assert_eq!(direct_words(&sh, "true"), Some(vec!["true"]));
+        assert_eq!(
+            direct_words(&sh, "  cargo  test --release -p wf:core"),
+            Some(vec!["cargo", "test", "--release", "-p", "wf:core"])
+        );
+        assert_eq!(direct_words(&shell(&["/bin/bash", "-euo", "pipefail"]), "make build"), Some(vec!["make", "build"]));
+    }
+
+    #[test]
+    fn shell_syntax_and_shell_words_keep_the_shell() {
+        let sh = shell(&["sh"]);
+        for line in [
+            "echo $HOME",
+            "echo 'a b'",
+            "echo \"x\"",
+            "ls *.rs",
+            "cd src",
+            "a; b",
+            "a && b",
+            "a | b",
+            "a > f",
+            "echo ~",
+            "echo a\\ b",
+            "a\nb",
+            "FOO=1 make",
+            "export X",
+            "exit 3",
+            "",
+            "   ",
+            "if",
+            "echo `id`",
+            "(a)",
+            "a &",
+        ] {
+            assert_eq!(direct_words(&sh, line), None, "{line:?}");
+        }
+        // A shell that prints what it runs, or is not a POSIX-style shell, keeps every line.
+        assert_eq!(direct_words(&shell(&["bash", "-x"]), "true"), None);
+        assert_eq!(direct_words(&shell(&["python3"]), "true"), None);
+        assert_eq!(direct_words(&[], "true"), None);
+    }
 }
