@@ -13,15 +13,12 @@ mod budget;
 
 pub mod event;
 mod exec;
-pub mod hint;
-pub mod journal;
 mod output;
-pub mod owner;
 pub mod plan;
+mod record;
 
 pub mod redact;
 pub mod replay;
-pub mod report;
 mod scope;
 mod shell;
 mod step;
@@ -40,11 +37,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::agent::Scenario;
+use crate::journal::{Journal, JournalError, NewRun, Owner, RunOptions, RunRecord, RunStatus};
 use budget::Purse;
 pub use event::{Event, Observer, Status};
 pub use exec::Pause;
-use exec::{now_ms, Cx, Flow, Runner};
-use journal::{Journal, JournalError, NewRun, RunOptions, RunRecord, RunStatus};
+use exec::{Cx, Flow, Runner};
+use record::now_ms;
 use replay::Replay;
 use scope::{Costs, Frame};
 
@@ -156,7 +154,7 @@ async fn run(
     let program = target.program;
     let workflow = &program.workflows[target.workflow.0];
     let plan = replay::plan(program);
-    let owner = owner::Owner::current();
+    let owner = Owner::current();
     // Read on every start and resume, never journaled: before anything is created or runs.
     let mut secrets = redact::Secrets::load(program, target.workflow, &options.env)?;
     // A resume keeps the providers the run started with, unless given others.
@@ -317,7 +315,7 @@ async fn run(
     journal.set_status(&run_id, status, error.as_deref(), ended_at.or(Some(now_ms())))?;
     let finished = Event::RunFinished {
         status: status.as_str(),
-        duration_ms: exec::millis(runner.started.elapsed()),
+        duration_ms: record::millis(runner.started.elapsed()),
         error: error.clone(),
     };
     let _ = runner.emit(finished, None, &[]);

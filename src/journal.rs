@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ir::Value;
 
-pub use super::owner::Owner;
+mod owner;
+
+pub use owner::Owner;
 
 mod history;
 
