@@ -5,7 +5,7 @@
 //! The only module with async code, processes and clocks. [`execute`] starts or resumes a
 //! run on a single-threaded tokio runtime: every step and block is a future polled on one
 //! thread, so step values need no locks, and concurrency (`parallel`, `for … parallel`) is
-//! commands running at once, not threads. Every transition is committed to the [`journal`]
+//! commands running at once, not threads. Every transition is committed to the [`crate::journal`]
 //! before the next thing starts; see ARCHITECTURE.md and docs/running.md.
 
 mod ask;
