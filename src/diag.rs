@@ -5,6 +5,7 @@
 //! [`render`].
 
 mod excerpt;
+mod position;
 mod render;
 mod sarif;
 

@@ -1,7 +1,7 @@
 #![allow(clippy::disallowed_methods)] // It reads /proc: the runner and the process stage ask it about processes.
 
 //! What Linux's `/proc` says about a process: its state, process group and start time. Used
-//! to tell a run's owner from a process that got its pid later (`run::owner`), and a
+//! to tell a run's owner from a process that got its pid later (`journal::owner`), and a
 //! command's process group that still runs from one holding only zombies
 //! ([`super::command`]).
 

@@ -5,7 +5,7 @@
 //! The only module with async code, processes and clocks. [`execute`] starts or resumes a
 //! run on a single-threaded tokio runtime: every step and block is a future polled on one
 //! thread, so step values need no locks, and concurrency (`parallel`, `for … parallel`) is
-//! commands running at once, not threads. Every transition is committed to the [`journal`]
+//! commands running at once, not threads. Every transition is committed to the [`crate::journal`]
 //! before the next thing starts; see ARCHITECTURE.md and docs/running.md.
 
 mod ask;
@@ -13,15 +13,12 @@ mod budget;
 
 pub mod event;
 mod exec;
-pub mod hint;
-pub mod journal;
 mod output;
-pub mod owner;
 pub mod plan;
+mod record;
 
 pub mod redact;
 pub mod replay;
-pub mod report;
 mod scope;
 mod shell;
 mod step;
@@ -40,11 +37,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::agent::Scenario;
+use crate::journal::{Journal, JournalError, NewRun, Owner, RunOptions, RunRecord, RunStatus};
 use budget::Purse;
 pub use event::{Event, Observer, Status};
 pub use exec::Pause;
-use exec::{now_ms, Cx, Flow, Runner};
-use journal::{Journal, JournalError, NewRun, RunOptions, RunRecord, RunStatus};
+use exec::{Cx, Flow, Runner};
+use record::now_ms;
 use replay::Replay;
 use scope::{Costs, Frame};
 
@@ -160,7 +158,7 @@ async fn run(
     let program = target.program;
     let workflow = &program.workflows[target.workflow.0];
     let plan = replay::plan(program);
-    let owner = owner::Owner::current();
+    let owner = Owner::current();
     // Read on every start and resume, never journaled: before anything is created or runs.
     let mut secrets = redact::Secrets::load(program, target.workflow, &options.env)?;
     // A resume keeps the providers the run started with, unless given others.
@@ -324,7 +322,7 @@ async fn run(
     journal.set_status(&run_id, status, error.as_deref(), ended_at.or(Some(now_ms())))?;
     let finished = Event::RunFinished {
         status: status.as_str(),
-        duration_ms: exec::millis(runner.started.elapsed()),
+        duration_ms: record::millis(runner.started.elapsed()),
         error: error.clone(),
     };
     let _ = runner.emit(finished, None, &[]);
@@ -398,6 +396,7 @@ fn unaffordable_start(
     args: &IndexMap<String, Value>,
     recorded: &RunOptions,
 ) -> Option<String> {
+    use crate::hint;
     use crate::ir::{format_money, format_tokens, Node, StepKind};
 
     /// What the walk found: go on, or stop with the answer.

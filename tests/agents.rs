@@ -213,7 +213,7 @@ fn ctrl_c_mid_stream_aborts_the_request_journals_the_run_and_resume_finishes_it(
     let output = child.wait_with_output().expect("wf ends");
     assert_eq!(output.status.code(), Some(130));
     let run_id = latest_run(&dir).id;
-    assert_eq!(latest_run(&dir).status, wf::run::journal::RunStatus::Interrupted);
+    assert_eq!(latest_run(&dir).status, wf::journal::RunStatus::Interrupted);
     server.script(vec![Reply::sse(&openai_stream("answered after all", 2, 2))]);
     let resumed = dir.command(&["resume", &run_id]).env("LOCAL_KEY", KEY).output().expect("resume");
     assert_eq!(resumed.status.code(), Some(0), "{}", String::from_utf8_lossy(&resumed.stdout));

@@ -340,3 +340,112 @@ fn module_graph_reads_use_groups_and_paths() {
     let names: Vec<String> = first_names(&kept, "crate::").into_iter().collect();
     assert_eq!(names, ["cost", "run"]);
 }
+
+/// The sub-modules of a stage that has a folder: the first name under `src/STAGE/`
+/// (`src/run/journal/history.rs` is in `journal`). The stage's own file (`src/run.rs`) is the
+/// stage's front door, not a sub-module: what sub-modules use of it (`super::Options`) and what
+/// it uses of them are left out.
+fn submodule_of(stage: &str, file: &str) -> Option<String> {
+    let path = file.strip_prefix("src/")?.strip_prefix(stage)?.strip_prefix('/')?;
+    Some(path.split('/').next()?.trim_end_matches(".rs").to_owned())
+}
+
+/// The graph among one stage's sub-modules: `super::NAME` in a file directly in the stage's
+/// folder, `super::super::NAME` one folder deeper, and `crate::STAGE::NAME` anywhere in it.
+fn submodule_graph(stage: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let files = source_files();
+    let tests = test_files(&files);
+    let inside: Vec<(&String, String)> =
+        files.iter().filter_map(|file| Some((file, submodule_of(stage, file)?))).collect();
+    let names: BTreeSet<String> = inside.iter().map(|(_, name)| name.clone()).collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (file, name) in inside.iter().filter(|(file, _)| !tests.contains(*file)) {
+        let code = code(&std::fs::read_to_string(root().join(file)).unwrap());
+        let depth = file.matches('/').count() - 2;
+        let mut used = first_names(&code, &format!("crate::{stage}::"));
+        used.extend(first_names(&code, &"super::".repeat(depth + 1)));
+        let entry = graph.entry(name.clone()).or_default();
+        entry.extend(used.into_iter().filter(|used| names.contains(used) && used != name));
+    }
+    graph
+}
+
+/// A cycle in `graph`, as the modules along it with the first repeated at the end.
+fn cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|seen| seen == node) {
+            let mut found = path[at..].to_vec();
+            found.push(node.to_owned());
+            return Some(found);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(found) = visit(next, graph, path, done) {
+                return Some(found);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph.keys().find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
+}
+
+/// The stages whose sub-modules still use each other in a circle: known debt, printed but not
+/// failed on. None today (run's ask <-> exec and diag's render <-> sarif were broken); a stage
+/// that joins it says why in ARCHITECTURE.md.
+const CIRCULAR_STAGES: &[&str] = &[];
+
+#[test]
+fn submodules_of_a_stage_use_each_other_one_way() {
+    let stages: BTreeSet<String> = source_files()
+        .iter()
+        .filter_map(|file| Some(file.strip_prefix("src/")?.split_once('/')?.0.to_owned()))
+        .collect();
+    let mut problems = Vec::new();
+    for stage in &stages {
+        let graph = submodule_graph(stage);
+        // `tools/modgraph.sh STAGE` prints this.
+        println!("sub-module graph of {stage} (`a -> b`: {stage}::a uses {stage}::b):");
+        for (module, used) in &graph {
+            println!("{module} -> {}", used.iter().map(String::as_str).collect::<Vec<_>>().join(", "));
+        }
+        let found = cycle(&graph);
+        if let Some(found) = &found {
+            println!("cycle: {}", found.join(" -> "));
+            if !CIRCULAR_STAGES.contains(&stage.as_str()) {
+                problems.push(format!("{stage}'s sub-modules use each other in a circle: {}", found.join(" -> ")));
+            }
+        }
+        println!();
+    }
+    assert!(problems.is_empty(), "sub-modules must use each other one way:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn cycle_finds_a_circle_and_only_a_circle() {
+    let graph = |edges: &[(&str, &str)]| {
+        let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (from, to) in edges {
+            graph.entry((*from).to_owned()).or_default().insert((*to).to_owned());
+            graph.entry((*to).to_owned()).or_default();
+        }
+        graph
+    };
+    assert_eq!(cycle(&graph(&[("ask", "exec"), ("exec", "scope"), ("ask", "scope")])), None);
+    assert_eq!(
+        cycle(&graph(&[("ask", "exec"), ("exec", "step"), ("step", "ask")])),
+        Some(vec!["ask".to_owned(), "exec".to_owned(), "step".to_owned(), "ask".to_owned()])
+    );
+    assert_eq!(submodule_of("run", "src/run/journal/history.rs").as_deref(), Some("journal"));
+    assert_eq!(submodule_of("run", "src/run.rs"), None);
+}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use wf::run::journal::RunStatus;
+use wf::journal::RunStatus;
 use workdir::{latest_run, wait_until, Dir};
 
 /// Starts `flow.wf`, waits until its loop has gone round `rounds` times, sends `signal`, and

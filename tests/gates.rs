@@ -9,7 +9,7 @@ mod pty;
 #[path = "common/workdir.rs"]
 mod workdir;
 
-use wf::run::journal::{Answer, AskKind, How, RunStatus};
+use wf::journal::{Answer, AskKind, How, RunStatus};
 use workdir::{latest_run, wait_until, Dir};
 
 fn lines(dir: &Dir, name: &str) -> Vec<String> {

@@ -9,7 +9,7 @@ mod workdir;
 
 use std::path::Path;
 
-use wf::run::journal::RunStatus;
+use wf::journal::RunStatus;
 use workdir::{latest_run_in, Dir};
 
 const STATE: &str = "state dir";

@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 use wf::ir::Value;
-use wf::run::journal::{
+use wf::journal::{
     Answer, AskKind, DecisionWrite, Given, How, Journal, LedgerEntry, NewRun, RunStatus, StepWrite, Transition,
 };
 
@@ -344,7 +344,7 @@ fn write_history(journal: &Journal, runs: i64, now: i64) -> Vec<Planned> {
                 args: "{}",
                 plan: &plan_map,
                 options: "{}",
-                owner: wf::run::journal::Owner { pid: 1, started: None },
+                owner: wf::journal::Owner { pid: 1, started: None },
                 at: p.started_at,
             })
             .expect("run recorded");

@@ -10,7 +10,7 @@ mod workdir;
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Stdio};
 
-use wf::run::journal::RunStatus;
+use wf::journal::RunStatus;
 use workdir::{latest_run, wait_until, Dir};
 
 /// `steps` steps, each recording itself in `effects` and costing a cent.

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use wf::run::journal::RunStatus;
+use wf::journal::RunStatus;
 use workdir::{alive, latest_run, Dir};
 
 #[test]

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use wf::run::journal::{Journal, RunStatus};
+use wf::journal::{Journal, RunStatus};
 
 const NAME: &str = "WF_TEST_TOKEN";
 /// Long and unlike anything wf prints, so finding it anywhere is a leak.
@@ -155,8 +155,8 @@ fn the_secret_reaches_commands_and_nothing_wf_writes_or_prints() {
     assert_eq!(dir.read("agent.txt").trim(), "agent says *** ***!");
 
     // The report, built again from the journal.
-    let report = wf::run::report::build(&journal, &run.id).expect("report");
-    let report = wf::run::report::human(&report, &wf::run::view::Palette::new(false));
+    let report = wf::report::build(&journal, &run.id).expect("report");
+    let report = wf::report::human(&report, &wf::report::Palette::new(false));
     assert_no_secret("the report", report.as_bytes());
     assert!(report.contains("failing with ***"), "{report}");
     let shown = dir.wf(&["show", &run.id], None);

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use clap::ValueEnum;
 
-use wf::run::journal::{Answer, AskKind, DecisionRow, Given, How, Journal};
+use wf::journal::{Answer, AskKind, DecisionRow, Given, How, Journal};
 
 use super::Exit;
 
@@ -41,7 +41,7 @@ pub fn run(request: &ApproveArgs<'_>) -> Exit {
 }
 
 fn answer(request: &ApproveArgs<'_>) -> Result<String, String> {
-    let wf = |words: &[&str]| wf::run::hint::wf(words, request.state_dir);
+    let wf = |words: &[&str]| wf::hint::wf(words, request.state_dir);
     let journal = Journal::open(request.state_dir).map_err(|error| error.to_string())?;
     let run = journal.run(request.run).map_err(|error| error.to_string())?;
     let decisions = journal.decisions(&run.id).map_err(|error| error.to_string())?;
@@ -124,7 +124,7 @@ fn names(key: &str, name: &str) -> bool {
     if key == name {
         return true;
     }
-    let bare = wf::run::report::step_of(key);
+    let bare = wf::report::step_of(key);
     bare == name || bare.rsplit('/').next() == Some(name)
 }
 

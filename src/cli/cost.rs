@@ -72,12 +72,12 @@ pub fn run(file: &Path, given: &[String], name: Option<&str>, format: CostFormat
 
 /// The past runs of `workflow` in the journal under `state_dir`; none when there is no
 /// journal (an estimate never creates one).
-pub fn past_runs(state_dir: &Path, workflow: &str) -> Result<cost::History, wf::run::journal::JournalError> {
+pub fn past_runs(state_dir: &Path, workflow: &str) -> Result<cost::History, wf::journal::JournalError> {
     if !state_dir.join("state.db").exists() {
         return Ok(cost::History::none());
     }
-    let journal = wf::run::journal::Journal::open(state_dir)?;
-    let sample = |sample: wf::run::journal::StepSample| {
+    let journal = wf::journal::Journal::open(state_dir)?;
+    let sample = |sample: wf::journal::StepSample| {
         cost::Sample::per_attempt(
             &sample.key,
             sample.hash,

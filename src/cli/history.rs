@@ -8,10 +8,10 @@ use std::time::Duration;
 use clap::ValueEnum;
 
 use wf::ir::{format_money, format_token_count, Value};
-use wf::run::journal::{Journal, RunFilter, RunStatus, RunSummary};
-use wf::run::report::history::{self, Node, Stats, WorkflowStats};
-use wf::run::report::{self, local_time, short_duration};
-use wf::run::view::Palette;
+use wf::journal::{Journal, RunFilter, RunStatus, RunSummary};
+use wf::report::history::{self, Node, Stats, WorkflowStats};
+use wf::report::Palette;
+use wf::report::{self, local_time, short_duration};
 
 use super::Exit;
 
@@ -105,8 +105,8 @@ pub fn show(state_dir: &Path, run: Option<&str>, format: ReportFormat) -> Exit {
     };
     let shown = match history::show(&journal, &id) {
         Ok(shown) => shown,
-        Err(wf::run::journal::JournalError::NoRun(id)) => {
-            let runs = wf::run::hint::wf(&["runs"], state_dir);
+        Err(wf::journal::JournalError::NoRun(id)) => {
+            let runs = wf::hint::wf(&["runs"], state_dir);
             eprintln!("error: no run `{id}` in {} (`{runs}` lists them)", journal.path().display());
             return Exit::Usage;
         }
@@ -173,7 +173,7 @@ pub fn exchanges(state_dir: &Path, run: &str, step: &str, format: ReportFormat) 
     };
     // A step by its instance key, its id (`analysis/plan`) or its name (`plan`), every iteration.
     let matches = |key: &str| {
-        let base = wf::run::report::step_of(key);
+        let base = wf::report::step_of(key);
         key == step || base == step || base.rsplit('/').next() == Some(step)
     };
     let chosen: Vec<_> = all.iter().filter(|(key, ..)| matches(key)).collect();
@@ -275,7 +275,7 @@ fn no_journal(state_dir: &Path) -> String {
     )
 }
 
-fn failed(error: &wf::run::journal::JournalError) -> Exit {
+fn failed(error: &wf::journal::JournalError) -> Exit {
     eprintln!("error: {error}");
     Exit::Failure
 }

@@ -10,8 +10,9 @@ use clap::{Args, ValueEnum};
 use sha2::{Digest, Sha256};
 
 use wf::ir::{Mode, Program, WorkflowId};
-use wf::run::journal::{Journal, JournalError, RunRecord, RunStatus};
-use wf::run::view::{Ndjson, Palette, Plain, Tree};
+use wf::journal::{Journal, JournalError, RunRecord, RunStatus};
+use wf::report::Palette;
+use wf::run::view::{Ndjson, Plain, Tree};
 use wf::run::{self, Begin, Observer, Options, Scenario, Target};
 
 use super::history::ReportFormat;
@@ -269,7 +270,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
             return Exit::Failure;
         }
     };
-    let report = match run::report::build(&journal, &ended.run_id) {
+    let report = match wf::report::build(&journal, &ended.run_id) {
         Ok(report) => report,
         Err(error) => {
             eprintln!("error: {error}");
@@ -283,7 +284,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
             Err(error) => eprintln!("error: {error}"),
         }
     } else {
-        let text = run::report::human(&report, &palette);
+        let text = wf::report::human(&report, &palette);
         if stdout_taken {
             eprint!("{text}");
         } else {
@@ -293,7 +294,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
     let hint = match (&ended.pause, ended.status) {
         (Some(pause), _) => Some(format!("paused at {}: continue with {}", pause.key, pause.hint)),
         (None, RunStatus::Interrupted | RunStatus::Failed) => {
-            Some(format!("resume with `{}`", run::hint::wf(&["resume", &ended.run_id], &common.state_dir)))
+            Some(format!("resume with `{}`", wf::hint::wf(&["resume", &ended.run_id], &common.state_dir)))
         }
         _ => None,
     };

@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use std::fmt;
 
 use codespan_reporting::diagnostic as cs;
-use codespan_reporting::files::{Files, SimpleFiles};
+use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use serde::Serialize;
 
 use super::excerpt::{excerpt, Excerpt, LineIndex};
+use super::position::{position, Position};
 use super::{Diagnostic, Severity};
 use crate::ir::FileId;
 use crate::source::Sources;
@@ -91,20 +92,6 @@ fn index(sources: &Sources) -> SimpleFiles<&str, &str> {
         files.add(file.name.as_str(), file.text.as_str());
     }
     files
-}
-
-/// A 1-based line and column.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub(super) struct Position {
-    pub line: usize,
-    pub column: usize,
-}
-
-pub(super) fn position(files: &SimpleFiles<&str, &str>, file: usize, offset: usize) -> Position {
-    match files.location(file, offset) {
-        Ok(location) => Position { line: location.line_number, column: location.column_number },
-        Err(_) => Position { line: 1, column: 1 },
-    }
 }
 
 fn human(diagnostics: &[Diagnostic], sources: &Sources, style: Style) -> String {

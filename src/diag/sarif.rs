@@ -5,7 +5,7 @@
 use codespan_reporting::files::SimpleFiles;
 use serde_json::{json, Value};
 
-use super::render::position;
+use super::position::position;
 use super::{Diagnostic, Severity};
 use crate::explain;
 

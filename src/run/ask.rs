@@ -7,9 +7,10 @@
 use std::time::Duration;
 
 use super::event::Event;
-use super::exec::{now_ms, Cx, Flow, Pause, Runner};
-use super::hint;
-use super::journal::{Answer, AskKind, DecisionRow, DecisionWrite, Given, How, StepWrite};
+use super::exec::{Cx, Flow, Pause, Runner};
+use super::record::{millis, now_ms};
+use crate::hint;
+use crate::journal::{Answer, AskKind, DecisionRow, DecisionWrite, Given, How, StepWrite};
 
 /// A question about the step instance `key`.
 pub struct Question<'a> {
@@ -70,11 +71,7 @@ impl<'p> Runner<'p> {
         if let (Some(terminal), true) = (&self.terminal, kind != AskKind::Budget) {
             let note = deadline.map(|deadline| {
                 let left = Duration::from_millis(u64::try_from(deadline - now).unwrap_or(0));
-                format!(
-                    "times out in {}: then {}",
-                    crate::ir::format_duration(super::exec::millis(left)),
-                    on_timeout.as_str()
-                )
+                format!("times out in {}: then {}", crate::ir::format_duration(millis(left)), on_timeout.as_str())
             });
             for observer in &self.observers {
                 observer.hold(true);
@@ -230,42 +227,5 @@ impl<'p> Runner<'p> {
     /// The question about `key` still waiting to be acted on: open, or answered by `wf approve`.
     pub fn open_question(&self, key: &str, kind: AskKind) -> Option<DecisionRow> {
         self.decisions.borrow().iter().rev().find(|row| row.key == key && row.kind == kind && !row.consumed).cloned()
-    }
-}
-
-/// A step's or block's record, accepted: an escalation answered `skip` lets the run go on
-/// past it, and a resume reuses it from then on.
-pub fn accepted<'a>(
-    step: &'a crate::ir::Step,
-    key: &'a str,
-    value: &'a crate::ir::Value,
-    error: Option<&'a str>,
-) -> StepWrite<'a> {
-    let field = |name: &str| match value {
-        crate::ir::Value::Record(fields) => fields.get(name).cloned(),
-        _ => None,
-    };
-    let status = match field("status") {
-        Some(crate::ir::Value::String(status)) if status == "timed_out" => "timed_out",
-        Some(crate::ir::Value::String(status)) if status == "cancelled" => "cancelled",
-        _ => "failed",
-    };
-    let attempts = match field("attempts") {
-        Some(crate::ir::Value::Int(n)) => u32::try_from(n).unwrap_or(1),
-        _ => 1,
-    };
-    let at = now_ms();
-    StepWrite {
-        key,
-        step_id: &step.id,
-        kind: super::exec::kind_name(step),
-        hash: &step.hash,
-        status,
-        accepted: true,
-        attempts,
-        started_at: at,
-        ended_at: Some(at),
-        value: Some(value),
-        error,
     }
 }

@@ -108,7 +108,7 @@ impl Purse {
             // Money and tokens alike: (limit, spent, reserved, expected, how to print an amount,
             // an amount to raise the limit to).
             let raise_tokens = |limit: i64, needed: i64| {
-                super::hint::raised_tokens(u64::try_from(limit).unwrap_or(0), u64::try_from(needed).unwrap_or(0))
+                crate::hint::raised_tokens(u64::try_from(limit).unwrap_or(0), u64::try_from(needed).unwrap_or(0))
             };
             let resources: [Resource<'_>; 2] = [
                 (
@@ -117,7 +117,7 @@ impl Purse {
                     reserved.0,
                     expect.0,
                     &format_money,
-                    &super::hint::raised_money,
+                    &crate::hint::raised_money,
                 ),
                 (
                     purse.limits.tokens.map(|limit| as_signed(limit.amount)),

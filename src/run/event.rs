@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::journal::{Answer, AskKind, How};
+use crate::journal::{Answer, AskKind, How};
 
 /// How a step or run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

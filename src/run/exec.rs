@@ -22,12 +22,13 @@ use crate::ir::{
 
 use super::budget::Purse;
 use super::event::{Event, Observer, Status};
-use super::journal::{Answer, AskKind, DecisionRow, DecisionWrite, Journal, LedgerEntry, StepWrite, Transition};
+use super::record::{accepted, block_name, kind_name, millis, now_ms};
 use super::redact::Secrets;
 use super::replay::Replay;
 use super::scope::{block_value, step_value, Costs, Frame, Scope};
 use super::terminal::Terminal;
 use super::Options;
+use crate::journal::{Answer, AskKind, DecisionRow, DecisionWrite, Journal, LedgerEntry, StepWrite, Transition};
 
 /// How running a statement ended.
 #[derive(Debug, Clone)]
@@ -130,15 +131,6 @@ pub struct Runner<'p> {
     /// The workflow file as people name it, and its text: run-time errors in expressions of
     /// its workflows say where they are (`flow.wf:3:10`).
     pub source: Option<(String, String)>,
-}
-
-pub fn now_ms() -> i64 {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-}
-
-pub fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl<'p> Runner<'p> {
@@ -417,7 +409,7 @@ impl<'p> Runner<'p> {
                 _ => None,
             }
             .unwrap_or_else(|| block_value(kind, false, 0, 0, 0));
-            let skipped = step.map(|step| super::ask::accepted(step, &label, &value, Some(&reason)));
+            let skipped = step.map(|step| accepted(step, &label, &value, Some(&reason)));
             match self.escalate(&label, &reason, skipped.as_ref(), cx).await {
                 Ok(Answer::Retry) => {}
                 Ok(Answer::Skip) => return Flow::Done,
@@ -735,27 +727,6 @@ async fn with_limit<F: std::future::Future<Output = Flow>>(
                 }
             }
         }
-    }
-}
-
-pub fn block_name(kind: BlockKind) -> &'static str {
-    match kind {
-        BlockKind::Phase => "phase",
-        BlockKind::Parallel => "parallel",
-        BlockKind::Repeat => "repeat",
-        BlockKind::For => "for",
-    }
-}
-
-pub fn kind_name(step: &crate::ir::Step) -> &'static str {
-    use crate::ir::StepKind;
-    match &step.kind {
-        StepKind::Run(_) => "run",
-        StepKind::Agent(_) => "agent",
-        StepKind::Call(_) => "call",
-        StepKind::Gate(_) => "gate",
-        StepKind::Wait { .. } => "wait",
-        StepKind::Block(kind) => block_name(*kind),
     }
 }
 

@@ -12,7 +12,7 @@ use indexmap::IndexMap;
 use crate::ir::{Program, Value, Workflow, WorkflowId};
 
 use super::event::Event;
-use super::journal::{DecisionWrite, Given, StepWrite};
+use crate::journal::{DecisionWrite, Given, StepWrite};
 
 pub use crate::mask::{Redactor, Stream, MASK, MIN_LEN};
 

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use crate::ir::{Program, Step, StepKind, Workflow, WorkflowId};
 
-use super::journal::StepRecord;
+use crate::journal::StepRecord;
 
 /// The plan key of a step: its id in the root workflow, `workflow:id` in others.
 pub fn plan_key(program: &Program, workflow: &Workflow, step: &Step) -> String {

@@ -11,16 +11,17 @@ use tokio_util::sync::CancellationToken;
 use crate::args::default_value;
 use crate::ir::{Agent, Call, CheckLevel, Gate, Mode, RetryOn, Risk, Run, Step, StepIdx, StepKind, Stream, Value};
 
-use super::ask::{accepted, Question};
+use super::ask::Question;
 use super::budget::{Admission, Reservation, Warning};
 use super::event::{Event, FailureKind, Status};
-use super::exec::{kind_name, millis, now_ms, Cx, Failure, Flow, Runner, Undo, WfCx};
-use super::journal::{Answer, AskKind, Exchange, Given, How, LedgerEntry, StepWrite};
+use super::exec::{Cx, Failure, Flow, Runner, Undo, WfCx};
 use super::output::read_output;
+use super::record::{accepted, kind_name, millis, now_ms};
 use super::replay::Decision;
 use super::scope::{base_fields, kind_fields, step_value, Costs, Frame};
 use super::shell::render_command;
 use crate::agent::{self, Request};
+use crate::journal::{Answer, AskKind, Exchange, Given, How, LedgerEntry, StepWrite};
 use crate::process::{self as command, Ending};
 
 /// What an answer streaming in shows: its tokens so far on the live tree (at most four

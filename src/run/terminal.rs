@@ -7,7 +7,7 @@ use std::io::{BufRead, Write};
 
 use tokio::sync::{mpsc, Mutex};
 
-use super::journal::{Answer, AskKind};
+use crate::journal::{Answer, AskKind};
 
 /// The terminal, when wf was started at one.
 pub struct Terminal {

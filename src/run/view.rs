@@ -6,35 +6,12 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
 
-use console::Style;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::event::{Event, Observer, Status};
-use super::journal::Answer;
 use crate::ir::{format_duration, format_money, format_tokens};
-
-/// Colours for the symbols, or none.
-#[derive(Clone)]
-pub struct Palette {
-    ok: Style,
-    bad: Style,
-    dim: Style,
-    warn: Style,
-    bold: Style,
-}
-
-impl Palette {
-    pub fn new(color: bool) -> Palette {
-        let style = |style: Style| style.force_styling(color);
-        Palette {
-            ok: style(Style::new().green()),
-            bad: style(Style::new().red()),
-            dim: style(Style::new().dim()),
-            warn: style(Style::new().yellow()),
-            bold: style(Style::new().bold()),
-        }
-    }
-}
+use crate::journal::Answer;
+use crate::report::Palette;
 
 fn depth(key: &str) -> usize {
     key.matches('/').count()

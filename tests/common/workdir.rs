@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use wf::run::journal::Journal;
+use wf::journal::Journal;
 
 /// A folder holding a workflow and its journal (`.wf/`), with `wf` run there.
 pub struct Dir {
@@ -92,13 +92,13 @@ pub fn alive(pid: i32) -> bool {
     !status.is_empty() && !status.lines().any(|line| line.starts_with("State:") && line.contains('Z'))
 }
 
-pub fn latest_run(dir: &Dir) -> wf::run::journal::RunRecord {
+pub fn latest_run(dir: &Dir) -> wf::journal::RunRecord {
     dir.journal().latest_run().ok().flatten().expect("a run in the journal")
 }
 
 impl Dir {
     /// The run's questions and answers, in the order asked.
-    pub fn decisions(&self) -> Vec<wf::run::journal::DecisionRow> {
+    pub fn decisions(&self) -> Vec<wf::journal::DecisionRow> {
         let run = latest_run(self).id;
         self.journal().decisions(&run).expect("decisions")
     }
@@ -121,7 +121,7 @@ pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 /// The latest run of the journal in `state` (relative to the work folder).
-pub fn latest_run_in(dir: &Dir, state: &Path) -> wf::run::journal::RunRecord {
+pub fn latest_run_in(dir: &Dir, state: &Path) -> wf::journal::RunRecord {
     let journal = Journal::open(&dir.path().join(state)).expect("journal opens");
     journal.latest_run().ok().flatten().expect("a run in the journal")
 }

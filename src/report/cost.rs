@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::cost::Budget;
-use crate::run::journal::{LedgerEntry, StepRecord};
+use crate::journal::{LedgerEntry, StepRecord};
 
 /// Ledger rows outside every top-level phase.
 pub const TOP_LEVEL: &str = "(top level)";

@@ -1,11 +1,10 @@
 //! The report for people: a few aligned lines per section, and no section when it would be
 //! empty.
 
-use super::{Costs, DecisionLine, Report, Use};
+use super::{Costs, DecisionLine, Palette, Report, Use};
 use crate::ir::{format_duration, format_money, format_tokens};
+use crate::journal::RunStatus;
 use crate::pad;
-use crate::run::journal::RunStatus;
-use crate::run::view::Palette;
 
 /// How many steps the human report lists by cost; the JSON lists them all.
 const TOP_STEPS: usize = 5;

@@ -6,16 +6,18 @@
 mod cost;
 pub mod history;
 mod human;
+mod palette;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::journal::{Answer, AskKind, DecisionRow, How, Journal, Result, RunStatus};
 use crate::ir::Value;
+use crate::journal::{Answer, AskKind, DecisionRow, How, Journal, Result, RunStatus};
 
 pub use cost::{breakdown, step_of, BudgetUse, Costs, ModelShare, Share, StepShare, Use, FIXED, TOP_LEVEL};
 pub use human::{human, human_costs, human_decisions, local_time, short_duration};
+pub use palette::Palette;
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -110,8 +112,8 @@ pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
 pub fn build_from(
     journal: &Journal,
     run_id: &str,
-    records: &[super::journal::StepRecord],
-    ledger: &[super::journal::LedgerEntry],
+    records: &[crate::journal::StepRecord],
+    ledger: &[crate::journal::LedgerEntry],
 ) -> Result<Report> {
     let run = journal.run(run_id)?;
     let mut steps = BTreeMap::new();

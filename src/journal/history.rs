@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use indexmap::IndexMap;
 
-use super::{status_now, Exchange, Journal, LedgerEntry, Owner, Result, RunStatus, StepRecord};
+use super::{
+    status_now, step_record, Exchange, Journal, LedgerEntry, Owner, Result, RunStatus, StepRecord, STEP_COLUMNS,
+};
 use crate::ir::Value;
 
 /// Which runs to list or aggregate.
@@ -104,13 +106,13 @@ impl Journal {
     /// kept 64 KiB of output is read in its rows, not its outputs (`wf show`, the report).
     pub fn step_lines(&self, run: &str) -> Result<Vec<StepRecord>> {
         let conn = self.conn();
-        let mut statement = conn.prepare_cached(
-            "SELECT key, step_id, kind, hash, status, accepted, attempts, started_at, ended_at, error, seq,
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT {STEP_COLUMNS},
                     json_extract(value, '$.Record.cost.Money'),
                     CASE WHEN kind = 'repeat' THEN json_extract(value, '$.Record.iterations.Int') END,
                     CASE WHEN status IN ('failed', 'timed_out') THEN json_extract(value, '$.Record.stderr.String') END
-             FROM steps WHERE run_id = ?1 ORDER BY seq",
-        )?;
+             FROM steps WHERE run_id = ?1 ORDER BY seq"
+        ))?;
         let rows = statement.query_map([run], |row| {
             let mut fields = IndexMap::new();
             if let Some(micros) = row.get::<_, Option<i64>>(11)? {
@@ -122,20 +124,7 @@ impl Journal {
             if let Some(stderr) = row.get::<_, Option<String>>(13)? {
                 fields.insert("stderr".to_owned(), Value::String(stderr));
             }
-            Ok(StepRecord {
-                key: row.get(0)?,
-                step_id: row.get(1)?,
-                kind: row.get(2)?,
-                hash: row.get(3)?,
-                status: row.get(4)?,
-                accepted: row.get(5)?,
-                attempts: row.get(6)?,
-                started_at: row.get(7)?,
-                ended_at: row.get(8)?,
-                value: (!fields.is_empty()).then_some(Value::Record(fields)),
-                error: row.get(9)?,
-                seq: row.get(10)?,
-            })
+            Ok(StepRecord { value: (!fields.is_empty()).then_some(Value::Record(fields)), ..step_record(row)? })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ir::Value;
 
-pub use super::owner::Owner;
+mod owner;
+
+pub use owner::Owner;
 
 mod history;
 
@@ -267,6 +269,28 @@ pub struct StepRecord {
     pub error: Option<String>,
     /// Order of the step's last transition.
     pub seq: i64,
+}
+
+/// The columns [`step_record`] reads, first in every query of step rows.
+const STEP_COLUMNS: &str = "key, step_id, kind, hash, status, accepted, attempts, started_at, ended_at, error, seq";
+
+/// The one reading of a step row whose first columns are [`STEP_COLUMNS`]; its value is left
+/// out, for each query reads as much of it as it needs.
+fn step_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<StepRecord> {
+    Ok(StepRecord {
+        key: row.get(0)?,
+        step_id: row.get(1)?,
+        kind: row.get(2)?,
+        hash: row.get(3)?,
+        status: row.get(4)?,
+        accepted: row.get(5)?,
+        attempts: row.get(6)?,
+        started_at: row.get(7)?,
+        ended_at: row.get(8)?,
+        value: None,
+        error: row.get(9)?,
+        seq: row.get(10)?,
+    })
 }
 
 /// What the runner records about a step in one transition.
@@ -828,29 +852,9 @@ impl Journal {
     /// Every step instance of a run, by key.
     pub fn steps(&self, run: &str) -> Result<HashMap<String, StepRecord>> {
         let conn = self.conn();
-        let mut statement = conn.prepare_cached(
-            "SELECT key, step_id, kind, hash, status, accepted, attempts, started_at, ended_at, value, error, seq
-             FROM steps WHERE run_id = ?1",
-        )?;
-        let rows = statement.query_map([run], |row| {
-            Ok((
-                StepRecord {
-                    key: row.get(0)?,
-                    step_id: row.get(1)?,
-                    kind: row.get(2)?,
-                    hash: row.get(3)?,
-                    status: row.get(4)?,
-                    accepted: row.get(5)?,
-                    attempts: row.get(6)?,
-                    started_at: row.get(7)?,
-                    ended_at: row.get(8)?,
-                    value: None,
-                    error: row.get(10)?,
-                    seq: row.get(11)?,
-                },
-                row.get::<_, Option<String>>(9)?,
-            ))
-        })?;
+        let mut statement =
+            conn.prepare_cached(&format!("SELECT {STEP_COLUMNS}, value FROM steps WHERE run_id = ?1"))?;
+        let rows = statement.query_map([run], |row| Ok((step_record(row)?, row.get::<_, Option<String>>(11)?)))?;
         let mut steps = HashMap::new();
         for row in rows {
             let (mut record, value) = row?;

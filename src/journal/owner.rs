@@ -1,6 +1,6 @@
 //! Who owns a run: the process running it, named by its pid and its start time, so that a
 //! pid the system gave to another process since is not mistaken for the owner. The journal
-//! records the owner when a run starts or is resumed ([`super::journal::Journal::claim`]);
+//! records the owner when a run starts or is resumed ([`super::Journal::claim`]);
 //! a run whose owner is gone is `crashed` and may be taken over.
 
 use crate::procfs;

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{DecisionLine, Report};
 use crate::ir::Value;
-use crate::run::journal::{GateCheckRow, Journal, Result, RunFilter, RunNumbers, RunStatus, StepRecord};
+use crate::journal::{GateCheckRow, Journal, Result, RunFilter, RunNumbers, RunStatus, StepRecord};
 
 /// One run, step by step, with its report.
 #[derive(Debug, Serialize)]
