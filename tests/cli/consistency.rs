@@ -62,14 +62,14 @@ fn graph_takes_arg_and_counts_a_for_over_it() {
 fn budget_sets_the_budget_so_it_can_lower_it() {
     let help = Test::new().args(&["run", "--help"]).run();
     help.stdout_has("Set the run's budget");
-    // $3.00 covers the plan; 1 cent does not, so the run pauses before spending it.
+    // $3.00 covers the plan; 1 cent does not, so the run is refused before it starts.
     Test::new().file("a.wf", SPEND).args(&["run", "a.wf", "--quiet"]).run().code(0);
     Test::new()
         .file("a.wf", SPEND)
         .args(&["run", "a.wf", "--quiet", "--budget", "$0.01"])
         .run()
-        .code(3)
-        .stdout_has("paused");
+        .code(2)
+        .stderr_has("the run's budget of $0.01 cannot cover the first step that spends, `plan`");
 }
 
 #[test]

@@ -70,9 +70,10 @@ fn run_report_events_and_history_follow_their_schemas() {
     assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
     assert_conforms("report", &report.stdout);
     // A run that pauses on a spent budget: a paused report, budget_exhausted in the events.
+    // $0.15 covers the plan ($0.12) but not the test writer after it.
     let paused = wf(
         dir,
-        &[&run[..], &["--budget", "$0.01", "--format", "json", "--events", "ndjson", "--events-file", "paused.ndjson"]]
+        &[&run[..], &["--budget", "$0.15", "--format", "json", "--events", "ndjson", "--events-file", "paused.ndjson"]]
             .concat(),
     );
     assert_eq!(paused.status.code(), Some(3), "{}", String::from_utf8_lossy(&paused.stderr));
