@@ -593,7 +593,7 @@ fn show_lists_who_answered_what_and_how_long_it_took() {
     assert_eq!(int(&work["cost_micros"]), plan(0, now).cost_micros, "a phase holds the ledger under its key");
     let human = code(&dir.wf(&["show"]), 0);
     assert!(human.contains("escalation work/ship “ship?”: retry chosen by sam with wf approve at "), "{human}");
-    assert!(human.contains(" after 5s"), "{human}");
+    assert!(human.contains(" after 5.0s"), "{human}");
 }
 
 #[test]

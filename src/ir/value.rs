@@ -98,6 +98,36 @@ pub fn format_duration(ms: u64) -> String {
     out
 }
 
+/// A measured time as people read it in reports, tables and the live view, the one way wf
+/// prints a time that passed: `850ms`, `5.7s`, `2m05s`, `1h02m`, `3d04h`. ([`format_duration`]
+/// writes a literal as the language spells it.)
+pub fn format_elapsed(ms: u64) -> String {
+    const SECOND: u64 = 1_000;
+    const MINUTE: u64 = 60 * SECOND;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
+    match ms {
+        0..SECOND => format!("{ms}ms"),
+        // Tenths, rounded half up; 59.95s and more reads as a minute.
+        SECOND..59_950 => {
+            let tenths = (ms + 50) / 100;
+            format!("{}.{}s", tenths / 10, tenths % 10)
+        }
+        59_950..HOUR => {
+            let seconds = (ms + 500) / SECOND;
+            format!("{}m{:02}s", seconds / 60, seconds % 60)
+        }
+        HOUR..DAY => {
+            let minutes = ms / MINUTE;
+            format!("{}h{:02}m", minutes / 60, minutes % 60)
+        }
+        _ => {
+            let hours = ms / HOUR;
+            format!("{}d{:02}h", hours / 24, hours % 24)
+        }
+    }
+}
+
 /// A token count as people read it in reports, tables and the live view, the one way wf
 /// prints a count it measured or estimated: `950`, `12.0k`, `1.2M`. ([`format_tokens`]
 /// writes a literal as the language spells it.)
@@ -182,6 +212,19 @@ mod tests {
         assert_eq!(format_duration(5_400_000), "1h30m");
         assert_eq!(format_duration(500), "500ms");
         assert_eq!(format_duration(90_061_001), "1d1h1m1s1ms");
+    }
+
+    #[test]
+    fn measured_times_print_one_way() {
+        assert_eq!(format_elapsed(0), "0ms");
+        assert_eq!(format_elapsed(850), "850ms");
+        assert_eq!(format_elapsed(5_700), "5.7s");
+        assert_eq!(format_elapsed(1_253), "1.3s");
+        assert_eq!(format_elapsed(59_949), "59.9s");
+        assert_eq!(format_elapsed(59_950), "1m00s");
+        assert_eq!(format_elapsed(125_000), "2m05s");
+        assert_eq!(format_elapsed(3_720_000), "1h02m");
+        assert_eq!(format_elapsed(273_600_000), "3d04h");
     }
 
     #[test]

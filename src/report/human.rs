@@ -2,7 +2,7 @@
 //! empty.
 
 use super::{Costs, DecisionLine, Palette, Report, Use};
-use crate::ir::{format_duration, format_money, format_tokens};
+use crate::ir::{format_elapsed, format_money, format_token_count};
 use crate::journal::RunStatus;
 use crate::pad;
 
@@ -22,14 +22,14 @@ pub fn human(report: &Report, palette: &Palette) -> String {
         report.run,
         report.workflow,
         status.bold(),
-        format_duration(report.duration_ms)
+        format_elapsed(report.duration_ms)
     ));
     let counts: Vec<String> =
         report.steps.iter().map(|(status, n)| format!("{n} {}", status.replace('_', " "))).collect();
     out.push_str(&format!("  steps       {}\n", if counts.is_empty() { "none".to_owned() } else { counts.join(", ") }));
     out.push_str(&format!("  retries     {}\n", report.retries));
     out.push_str(&format!("  iterations  {}\n", report.iterations));
-    out.push_str(&format!("  cost        {} ({})\n", format_money(report.cost_micros), format_tokens(report.tokens)));
+    out.push_str(&format!("  cost        {} ({})\n", format_money(report.cost_micros), tokens(report.tokens)));
     out.push_str(&human_costs(&report.costs));
     out.push_str(&human_decisions(&report.decisions));
     if let Some(error) = &report.error {
@@ -57,7 +57,7 @@ pub fn human_costs(costs: &Costs) -> String {
         budget.push(used(money, format_money(money.spent), format_money(money.limit)));
     }
     if let Some(tokens) = &costs.budget.tokens {
-        budget.push(used(tokens, format_tokens(tokens.spent), format_tokens(tokens.limit)));
+        budget.push(used(tokens, self::tokens(tokens.spent), self::tokens(tokens.limit)));
     }
     if !budget.is_empty() {
         out.push_str(&format!("  budget      {}\n", budget.join(" · ")));
@@ -65,7 +65,7 @@ pub fn human_costs(costs: &Costs) -> String {
     let phases: Vec<Row> = costs
         .phases
         .iter()
-        .map(|phase| Row::new(&phase.name, phase.cost_micros, phase.share, format_tokens(phase.tokens)))
+        .map(|phase| Row::new(&phase.name, phase.cost_micros, phase.share, tokens(phase.tokens)))
         .collect();
     section(&mut out, "by phase", &phases, 0);
     let models: Vec<Row> = costs
@@ -74,7 +74,12 @@ pub fn human_costs(costs: &Costs) -> String {
         .map(|model| {
             let mut notes = Vec::new();
             if model.tokens != 0 {
-                notes.push(format!("{} in · {} out · {} cached", model.input, model.output, model.cached));
+                notes.push(format!(
+                    "{} in · {} out · {} cached",
+                    format_token_count(model.input),
+                    format_token_count(model.output),
+                    format_token_count(model.cached)
+                ));
             }
             if model.unpriced {
                 notes.push("unpriced: no price table, counted at $0".to_owned());
@@ -93,7 +98,7 @@ pub fn human_costs(costs: &Costs) -> String {
         .map(|step| {
             let mut notes = Vec::new();
             if step.tokens != 0 {
-                notes.push(format_tokens(step.tokens));
+                notes.push(tokens(step.tokens));
             }
             if step.instances > 1 {
                 notes.push(format!("{} instances", step.instances));
@@ -178,13 +183,14 @@ fn used<T>(limit: &Use<T>, spent: String, of: String) -> String {
     format!("{spent} of {of} ({:.0}%)", limit.percent)
 }
 
-/// A duration for people: whole seconds once it is ten seconds or more.
+/// A duration for people, as every report prints one: `850ms`, `5.7s`, `2m05s`.
 pub fn short_duration(ms: u64) -> String {
-    if ms >= 10_000 {
-        format_duration(ms / 1000 * 1000)
-    } else {
-        format_duration(ms)
-    }
+    format_elapsed(ms)
+}
+
+/// `38.0k tokens`: a measured token count, as every report prints one.
+pub fn tokens(count: u64) -> String {
+    format!("{} tokens", format_token_count(count))
 }
 
 /// `2025-05-03 14:22:05` in the local time zone (`TZ`, else the system's).

@@ -14,7 +14,7 @@ use std::rc::Rc;
 use tokio::sync::Notify;
 
 use crate::cost::Budget;
-use crate::ir::{format_money, format_tokens};
+use crate::ir::format_money;
 
 /// A budget being spent.
 pub struct Purse {
@@ -102,7 +102,7 @@ impl Purse {
     pub fn admit(self: &Rc<Purse>, expect: (i64, u64)) -> Admission {
         let mut wait = false;
         let as_signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        let show_tokens = |n: i64| format_tokens(u64::try_from(n).unwrap_or(0));
+        let show_tokens = |n: i64| crate::report::tokens(u64::try_from(n).unwrap_or(0));
         for purse in self.chain() {
             let (spent, reserved) = (purse.spent.get(), purse.reserved.get());
             // Money and tokens alike: (limit, spent, reserved, expected, how to print an amount,

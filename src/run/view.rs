@@ -9,8 +9,9 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::event::{Event, Observer, Status};
-use crate::ir::{format_duration, format_money, format_tokens};
+use crate::ir::{format_duration, format_elapsed, format_money};
 use crate::journal::Answer;
+use crate::report;
 use crate::report::Palette;
 
 fn depth(key: &str) -> usize {
@@ -27,7 +28,7 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
                 _ => palette.bad.apply_to("✗"),
             };
             let mut line = format!("{}{symbol} {key} {}", "  ".repeat(depth(key)), palette.dim.apply_to(kind));
-            line.push_str(&format!("  {}", format_duration(*duration_ms)));
+            line.push_str(&format!("  {}", format_elapsed(*duration_ms)));
             if *attempts > 1 {
                 line.push_str(&format!("  {attempts} attempts"));
             }
@@ -35,7 +36,7 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
                 line.push_str(&format!("  {}", format_money(*cost_micros)));
             }
             if *tokens != 0 {
-                line.push_str(&format!("  {}", format_tokens(*tokens)));
+                line.push_str(&format!("  {}", report::tokens(*tokens)));
             }
             if *status != Status::Succeeded {
                 let word = status.as_str().replace('_', " ");
@@ -64,7 +65,7 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
             "{}{} {key}  attempt {attempt} failed: {reason}; retrying in {}",
             "  ".repeat(depth(key)),
             palette.warn.apply_to("↻"),
-            format_duration(*delay)
+            format_elapsed(*delay)
         ),
         Event::GateCheck { key, message, passed: false, effect, .. } => {
             let style = if *effect == "fail" { &palette.bad } else { &palette.warn };
@@ -89,7 +90,7 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
                 let money = |micros: u64| format_money(i64::try_from(micros).unwrap_or(i64::MAX));
                 (money(*spent), money(*limit))
             } else {
-                (format_tokens(*spent), format_tokens(*limit))
+                (report::tokens(*spent), report::tokens(*limit))
             };
             let whose = if scope == "run" { "the run's".to_owned() } else { format!("`{scope}`'s") };
             format!("{} {whose} budget: {spent} of {limit} spent ({percent:.0}%)", palette.warn.apply_to("!"))
@@ -183,7 +184,7 @@ impl Observer for Tree {
             }
             Event::AgentProgress { key, tokens } => {
                 if let Some(bar) = self.running.borrow().get(key) {
-                    bar.set_prefix(format!("{} so far", format_tokens(*tokens)));
+                    bar.set_prefix(format!("{} so far", report::tokens(*tokens)));
                 }
             }
             other => {
