@@ -32,8 +32,10 @@ pub(super) struct Cx<'c, 'a> {
     /// Whether the workflow names a default model (even one that did not resolve).
     pub default_model_given: bool,
     pub default_provider: ir::ProviderRef,
-    /// What each step turned out to be, by step index.
-    pub defined: std::collections::HashMap<usize, (ir::StepKind, ir::Common)>,
+    /// What each step turned out to be, by step index: one slot per step the collector
+    /// declared, sized once (a hash map of these large values grew by doubling and was the
+    /// checker's largest allocation).
+    pub defined: Vec<Option<(ir::StepKind, ir::Common)>>,
 }
 
 impl<'c, 'a> Cx<'c, 'a> {
@@ -57,7 +59,7 @@ impl<'c, 'a> Cx<'c, 'a> {
             default_model: None,
             default_model_given: false,
             default_provider: ir::ProviderRef::Sim,
-            defined: std::collections::HashMap::new(),
+            defined: Vec::new(),
         }
     }
 

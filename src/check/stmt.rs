@@ -305,8 +305,8 @@ impl Cx<'_, '_> {
     }
 
     fn define(&mut self, index: Option<StepIdx>, kind: StepKind, common: ir::Common) {
-        if let Some(index) = index {
-            self.defined.insert(index.0, (kind, common));
+        if let Some(slot) = index.and_then(|index| self.defined.get_mut(index.0)) {
+            *slot = Some((kind, common));
         }
     }
 

@@ -25,6 +25,7 @@ pub(super) fn check_workflow(
     let Collector { flow, pending, .. } = collector;
 
     let mut cx = Cx::new(ch, module, flow);
+    cx.defined.resize_with(pending.len(), || None);
     cx.workflow = Some(id);
     cx.param_defaults.clone_from(&params);
     for param in &params {
@@ -129,15 +130,14 @@ pub(super) fn check_workflow(
         }
     }
 
-    let mut defined = std::mem::take(&mut cx.defined);
+    let defined = std::mem::take(&mut cx.defined);
     out.steps = std::mem::take(&mut cx.flow.steps)
         .into_infos()
         .into_iter()
         .zip(pending)
-        .enumerate()
-        .map(|(index, (info, span))| {
-            let (kind, common) =
-                defined.remove(&index).unwrap_or((ir::StepKind::Block(ir::BlockKind::Phase), ir::Common::default()));
+        .zip(defined)
+        .map(|((info, span), defined)| {
+            let (kind, common) = defined.unwrap_or((ir::StepKind::Block(ir::BlockKind::Phase), ir::Common::default()));
             let hash = step_hash(&(&info.name, &kind, &common));
             Step { id: info.id, name: info.name, kind, common, hash, span, fields: info.fields }
         })

@@ -163,7 +163,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
     match rule {
         Rule::EOI => "the end of the file",
         Rule::WHITESPACE => "white space",
-        Rule::COMMENT | Rule::line_comment | Rule::block_comment | Rule::comment => "a comment",
+        Rule::COMMENT | Rule::line_comment | Rule::line_char | Rule::block_comment | Rule::comment => "a comment",
         Rule::file | Rule::items | Rule::item => "an item (`use`, `const`, `model`, `provider` or `workflow`)",
         Rule::expr_entry | Rule::expr | Rule::primary | Rule::prefix_op | Rule::paren | Rule::call_expr => {
             "an expression"
@@ -270,7 +270,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::float_lit => "a number like `2.5`",
         Rule::bool_lit => "`true` or `false`",
         Rule::str_lit | Rule::string | Rule::text_block => "a string",
-        Rule::str_text | Rule::block_text => "text",
+        Rule::str_text | Rule::str_char | Rule::block_text | Rule::block_char => "text",
         Rule::str_escape => "an escape like `\\n`",
         Rule::interp | Rule::bad_interp => "an interpolation `{{ ... }}`",
         Rule::model_ref => "`{{model}}`",
