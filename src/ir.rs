@@ -18,7 +18,8 @@ pub use crate::source::FileId;
 pub use hash::step_hash;
 pub use types::{Type, SCALAR_NAMES};
 pub use value::{
-    format_duration, format_elapsed, format_money, format_token_count, format_tokens, Value, MICROS_PER_DOLLAR,
+    format_cost, format_duration, format_elapsed, format_money, format_token_count, format_tokens, Value,
+    MICROS_PER_DOLLAR,
 };
 
 use crate::lexicon::{BinaryOp, UnaryOp};

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::ValueEnum;
 
-use wf::ir::{format_money, format_token_count, Value};
+use wf::ir::{format_cost, format_token_count, Value};
 use wf::journal::{Journal, RunFilter, RunStatus, RunSummary};
 use wf::report::history::{self, Node, Stats, WorkflowStats};
 use wf::report::Palette;
@@ -315,7 +315,7 @@ fn runs_table(runs: &[RunSummary]) -> String {
                 run.status.as_str().to_owned(),
                 local_time(run.started_at),
                 run.duration_ms.map_or_else(|| "-".to_owned(), short_duration),
-                format_money(run.cost_micros),
+                format_cost(run.cost_micros),
                 format_token_count(run.tokens),
             ]
         })
@@ -369,7 +369,7 @@ fn tree(writer: &mut impl Write, out: &mut String, node: &Node, depth: usize) ->
         line.push_str(&format!("  {iterations} iteration{}", if iterations == 1 { "" } else { "s" }));
     }
     if node.cost_micros != 0 {
-        line.push_str(&format!("  {}", format_money(node.cost_micros)));
+        line.push_str(&format!("  {}", format_cost(node.cost_micros)));
     }
     if let Some(tokens) = node.tokens.filter(|&tokens| tokens != 0) {
         line.push_str(&format!("  {} tokens", format_token_count(tokens)));
@@ -415,8 +415,8 @@ fn stats_block(name: &str, stats: &WorkflowStats) -> String {
     }
     out.push_str(&format!(
         "  cost           mean {} · total {}\n",
-        format_money(stats.cost_mean_micros),
-        format_money(stats.cost_total_micros)
+        format_cost(stats.cost_mean_micros),
+        format_cost(stats.cost_total_micros)
     ));
     out.push_str(&format!("  loops          {:.2} iterations per run\n", stats.iterations_per_run));
     out.push_str(&format!("  retries        {:.2} per run\n", stats.retries_per_run));

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::{Amounts, Budget, Estimate, Note, OverBudget, Range, StepCost};
-use crate::ir::{format_duration, format_money};
+use crate::ir::{format_cost, format_duration};
 use crate::pad;
 
 /// The table `wf cost` prints.
@@ -74,8 +74,7 @@ impl Row {
     fn amounts(label: String, amounts: &Amounts) -> Row {
         let unknown = amounts.unknown;
         let money = |range: Range<i64>| {
-            [range.min, range.expected, range.worst]
-                .map(|micros| cell(micros == 0, unknown.money, format_money(micros)))
+            [range.min, range.expected, range.worst].map(|micros| cell(micros == 0, unknown.money, format_cost(micros)))
         };
         let count = |range: Range<u64>, unknown: bool, format: fn(u64) -> String| {
             [range.min, range.expected, range.worst].map(|value| cell(value == 0, unknown, format(value)))
@@ -93,7 +92,7 @@ impl Row {
         }
         let mut cells = vec![String::new(); 9];
         if let Some(limit) = budget.money {
-            cells[2] = format_money(limit.amount);
+            cells[2] = format_cost(limit.amount);
         }
         if let Some(limit) = budget.tokens {
             cells[5] = compact_tokens(limit.amount);
@@ -184,8 +183,8 @@ fn over_lines(scope: &str, over: &OverBudget) -> Vec<String> {
     if let Some(money) = over.money {
         lines.push(format!(
             "the worst case of {scope} costs {}, over its budget of {}",
-            format_money(money.worst),
-            format_money(money.budget)
+            format_cost(money.worst),
+            format_cost(money.budget)
         ));
     }
     if let Some(tokens) = over.tokens {

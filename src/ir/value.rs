@@ -82,6 +82,24 @@ pub fn format_money(micros: i64) -> String {
     format!("{sign}${dollars}.{frac}")
 }
 
+/// An amount of money spent or estimated, as people read it in reports, tables and the live
+/// view: to the cent at least and to a hundredth of a cent at most, rounded half up (`$3.00`,
+/// `$0.276`, `$0.0067`); what is not zero never reads as zero (`<$0.0001`). The journal and
+/// JSON keep exact micro-dollars; [`format_money`] writes them exactly.
+pub fn format_cost(micros: i64) -> String {
+    if micros != 0 && micros.unsigned_abs() < 50 {
+        return if micros < 0 { "-<$0.0001".to_owned() } else { "<$0.0001".to_owned() };
+    }
+    let sign = if micros < 0 { "-" } else { "" };
+    let hundredths_of_cents = micros.unsigned_abs().saturating_add(50) / 100;
+    let dollars = hundredths_of_cents / 10_000;
+    let mut frac = format!("{:04}", hundredths_of_cents % 10_000);
+    while frac.len() > 2 && frac.ends_with('0') {
+        frac.pop();
+    }
+    format!("{sign}${dollars}.{frac}")
+}
+
 /// Writes a duration in the largest exact units: `1h30m`, `500ms`, `0s`.
 pub fn format_duration(ms: u64) -> String {
     if ms == 0 {
@@ -212,6 +230,18 @@ mod tests {
         assert_eq!(format_duration(5_400_000), "1h30m");
         assert_eq!(format_duration(500), "500ms");
         assert_eq!(format_duration(90_061_001), "1d1h1m1s1ms");
+    }
+
+    #[test]
+    fn costs_print_to_a_hundredth_of_a_cent() {
+        assert_eq!(format_cost(3_000_000), "$3.00");
+        assert_eq!(format_cost(276_000), "$0.276");
+        assert_eq!(format_cost(6_667), "$0.0067");
+        assert_eq!(format_cost(171_526), "$0.1715");
+        assert_eq!(format_cost(231), "$0.0002");
+        assert_eq!(format_cost(49), "<$0.0001");
+        assert_eq!(format_cost(0), "$0.00");
+        assert_eq!(format_cost(-6_667), "-$0.0067");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! empty.
 
 use super::{Costs, DecisionLine, Palette, Report, Use};
-use crate::ir::{format_elapsed, format_money, format_token_count};
+use crate::ir::{format_cost, format_elapsed, format_token_count};
 use crate::journal::RunStatus;
 use crate::pad;
 
@@ -29,7 +29,7 @@ pub fn human(report: &Report, palette: &Palette) -> String {
     out.push_str(&format!("  steps       {}\n", if counts.is_empty() { "none".to_owned() } else { counts.join(", ") }));
     out.push_str(&format!("  retries     {}\n", report.retries));
     out.push_str(&format!("  iterations  {}\n", report.iterations));
-    out.push_str(&format!("  cost        {} ({})\n", format_money(report.cost_micros), tokens(report.tokens)));
+    out.push_str(&format!("  cost        {} ({})\n", format_cost(report.cost_micros), tokens(report.tokens)));
     out.push_str(&human_costs(&report.costs));
     out.push_str(&human_decisions(&report.decisions));
     if let Some(error) = &report.error {
@@ -54,7 +54,7 @@ pub fn human_costs(costs: &Costs) -> String {
     let mut out = String::new();
     let mut budget = Vec::new();
     if let Some(money) = &costs.budget.money {
-        budget.push(used(money, format_money(money.spent), format_money(money.limit)));
+        budget.push(used(money, format_cost(money.spent), format_cost(money.limit)));
     }
     if let Some(tokens) = &costs.budget.tokens {
         budget.push(used(tokens, self::tokens(tokens.spent), self::tokens(tokens.limit)));
@@ -86,7 +86,7 @@ pub fn human_costs(costs: &Costs) -> String {
             }
             // A CLI's own figure is shown where it disagrees with the price table's.
             if let Some(reported) = model.reported_micros.filter(|reported| *reported != model.cost_micros) {
-                notes.push(format!("the provider reported {}", format_money(reported)));
+                notes.push(format!("the provider reported {}", format_cost(reported)));
             }
             Row::new(&model.model, model.cost_micros, model.share, notes.join(" · "))
         })
@@ -153,7 +153,7 @@ struct Row {
 
 impl Row {
     fn new(name: &str, micros: i64, share: f64, notes: String) -> Row {
-        Row { name: name.to_owned(), money: format_money(micros), share: format!("{share:.1}%"), notes }
+        Row { name: name.to_owned(), money: format_cost(micros), share: format!("{share:.1}%"), notes }
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::event::{Event, Observer, Status};
-use crate::ir::{format_duration, format_elapsed, format_money};
+use crate::ir::{format_cost, format_duration, format_elapsed};
 use crate::journal::Answer;
 use crate::report;
 use crate::report::Palette;
@@ -33,7 +33,7 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
                 line.push_str(&format!("  {attempts} attempts"));
             }
             if *cost_micros != 0 {
-                line.push_str(&format!("  {}", format_money(*cost_micros)));
+                line.push_str(&format!("  {}", format_cost(*cost_micros)));
             }
             if *tokens != 0 {
                 line.push_str(&format!("  {}", report::tokens(*tokens)));
@@ -87,7 +87,7 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
         }
         Event::BudgetWarning { scope, resource, spent, limit, percent } => {
             let (spent, limit) = if *resource == "money" {
-                let money = |micros: u64| format_money(i64::try_from(micros).unwrap_or(i64::MAX));
+                let money = |micros: u64| format_cost(i64::try_from(micros).unwrap_or(i64::MAX));
                 (money(*spent), money(*limit))
             } else {
                 (report::tokens(*spent), report::tokens(*limit))
