@@ -636,10 +636,8 @@ impl Journal {
         let conn = self.conn();
         loop {
             let id = run_id(run.at);
-            let inserted = conn.execute(
-                "INSERT OR IGNORE INTO runs (id, workflow, file, file_hash, args, plan, options, status, pid, pid_start, started_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9, ?10)",
-                params![
+            let inserted = conn.prepare_cached("INSERT OR IGNORE INTO runs (id, workflow, file, file_hash, args, plan, options, status, pid, pid_start, started_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9, ?10)")?.execute(params![
                     id,
                     run.workflow,
                     run.file,
@@ -676,26 +674,25 @@ impl Journal {
             }
             _ => {}
         }
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE runs SET status = 'running', error = NULL, ended_at = NULL, plan = ?2, file_hash = ?3, pid = ?4,
              pid_start = ?5 WHERE id = ?1",
-            params![
-                id,
-                plan,
-                file_hash,
-                owner.pid,
-                owner.started.map(|started| i64::try_from(started).unwrap_or(i64::MAX))
-            ],
-        )?;
+        )?
+        .execute(params![
+            id,
+            plan,
+            file_hash,
+            owner.pid,
+            owner.started.map(|started| i64::try_from(started).unwrap_or(i64::MAX))
+        ])?;
         tx.commit()?;
         Ok(before)
     }
 
     pub fn set_status(&self, id: &str, status: RunStatus, error: Option<&str>, ended_at: Option<i64>) -> Result<()> {
-        self.conn().execute(
-            "UPDATE runs SET status = ?2, error = ?3, ended_at = ?4 WHERE id = ?1",
-            params![id, status.as_str(), error, ended_at],
-        )?;
+        self.conn()
+            .prepare_cached("UPDATE runs SET status = ?2, error = ?3, ended_at = ?4 WHERE id = ?1")?
+            .execute(params![id, status.as_str(), error, ended_at])?;
         Ok(())
     }
 
@@ -705,22 +702,18 @@ impl Journal {
         let Transition { run, at, kind, key, data, step, ledger, decision } = *transition;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO events (run_id, at, kind, key, data) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![run, at, kind, key, data.to_string()],
-        )?;
+        tx.prepare_cached("INSERT INTO events (run_id, at, kind, key, data) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![run, at, kind, key, data.to_string()])?;
         let seq = tx.last_insert_rowid();
         if let Some(step) = step {
             let value = step.value.map(serde_json::to_string).transpose()?;
-            tx.execute(
-                "INSERT INTO steps (run_id, key, step_id, kind, hash, status, accepted, attempts, started_at, ended_at, value, error, seq)
+            tx.prepare_cached("INSERT INTO steps (run_id, key, step_id, kind, hash, status, accepted, attempts, started_at, ended_at, value, error, seq)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                  ON CONFLICT (run_id, key) DO UPDATE SET
                    step_id = excluded.step_id, kind = excluded.kind, hash = excluded.hash,
                    status = excluded.status, accepted = excluded.accepted, attempts = excluded.attempts,
                    started_at = excluded.started_at, ended_at = excluded.ended_at, value = excluded.value,
-                   error = excluded.error, seq = excluded.seq",
-                params![
+                   error = excluded.error, seq = excluded.seq")?.execute(params![
                     run,
                     step.key,
                     step.step_id,
@@ -738,10 +731,8 @@ impl Journal {
             )?;
         }
         for entry in ledger {
-            tx.execute(
-                "INSERT INTO ledger (run_id, key, attempt, model, input, output, cached, micros, at, reported_micros, priced)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
+            tx.prepare_cached("INSERT INTO ledger (run_id, key, attempt, model, input, output, cached, micros, at, reported_micros, priced)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")?.execute(params![
                     run,
                     entry.key,
                     entry.attempt,
@@ -756,21 +747,21 @@ impl Journal {
                 ],
             )?;
             if let Some(exchange) = &entry.exchange {
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO exchanges (run_id, key, attempt, provider, model, prompt, answer, error, at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    params![
-                        run,
-                        entry.key,
-                        entry.attempt,
-                        exchange.provider,
-                        exchange.model,
-                        exchange.prompt,
-                        exchange.answer,
-                        exchange.error,
-                        at
-                    ],
-                )?;
+                )?
+                .execute(params![
+                    run,
+                    entry.key,
+                    entry.attempt,
+                    exchange.provider,
+                    exchange.model,
+                    exchange.prompt,
+                    exchange.answer,
+                    exchange.error,
+                    at
+                ])?;
             }
         }
         if let Some(decision) = decision {
@@ -792,11 +783,12 @@ impl Journal {
         if record.status_now() == RunStatus::Running {
             return Err(JournalError::Owned { run: record.id, pid: record.pid.unwrap_or_default() });
         }
-        let changed = tx.execute(
-            "UPDATE decisions SET answer = ?2, by = ?3, comment = ?4, how = ?5, answered_at = ?6
+        let changed = tx
+            .prepare_cached(
+                "UPDATE decisions SET answer = ?2, by = ?3, comment = ?4, how = ?5, answered_at = ?6
              WHERE seq = ?1 AND run_id = ?7 AND answer IS NULL",
-            params![seq, given.answer.as_str(), given.by, given.comment, given.how.as_str(), given.at, run],
-        )?;
+            )?
+            .execute(params![seq, given.answer.as_str(), given.by, given.comment, given.how.as_str(), given.at, run])?;
         tx.commit()?;
         Ok(changed == 1)
     }
@@ -815,7 +807,7 @@ impl Journal {
     /// Replaces a run's recorded options (`wf resume --budget` raises its budget).
     pub fn set_options(&self, id: &str, options: &RunOptions) -> Result<()> {
         let options = serde_json::to_string(options)?;
-        self.conn().execute("UPDATE runs SET options = ?2 WHERE id = ?1", params![id, options])?;
+        self.conn().prepare_cached("UPDATE runs SET options = ?2 WHERE id = ?1")?.execute(params![id, options])?;
         Ok(())
     }
 
@@ -910,24 +902,37 @@ impl Journal {
 fn write_decision(tx: &rusqlite::Transaction<'_>, run: &str, at: i64, decision: &DecisionWrite<'_>) -> Result<()> {
     match *decision {
         DecisionWrite::Open { key, kind, question, deadline, on_timeout } => {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO decisions (run_id, key, kind, question, asked_at, deadline, on_timeout)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![run, key, kind.as_str(), question, at, deadline, on_timeout.map(Answer::as_str)],
-            )?;
+            )?
+            .execute(params![
+                run,
+                key,
+                kind.as_str(),
+                question,
+                at,
+                deadline,
+                on_timeout.map(Answer::as_str)
+            ])?;
         }
         DecisionWrite::Answered { seq: Some(seq), given, .. } => {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE decisions SET answer = ?2, by = ?3, comment = ?4, how = ?5, answered_at = ?6, consumed = 1
                  WHERE seq = ?1",
-                params![seq, given.answer.as_str(), given.by, given.comment, given.how.as_str(), given.at],
-            )?;
+            )?
+            .execute(params![
+                seq,
+                given.answer.as_str(),
+                given.by,
+                given.comment,
+                given.how.as_str(),
+                given.at
+            ])?;
         }
         DecisionWrite::Answered { seq: None, key, kind, question, asked_at, given } => {
-            tx.execute(
-                "INSERT INTO decisions (run_id, key, kind, question, asked_at, answer, by, comment, how, answered_at, consumed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)",
-                params![
+            tx.prepare_cached("INSERT INTO decisions (run_id, key, kind, question, asked_at, answer, by, comment, how, answered_at, consumed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)")?.execute(params![
                     run,
                     key,
                     kind.as_str(),
@@ -942,7 +947,7 @@ fn write_decision(tx: &rusqlite::Transaction<'_>, run: &str, at: i64, decision: 
             )?;
         }
         DecisionWrite::Consume { seq } => {
-            tx.execute("UPDATE decisions SET consumed = 1 WHERE seq = ?1", [seq])?;
+            tx.prepare_cached("UPDATE decisions SET consumed = 1 WHERE seq = ?1")?.execute([seq])?;
         }
     }
     Ok(())
