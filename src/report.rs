@@ -16,7 +16,7 @@ use crate::ir::Value;
 use crate::journal::{Answer, AskKind, DecisionRow, How, Journal, Result, RunStatus};
 
 pub use cost::{breakdown, step_of, BudgetUse, Costs, ModelShare, Share, StepShare, Use, FIXED, TOP_LEVEL};
-pub use human::{human, human_costs, human_decisions, local_time, short_duration, tokens};
+pub use human::{human, human_costs, human_decisions, local_time, tokens};
 pub use palette::Palette;
 
 #[derive(Debug, Serialize)]

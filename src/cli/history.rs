@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use clap::ValueEnum;
 
-use wf::ir::{format_cost, format_token_count, Value};
+use wf::ir::{format_cost, format_elapsed, format_token_count, Value};
 use wf::journal::{Journal, RunFilter, RunStatus, RunSummary};
 use wf::report::history::{self, Node, Stats, WorkflowStats};
 use wf::report::Palette;
-use wf::report::{self, local_time, short_duration};
+use wf::report::{self, local_time};
 
 use super::Exit;
 
@@ -314,7 +314,7 @@ fn runs_table(runs: &[RunSummary]) -> String {
                 run.workflow.clone(),
                 run.status.as_str().to_owned(),
                 local_time(run.started_at),
-                run.duration_ms.map_or_else(|| "-".to_owned(), short_duration),
+                run.duration_ms.map_or_else(|| "-".to_owned(), format_elapsed),
                 format_cost(run.cost_micros),
                 format_token_count(run.tokens),
             ]
@@ -360,7 +360,7 @@ fn tree(writer: &mut impl Write, out: &mut String, node: &Node, depth: usize) ->
         line.push_str(&format!(" {}", node.status.replace('_', " ")));
     }
     if let Some(duration) = node.duration_ms {
-        line.push_str(&format!("  {}", short_duration(duration)));
+        line.push_str(&format!("  {}", format_elapsed(duration)));
     }
     if node.attempts > 1 {
         line.push_str(&format!("  {} attempts", node.attempts));
@@ -411,7 +411,7 @@ fn stats_block(name: &str, stats: &WorkflowStats) -> String {
         out.push_str(&format!("  success rate   {:.1}%\n", rate * 100.0));
     }
     if let (Some(mean), Some(p95)) = (stats.duration_mean_ms, stats.duration_p95_ms) {
-        out.push_str(&format!("  duration       mean {} · p95 {}\n", short_duration(mean), short_duration(p95)));
+        out.push_str(&format!("  duration       mean {} · p95 {}\n", format_elapsed(mean), format_elapsed(p95)));
     }
     out.push_str(&format!(
         "  cost           mean {} · total {}\n",
@@ -424,8 +424,8 @@ fn stats_block(name: &str, stats: &WorkflowStats) -> String {
     if let (Some(mean), Some(p95)) = (stats.approval_wait_mean_ms, stats.approval_wait_p95_ms) {
         out.push_str(&format!(
             "  approval wait  mean {} · p95 {} ({} {})\n",
-            short_duration(mean),
-            short_duration(p95),
+            format_elapsed(mean),
+            format_elapsed(p95),
             stats.approvals,
             if stats.approvals == 1 { "approval" } else { "approvals" }
         ));

@@ -125,7 +125,7 @@ pub fn human_decisions(decisions: &[DecisionLine]) -> String {
                     text.push_str(&format!(" at {}", local_time(at)));
                 }
                 if let Some(wait) = decision.wait_ms.filter(|_| !decision.automatic) {
-                    text.push_str(&format!(" after {}", short_duration(wait)));
+                    text.push_str(&format!(" after {}", format_elapsed(wait)));
                 }
                 if let Some(comment) = &decision.comment {
                     text.push_str(&format!(": {comment}"));
@@ -181,11 +181,6 @@ fn section(out: &mut String, label: &str, rows: &[Row], limit: usize) {
 
 fn used<T>(limit: &Use<T>, spent: String, of: String) -> String {
     format!("{spent} of {of} ({:.0}%)", limit.percent)
-}
-
-/// A duration for people, as every report prints one: `850ms`, `5.7s`, `2m05s`.
-pub fn short_duration(ms: u64) -> String {
-    format_elapsed(ms)
 }
 
 /// `38.0k tokens`: a measured token count, as every report prints one.
