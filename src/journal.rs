@@ -19,7 +19,9 @@ pub use owner::Owner;
 
 mod history;
 
-pub use history::{ApprovalWait, GateCheckRow, RunFilter, RunNumbers, RunSummary, StepSample};
+pub use history::{
+    ApprovalWait, GateCheckRow, RunFilter, RunNumbers, RunSummary, ShownStep, Snapshot, StepLine, StepSample,
+};
 
 /// The schema's version; a state file written by another version is refused, not guessed at.
 const SCHEMA_VERSION: i64 = 4;
@@ -135,6 +137,13 @@ pub enum JournalError {
     Owned { run: String, pid: u32 },
     #[error("run {0} already succeeded; there is nothing to resume")]
     Succeeded(String),
+}
+
+/// A journal that fails while a report is being written out fails the writing.
+impl From<JournalError> for std::io::Error {
+    fn from(error: JournalError) -> std::io::Error {
+        std::io::Error::other(error)
+    }
 }
 
 pub type Result<T> = std::result::Result<T, JournalError>;

@@ -12,10 +12,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::ir::Value;
-use crate::journal::{Answer, AskKind, DecisionRow, How, Journal, Result, RunStatus};
+use crate::journal::{Answer, AskKind, DecisionRow, How, Journal, LedgerEntry, Result, RunStatus, StepLine};
 
-pub use cost::{breakdown, step_of, BudgetUse, Costs, ModelShare, Share, StepShare, Use, FIXED, TOP_LEVEL};
+pub use cost::{step_of, Breakdown, BudgetUse, Costs, ModelShare, Share, StepShare, Use, FIXED, TOP_LEVEL};
 pub use human::{human, human_costs, human_decisions, local_time, tokens};
 pub use palette::Palette;
 
@@ -103,17 +102,17 @@ pub struct FailureLine {
 pub const LEAF_KINDS: [&str; 5] = ["run", "agent", "call", "gate", "wait"];
 
 pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
-    // In `seq` order, with only the parts of values a report reads.
-    let records = journal.step_lines(run_id)?;
-    build_from(journal, run_id, &records, &journal.ledger(run_id)?)
+    build_folding(journal, run_id, |_| {}, |_| {})
 }
 
-/// [`build`] from the run's step lines and ledger, already read (`wf show` reads them once).
-pub fn build_from(
+/// [`build`], reading the run's step rows and ledger one row at a time and handing each to
+/// `step` and `amount` after folding it in: `wf show` makes its tree from the same reading,
+/// and neither holds the run whole.
+pub fn build_folding(
     journal: &Journal,
     run_id: &str,
-    records: &[crate::journal::StepRecord],
-    ledger: &[crate::journal::LedgerEntry],
+    mut step: impl FnMut(&StepLine),
+    mut amount: impl FnMut(&LedgerEntry),
 ) -> Result<Report> {
     let run = journal.run(run_id)?;
     let mut steps = BTreeMap::new();
@@ -121,36 +120,31 @@ pub fn build_from(
     let retries = journal.retries(run_id)?;
     let mut iterations = 0u64;
     let mut failures = Vec::new();
-    for record in records {
-        if record.kind == "repeat" {
-            if let Some(Value::Record(fields)) = &record.value {
-                if let Some(Value::Int(n)) = fields.get("iterations") {
-                    iterations += u64::try_from(*n).unwrap_or(0);
-                }
+    let mut costs = Breakdown::default();
+    journal.for_each_step_line(run_id, |line| {
+        costs.step(&line);
+        if line.kind == "repeat" {
+            iterations += line.iterations.unwrap_or(0);
+        }
+        if LEAF_KINDS.contains(&line.kind.as_str()) {
+            *steps.entry(line.status.clone()).or_insert(0) += 1;
+            if matches!(line.status.as_str(), "failed" | "timed_out") {
+                failures.push(FailureLine {
+                    key: line.key.clone(),
+                    status: line.status.clone(),
+                    error: line.error.clone().unwrap_or_default(),
+                    continued: line.accepted,
+                    stderr_tail: line.stderr.as_deref().map(|stderr| tail(stderr, 10)).unwrap_or_default(),
+                });
             }
         }
-        if !LEAF_KINDS.contains(&record.kind.as_str()) {
-            continue;
-        }
-        *steps.entry(record.status.clone()).or_insert(0) += 1;
-        if matches!(record.status.as_str(), "failed" | "timed_out") {
-            let stderr = match &record.value {
-                Some(Value::Record(fields)) => match fields.get("stderr") {
-                    Some(Value::String(stderr)) => tail(stderr, 10),
-                    _ => String::new(),
-                },
-                _ => String::new(),
-            };
-            failures.push(FailureLine {
-                key: record.key.clone(),
-                status: record.status.clone(),
-                error: record.error.clone().unwrap_or_default(),
-                continued: record.accepted,
-                stderr_tail: stderr,
-            });
-        }
-    }
-    let costs = breakdown(ledger, records, &run.options().budget);
+        step(&line);
+    })?;
+    journal.for_each_amount(run_id, |entry| {
+        costs.amount(&entry);
+        amount(&entry);
+    })?;
+    let costs = costs.finish(&run.options().budget);
     let decisions = journal.decisions(run_id)?.into_iter().map(DecisionLine::from).collect();
     let duration_ms = run.ended_at.map_or(0, |end| u64::try_from(end - run.started_at).unwrap_or(0));
     let status = run.status_now();

@@ -146,9 +146,7 @@ fn show_human(out: &mut impl Write, shown: &history::Show) -> std::io::Result<()
     }
     writeln!(out)?;
     let mut line = String::new();
-    for node in &shown.steps {
-        tree(out, &mut line, node, 1)?;
-    }
+    shown.steps.walk(|node, depth| tree(out, &mut line, node, depth + 1))?;
     write!(out, "{}", report::human(&shown.report, &Palette::new(false)))
 }
 
@@ -390,11 +388,7 @@ fn tree(writer: &mut impl Write, out: &mut String, node: &Node, depth: usize) ->
         // `human_decisions` labels its first line; under a step the step says it.
         out.push_str(&format!("{pad}? {}\n", line.trim_start().trim_start_matches("decisions").trim_start()));
     }
-    writer.write_all(out.as_bytes())?;
-    for child in &node.children {
-        tree(writer, out, child, depth + 1)?;
-    }
-    Ok(())
+    writer.write_all(out.as_bytes())
 }
 
 #[allow(clippy::cast_precision_loss)] // Percentages for people.

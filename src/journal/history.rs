@@ -6,12 +6,7 @@
 use rusqlite::params;
 use serde::Serialize;
 
-use indexmap::IndexMap;
-
-use super::{
-    status_now, step_record, Exchange, Journal, LedgerEntry, Owner, Result, RunStatus, StepRecord, STEP_COLUMNS,
-};
-use crate::ir::Value;
+use super::{status_now, Exchange, Journal, LedgerEntry, Owner, Result, RunStatus};
 
 /// Which runs to list or aggregate.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +15,58 @@ pub struct RunFilter {
     pub status: Option<RunStatus>,
     /// Only runs started at or after this time (ms since the epoch).
     pub since: Option<i64>,
+}
+
+/// What a report folds of one step row ([`Journal::for_each_step_line`]).
+#[derive(Debug, Clone)]
+pub struct StepLine {
+    /// The row's SQLite `rowid`, to read the rest of it later ([`Journal::step_at`]).
+    pub row: i64,
+    pub key: String,
+    pub kind: String,
+    pub status: String,
+    /// The run went on past it: it succeeded, was skipped, or failed under `continue`.
+    pub accepted: bool,
+    pub attempts: u32,
+    pub started_at: i64,
+    /// Order of the step's last transition.
+    pub seq: i64,
+    /// Why it failed, for a failed or timed-out step.
+    pub error: Option<String>,
+    /// A `repeat`'s iterations.
+    pub iterations: Option<u64>,
+    /// What a failed or timed-out step wrote to stderr.
+    pub stderr: Option<String>,
+}
+
+/// A step row as `wf show` prints it ([`Journal::step_at`]).
+#[derive(Debug, Clone)]
+pub struct ShownStep {
+    pub key: String,
+    pub step_id: String,
+    pub kind: String,
+    pub status: String,
+    pub attempts: u32,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub error: Option<String>,
+    /// A `parallel`, `repeat` or `for` block's `cost`: what its body recorded.
+    pub cost_micros: Option<i64>,
+    /// A `repeat`'s iterations.
+    pub iterations: Option<u64>,
+}
+
+/// A read transaction, ended when dropped ([`Journal::snapshot`]).
+pub struct Snapshot<'j> {
+    journal: &'j Journal,
+}
+
+impl Drop for Snapshot<'_> {
+    fn drop(&mut self) {
+        // Nothing was written: ending it cannot lose anything, and a failure leaves SQLite to
+        // end it with the connection.
+        let _ = self.journal.conn().execute_batch("COMMIT");
+    }
 }
 
 /// One line of `wf runs`.
@@ -100,57 +147,89 @@ impl Journal {
         Ok(count(retries))
     }
 
-    /// Every step instance of a run, in the order of their last transitions, with only the
-    /// part of each value a report reads: `cost`, a `repeat`'s `iterations`, and a failed
-    /// step's `stderr`. SQLite picks them out of the JSON, so a run of 75,000 steps that each
-    /// kept 64 KiB of output is read in its rows, not its outputs (`wf show`, the report).
-    pub fn step_lines(&self, run: &str) -> Result<Vec<StepRecord>> {
+    /// Reads from now until the guard is dropped see one state of the journal, whatever a
+    /// running process writes meanwhile, and take SQLite's lock once rather than per query
+    /// (`wf show` reads a 75,000-step run in that many queries).
+    pub fn snapshot(&self) -> Result<Snapshot<'_>> {
+        self.conn().execute_batch("BEGIN DEFERRED")?;
+        Ok(Snapshot { journal: self })
+    }
+
+    /// Every step instance of a run, in the order of their last transitions, one at a time,
+    /// with only what a report folds: no value but a `repeat`'s `iterations` and a failed
+    /// step's `stderr`, which SQLite picks out of the JSON. A run of 75,000 steps that each
+    /// kept 64 KiB of output is read in its rows, not its outputs, and never held whole
+    /// (`wf show`, the report).
+    pub fn for_each_step_line(&self, run: &str, mut each: impl FnMut(StepLine)) -> Result<()> {
         let conn = self.conn();
-        let mut statement = conn.prepare_cached(&format!(
-            "SELECT {STEP_COLUMNS},
-                    json_extract(value, '$.Record.cost.Money'),
+        let mut statement = conn.prepare_cached(
+            "SELECT rowid, key, kind, status, accepted, attempts, started_at, seq,
+                    CASE WHEN status IN ('failed', 'timed_out') THEN error END,
                     CASE WHEN kind = 'repeat' THEN json_extract(value, '$.Record.iterations.Int') END,
                     CASE WHEN status IN ('failed', 'timed_out') THEN json_extract(value, '$.Record.stderr.String') END
-             FROM steps WHERE run_id = ?1 ORDER BY seq"
-        ))?;
-        let rows = statement.query_map([run], |row| {
-            let mut fields = IndexMap::new();
-            if let Some(micros) = row.get::<_, Option<i64>>(11)? {
-                fields.insert("cost".to_owned(), Value::Money(micros));
-            }
-            if let Some(iterations) = row.get::<_, Option<i64>>(12)? {
-                fields.insert("iterations".to_owned(), Value::Int(iterations));
-            }
-            if let Some(stderr) = row.get::<_, Option<String>>(13)? {
-                fields.insert("stderr".to_owned(), Value::String(stderr));
-            }
-            Ok(StepRecord { value: (!fields.is_empty()).then_some(Value::Record(fields)), ..step_record(row)? })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+             FROM steps WHERE run_id = ?1 ORDER BY seq",
+        )?;
+        let mut rows = statement.query([run])?;
+        while let Some(row) = rows.next()? {
+            each(StepLine {
+                row: row.get(0)?,
+                key: row.get(1)?,
+                kind: row.get(2)?,
+                status: row.get(3)?,
+                accepted: row.get(4)?,
+                attempts: row.get(5)?,
+                started_at: row.get(6)?,
+                seq: row.get(7)?,
+                error: row.get(8)?,
+                iterations: row.get::<_, Option<i64>>(9)?.map(count),
+                stderr: row.get(10)?,
+            });
+        }
+        Ok(())
+    }
+
+    /// One step row by its [`StepLine::row`], with the part of its value `wf show` prints: a
+    /// block's `cost` and a `repeat`'s `iterations`.
+    pub fn step_at(&self, row: i64) -> Result<ShownStep> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT key, step_id, kind, status, attempts, started_at, ended_at, error,
+                    CASE WHEN kind IN ('parallel', 'repeat', 'for') THEN json_extract(value, '$.Record.cost.Money') END,
+                    CASE WHEN kind = 'repeat' THEN json_extract(value, '$.Record.iterations.Int') END
+             FROM steps WHERE rowid = ?1",
+        )?;
+        Ok(statement.query_row([row], |row| {
+            Ok(ShownStep {
+                key: row.get(0)?,
+                step_id: row.get(1)?,
+                kind: row.get(2)?,
+                status: row.get(3)?,
+                attempts: row.get(4)?,
+                started_at: row.get(5)?,
+                ended_at: row.get(6)?,
+                error: row.get(7)?,
+                cost_micros: row.get(8)?,
+                iterations: row.get::<_, Option<i64>>(9)?.map(count),
+            })
+        })?)
+    }
+
+    /// A run's ledger, in the order the amounts were recorded, one amount at a time.
+    pub fn for_each_amount(&self, run: &str, mut each: impl FnMut(LedgerEntry)) -> Result<()> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(LEDGER_ROWS)?;
+        let mut rows = statement.query([run])?;
+        while let Some(row) = rows.next()? {
+            each(ledger_entry(row)?);
+        }
+        Ok(())
     }
 
     /// A run's ledger, in the order the amounts were recorded.
     pub fn ledger(&self, run: &str) -> Result<Vec<LedgerEntry>> {
-        let conn = self.conn();
-        let mut statement = conn.prepare_cached(
-            "SELECT key, attempt, model, input, output, cached, micros, reported_micros, priced
-             FROM ledger WHERE run_id = ?1 ORDER BY seq",
-        )?;
-        let rows = statement.query_map([run], |row| {
-            Ok(LedgerEntry {
-                key: row.get(0)?,
-                attempt: row.get(1)?,
-                model: row.get(2)?,
-                input: count(row.get(3)?),
-                output: count(row.get(4)?),
-                cached: count(row.get(5)?),
-                micros: row.get(6)?,
-                reported_micros: row.get(7)?,
-                unpriced: !row.get::<_, bool>(8)?,
-                exchange: None,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut entries = Vec::new();
+        self.for_each_amount(run, |entry| entries.push(entry))?;
+        Ok(entries)
     }
 
     /// A run's agent exchanges (prompt and answer of every attempt), in order; those of
@@ -344,6 +423,24 @@ pub struct StepSample {
 }
 
 /// A count SQLite holds as a signed integer.
+const LEDGER_ROWS: &str = "SELECT key, attempt, model, input, output, cached, micros, reported_micros, priced
+     FROM ledger WHERE run_id = ?1 ORDER BY seq";
+
+fn ledger_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<LedgerEntry> {
+    Ok(LedgerEntry {
+        key: row.get(0)?,
+        attempt: row.get(1)?,
+        model: row.get(2)?,
+        input: count(row.get(3)?),
+        output: count(row.get(4)?),
+        cached: count(row.get(5)?),
+        micros: row.get(6)?,
+        reported_micros: row.get(7)?,
+        unpriced: !row.get::<_, bool>(8)?,
+        exchange: None,
+    })
+}
+
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }

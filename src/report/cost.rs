@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::cost::Budget;
-use crate::journal::{LedgerEntry, StepRecord};
+use crate::journal::{LedgerEntry, StepLine};
 
 /// Ledger rows outside every top-level phase.
 pub const TOP_LEVEL: &str = "(top level)";
@@ -86,59 +86,80 @@ pub struct Use<T> {
     pub warn_at: Option<f64>,
 }
 
-/// `records` are the run's step rows; they place phases in order and count attempts.
-pub fn breakdown(ledger: &[LedgerEntry], records: &[StepRecord], budget: &Budget) -> Costs {
-    let cost_micros: i64 = ledger.iter().map(|entry| entry.micros).sum();
-    let tokens: u64 = ledger.iter().map(tokens_of).sum();
-    let share = |micros: i64, count: u64| {
-        #[allow(clippy::cast_precision_loss)] // Percentages for people: f64 is plenty.
-        let part = if cost_micros != 0 {
-            micros as f64 / cost_micros as f64
-        } else if tokens != 0 {
-            count as f64 / tokens as f64
-        } else {
-            0.0
-        };
-        part * 100.0
-    };
+/// A run's costs, folded one row at a time: first its step rows, which place the top-level
+/// phases in order and count each step's instances and attempts ([`Breakdown::step`]), then
+/// its ledger ([`Breakdown::amount`]). Nothing of either is kept but the sums.
+#[derive(Debug, Default)]
+pub struct Breakdown {
+    /// Top-level phases as (started_at, seq, key), until the first amount orders them.
+    phases: Vec<(i64, i64, String)>,
+    /// Each phase's place in the ordered `phases`, once ordered.
+    phase_index: Option<HashMap<String, usize>>,
+    /// By step (its key without `[i]`): instances and attempts over leaf steps.
+    attempts: HashMap<String, (usize, u64)>,
+    cost_micros: i64,
+    tokens: u64,
+    /// Money and tokens by ordered phase; the last slot is the top level.
+    by_phase: Vec<(i64, u64)>,
+    by_step: Vec<(String, i64, u64)>,
+    step_index: HashMap<String, usize>,
+    by_model: Vec<ModelShare>,
+}
 
-    let mut ordered: Vec<&StepRecord> = records.iter().collect();
-    ordered.sort_by_key(|record| (record.started_at, record.seq));
-    let phases: Vec<&str> = ordered
-        .iter()
-        .filter(|record| record.kind == "phase" && !record.key.contains('/'))
-        .map(|record| record.key.as_str())
-        .collect();
-    let mut by_phase: Vec<(i64, u64)> = vec![(0, 0); phases.len() + 1];
-    let mut by_step: Vec<(String, i64, u64)> = Vec::new();
-    let mut step_index: HashMap<String, usize> = HashMap::new();
-    // Shares are filled in once the totals are known.
-    let mut by_model: Vec<ModelShare> = Vec::new();
-    for entry in ledger {
+impl Breakdown {
+    /// Folds a step row in; every step row comes before the first amount.
+    pub fn step(&mut self, line: &StepLine) {
+        if line.kind == "phase" && !line.key.contains('/') {
+            self.phases.push((line.started_at, line.seq, line.key.clone()));
+        }
+        if super::LEAF_KINDS.contains(&line.kind.as_str()) {
+            let slot = self.attempts.entry(step_of(&line.key)).or_default();
+            slot.0 += 1;
+            slot.1 += u64::from(line.attempts);
+        }
+    }
+
+    /// The phases in the order they started, and where each one's sums go.
+    fn phase_index(&mut self) -> &HashMap<String, usize> {
+        if self.phase_index.is_none() {
+            self.phases.sort_by_key(|&(started_at, seq, _)| (started_at, seq));
+            self.by_phase = vec![(0, 0); self.phases.len() + 1];
+            self.phase_index =
+                Some(self.phases.iter().enumerate().map(|(index, (_, _, key))| (key.clone(), index)).collect());
+        }
+        self.phase_index.get_or_insert_with(HashMap::new)
+    }
+
+    /// Folds a ledger amount in.
+    pub fn amount(&mut self, entry: &LedgerEntry) {
         let count = tokens_of(entry);
-        let phase = phases
-            .iter()
-            .position(|phase| {
-                entry.key == *phase || entry.key.strip_prefix(phase).is_some_and(|rest| rest.starts_with('/'))
-            })
-            .unwrap_or(phases.len());
-        by_phase[phase].0 += entry.micros;
-        by_phase[phase].1 += count;
+        self.cost_micros += entry.micros;
+        self.tokens += count;
+        // A top-level phase's key has no `/`: an amount is in it when its first part is it.
+        let first = entry.key.split('/').next().unwrap_or_default();
+        let phases = self.phase_index();
+        let phase = phases.get(first).copied().unwrap_or(phases.len());
+        self.by_phase[phase].0 += entry.micros;
+        self.by_phase[phase].1 += count;
 
         let step = step_of(&entry.key);
-        let index = *step_index.entry(step.clone()).or_insert_with(|| {
-            by_step.push((step, 0, 0));
-            by_step.len() - 1
-        });
-        by_step[index].1 += entry.micros;
-        by_step[index].2 += count;
+        let index = match self.step_index.get(&step) {
+            Some(index) => *index,
+            None => {
+                self.by_step.push((step.clone(), 0, 0));
+                self.step_index.insert(step, self.by_step.len() - 1);
+                self.by_step.len() - 1
+            }
+        };
+        self.by_step[index].1 += entry.micros;
+        self.by_step[index].2 += count;
 
-        let model = entry.model.clone().unwrap_or_else(|| FIXED.to_owned());
-        let slot = match by_model.iter().position(|share| share.model == model) {
+        let model = entry.model.as_deref().unwrap_or(FIXED);
+        let slot = match self.by_model.iter().position(|share| share.model == model) {
             Some(slot) => slot,
             None => {
-                by_model.push(ModelShare {
-                    model,
+                self.by_model.push(ModelShare {
+                    model: model.to_owned(),
                     input: 0,
                     output: 0,
                     cached: 0,
@@ -148,10 +169,10 @@ pub fn breakdown(ledger: &[LedgerEntry], records: &[StepRecord], budget: &Budget
                     unpriced: false,
                     reported_micros: None,
                 });
-                by_model.len() - 1
+                self.by_model.len() - 1
             }
         };
-        let share = &mut by_model[slot];
+        let share = &mut self.by_model[slot];
         share.input += entry.input;
         share.output += entry.output;
         share.cached += entry.cached;
@@ -163,50 +184,69 @@ pub fn breakdown(ledger: &[LedgerEntry], records: &[StepRecord], budget: &Budget
         }
     }
 
-    let phase_names = phases.iter().map(|phase| (*phase).to_owned()).chain(std::iter::once(TOP_LEVEL.to_owned()));
-    let phases = phase_names
-        .zip(by_phase)
-        .filter(|(_, (micros, count))| *micros != 0 || *count != 0)
-        .map(|(name, (micros, count))| Share { name, cost_micros: micros, tokens: count, share: share(micros, count) })
-        .collect();
+    /// The sums, each with its share of the run's total, and the budget against them.
+    pub fn finish(mut self, budget: &Budget) -> Costs {
+        self.phase_index();
+        let (cost_micros, tokens) = (self.cost_micros, self.tokens);
+        let share = |micros: i64, count: u64| {
+            #[allow(clippy::cast_precision_loss)] // Percentages for people: f64 is plenty.
+            let part = if cost_micros != 0 {
+                micros as f64 / cost_micros as f64
+            } else if tokens != 0 {
+                count as f64 / tokens as f64
+            } else {
+                0.0
+            };
+            part * 100.0
+        };
 
-    let mut attempts: HashMap<String, (usize, u64)> = HashMap::new();
-    for record in records.iter().filter(|record| super::LEAF_KINDS.contains(&record.kind.as_str())) {
-        let slot = attempts.entry(step_of(&record.key)).or_default();
-        slot.0 += 1;
-        slot.1 += u64::from(record.attempts);
+        let phase_names = self.phases.into_iter().map(|(_, _, key)| key).chain(std::iter::once(TOP_LEVEL.to_owned()));
+        let phases = phase_names
+            .zip(self.by_phase)
+            .filter(|(_, (micros, count))| *micros != 0 || *count != 0)
+            .map(|(name, (micros, count))| Share {
+                name,
+                cost_micros: micros,
+                tokens: count,
+                share: share(micros, count),
+            })
+            .collect();
+
+        let attempts = self.attempts;
+        let mut steps: Vec<StepShare> = self
+            .by_step
+            .into_iter()
+            .map(|(step, micros, count)| {
+                let (instances, attempts) = attempts.get(&step).copied().unwrap_or_default();
+                StepShare { step, instances, attempts, cost_micros: micros, tokens: count, share: share(micros, count) }
+            })
+            .collect();
+        // Stable: equal amounts keep the order the ledger met them in.
+        steps.sort_by(|a, b| b.cost_micros.cmp(&a.cost_micros).then(b.tokens.cmp(&a.tokens)));
+
+        let mut models: Vec<ModelShare> = self
+            .by_model
+            .into_iter()
+            .map(|model| ModelShare { share: share(model.cost_micros, model.tokens), ..model })
+            .collect();
+        models.sort_by(|a, b| b.cost_micros.cmp(&a.cost_micros).then(b.tokens.cmp(&a.tokens)));
+
+        let budget = BudgetUse {
+            money: budget.money.map(|limit| Use {
+                spent: cost_micros,
+                limit: limit.amount,
+                percent: percent(cost_micros.unsigned_abs(), limit.amount.unsigned_abs()),
+                warn_at: limit.warn_at,
+            }),
+            tokens: budget.tokens.map(|limit| Use {
+                spent: tokens,
+                limit: limit.amount,
+                percent: percent(tokens, limit.amount),
+                warn_at: limit.warn_at,
+            }),
+        };
+        Costs { cost_micros, tokens, phases, steps, models, budget }
     }
-    let mut steps: Vec<StepShare> = by_step
-        .into_iter()
-        .map(|(step, micros, count)| {
-            let (instances, attempts) = attempts.get(&step).copied().unwrap_or_default();
-            StepShare { step, instances, attempts, cost_micros: micros, tokens: count, share: share(micros, count) }
-        })
-        .collect();
-    // Stable: equal amounts keep the order the ledger met them in.
-    steps.sort_by(|a, b| b.cost_micros.cmp(&a.cost_micros).then(b.tokens.cmp(&a.tokens)));
-
-    let mut models: Vec<ModelShare> = by_model
-        .into_iter()
-        .map(|model| ModelShare { share: share(model.cost_micros, model.tokens), ..model })
-        .collect();
-    models.sort_by(|a, b| b.cost_micros.cmp(&a.cost_micros).then(b.tokens.cmp(&a.tokens)));
-
-    let budget = BudgetUse {
-        money: budget.money.map(|limit| Use {
-            spent: cost_micros,
-            limit: limit.amount,
-            percent: percent(cost_micros.unsigned_abs(), limit.amount.unsigned_abs()),
-            warn_at: limit.warn_at,
-        }),
-        tokens: budget.tokens.map(|limit| Use {
-            spent: tokens,
-            limit: limit.amount,
-            percent: percent(tokens, limit.amount),
-            warn_at: limit.warn_at,
-        }),
-    };
-    Costs { cost_micros, tokens, phases, steps, models, budget }
 }
 
 fn tokens_of(entry: &LedgerEntry) -> u64 {
@@ -245,21 +285,27 @@ mod tests {
         LedgerEntry { key: key.to_owned(), model: model.map(str::to_owned), input, micros, ..LedgerEntry::default() }
     }
 
-    fn phase(key: &str, started_at: i64) -> StepRecord {
-        StepRecord {
+    fn phase(key: &str, started_at: i64) -> StepLine {
+        StepLine {
+            row: started_at,
             key: key.to_owned(),
-            step_id: key.to_owned(),
             kind: "phase".to_owned(),
-            hash: String::new(),
             status: "succeeded".to_owned(),
             accepted: true,
             attempts: 1,
             started_at,
-            ended_at: None,
-            value: None,
-            error: None,
             seq: started_at,
+            error: None,
+            iterations: None,
+            stderr: None,
         }
+    }
+
+    fn breakdown(ledger: &[LedgerEntry], lines: &[StepLine], budget: &Budget) -> Costs {
+        let mut breakdown = Breakdown::default();
+        lines.iter().for_each(|line| breakdown.step(line));
+        ledger.iter().for_each(|entry| breakdown.amount(entry));
+        breakdown.finish(budget)
     }
 
     #[test]
@@ -279,11 +325,11 @@ mod tests {
             entry("build/fix[2]", Some("sonnet"), 2_000, 60_000),
             entry("after", Some("haiku"), 10, 7),
         ];
-        let records = [phase("build", 1), phase("build2", 2)];
+        let records = [phase("build2", 2), phase("build", 1)];
         let costs = breakdown(&ledger, &records, &Budget::default());
         assert_eq!(costs.cost_micros, 591_007);
         let names: Vec<&str> = costs.phases.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["build", "build2", TOP_LEVEL], "`build2/x` is not in `build`");
+        assert_eq!(names, ["build", "build2", TOP_LEVEL], "in the order they started; `build2/x` is not in `build`");
         assert_eq!(costs.phases.iter().map(|p| p.cost_micros).sum::<i64>(), costs.cost_micros);
         assert_eq!(costs.models.iter().map(|m| m.cost_micros).sum::<i64>(), costs.cost_micros);
         assert_eq!(costs.steps.iter().map(|s| s.cost_micros).sum::<i64>(), costs.cost_micros);

@@ -2,17 +2,19 @@
 //! numbers across runs (`wf stats`). The SQL lives in `journal/history.rs`; this module
 //! shapes and sums.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
 use super::{DecisionLine, Report};
-use crate::ir::Value;
-use crate::journal::{GateCheckRow, Journal, Result, RunFilter, RunNumbers, RunStatus, StepRecord};
+use crate::journal::{GateCheckRow, Journal, JournalError, Result, RunFilter, RunNumbers, RunStatus, Snapshot};
 
-/// One run, step by step, with its report.
-#[derive(Debug, Serialize)]
-pub struct Show {
+/// One run, step by step, with its report. Its steps are read from the journal as they are
+/// written out ([`Steps::walk`], or serialising it), so a run of 75,000 steps is never held
+/// whole: what is kept is an index of keys and sums, a few dozen bytes a step.
+#[derive(Serialize)]
+pub struct Show<'j> {
     pub run: String,
     pub workflow: String,
     pub file: String,
@@ -26,11 +28,11 @@ pub struct Show {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<i64>,
     /// Top-level steps and blocks in the order they started; phases and calls hold theirs.
-    pub steps: Vec<Node>,
+    pub steps: Steps<'j>,
     pub report: Report,
 }
 
-/// A step instance or block of the run.
+/// A step instance or block of the run, without its children ([`Steps`] holds the tree).
 #[derive(Debug, Serialize)]
 pub struct Node {
     pub key: String,
@@ -59,40 +61,93 @@ pub struct Node {
     /// Approvals and escalations asked at this step.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub decisions: Vec<DecisionLine>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub children: Vec<Node>,
 }
 
 const BLOCKS_OUTSIDE_KEYS: [&str; 3] = ["parallel", "repeat", "for"];
 
-pub fn show(journal: &Journal, run_id: &str) -> Result<Show> {
+/// The run's steps as a tree in the order they started: for each, where its row is, and the
+/// money and tokens under its key. Rows are read one at a time as the tree is walked.
+pub struct Steps<'j> {
+    journal: &'j Journal,
+    /// The tree and the rows it is walked through are read in one transaction.
+    _snapshot: Snapshot<'j>,
+    /// In the order they started; a block before a step that started in its millisecond.
+    rows: Vec<i64>,
+    money: Vec<i64>,
+    tokens: Vec<u64>,
+    /// Children of step `i` are `children[first[i]..first[i + 1]]`; the roots are last.
+    first: Vec<usize>,
+    children: Vec<usize>,
+    checks: RefCell<HashMap<String, Vec<GateCheckRow>>>,
+    decisions: RefCell<HashMap<String, Vec<DecisionLine>>>,
+}
+
+/// A step's place while the index is built.
+struct Entry {
+    row: i64,
+    key: Box<str>,
+    started_at: i64,
+    block: bool,
+    seq: i64,
+}
+
+pub fn show<'j>(journal: &'j Journal, run_id: &str) -> Result<Show<'j>> {
+    let snapshot = journal.snapshot()?;
     let run = journal.run(run_id)?;
-    let mut records: Vec<StepRecord> = journal.step_lines(run_id)?;
-    let ledger = journal.ledger(run_id)?;
-    let report = super::build_from(journal, run_id, &records, &ledger)?;
+    let mut entries = Vec::new();
+    let mut amounts: Vec<(Box<str>, i64, u64)> = Vec::new();
+    let report = super::build_folding(
+        journal,
+        run_id,
+        |line| {
+            entries.push(Entry {
+                row: line.row,
+                key: line.key.as_str().into(),
+                started_at: line.started_at,
+                block: BLOCKS_OUTSIDE_KEYS.contains(&line.kind.as_str()),
+                seq: line.seq,
+            });
+        },
+        |entry| amounts.push((entry.key.as_str().into(), entry.micros, entry.input + entry.output + entry.cached)),
+    )?;
     // A block's row is written when it ends, after its body's; one that started in the same
     // millisecond as its first step still comes first.
-    records.sort_by_key(|record| (record.started_at, !BLOCKS_OUTSIDE_KEYS.contains(&record.kind.as_str()), record.seq));
-    let index: HashMap<&str, usize> = records.iter().enumerate().map(|(i, r)| (r.key.as_str(), i)).collect();
+    entries.sort_by_key(|entry| (entry.started_at, !entry.block, entry.seq));
+    let index: HashMap<&str, usize> = entries.iter().enumerate().map(|(i, entry)| (&*entry.key, i)).collect();
     // The parent of `a/b[2]/c` is the longest key it extends with a `/`.
-    let parents: Vec<Option<usize>> = records
-        .iter()
-        .map(|record| record.key.rmatch_indices('/').find_map(|(at, _)| index.get(&record.key[..at]).copied()))
-        .collect();
+    let parent_of = |key: &str| key.rmatch_indices('/').find_map(|(at, _)| index.get(&key[..at]).copied());
+    let parents: Vec<Option<usize>> = entries.iter().map(|entry| parent_of(&entry.key)).collect();
 
-    let mut money = vec![0i64; records.len()];
-    let mut tokens = vec![0u64; records.len()];
-    for entry in ledger {
-        let mut at = index
-            .get(entry.key.as_str())
-            .copied()
-            .or_else(|| entry.key.rmatch_indices('/').find_map(|(cut, _)| index.get(&entry.key[..cut]).copied()));
+    let mut money = vec![0i64; entries.len()];
+    let mut tokens = vec![0u64; entries.len()];
+    for (key, micros, count) in amounts {
+        let mut at = index.get(&*key).copied().or_else(|| parent_of(&key));
         while let Some(i) = at {
-            money[i] += entry.micros;
-            tokens[i] += entry.input + entry.output + entry.cached;
+            money[i] += micros;
+            tokens[i] += count;
             at = parents[i];
         }
     }
+    drop(index);
+
+    // Children lists, flat: counted, then placed in start order; the roots in the last slot.
+    let roots = entries.len();
+    let slot = |parent: Option<usize>| parent.unwrap_or(roots);
+    let mut first = vec![0usize; entries.len() + 2];
+    for parent in &parents {
+        first[slot(*parent) + 1] += 1;
+    }
+    for i in 1..first.len() {
+        first[i] += first[i - 1];
+    }
+    let mut next = first.clone();
+    let mut children = vec![0usize; entries.len()];
+    for (i, parent) in parents.iter().enumerate() {
+        let at = &mut next[slot(*parent)];
+        children[*at] = i;
+        *at += 1;
+    }
+
     let mut checks: HashMap<String, Vec<GateCheckRow>> = HashMap::new();
     for check in journal.gate_checks(run_id)? {
         checks.entry(check.key.clone()).or_default().push(check);
@@ -101,18 +156,17 @@ pub fn show(journal: &Journal, run_id: &str) -> Result<Show> {
     for decision in &report.decisions {
         decisions.entry(decision.key.clone()).or_default().push(decision.clone());
     }
-
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); records.len()];
-    let mut roots = Vec::new();
-    for (i, parent) in parents.iter().enumerate() {
-        match parent {
-            Some(parent) => children[*parent].push(i),
-            None => roots.push(i),
-        }
-    }
-    let mut slots: Vec<Option<StepRecord>> = records.into_iter().map(Some).collect();
-    let mut parts = Parts { slots: &mut slots, children: &children, money: &money, tokens: &tokens, checks, decisions };
-    let steps = roots.into_iter().filter_map(|i| parts.node(i)).collect();
+    let steps = Steps {
+        journal,
+        _snapshot: snapshot,
+        rows: entries.into_iter().map(|entry| entry.row).collect(),
+        money,
+        tokens,
+        first,
+        children,
+        checks: RefCell::new(checks),
+        decisions: RefCell::new(decisions),
+    };
     let status = run.status_now();
     Ok(Show {
         run: run.id,
@@ -128,53 +182,98 @@ pub fn show(journal: &Journal, run_id: &str) -> Result<Show> {
     })
 }
 
-struct Parts<'a> {
-    slots: &'a mut [Option<StepRecord>],
-    children: &'a [Vec<usize>],
-    money: &'a [i64],
-    tokens: &'a [u64],
-    checks: HashMap<String, Vec<GateCheckRow>>,
-    decisions: HashMap<String, Vec<DecisionLine>>,
-}
+impl Steps<'_> {
+    /// Step `i`'s children, in the order they started; the top-level steps for `rows.len()`.
+    fn children(&self, i: usize) -> &[usize] {
+        &self.children[self.first[i]..self.first[i + 1]]
+    }
 
-impl Parts<'_> {
-    fn node(&mut self, i: usize) -> Option<Node> {
-        let record = self.slots[i].take()?;
-        let fields = match &record.value {
-            Some(Value::Record(fields)) => Some(fields),
-            _ => None,
-        };
-        let block = BLOCKS_OUTSIDE_KEYS.contains(&record.kind.as_str());
-        let (cost_micros, tokens) = if block {
-            let cost = match fields.and_then(|fields| fields.get("cost")) {
-                Some(Value::Money(micros)) => *micros,
-                _ => 0,
-            };
-            (cost, None)
+    /// Step `i` as printed, read from the journal.
+    fn node(&self, i: usize) -> Result<Node> {
+        let step = self.journal.step_at(self.rows[i])?;
+        let (cost_micros, tokens) = if BLOCKS_OUTSIDE_KEYS.contains(&step.kind.as_str()) {
+            (step.cost_micros.unwrap_or(0), None)
         } else {
             (self.money[i], Some(self.tokens[i]))
         };
-        let iterations = match fields.and_then(|fields| fields.get("iterations")) {
-            Some(Value::Int(n)) if record.kind == "repeat" => Some(u64::try_from(*n).unwrap_or(0)),
-            _ => None,
-        };
-        let children = self.children[i].clone().into_iter().filter_map(|child| self.node(child)).collect();
-        Some(Node {
-            checks: self.checks.remove(&record.key).unwrap_or_default(),
-            decisions: self.decisions.remove(&record.key).unwrap_or_default(),
-            duration_ms: record.ended_at.map(|end| u64::try_from(end - record.started_at).unwrap_or(0)),
-            key: record.key,
-            step_id: record.step_id,
-            kind: record.kind,
-            status: record.status,
-            attempts: record.attempts,
-            started_at: record.started_at,
+        Ok(Node {
+            checks: self.checks.borrow_mut().remove(&step.key).unwrap_or_default(),
+            decisions: self.decisions.borrow_mut().remove(&step.key).unwrap_or_default(),
+            duration_ms: step.ended_at.map(|end| u64::try_from(end - step.started_at).unwrap_or(0)),
+            iterations: step.iterations.filter(|_| step.kind == "repeat"),
+            key: step.key,
+            step_id: step.step_id,
+            kind: step.kind,
+            status: step.status,
+            attempts: step.attempts,
+            started_at: step.started_at,
             cost_micros,
             tokens,
-            iterations,
-            error: record.error,
-            children,
+            error: step.error,
         })
+    }
+
+    /// Every step depth first, parents before their children, each with its depth (top-level
+    /// steps at 0). Each is read when it is visited; a journal error ends the walk.
+    pub fn walk<E: From<JournalError>>(
+        &self,
+        mut visit: impl FnMut(&Node, usize) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        // Iterators of children still to visit, one per level.
+        let mut stack = vec![self.children(self.rows.len()).iter()];
+        while let Some(level) = stack.last_mut() {
+            match level.next() {
+                Some(&i) => {
+                    let depth = stack.len() - 1;
+                    visit(&self.node(i)?, depth)?;
+                    stack.push(self.children(i).iter());
+                }
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The JSON of `steps`: the top-level nodes, each with its `children` inside it.
+impl Serialize for Steps<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        Level { steps: self, ids: self.children(self.rows.len()) }.serialize(serializer)
+    }
+}
+
+/// Some steps of one level, serialised as they are read.
+struct Level<'a, 'j> {
+    steps: &'a Steps<'j>,
+    ids: &'a [usize],
+}
+
+impl Serialize for Level<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = serializer.serialize_seq(Some(self.ids.len()))?;
+        for &i in self.ids {
+            let node = self.steps.node(i).map_err(S::Error::custom)?;
+            let children = Level { steps: self.steps, ids: self.steps.children(i) };
+            seq.serialize_element(&WithChildren { node: &node, children })?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+struct WithChildren<'a, 'j> {
+    #[serde(flatten)]
+    node: &'a Node,
+    #[serde(skip_serializing_if = "Level::is_empty")]
+    children: Level<'a, 'j>,
+}
+
+impl Level<'_, '_> {
+    fn is_empty(&self) -> bool {
+        self.ids.is_empty()
     }
 }
 
