@@ -497,14 +497,11 @@ pub enum CheckDiagnostic {
     },
 
     #[error("`{what}` reads none of the watch's outputs")]
-    #[diagnostic(
-        code(wf::check::watch_condition_without_output),
-        help("a watch judges what each poll printed: compare one of its outputs ({outputs}), such as `{example}`")
-    )]
+    #[diagnostic(code(wf::check::watch_condition_without_output))]
     WatchConditionWithoutOutput {
         what: &'static str,
-        outputs: String,
-        example: String,
+        #[help]
+        help: String,
         #[label("the same on every poll")]
         span: Span,
     },

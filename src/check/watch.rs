@@ -98,17 +98,17 @@ impl Cx<'_, '_> {
         let cond = self.condition(&judgement.cond);
         let names: Vec<&str> = poll.outputs.iter().map(|output| output.name.as_str()).collect();
         if !cond.ty.is_unknown() && !reads_any(&cond, &names) {
-            let (outputs, example) = match poll.outputs.first() {
-                Some(first) => (
+            let help = match poll.outputs.first() {
+                Some(first) => format!(
+                    "a watch judges what each poll read: compare one of its outputs ({}), such as `{what} {} > …`",
                     names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", "),
-                    format!("{what} {} > …", first.name),
+                    first.name
                 ),
-                None => (
-                    "it declares none".into(),
-                    "output err: percent = json(stdout, \"/error_rate\")` and `fail when err > 1%".into(),
-                ),
+                None => "a watch judges what each poll read: declare it, such as `output err: percent = \
+                         json(stdout, \"/error_rate\")`, and compare it: `fail when err > 1%`"
+                    .into(),
             };
-            self.report(CheckDiagnostic::WatchConditionWithoutOutput { what, outputs, example, span: cond.span });
+            self.report(CheckDiagnostic::WatchConditionWithoutOutput { what, help, span: cond.span });
         }
         let window = match &judgement.window {
             Some(window) => Some(self.duration_attr(window, "a window")?),
