@@ -527,7 +527,7 @@ pub enum StepKind {
     Wait {
         duration: Expr,
     },
-    Watch(Watch),
+    Watch(Box<Watch>),
     /// A phase or a named `parallel`/`repeat`/`for` block: it has values, not a body of its own here.
     Block(BlockKind),
 }

@@ -67,7 +67,7 @@ impl Cx<'_, '_> {
             });
         }
         if let (Some(every), Some(duration), Some(fail)) = (every, duration, fail) {
-            self.define(index, StepKind::Watch(ir::Watch { poll, every, duration, fail, pass }), common);
+            self.define(index, StepKind::Watch(Box::new(ir::Watch { poll, every, duration, fail, pass })), common);
         }
         index.map(Node::Step)
     }

@@ -213,10 +213,16 @@ fn describe_field(analysis: &Analysis, index: &Index, workflow: usize, step: &st
     let checked = analysis.step(info.ir?, decl.ir?)?;
     let ty = checked.fields.get(field)?;
     let mut out = format!("`{step}.{field}: {ty}`");
+    // A `watch`'s outputs are read as a `run` step's are.
+    let polled = match &checked.kind {
+        ir::StepKind::Run(run) => Some(run),
+        ir::StepKind::Watch(watch) => Some(&watch.poll),
+        _ => None,
+    };
     let origin = match (&checked.kind, common_field(field)) {
         (ir::StepKind::Watch(_), None) if field == "polls" => Some("how many times the command was polled".to_string()),
-        (ir::StepKind::Run(run), None) | (ir::StepKind::Watch(ir::Watch { poll: run, .. }), None) => {
-            run.outputs.iter().find(|output| output.name == field).map(|output| {
+        (ir::StepKind::Run(_) | ir::StepKind::Watch(_), None) => {
+            polled.and_then(|run| run.outputs.iter().find(|output| output.name == field)).map(|output| {
                 let stream = if output.stream == ir::Stream::Stdout { "stdout" } else { "stderr" };
                 match &output.source {
                     ir::OutputSource::Json(pointer) => format!("output of `{step}`: json({stream}, \"{pointer}\")"),
