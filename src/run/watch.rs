@@ -97,11 +97,22 @@ impl<'p> Runner<'p> {
         if resumed {
             let polls = self.journal.polls(&self.run_id, key).unwrap_or_default();
             if let Some(last) = polls.last() {
-                windows.restore(last);
+                let verdict = windows.restore(last);
                 number = last.poll + 1;
                 at = last.elapsed_ms.saturating_add(every);
                 if let Some(Value::Record(values)) = polls.iter().rev().find_map(|poll| poll.value.clone()) {
                     outputs = values;
+                }
+                // The run stopped after the deciding poll was journaled, before the step's end.
+                let polls = last.poll;
+                match verdict {
+                    Verdict::Failed => {
+                        let held = format_duration(last.fail_held_ms.unwrap_or_default());
+                        let reason = format!("`fail when {}` held for {held} ({})", watch.fail.cond, show(&outputs));
+                        return Watched { end: End::Failed(reason), outputs, polls };
+                    }
+                    Verdict::Passed => return Watched { end: End::Succeeded, outputs, polls },
+                    Verdict::Watching => {}
                 }
             }
         }

@@ -64,11 +64,23 @@ impl Windows {
         }
     }
 
-    /// Continues from the last journaled poll: each condition has held as long as it had.
-    pub fn restore(&mut self, last: &PollRecord) {
+    /// Continues from the last journaled poll: each condition has held as long as it had. The
+    /// verdict that poll reached, if the run stopped before the step's end was journaled.
+    pub fn restore(&mut self, last: &PollRecord) -> Verdict {
         self.fail.restore(last.elapsed_ms, self.every, last.fail_held_ms);
         if let Some(pass) = &mut self.pass {
             pass.restore(last.elapsed_ms, self.every, last.pass_held_ms);
+        }
+        self.verdict(last.fail_held_ms, last.pass_held_ms)
+    }
+
+    fn verdict(&self, fail_held: Option<u64>, pass_held: Option<u64>) -> Verdict {
+        if fail_held.is_some_and(|held| held >= self.fail.length) {
+            Verdict::Failed
+        } else if pass_held.is_some_and(|held| self.pass.is_some_and(|window| held >= window.length)) {
+            Verdict::Passed
+        } else {
+            Verdict::Watching
         }
     }
 
@@ -78,14 +90,7 @@ impl Windows {
         let every = self.every;
         let fail_held = self.fail.observe(at, every, fail);
         let pass_held = self.pass.as_mut().and_then(|window| window.observe(at, every, pass));
-        let verdict = if fail_held.is_some_and(|held| held >= self.fail.length) {
-            Verdict::Failed
-        } else if pass_held.is_some_and(|held| self.pass.is_some_and(|window| held >= window.length)) {
-            Verdict::Passed
-        } else {
-            Verdict::Watching
-        };
-        Observed { fail_held, pass_held, verdict }
+        Observed { fail_held, pass_held, verdict: self.verdict(fail_held, pass_held) }
     }
 }
 
@@ -149,9 +154,26 @@ mod tests {
             pass_held_ms: observed.pass_held,
         });
         let mut after = Windows::new(10, 50, Some(100));
-        after.restore(&last.expect("three polls"));
+        assert_eq!(after.restore(&last.expect("three polls")), Verdict::Watching);
         let next = after.observe(30, true, true);
         assert_eq!((next.fail_held, next.pass_held), (Some(40), Some(30)));
         assert_eq!(after.observe(40, true, true).verdict, Verdict::Failed);
+    }
+
+    #[test]
+    fn a_verdict_reached_before_a_stop_stands_on_restore() {
+        let failed = PollRecord {
+            key: "w".into(),
+            poll: 5,
+            elapsed_ms: 40,
+            ok: false,
+            value: None,
+            error: Some("exit 1".into()),
+            fail_held_ms: Some(50),
+            pass_held_ms: None,
+        };
+        assert_eq!(Windows::new(10, 50, Some(20)).restore(&failed), Verdict::Failed);
+        let passed = PollRecord { fail_held_ms: None, pass_held_ms: Some(20), ..failed };
+        assert_eq!(Windows::new(10, 50, Some(20)).restore(&passed), Verdict::Passed);
     }
 }
