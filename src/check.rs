@@ -15,6 +15,7 @@ mod flow;
 mod items;
 mod shell;
 mod stmt;
+mod watch;
 mod workflow;
 
 use std::collections::{HashMap, HashSet};

@@ -305,7 +305,9 @@ pub fn per_attempt(program: &Program, step: &ir::Step) -> (i64, u64) {
             });
             (expect.money.or(priced).unwrap_or(0), tokens)
         }
-        ir::StepKind::Gate(_) | ir::StepKind::Wait { .. } => (expect.money.unwrap_or(0), tokens),
+        ir::StepKind::Gate(_) | ir::StepKind::Wait { .. } | ir::StepKind::Watch(_) => {
+            (expect.money.unwrap_or(0), tokens)
+        }
         ir::StepKind::Call(_) | ir::StepKind::Block(_) => (0, 0),
     }
 }

@@ -68,6 +68,8 @@ pub enum NodeKind {
     Call,
     Gate,
     Wait,
+    /// A `watch`: a command polled over time.
+    Watch,
     /// A `fail` statement: the run ends here.
     Fail,
     /// Where a `parallel` starts its children, and where it waits for them all.
@@ -92,6 +94,7 @@ impl NodeKind {
             NodeKind::Call => "call",
             NodeKind::Gate => "gate",
             NodeKind::Wait => "wait",
+            NodeKind::Watch => "watch",
             NodeKind::Fail => "fail",
             NodeKind::Fork => "fork",
             NodeKind::Join => "join",

@@ -527,6 +527,7 @@ pub enum StepKind {
     Wait {
         duration: Expr,
     },
+    Watch(Box<Watch>),
     /// A phase or a named `parallel`/`repeat`/`for` block: it has values, not a body of its own here.
     Block(BlockKind),
 }
@@ -547,6 +548,28 @@ pub struct Run {
     pub outputs: Vec<Output>,
     /// Micro-dollars added to the ledger when the step runs.
     pub cost: Option<i64>,
+}
+
+/// `watch NAME "command" every INTERVAL for DURATION { ... }`: a command polled, its outputs
+/// judged over windows of time.
+#[derive(Debug, Clone, Serialize)]
+pub struct Watch {
+    /// What one poll runs and reads, as a `run` step does (its `cost` is always `None`).
+    pub poll: Run,
+    /// The time from one poll's start to the next one's: a static duration.
+    pub every: Expr,
+    /// How long the watch lasts at most: a static duration, its worst case.
+    pub duration: Expr,
+    pub fail: Judgement,
+    pub pass: Option<Judgement>,
+}
+
+/// `fail when COND for WINDOW`: a condition over a watch's outputs (read in it as loop
+/// variables, `ExprKind::LoopVar`), and how long it must hold; no window is one poll.
+#[derive(Debug, Clone, Serialize)]
+pub struct Judgement {
+    pub cond: Expr,
+    pub window: Option<Expr>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -658,7 +681,7 @@ pub enum ExprKind {
     /// A string with interpolations.
     Template(Template),
     Param(String),
-    /// The variable of an enclosing `for`.
+    /// The variable of an enclosing `for`; in a `watch`'s conditions, also one of its outputs.
     LoopVar(String),
     /// A step or named block, resolved; `id` is its stable id, for people reading the IR.
     Step {

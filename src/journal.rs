@@ -24,7 +24,7 @@ pub use history::{
 };
 
 /// The schema's version; a state file written by another version is refused, not guessed at.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -114,6 +114,20 @@ CREATE TABLE IF NOT EXISTS decisions (
 );
 CREATE INDEX IF NOT EXISTS decisions_by_run ON decisions (run_id, key);
 CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs (workflow, started_at);
+CREATE TABLE IF NOT EXISTS polls (
+  seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id       TEXT NOT NULL,
+  key          TEXT NOT NULL,
+  poll         INTEGER NOT NULL,
+  elapsed_ms   INTEGER NOT NULL,
+  ok           INTEGER NOT NULL,
+  value        TEXT,
+  error        TEXT,
+  fail_held_ms INTEGER,
+  pass_held_ms INTEGER,
+  at           INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS polls_by_step ON polls (run_id, key, seq);
 ";
 
 #[derive(Debug, thiserror::Error)]
@@ -358,6 +372,26 @@ pub struct Transition<'a> {
     pub step: Option<&'a StepWrite<'a>>,
     pub ledger: &'a [LedgerEntry],
     pub decision: Option<&'a DecisionWrite<'a>>,
+    /// A `watch` step's poll, in the same transaction as its event.
+    pub poll: Option<&'a PollRecord>,
+}
+
+/// One poll of a `watch` step (the `polls` table): what a resume continues its windows from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PollRecord {
+    pub key: String,
+    /// 1 for the first poll of a watch that starts over; a resume goes on counting.
+    pub poll: u64,
+    /// The watch's own clock at this poll: the time it has watched, not counting a stop.
+    pub elapsed_ms: u64,
+    /// The command succeeded and every output was read.
+    pub ok: bool,
+    /// The outputs it read (a record), when it read them.
+    pub value: Option<Value>,
+    pub error: Option<String>,
+    /// How long `fail when` had held at this poll (`None`: it did not hold).
+    pub fail_held_ms: Option<u64>,
+    pub pass_held_ms: Option<u64>,
 }
 
 /// What a person (or the mode, or a timeout) was asked, and what they answered.
@@ -625,9 +659,9 @@ impl Journal {
             Some(version) if version == SCHEMA_VERSION.to_string() => {}
             // Schema 2 only added tables and indexes, which `SCHEMA` just created; schema 3
             // added two ledger columns (a CLI's own cost, whether the model had a price) and the
-            // `exchanges` table; schema 4 added `runs.pid_start`, the owner's start time. Each
-            // column is added where missing.
-            Some(version) if version == "1" || version == "2" || version == "3" => {
+            // `exchanges` table; schema 4 added `runs.pid_start`, the owner's start time; schema 5
+            // the `polls` table of `watch` steps. Each column is added where missing.
+            Some(version) if ["1", "2", "3", "4"].contains(&version.as_str()) => {
                 add_column(&tx, "ledger", "reported_micros", "INTEGER")?;
                 add_column(&tx, "ledger", "priced", "INTEGER NOT NULL DEFAULT 1")?;
                 add_column(&tx, "runs", "pid_start", "INTEGER")?;
@@ -708,7 +742,7 @@ impl Journal {
     /// One transition: an event, and optionally the step's new state and ledger amounts,
     /// committed together.
     pub fn record(&self, transition: &Transition<'_>) -> Result<()> {
-        let Transition { run, at, kind, key, data, step, ledger, decision } = *transition;
+        let Transition { run, at, kind, key, data, step, ledger, decision, poll } = *transition;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.prepare_cached("INSERT INTO events (run_id, at, kind, key, data) VALUES (?1, ?2, ?3, ?4, ?5)")?
@@ -776,8 +810,67 @@ impl Journal {
         if let Some(decision) = decision {
             write_decision(&tx, run, at, decision)?;
         }
+        if let Some(poll) = poll {
+            let value = poll.value.as_ref().map(serde_json::to_string).transpose()?;
+            let ms = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
+            tx.prepare_cached(
+                "INSERT INTO polls (run_id, key, poll, elapsed_ms, ok, value, error, fail_held_ms, pass_held_ms, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                run,
+                poll.key,
+                ms(poll.poll),
+                ms(poll.elapsed_ms),
+                poll.ok,
+                value,
+                poll.error,
+                poll.fail_held_ms.map(ms),
+                poll.pass_held_ms.map(ms),
+                at
+            ])?;
+        }
         tx.commit()?;
         Ok(())
+    }
+
+    /// The polls of the watch `key` since it last started over (its last poll numbered 1),
+    /// in order.
+    pub fn polls(&self, run: &str, key: &str) -> Result<Vec<PollRecord>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT poll, elapsed_ms, ok, value, error, fail_held_ms, pass_held_ms FROM polls
+             WHERE run_id = ?1 AND key = ?2 AND seq >= COALESCE(
+               (SELECT MAX(seq) FROM polls WHERE run_id = ?1 AND key = ?2 AND poll = 1), 0)
+             ORDER BY seq",
+        )?;
+        let count = |ms: i64| u64::try_from(ms).unwrap_or(0);
+        let rows = statement.query_map([run, key], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, bool>(2)?,
+                row.get::<_, Option<String>>(3)?,
+                row.get::<_, Option<String>>(4)?,
+                row.get::<_, Option<i64>>(5)?,
+                row.get::<_, Option<i64>>(6)?,
+            ))
+        })?;
+        let mut polls = Vec::new();
+        for row in rows {
+            let (poll, elapsed_ms, ok, value, error, fail_held_ms, pass_held_ms) = row?;
+            polls.push(PollRecord {
+                key: key.to_owned(),
+                poll: count(poll),
+                elapsed_ms: count(elapsed_ms),
+                ok,
+                value: value.map(|text| serde_json::from_str(&text)).transpose()?,
+                error,
+                fail_held_ms: fail_held_ms.map(count),
+                pass_held_ms: pass_held_ms.map(count),
+            });
+        }
+        Ok(polls)
     }
 
     /// Records `wf approve`'s answer to the open question `seq` of `run`, unless it was

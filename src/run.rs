@@ -24,6 +24,8 @@ mod shell;
 mod step;
 mod terminal;
 pub mod view;
+mod watch;
+mod window;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};

@@ -435,6 +435,25 @@ fn waits_gates_and_timeouts_count_as_documented() {
 }
 
 #[test]
+fn a_watch_lasts_its_for_at_worst_and_its_shorter_window_at_best() {
+    let text = |judgements: &str| {
+        format!(
+            "workflow w(bake: duration = 10m) {{\n  watch health \"cat m.json\" every 30s for bake {{\n    \
+               output err: percent = json(stdout, \"/e\")\n{judgements}  }}\n}}"
+        )
+    };
+    let both = text("    fail when err > 1% for 5m\n    pass when err < 0.1% for 3m\n");
+    assert_eq!(estimate_of(&both, &[]).total.duration, range(3 * MINUTE, 10 * MINUTE, 10 * MINUTE));
+    // `for` reads the run's arguments, as `wait` does.
+    let longer = estimate_of(&both, &[("bake", Value::Duration(20 * MINUTE))]);
+    assert_eq!(longer.total.duration, range(3 * MINUTE, 20 * MINUTE, 20 * MINUTE));
+    // Without a window one poll may end it.
+    let once = text("    fail when err > 1%\n");
+    assert_eq!(estimate_of(&once, &[]).total.duration, range(0, 10 * MINUTE, 10 * MINUTE));
+    assert_eq!(estimate_of(&once, &[]).total.money, Range::exactly(0));
+}
+
+#[test]
 fn a_call_that_recurses_is_counted_once_and_noted() {
     // The checker rejects recursion; the estimate of what it could build must still end.
     let outcome = common::check_text("workflow a() { call again a() run x \"x\" { cost $1 } }");

@@ -161,6 +161,40 @@ fn loops_show_their_bound_and_go_back() {
 }
 
 #[test]
+fn a_watch_is_its_own_shape_labelled_with_its_interval_duration_and_conditions() {
+    let graph = graph_of(
+        "workflow w() {\n  watch health \"cat m.json\" every 30s for 10m {\n    \
+         output err: percent = json(stdout, \"/e\")\n    fail when err > 1% for 5m\n    \
+         pass when err < 0.1% for 3m\n    on failure rollback\n  }\n}",
+    );
+    let Some(Item::Node(node)) =
+        graph.items.iter().find(|item| matches!(item, Item::Node(node) if node.kind == NodeKind::Watch))
+    else {
+        panic!("no watch node: {:?}", graph.items);
+    };
+    assert_eq!(
+        node.lines,
+        [
+            "watch health every 30s for 10m",
+            "cat m.json",
+            "fail when err > 1% for 5m",
+            "pass when err < 0.1% for 3m",
+            "on failure rollback"
+        ]
+    );
+    let outcome = common::check_text(
+        "workflow w() {\n  watch health \"cat m.json\" every 30s for 10m {\n    \
+         output err: percent = json(stdout, \"/e\")\n    fail when err > 1%\n  }\n}",
+    );
+    let program = &outcome.checked.program;
+    let workflow = program.entry_workflow(None).expect("one workflow");
+    let mermaid = graph::render(program, workflow, &indexmap::IndexMap::new(), Format::Mermaid);
+    assert!(mermaid.contains("[\\\"watch health every 30s for 10m"), "{mermaid}");
+    let dot = graph::render(program, workflow, &indexmap::IndexMap::new(), Format::Dot);
+    assert!(dot.contains("shape=parallelogram, peripheries=2"), "{dot}");
+}
+
+#[test]
 fn handlers_hang_off_the_run() {
     let graph =
         graph_of("workflow w() {\n  run a \"a\"\n  on failure { run alert \"x\" }\n  finally { run log \"y\" }\n}");

@@ -350,7 +350,17 @@ fn write_history(journal: &Journal, runs: i64, now: i64) -> Vec<Planned> {
             .expect("run recorded");
         let at = p.started_at + 10;
         let transition = |kind: &'static str, step: Option<&StepWrite<'_>>, ledger: &[LedgerEntry]| {
-            journal.record(&Transition { run: &id, at, kind, key: None, data: &null, step, ledger, decision: None })
+            journal.record(&Transition {
+                run: &id,
+                at,
+                kind,
+                key: None,
+                data: &null,
+                step,
+                ledger,
+                decision: None,
+                poll: None,
+            })
         };
         // The cost in two amounts: an agent's and a run step's.
         let agent = LedgerEntry {
@@ -383,6 +393,7 @@ fn write_history(journal: &Journal, runs: i64, now: i64) -> Vec<Planned> {
                         step: None,
                         ledger: &[],
                         decision: None,
+                        poll: None,
                     })
                     .expect("started");
             }
@@ -427,6 +438,7 @@ fn write_history(journal: &Journal, runs: i64, now: i64) -> Vec<Planned> {
                     step: None,
                     ledger: &[],
                     decision: Some(&decision),
+                    poll: None,
                 })
                 .expect("decision");
         }

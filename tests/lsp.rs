@@ -502,6 +502,59 @@ fn a_percent_is_explained_alike_by_every_hover() {
 }
 
 #[test]
+fn a_watch_is_hovered_and_completed() {
+    let uri = uri_of(&std::env::temp_dir().join("watch.wf"));
+    let text = "workflow w() {\n  watch health \"cat m.json\" every 30s for 10m {\n    \
+                output err: percent = json(stdout, \"/error_rate\")\n    fail when err > 1% for 5m\n    \
+                pass when err < 0.1% for 3m\n  }\n  run after \"echo {{health.polls}}\"\n}\n";
+    let mut client = Client::start();
+    client.initialize();
+    assert_eq!(open_codes(&mut client, &uri, text), Vec::<String>::new());
+    let hover = |client: &mut Client, needle: &str, nth: usize| -> String {
+        let result = client.request("textDocument/hover", at(&uri, position(text, needle, nth, 0)));
+        result["contents"]["value"].as_str().unwrap_or_default().to_string()
+    };
+    let step = hover(&mut client, "health", 0);
+    assert!(step.starts_with("watch step `health`"), "{step}");
+    assert!(step.contains("polls `cat m.json` every 30s for at most 10m"), "{step}");
+    assert!(step.contains("fails when `err > 1%` once it has held for 5m"), "{step}");
+    assert!(step.contains("passes early when `err < 0.1%` once it has held for 3m"), "{step}");
+    // `err` in a condition is the watch's output.
+    let err = hover(&mut client, "err >", 0);
+    assert!(err.starts_with("`health.err: percent`"), "{err}");
+    assert!(err.contains("output of `health`: json(stdout, \"/error_rate\")"), "{err}");
+    let polls = hover(&mut client, "polls", 0);
+    assert!(polls.contains("how many times the command was polled"), "{polls}");
+
+    let labels = |client: &mut Client, text: &str, needle: &str, shift: usize| -> Vec<String> {
+        client.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": text }] }),
+        );
+        let completion = client.request("textDocument/completion", at(&uri, position(text, needle, 0, shift)));
+        completion
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|item| item["label"].as_str().map(String::from))
+            .collect()
+    };
+    // In a watch's block: its attributes, not `retry` or `timeout`.
+    let inside = labels(&mut client, text, "pass when", 0);
+    for keyword in ["fail when", "pass when", "output", "on failure"] {
+        assert!(inside.contains(&keyword.to_string()), "`{keyword}` missing from {inside:?}");
+    }
+    assert!(!inside.contains(&"retry".to_string()), "{inside:?}");
+    // `watch` starts a statement; `every`, then `for`, continue its head.
+    let statement = labels(&mut client, text, "run after", 0);
+    assert!(statement.contains(&"watch".to_string()), "{statement:?}");
+    let head = "workflow w() {\n  watch health \"cat m.json\" \n}\n";
+    assert_eq!(labels(&mut client, head, "\" \n}", 2), ["every"]);
+    let head = "workflow w() {\n  watch health \"cat m.json\" every 30s \n}\n";
+    assert_eq!(labels(&mut client, head, "30s \n", 4), ["for"]);
+}
+
+#[test]
 fn a_half_typed_attribute_reports_only_itself() {
     let uri = uri_of(&std::env::temp_dir().join("half.wf"));
     // `retry 3 backoff` is being typed: the only complaint is the missing range; the step's

@@ -30,6 +30,7 @@ pub(crate) enum Place {
     Call,
     Gate,
     Wait,
+    Watch,
 }
 
 const STEP: &[&str] = &["retry", "timeout", "on failure", "undo", "risk", "expect"];
@@ -57,6 +58,9 @@ impl Place {
             Place::Agent => &["prompt", "model", "provider", "returns"],
             Place::Call => &[],
             Place::Gate => &["require", "warn", "approve", "on timeout"],
+            // No `retry`, `timeout` or `expect`: `for` bounds a watch, and a failed poll is
+            // judged by `fail when`, not retried.
+            Place::Watch => &["output", "fail when", "pass when", "dir", "env", "on failure", "undo", "risk"],
         };
         let shared: &[&str] = match self {
             Place::Run | Place::Agent | Place::Call | Place::Gate | Place::Wait => STEP,
@@ -76,6 +80,7 @@ impl Place {
             Place::Call => "a `call` step".into(),
             Place::Gate => "a gate".into(),
             Place::Wait => "a `wait` step".into(),
+            Place::Watch => "a `watch` step".into(),
         }
     }
 }
@@ -107,6 +112,8 @@ pub(super) fn attr_name(kind: &AttrKind) -> &'static str {
         AttrKind::Warn { .. } => "warn",
         AttrKind::Approve(_) => "approve",
         AttrKind::OnTimeout(_) => "on timeout",
+        AttrKind::FailWhen(_) => "fail when",
+        AttrKind::PassWhen(_) => "pass when",
     }
 }
 

@@ -468,6 +468,44 @@ pub enum CheckDiagnostic {
         span: Span,
     },
 
+    // ----- watch -----
+    #[error("the `{what}` window ({window}) is longer than the watch ({duration})")]
+    #[diagnostic(
+        code(wf::check::watch_window_too_long),
+        help("a condition can hold at most as long as the watch polls: shorten the window or watch for longer")
+    )]
+    WatchWindowTooLong {
+        what: &'static str,
+        window: String,
+        duration: String,
+        #[label("longer than `for {duration}`")]
+        span: Span,
+        #[label("the watch ends here")]
+        watch: Span,
+    },
+
+    #[error("the watch polls every {every} but lasts only {duration}")]
+    #[diagnostic(
+        code(wf::check::watch_interval_too_long),
+        help("`every` is the time between polls; it must fit in `for`, which bounds the whole watch")
+    )]
+    WatchIntervalTooLong {
+        every: String,
+        duration: String,
+        #[label("longer than `for {duration}`")]
+        span: Span,
+    },
+
+    #[error("`{what}` reads none of the watch's outputs")]
+    #[diagnostic(code(wf::check::watch_condition_without_output))]
+    WatchConditionWithoutOutput {
+        what: &'static str,
+        #[help]
+        help: String,
+        #[label("the same on every poll")]
+        span: Span,
+    },
+
     // ----- warnings -----
     #[error("timeout {timeout} is shorter than the retry backoff ({backoff} in the worst case)")]
     #[diagnostic(

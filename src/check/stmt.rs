@@ -150,6 +150,28 @@ impl<'c, 'a> Collector<'c, 'a> {
         }
     }
 
+    /// The fields a step's `output` attributes add, each a scalar.
+    fn output_fields(&mut self, attrs: Option<&ast::Block>, fields: &mut IndexMap<String, Type>) {
+        for attr in attrs.iter().flat_map(|block| &block.entries) {
+            if let ast::Entry::Attr(ast::Attr { kind: AttrKind::Output { name, ty, .. }, .. }) = attr {
+                let ty = self.ch.resolve_type(self.module, ty);
+                if matches!(ty, Type::List(_) | Type::Record(_)) {
+                    self.ch.report(
+                        self.module,
+                        CheckDiagnostic::TypeMismatch {
+                            expected: "a scalar type (string, int, float, bool, duration, money, tokens, percent)"
+                                .into(),
+                            found: ty.to_string(),
+                            span: name.span,
+                            context: "outputs are parsed from text into one value".into(),
+                        },
+                    );
+                }
+                fields.insert(name.name.clone(), ty);
+            }
+        }
+    }
+
     fn collect_stmt(&mut self, stmt: &Stmt, phase: Option<&str>) {
         match stmt {
             Stmt::Run(run) => {
@@ -159,25 +181,7 @@ impl<'c, 'a> Collector<'c, 'a> {
                     ("stdout".into(), Type::String),
                     ("stderr".into(), Type::String),
                 ]);
-                for attr in run.attrs.iter().flat_map(|block| &block.entries) {
-                    if let ast::Entry::Attr(ast::Attr { kind: AttrKind::Output { name, ty, .. }, .. }) = attr {
-                        let ty = self.ch.resolve_type(self.module, ty);
-                        if matches!(ty, Type::List(_) | Type::Record(_)) {
-                            self.ch.report(
-                                self.module,
-                                CheckDiagnostic::TypeMismatch {
-                                    expected:
-                                        "a scalar type (string, int, float, bool, duration, money, tokens, percent)"
-                                            .into(),
-                                    found: ty.to_string(),
-                                    span: name.span,
-                                    context: "outputs are parsed from text into one value".into(),
-                                },
-                            );
-                        }
-                        fields.insert(name.name.clone(), ty);
-                    }
-                }
+                self.output_fields(run.attrs.as_ref(), &mut fields);
                 self.declare(&run.name, run.span, phase, "run step", fields);
             }
             Stmt::Agent(agent) => {
@@ -209,6 +213,12 @@ impl<'c, 'a> Collector<'c, 'a> {
             }
             Stmt::Call(call) => self.declare(&call.name, call.span, phase, "call step", base_fields()),
             Stmt::Wait(wait) => self.declare(&wait.name, wait.span, phase, "wait step", base_fields()),
+            Stmt::Watch(watch) => {
+                let mut fields = base_fields();
+                fields.insert("polls".into(), Type::Int);
+                self.output_fields(Some(&watch.body), &mut fields);
+                self.declare(&watch.name, watch.span, phase, "watch step", fields);
+            }
             Stmt::Gate(gate) => {
                 let mut fields = base_fields();
                 fields.extend([("approved_by".into(), Type::String), ("comment".into(), Type::String)]);
@@ -304,14 +314,14 @@ impl Cx<'_, '_> {
         nodes
     }
 
-    fn define(&mut self, index: Option<StepIdx>, kind: StepKind, common: ir::Common) {
+    pub(super) fn define(&mut self, index: Option<StepIdx>, kind: StepKind, common: ir::Common) {
         if let Some(slot) = index.and_then(|index| self.defined.get_mut(index.0)) {
             *slot = Some((kind, common));
         }
     }
 
     /// Reports statements written among a step's attributes.
-    fn attrs_only<'e>(&mut self, block: Option<&'e ast::Block>, place: Place) -> Vec<&'e ast::Attr> {
+    pub(super) fn attrs_only<'e>(&mut self, block: Option<&'e ast::Block>, place: Place) -> Vec<&'e ast::Attr> {
         let Some(block) = block else { return Vec::new() };
         for stmt in statements(block) {
             self.report(CheckDiagnostic::MisplacedStatement {
@@ -445,6 +455,7 @@ impl Cx<'_, '_> {
                 }
                 index.map(Node::Step)
             }
+            Stmt::Watch(watch) => self.lower_watch(watch, index),
             Stmt::Phase(phase) => {
                 if !top {
                     self.report(CheckDiagnostic::MisplacedStatement {
@@ -619,7 +630,7 @@ impl Cx<'_, '_> {
         ir::Gate { checks, approve }
     }
 
-    fn output(&mut self, name: &ast::Ident, ty: Type, source: &ast::OutputSource) -> Option<Output> {
+    pub(super) fn output(&mut self, name: &ast::Ident, ty: Type, source: &ast::OutputSource) -> Option<Output> {
         let func_ok = self.choice("output parser", &source.func, &["json", "regex"]);
         let stream_ok = self.choice("output stream", &source.stream, &["stdout", "stderr"]);
         let pattern = self.template(&source.pattern);
@@ -712,6 +723,7 @@ pub(super) fn stmt_span(stmt: &Stmt) -> Span {
         Stmt::Call(s) => s.span,
         Stmt::Gate(s) => s.span,
         Stmt::Wait(s) => s.span,
+        Stmt::Watch(s) => s.span,
         Stmt::Parallel(s) => s.span,
         Stmt::If(s) => s.span,
         Stmt::Repeat(s) => s.span,

@@ -307,6 +307,22 @@ impl<'w> Walker<'w> {
                 let amounts = Amounts { duration: Range::exactly(wait), ..Amounts::ZERO };
                 ("wait", self.stated(amounts, expect), false)
             }
+            StepKind::Watch(watch) => {
+                // At worst it lasts its `for`; at best a condition holds from the first poll
+                // for its window (no window: the first poll ends it).
+                let what = format!("`{}`", step.id);
+                let lasts = self.duration(Some(&watch.duration), "the duration", &what).unwrap_or(0);
+                let window = |judgement: &crate::ir::Judgement, walk: &mut Self| {
+                    walk.duration(judgement.window.as_ref(), "the window", &what).unwrap_or(0)
+                };
+                let mut soonest = window(&watch.fail, self);
+                if let Some(pass) = &watch.pass {
+                    soonest = soonest.min(window(pass, self));
+                }
+                let duration = Range { min: soonest.min(lasts), expected: lasts, worst: lasts };
+                let amounts = Amounts { duration, ..Amounts::ZERO };
+                ("watch", self.stated(amounts, expect), false)
+            }
             StepKind::Block(_) => return Amounts::ZERO,
         };
         if open {

@@ -116,6 +116,13 @@ impl Printer<'_> {
             AttrKind::Warn { cond, message } => format!("warn {} {}", expr(cond), string(message)),
             AttrKind::Approve(question) => format!("approve {}", string(question)),
             AttrKind::OnTimeout(action) => format!("on timeout {}", action.name),
+            AttrKind::FailWhen(judgement) | AttrKind::PassWhen(judgement) => {
+                let word = if matches!(attr.kind, AttrKind::FailWhen(_)) { "fail" } else { "pass" };
+                match &judgement.window {
+                    Some(window) => format!("{word} when {} for {}", expr(&judgement.cond), expr(window)),
+                    None => format!("{word} when {}", expr(&judgement.cond)),
+                }
+            }
         }
     }
 }

@@ -37,6 +37,7 @@ fn stmt_span(stmt: &Stmt) -> Span {
         Stmt::Call(call) => call.span,
         Stmt::Gate(gate) => gate.span,
         Stmt::Wait(wait) => wait.span,
+        Stmt::Watch(watch) => watch.span,
         Stmt::Parallel(parallel) => parallel.span,
         Stmt::If(stmt) => stmt.span,
         Stmt::Repeat(repeat) => repeat.span,
@@ -115,6 +116,16 @@ impl Printer<'_> {
             Stmt::Wait(wait) => {
                 let head = format!("wait {} {}", wait.name.name, self.expr(&wait.duration, depth));
                 self.step(&head, wait.attrs.as_ref(), wait.span, depth);
+            }
+            Stmt::Watch(watch) => {
+                let head = format!(
+                    "watch {} {} every {} for {}",
+                    watch.name.name,
+                    self.string(&watch.command, depth),
+                    self.expr(&watch.every, depth),
+                    self.expr(&watch.duration, depth)
+                );
+                self.step(&head, Some(&watch.body), watch.span, depth);
             }
             Stmt::Parallel(parallel) => self.container(&self.parallel_head(parallel, depth), &parallel.body, depth),
             Stmt::If(stmt) => self.if_stmt(stmt, depth),

@@ -90,6 +90,7 @@ fn shape(kind: NodeKind) -> &'static str {
         NodeKind::Call => "shape=box, peripheries=2",
         NodeKind::Gate => "shape=hexagon",
         NodeKind::Wait => "shape=parallelogram",
+        NodeKind::Watch => "shape=parallelogram, peripheries=2",
         NodeKind::Fail => "shape=octagon",
         NodeKind::Fork => "shape=trapezium, fontsize=9",
         NodeKind::Join => "shape=invtrapezium, fontsize=9",

@@ -80,6 +80,19 @@ pub(super) fn step(program: &Program, step: &Step) -> (NodeKind, Vec<String>) {
             lines.push(clip(&duration.to_string()));
             NodeKind::Wait
         }
+        StepKind::Watch(watch) => {
+            lines.push(format!("watch {} every {} for {}", step.name, watch.every, watch.duration));
+            lines.push(clip(&watch.poll.command.to_string()));
+            for (word, judgement) in [("fail", Some(&watch.fail)), ("pass", watch.pass.as_ref())] {
+                let Some(judgement) = judgement else { continue };
+                let line = match &judgement.window {
+                    Some(window) => format!("{word} when {} for {window}", judgement.cond),
+                    None => format!("{word} when {}", judgement.cond),
+                };
+                lines.push(clip(&line));
+            }
+            NodeKind::Watch
+        }
         StepKind::Block(_) => {
             lines.push(step.name.clone());
             NodeKind::Empty

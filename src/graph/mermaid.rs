@@ -7,12 +7,13 @@ use std::fmt::Write;
 use super::{ClusterKind, EdgeStyle, Graph, Item, NodeKind};
 
 /// Fill and stroke per kind of node, shared with the DOT output.
-pub(super) const PALETTE: [(NodeKind, &str, &str); 13] = [
+pub(super) const PALETTE: [(NodeKind, &str, &str); 14] = [
     (NodeKind::Run, "#f1f3f4", "#5f6368"),
     (NodeKind::Agent, "#e8f0fe", "#1a73e8"),
     (NodeKind::Call, "#f3e8fd", "#9334e6"),
     (NodeKind::Gate, "#fef7e0", "#e37400"),
     (NodeKind::Wait, "#e6f4ea", "#188038"),
+    (NodeKind::Watch, "#e4f7fb", "#007b83"),
     (NodeKind::Fail, "#fce8e6", "#c5221f"),
     (NodeKind::Fork, "#ffffff", "#5f6368"),
     (NodeKind::Join, "#ffffff", "#5f6368"),
@@ -111,6 +112,7 @@ fn shape(kind: NodeKind) -> (&'static str, &'static str) {
         NodeKind::Call => ("[[", "]]"),
         NodeKind::Gate => ("{{", "}}"),
         NodeKind::Wait => ("[/", "/]"),
+        NodeKind::Watch => ("[\\", "\\]"),
         NodeKind::Fail => (">", "]"),
         NodeKind::Fork => ("[/", "\\]"),
         NodeKind::Join => ("[\\", "/]"),

@@ -22,7 +22,8 @@ use super::analysis::Analysis;
 use super::documents::Document;
 use super::index::{Index, ItemKind, ModuleItems, WorkflowInfo};
 
-const STATEMENTS: &[&str] = &["run", "agent", "call", "gate", "wait", "parallel", "if", "repeat", "for", "fail"];
+const STATEMENTS: &[&str] =
+    &["run", "agent", "call", "gate", "wait", "watch", "parallel", "if", "repeat", "for", "fail"];
 const ITEMS: &[&str] = &["use", "const", "model", "provider", "workflow"];
 const MODEL_ATTRS: &[&str] = &["id", "input", "output", "cached"];
 const PROVIDER_ATTRS: &[&str] = &["kind", "url", "command", "key"];
@@ -43,6 +44,8 @@ pub fn completion(document: &Document, offset: usize) -> Option<CompletionRespon
     } else if matches!(context.last(), Some("model" | "provider")) && context.block != Block::Top {
         let kind = if context.last() == Some("model") { ItemKind::Model } else { ItemKind::Provider };
         scope.items_of_kind(kind, &mut items);
+    } else if let Some(word) = context.watch_head() {
+        items.add(word, CompletionItemKind::KEYWORD, Some("watch"));
     } else if context.entry_start() {
         keywords(context.block, &mut items);
     } else if context.block != Block::Top {
@@ -89,6 +92,7 @@ fn keywords(block: Block, items: &mut Items) {
         Block::Call => Some(Place::Call),
         Block::Gate => Some(Place::Gate),
         Block::Wait => Some(Place::Wait),
+        Block::Watch => Some(Place::Watch),
     };
     for attr in place.map(Place::allowed).unwrap_or_default() {
         items.add(attr, CompletionItemKind::KEYWORD, Some("attribute"));

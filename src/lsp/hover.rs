@@ -158,6 +158,22 @@ fn describe_step(analysis: &Analysis, index: &Index, workflow: usize, name: &str
             }
         }
         ir::StepKind::Wait { duration } => facts.push(format!("waits {}", show(duration))),
+        ir::StepKind::Watch(watch) => {
+            facts.push(format!(
+                "polls `{}` every {} for at most {}",
+                watch.poll.command,
+                show(&watch.every),
+                show(&watch.duration)
+            ));
+            for (word, judgement) in [("fails", Some(&watch.fail)), ("passes early", watch.pass.as_ref())] {
+                let Some(judgement) = judgement else { continue };
+                let window = judgement.window.as_ref().map_or_else(
+                    || "on one poll".to_string(),
+                    |window| format!("once it has held for {}", show(window)),
+                );
+                facts.push(format!("{word} when `{}` {window}", judgement.cond));
+            }
+        }
         _ => {}
     }
     if let Some(retry) = &step.common.retry {
@@ -197,14 +213,23 @@ fn describe_field(analysis: &Analysis, index: &Index, workflow: usize, step: &st
     let checked = analysis.step(info.ir?, decl.ir?)?;
     let ty = checked.fields.get(field)?;
     let mut out = format!("`{step}.{field}: {ty}`");
+    // A `watch`'s outputs are read as a `run` step's are.
+    let polled = match &checked.kind {
+        ir::StepKind::Run(run) => Some(run),
+        ir::StepKind::Watch(watch) => Some(&watch.poll),
+        _ => None,
+    };
     let origin = match (&checked.kind, common_field(field)) {
-        (ir::StepKind::Run(run), None) => run.outputs.iter().find(|output| output.name == field).map(|output| {
-            let stream = if output.stream == ir::Stream::Stdout { "stdout" } else { "stderr" };
-            match &output.source {
-                ir::OutputSource::Json(pointer) => format!("output of `{step}`: json({stream}, \"{pointer}\")"),
-                ir::OutputSource::Regex(regex) => format!("output of `{step}`: regex({stream}, \"{regex}\")"),
-            }
-        }),
+        (ir::StepKind::Watch(_), None) if field == "polls" => Some("how many times the command was polled".to_string()),
+        (ir::StepKind::Run(_) | ir::StepKind::Watch(_), None) => {
+            polled.and_then(|run| run.outputs.iter().find(|output| output.name == field)).map(|output| {
+                let stream = if output.stream == ir::Stream::Stdout { "stdout" } else { "stderr" };
+                match &output.source {
+                    ir::OutputSource::Json(pointer) => format!("output of `{step}`: json({stream}, \"{pointer}\")"),
+                    ir::OutputSource::Regex(regex) => format!("output of `{step}`: regex({stream}, \"{regex}\")"),
+                }
+            })
+        }
         (ir::StepKind::Agent(_), None) => Some(format!("returned by agent step `{step}`")),
         (_, None) if decl.kind == StepKind::Agent => Some(format!("returned by agent step `{step}`")),
         (_, Some(meaning)) => Some(meaning.to_string()),

@@ -99,6 +99,7 @@ impl Outline<'_> {
             Stmt::Call(call) => out.push(leaf(&call.name, "call", SymbolKind::METHOD, call.span)),
             Stmt::Gate(gate) => out.push(leaf(&gate.name, "gate", SymbolKind::BOOLEAN, gate.span)),
             Stmt::Wait(wait) => out.push(leaf(&wait.name, "wait", SymbolKind::EVENT, wait.span)),
+            Stmt::Watch(watch) => out.push(leaf(&watch.name, "watch", SymbolKind::EVENT, watch.span)),
             Stmt::Phase(phase) => {
                 self.named(Some(&phase.name), "phase", SymbolKind::NAMESPACE, phase.span, &phase.body, out)
             }

@@ -118,6 +118,27 @@ pub enum Event {
         /// What a check that did not hold does: `fail` or `warn`.
         effect: &'static str,
     },
+    /// One poll of a `watch`: what it read, and how long each condition has held.
+    WatchPoll {
+        key: String,
+        /// 1, 2, …: a resumed watch goes on counting.
+        poll: u64,
+        /// The watch's own clock at this poll.
+        elapsed_ms: u64,
+        /// The outputs it read, as `name = value` pairs (the last good ones after a failed poll).
+        values: String,
+        /// Why the poll failed (the command, or an output that did not read): it counts as
+        /// `fail when` holding.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fail_held_ms: Option<u64>,
+        fail_window_ms: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pass_held_ms: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pass_window_ms: Option<u64>,
+    },
     /// A question put to a person answered: an approval, an escalation, a budget raise.
     Decided {
         key: String,
@@ -194,6 +215,7 @@ impl Event {
             Event::BlockFinished { .. } => "block_finished",
             Event::Iteration { .. } => "iteration",
             Event::GateCheck { .. } => "gate_check",
+            Event::WatchPoll { .. } => "watch_poll",
             Event::Decided { .. } => "decided",
             Event::BudgetWarning { .. } => "budget_warning",
             Event::Undo { .. } => "undo",
@@ -217,6 +239,7 @@ impl Event {
             | Event::BlockFinished { key, .. }
             | Event::Iteration { key, .. }
             | Event::GateCheck { key, .. }
+            | Event::WatchPoll { key, .. }
             | Event::Decided { key, .. }
             | Event::Undo { key, .. }
             | Event::Output { key, .. }

@@ -28,7 +28,9 @@ use super::replay::Replay;
 use super::scope::{block_value, step_value, Costs, Frame, Scope};
 use super::terminal::Terminal;
 use super::Options;
-use crate::journal::{Answer, AskKind, DecisionRow, DecisionWrite, Journal, LedgerEntry, StepWrite, Transition};
+use crate::journal::{
+    Answer, AskKind, DecisionRow, DecisionWrite, Journal, LedgerEntry, PollRecord, StepWrite, Transition,
+};
 
 /// How running a statement ended.
 #[derive(Debug, Clone)]
@@ -148,6 +150,28 @@ impl<'p> Runner<'p> {
         ledger: &[LedgerEntry],
         decision: Option<&DecisionWrite<'_>>,
     ) -> Result<(), Flow> {
+        self.transition(event, step, ledger, decision, None)
+    }
+
+    /// A `watch`'s poll: its event and its row of the `polls` table, in one transaction.
+    pub fn commit_poll(&self, event: Event, poll: &PollRecord) -> Result<(), Flow> {
+        let redactor = self.secrets.redactor();
+        let poll = PollRecord {
+            value: poll.value.clone().map(|value| redactor.value(value)),
+            error: poll.error.as_ref().map(|error| redactor.text(error).into_owned()),
+            ..poll.clone()
+        };
+        self.transition(event, None, &[], None, Some(&poll))
+    }
+
+    fn transition(
+        &self,
+        event: Event,
+        step: Option<&StepWrite<'_>>,
+        ledger: &[LedgerEntry],
+        decision: Option<&DecisionWrite<'_>>,
+        poll: Option<&PollRecord>,
+    ) -> Result<(), Flow> {
         // The one way into the journal and onto the screen: secrets end here.
         let event = self.secrets.redactor().event(event);
         let masked = self.secrets.redactor().write(step, decision);
@@ -167,6 +191,7 @@ impl<'p> Runner<'p> {
                 step,
                 ledger,
                 decision,
+                poll,
             };
             if let Err(error) = self.journal.record(&transition) {
                 self.journal_failed.borrow_mut().get_or_insert_with(|| error.to_string());

@@ -143,6 +143,10 @@ fn step_line(cx: &Cx<'_>, step: &Step) -> String {
             notes.push(duration_text(cx, duration));
             "wait"
         }
+        StepKind::Watch(watch) => {
+            notes.push(format!("every {} for {}", duration_text(cx, &watch.every), duration_text(cx, &watch.duration)));
+            "watch"
+        }
         StepKind::Block(_) => "block",
     };
     let common = &step.common;

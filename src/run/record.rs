@@ -35,6 +35,7 @@ pub fn kind_name(step: &crate::ir::Step) -> &'static str {
         StepKind::Call(_) => "call",
         StepKind::Gate(_) => "gate",
         StepKind::Wait { .. } => "wait",
+        StepKind::Watch(_) => "watch",
         StepKind::Block(kind) => block_name(*kind),
     }
 }

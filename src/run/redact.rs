@@ -174,6 +174,27 @@ impl Redactor {
             Event::GateCheck { key, level, message, passed, effect } => {
                 Event::GateCheck { key, level, message: self.string(message), passed, effect }
             }
+            Event::WatchPoll {
+                key,
+                poll,
+                elapsed_ms,
+                values,
+                error,
+                fail_held_ms,
+                fail_window_ms,
+                pass_held_ms,
+                pass_window_ms,
+            } => Event::WatchPoll {
+                key,
+                poll,
+                elapsed_ms,
+                values: self.string(values),
+                error: self.option(error),
+                fail_held_ms,
+                fail_window_ms,
+                pass_held_ms,
+                pass_window_ms,
+            },
             Event::Decided { key, kind, answer, by, how, comment } => {
                 Event::Decided { key, kind, answer, by: self.string(by), how, comment: self.option(comment) }
             }

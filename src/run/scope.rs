@@ -176,6 +176,11 @@ pub fn kind_fields(step: &Step) -> IndexMap<String, Type> {
         StepKind::Gate(_) => {
             IndexMap::from([("approved_by".to_owned(), Type::String), ("comment".to_owned(), Type::String)])
         }
+        StepKind::Watch(watch) => {
+            let mut fields = IndexMap::from([("polls".to_owned(), Type::Int)]);
+            fields.extend(watch.poll.outputs.iter().map(|output| (output.name.clone(), output.ty.clone())));
+            fields
+        }
         StepKind::Call(_) | StepKind::Wait { .. } => IndexMap::new(),
         StepKind::Block(_) => IndexMap::new(),
     }

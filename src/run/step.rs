@@ -9,7 +9,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::args::default_value;
-use crate::ir::{Agent, Call, CheckLevel, Gate, Mode, RetryOn, Risk, Run, Step, StepIdx, StepKind, Stream, Value};
+use crate::ir::{
+    Agent, Call, CheckLevel, Gate, Mode, RetryOn, Risk, Run, Step, StepIdx, StepKind, Stream, Value, Watch,
+};
 
 use super::ask::Question;
 use super::budget::{Admission, Reservation, Warning};
@@ -20,6 +22,7 @@ use super::record::{accepted, kind_name, millis, now_ms};
 use super::replay::Decision;
 use super::scope::{base_fields, kind_fields, step_value, Costs, Frame};
 use super::shell::render_command;
+use super::watch::{End, Polled};
 use crate::agent::{self, Request};
 use crate::journal::{Answer, AskKind, Exchange, Given, How, LedgerEntry, StepWrite};
 use crate::process::{self as command, Ending};
@@ -526,7 +529,28 @@ impl<'p> Runner<'p> {
                 .await
             }
             StepKind::Call(call) => self.call(index, step, call, key, timeout, cx).await,
+            StepKind::Watch(watch) => self.watch_attempt(step, watch, key, attempt, cx).await,
             StepKind::Block(_) => Attempt::ok(IndexMap::new()),
+        }
+    }
+
+    /// A `watch`: each poll is its command run as a `run` step's attempt (`watch.rs` judges).
+    async fn watch_attempt(&self, step: &Step, watch: &Watch, key: &str, attempt: u32, cx: &Cx<'p>) -> Attempt {
+        let poll = |_number: u64, limit: Duration| async move {
+            let polled = self.run_command(step, &watch.poll, key, attempt, Some(limit), cx).await;
+            Polled {
+                cancelled: polled.status == Status::Cancelled,
+                error: polled.failure.map(|(_, reason)| reason),
+                fields: polled.fields,
+            }
+        };
+        let watched = self.watch(step, watch, key, cx, poll).await;
+        let mut fields = watched.outputs;
+        fields.insert("polls".to_owned(), Value::Int(i64::try_from(watched.polls).unwrap_or(i64::MAX)));
+        match watched.end {
+            End::Succeeded => Attempt::ok(fields),
+            End::Failed(reason) => Attempt { fields, ..Attempt::failed(FailureKind::Error, reason) },
+            End::Cancelled => Attempt { fields, ..Attempt::failed(FailureKind::Cancelled, "cancelled".into()) },
         }
     }
 

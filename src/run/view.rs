@@ -110,6 +110,32 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
     Some(line)
 }
 
+/// What a `watch`'s poll read and how long each condition has held: `err = 2%  fail when
+/// held 1s of 5s`, with why the poll failed when it did.
+fn poll_summary(palette: &Palette, event: &Event) -> Option<String> {
+    let Event::WatchPoll { values, error, fail_held_ms, fail_window_ms, pass_held_ms, pass_window_ms, .. } = event
+    else {
+        return None;
+    };
+    let mut parts = Vec::new();
+    if !values.is_empty() {
+        parts.push(values.clone());
+    }
+    if let Some(error) = error {
+        parts.push(palette.bad.apply_to(format!("poll failed: {error}")).to_string());
+    }
+    let held = |word: &str, held: u64, window: u64| {
+        format!("{word} when held {} of {}", format_duration(held), format_duration(window))
+    };
+    if let Some(fail) = fail_held_ms {
+        parts.push(palette.warn.apply_to(held("fail", *fail, *fail_window_ms)).to_string());
+    }
+    if let (Some(pass), Some(window)) = (pass_held_ms, pass_window_ms) {
+        parts.push(held("pass", *pass, *window));
+    }
+    Some(parts.join("  "))
+}
+
 /// Plain lines, for logs and pipes.
 pub struct Plain<W: Write> {
     out: RefCell<W>,
@@ -131,6 +157,14 @@ impl<W: Write> Observer for Plain<W> {
             Event::StepStarted { key, kind, .. } => {
                 Some(format!("{}→ {key} {}", "  ".repeat(depth(key)), self.palette.dim.apply_to(kind)))
             }
+            Event::WatchPoll { key, poll, elapsed_ms, .. } => poll_summary(&self.palette, event).map(|summary| {
+                let at = format_duration(*elapsed_ms);
+                format!(
+                    "{}  {} {key} poll {poll} at {at}: {summary}",
+                    "  ".repeat(depth(key)),
+                    self.palette.dim.apply_to("·")
+                )
+            }),
             _ => finished_line(&self.palette, event),
         };
         if let Some(line) = line {
@@ -185,6 +219,12 @@ impl Observer for Tree {
             Event::AgentProgress { key, tokens } => {
                 if let Some(bar) = self.running.borrow().get(key) {
                     bar.set_prefix(format!("{} so far", report::tokens(*tokens)));
+                }
+            }
+            Event::WatchPoll { key, poll, .. } => {
+                if let (Some(bar), Some(summary)) = (self.running.borrow().get(key), poll_summary(&self.palette, event))
+                {
+                    bar.set_prefix(format!("poll {poll}: {summary}"));
                 }
             }
             other => {

@@ -240,6 +240,10 @@ pub enum AttrKind {
     Approve(StringLit),
     /// `on timeout approve|reject` (gates with `approve` and a `timeout`)
     OnTimeout(Ident),
+    /// `fail when COND [for WINDOW]` in a `watch`.
+    FailWhen(Judgement),
+    /// `pass when COND [for WINDOW]` in a `watch`.
+    PassWhen(Judgement),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -282,6 +286,7 @@ pub enum Stmt {
     Call(Call),
     Gate(Gate),
     Wait(Wait),
+    Watch(Watch),
     Parallel(Parallel),
     If(If),
     Repeat(Repeat),
@@ -350,6 +355,24 @@ pub struct Wait {
     pub duration: Expr,
     pub attrs: Option<Block>,
     pub span: Span,
+}
+
+/// `watch NAME "command" every INTERVAL for DURATION { attrs }`
+#[derive(Debug, Clone, Serialize)]
+pub struct Watch {
+    pub name: Ident,
+    pub command: StringLit,
+    pub every: Expr,
+    pub duration: Expr,
+    pub body: Block,
+    pub span: Span,
+}
+
+/// A `watch`'s condition and how long it must hold: `err > 1% for 5m`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Judgement {
+    pub cond: Expr,
+    pub window: Option<Expr>,
 }
 
 /// `parallel [NAME] [max N] { ... }`

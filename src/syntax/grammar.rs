@@ -141,6 +141,10 @@ pub(crate) fn is_token(rule: Rule) -> bool {
             | Rule::w_returns
             | Rule::w_require
             | Rule::w_approve
+            | Rule::w_watch
+            | Rule::w_every
+            | Rule::w_when
+            | Rule::w_pass
             | Rule::lbrace
             | Rule::rbrace
             | Rule::lparen
@@ -198,6 +202,10 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::named_arg => "an argument like `name: value`",
         Rule::gate_stmt => "a `gate`",
         Rule::wait_stmt => "a `wait` step",
+        Rule::watch_stmt => "a `watch` step",
+        Rule::attr_fail_when => "`fail when`",
+        Rule::attr_pass_when => "`pass when`",
+        Rule::watch_window => "a window like `for 5m`",
         Rule::parallel_stmt | Rule::for_parallel => "`parallel`",
         Rule::if_stmt => "an `if`",
         Rule::else_if => "`else if`",
@@ -340,6 +348,10 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::w_returns => "`returns`",
         Rule::w_require => "`require`",
         Rule::w_approve => "`approve`",
+        Rule::w_watch => "`watch`",
+        Rule::w_every => "`every`",
+        Rule::w_when => "`when`",
+        Rule::w_pass => "`pass`",
         Rule::lbrace => "`{`",
         Rule::rbrace => "`}`",
         Rule::lparen => "`(`",

@@ -133,3 +133,22 @@ fn every_schema_is_used_by_a_test() {
     used.sort();
     assert_eq!(found, used);
 }
+
+#[test]
+fn watch_poll_events_follow_their_schema() {
+    let flow = "workflow w() {\n  watch health \"echo '{\\\"e\\\": 0}'\" every 20ms for 1s {\n    \
+                output e: percent = json(stdout, \"/e\")\n    fail when e > 1% for 40ms\n    pass when e < 1% for 40ms\n  }\n}\n";
+    let ran =
+        Test::new().file("w.wf", flow).args(&["run", "w.wf", "--events", "ndjson", "--events-file", "e.ndjson"]).run();
+    ran.code(0);
+    let events = std::fs::read_to_string(ran.dir.path().join("e.ndjson")).unwrap();
+    let polls: Vec<&str> = events.lines().filter(|line| line.contains("\"watch_poll\"")).collect();
+    assert_eq!(polls.len(), 2, "two polls make 40ms: {events}");
+    for line in events.lines() {
+        assert_conforms("event", line.as_bytes());
+    }
+    let last: serde_json::Value = serde_json::from_str(polls[1]).unwrap();
+    assert_eq!(last["poll"].as_u64(), Some(2), "{last}");
+    // A late first poll moves the second on, and the window counts the time that passed.
+    assert!(last["pass_held_ms"].as_u64().is_some_and(|held| held >= 40), "{last}");
+}

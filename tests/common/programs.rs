@@ -259,6 +259,10 @@ fn attr() -> BoxedStrategy<Tokens> {
         (pick(&["prompt", "description", "shell", "approve"]), string()).prop_map(|(k, s)| join([k, s])),
         (keyword("undo"), string()).prop_map(|(k, s)| join([k, tokens(&["run"]), s])),
         (pick(&["require", "warn"]), expr(), string()).prop_map(|(k, cond, message)| join([k, cond, message])),
+        (pick(&["fail", "pass"]), expr(), optional(expr())).prop_map(|(k, cond, window)| {
+            let window = if window.is_empty() { window } else { join([tokens(&["for"]), window]) };
+            join([k, tokens(&["when"]), cond, window])
+        }),
         // Not `on timeout reject`: after a `retry` without kinds it reads as `retry N on timeout`.
         pick(&["risk high", "mode hybrid", "secret GITHUB_TOKEN", "model models.sonnet", "provider sim"])
             .prop_map(|words| words[0].split(' ').map(str::to_owned).collect()),
@@ -289,6 +293,9 @@ fn step() -> BoxedStrategy<Tokens> {
         }),
         (name(), attr_block()).prop_map(|(n, b)| join([tokens(&["gate"]), n, b])),
         (name(), expr(), optional(attr_block())).prop_map(|(n, e, b)| join([tokens(&["wait"]), n, e, b])),
+        (name(), string(), expr(), expr(), attr_block()).prop_map(|(n, s, every, lasts, b)| {
+            join([tokens(&["watch"]), n, s, tokens(&["every"]), every, tokens(&["for"]), lasts, b])
+        }),
         string().prop_map(|s| join([tokens(&["fail"]), s])),
     ]
     .boxed()

@@ -157,6 +157,16 @@ exe 'syn match wfStepName "\%(\<\%(run\|agent\|call\|gate\)\s\+\)\@<=' . s:name 
 exe 'syn match wfCallee "\%(\<call\s\+\h\w*\s\+\)\@<=\h\w*\%(\.\h\w*\)*\ze\s*(" contains=wfNamespace'
 syn region  wfCallArgs    matchgroup=wfDelimiter start="\%(\<call\s\+\h\w*\s\+\h[[:alnum:]_.]*\s*\)\@<=(" end=")" contains=wfParamName,@wfExpr
 
+" watch NAME "command" every EXPR for EXPR { ... fail when EXPR [for EXPR] ... }: `watch`,
+" `every`, `pass` and `when` are not reserved, so each is matched only where it has its role.
+syn match   wfStep        "^\s*\zswatch\>" nextgroup=wfStepName skipwhite
+exe 'syn match wfStepName "\%(^\s*watch\s\+\)\@<=' . s:name . '"'
+syn match   wfRepeat      +\%("\s\+\)\@<=every\>+ nextgroup=wfAttrExpr skipwhite
+syn match   wfAttribute   "\<pass\ze\s\+when\>"
+syn match   wfAttribute   "\%(\<\%(fail\|pass\)\s\+\)\@<=when\>" nextgroup=wfWhenExpr skipwhite
+exe 'syn region wfWhenExpr start="\S\@=" end=#' . s:ExprEnd(['for\>']) . '# contained contains=wfWindowFor,@wfExpr'
+syn keyword wfWindowFor   for contained
+
 syn keyword wfStep        wait nextgroup=wfWaitName skipwhite
 exe 'syn match wfWaitName "' . s:name . '" contained nextgroup=wfAttrExpr skipwhite'
 
@@ -192,6 +202,7 @@ hi def link wfMax          Repeat
 hi def link wfIn           Repeat
 hi def link wfUntil        Repeat
 hi def link wfForParallel  Repeat
+hi def link wfWindowFor    Repeat
 hi def link wfException    Exception
 hi def link wfAttribute    PreProc
 hi def link wfWarnAt       PreProc

@@ -323,6 +323,21 @@ const grammar = {
           patterns: [{ include: '#expression' }],
         },
         {
+          comment: 'watch NAME "command" every EXPR for EXPR {',
+          match: `\\b(watch)\\b(?:\\s+(${NAME}))?`,
+          captures: {
+            1: { name: scope('storage.type.step') },
+            2: { name: scope('entity.name.function.step') },
+          },
+        },
+        {
+          comment: 'every EXPR, in a watch\'s head (before `for EXPR`)',
+          begin: '\\b(every)\\b\\s*',
+          beginCaptures: { 1: { name: scope('keyword.control') } },
+          end: exprEnd(),
+          patterns: [{ include: '#expression' }],
+        },
+        {
           comment: 'call NAME alias.workflow(arg: EXPR, ...)',
           begin: `\\b(call)\\s+(${NAME})\\s+((?:${ID}\\.)*)(${ID})\\s*(\\()`,
           beginCaptures: {
@@ -453,6 +468,17 @@ const grammar = {
             },
             { include: '#expression' },
           ],
+        },
+        {
+          comment: 'fail when EXPR [for WINDOW] | pass when EXPR [for WINDOW] (watch)',
+          begin: '\\b(?:(fail)|(pass))\\s+(when)\\b\\s*',
+          beginCaptures: {
+            1: { name: scope('keyword.control') },
+            2: { name: scope('keyword.other.attribute') },
+            3: { name: scope('keyword.other.attribute') },
+          },
+          end: exprEnd(['for\\b']),
+          patterns: [{ match: '\\bfor\\b', name: scope('keyword.control') }, { include: '#expression' }],
         },
         {
           comment: 'retry N [backoff D1..D2] [on KIND, ...]',

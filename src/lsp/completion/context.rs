@@ -22,6 +22,7 @@ pub enum Block {
     Call,
     Gate,
     Wait,
+    Watch,
     /// A `model` item.
     Model,
     /// A `provider` item.
@@ -61,6 +62,21 @@ impl Context {
     pub fn entry_start(&self) -> bool {
         !self.in_interp && (self.previous.is_empty() || (self.line_start && !self.last().is_some_and(wants_operand)))
     }
+
+    /// The word a `watch`'s head needs next: `every` after its command, `for` after the
+    /// interval.
+    pub fn watch_head(&self) -> Option<&'static str> {
+        let at = self.previous.iter().rposition(|token| token == "watch")?;
+        match &self.previous[at + 1..] {
+            [_, quote] if quote == "\"" => Some("every"),
+            [_, quote, every, _, ..]
+                if quote == "\"" && every == "every" && !self.previous[at..].iter().any(|t| t == "for") =>
+            {
+                Some("for")
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Tokens after which an expression (not a new entry) comes.
@@ -78,6 +94,8 @@ fn wants_operand(token: &str) -> bool {
             | "warn"
             | "timeout"
             | "expect"
+            | "every"
+            | "when"
             | "cost"
             | "budget"
             | "dir"
@@ -278,6 +296,9 @@ fn classify(segment: &[Token], top: bool) -> Block {
             "call" => Block::Call,
             "gate" => Block::Gate,
             "wait" => Block::Wait,
+            "watch" => Block::Watch,
+            // `watch NAME "..." every 30s for 10m {` is a watch, not a `for`.
+            "for" if segment[..at].iter().any(|token| token.text == "every") => continue,
             "parallel" => Block::Parallel,
             "repeat" => Block::Repeat,
             "for" => Block::For,
@@ -325,6 +346,15 @@ mod tests {
         assert_eq!(context("workflow w() { run x \"y\" { env { |").block, Block::Other);
         assert_eq!(context("workflow w() { run x \"{ not a block\" { |").block, Block::Run);
         assert_eq!(context("workflow w() { phase p { } |").block, Block::Workflow);
+        assert_eq!(context("workflow w() { watch h \"curl\" every 30s for 10m { fa|").block, Block::Watch);
+    }
+
+    #[test]
+    fn a_watch_head_asks_for_every_then_for() {
+        assert_eq!(context("workflow w() {\n  watch h \"curl x\" |").watch_head(), Some("every"));
+        assert_eq!(context("workflow w() {\n  watch h \"curl x\" every 30s |").watch_head(), Some("for"));
+        assert_eq!(context("workflow w() {\n  watch h \"curl x\" every 30s for 1m |").watch_head(), None);
+        assert_eq!(context("workflow w() {\n  run h \"curl x\" |").watch_head(), None);
     }
 
     #[test]

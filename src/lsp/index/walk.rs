@@ -15,7 +15,8 @@ use crate::syntax::ast::{self, AttrKind, Entry, ExprKind, Item, Stmt};
 /// Records every name of module 0 of `loaded` in `index`.
 pub(super) fn file(index: &mut Index, loaded: &Loaded, program: &Program) {
     let Some(root) = loaded.modules.first() else { return };
-    let mut walker = Walker { index, loaded, program, workflow: None, loop_vars: Vec::new(), step: None };
+    let mut walker =
+        Walker { index, loaded, program, workflow: None, loop_vars: Vec::new(), step: None, outputs: Vec::new() };
     let mut uses = root.uses.iter();
     for item in &root.ast.items {
         match item {
@@ -59,6 +60,8 @@ struct Walker<'i, 'a> {
     loop_vars: Vec<(String, Span)>,
     /// The step whose attributes are being walked (`output` and `returns` declare its values).
     step: Option<String>,
+    /// In a `watch`, its outputs: its conditions read them by their bare names.
+    outputs: Vec<String>,
 }
 
 impl Walker<'_, '_> {
@@ -194,6 +197,23 @@ impl Walker<'_, '_> {
                 self.expr(&wait.duration);
                 self.step_attrs(&wait.name, wait.attrs.as_ref());
             }
+            Stmt::Watch(watch) => {
+                self.step_decl(&watch.name);
+                self.string(&watch.command);
+                self.expr(&watch.every);
+                self.expr(&watch.duration);
+                self.outputs = watch
+                    .body
+                    .entries
+                    .iter()
+                    .filter_map(|entry| match entry {
+                        Entry::Attr(ast::Attr { kind: AttrKind::Output { name, .. }, .. }) => Some(name.name.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                self.step_attrs(&watch.name, Some(&watch.body));
+                self.outputs.clear();
+            }
             Stmt::Parallel(parallel) => {
                 if let Some(name) = &parallel.name {
                     self.step_decl(name);
@@ -303,6 +323,12 @@ impl Walker<'_, '_> {
                 self.expr(cond);
                 self.string(message);
             }
+            AttrKind::FailWhen(judgement) | AttrKind::PassWhen(judgement) => {
+                self.expr(&judgement.cond);
+                if let Some(window) = &judgement.window {
+                    self.expr(window);
+                }
+            }
         }
     }
 
@@ -375,6 +401,11 @@ impl Walker<'_, '_> {
     /// What a bare name means here, in the checker's order: a loop variable, a step, a
     /// parameter, a constant, then a module alias.
     fn resolve(&self, name: &str) -> Option<Symbol> {
+        if let (Some(workflow), Some(step)) = (self.workflow, &self.step) {
+            if self.outputs.iter().any(|output| output == name) {
+                return Some(Symbol::Field { workflow, step: step.clone(), field: name.to_string() });
+            }
+        }
         if let Some((_, decl)) = self.loop_vars.iter().rev().find(|(var, _)| var == name) {
             return Some(Symbol::LoopVar { decl: *decl });
         }
@@ -438,6 +469,7 @@ fn collect_steps(block: &ast::Block, steps: &mut IndexMap<String, StepDecl>) {
             Stmt::Call(call) => add(&call.name, call.span, StepKind::Call),
             Stmt::Gate(gate) => add(&gate.name, gate.span, StepKind::Gate),
             Stmt::Wait(wait) => add(&wait.name, wait.span, StepKind::Wait),
+            Stmt::Watch(watch) => add(&watch.name, watch.span, StepKind::Watch),
             Stmt::Phase(phase) => {
                 add(&phase.name, phase.span, StepKind::Phase);
                 collect_steps(&phase.body, steps);

@@ -6,8 +6,8 @@ use super::expr::{lower_expr, lower_str};
 use super::{lower_field_type, lower_name, lower_path, lower_type, only_child, Children};
 use crate::span::Span;
 use crate::syntax::ast::{
-    Agent, Attr, AttrKind, Block, Call, Entry, EnvVar, Fail, For, Gate, Handler, If, NamedArg, OutputSource, Parallel,
-    Phase, Repeat, RetryOn, Run, Stmt, Wait,
+    Agent, Attr, AttrKind, Block, Call, Entry, EnvVar, Fail, For, Gate, Handler, If, Judgement, NamedArg, OutputSource,
+    Parallel, Phase, Repeat, RetryOn, Run, Stmt, Wait, Watch,
 };
 use crate::syntax::error::SyntaxError;
 use crate::syntax::grammar::Rule;
@@ -39,6 +39,7 @@ fn lower_stmt(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Stmt {
         Rule::call_stmt => Stmt::Call(lower_call(stmt, errors)),
         Rule::gate_stmt => Stmt::Gate(lower_gate(stmt, errors)),
         Rule::wait_stmt => Stmt::Wait(lower_wait(stmt, errors)),
+        Rule::watch_stmt => Stmt::Watch(lower_watch(stmt, errors)),
         Rule::parallel_stmt => Stmt::Parallel(lower_parallel(stmt, errors)),
         Rule::if_stmt => Stmt::If(lower_if(stmt, errors)),
         Rule::repeat_stmt => Stmt::Repeat(lower_repeat(stmt, errors)),
@@ -116,6 +117,17 @@ fn lower_wait(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Wait {
     let duration = lower_expr(children.child(), errors);
     let attrs = lower_optional_block(&mut children, errors);
     Wait { name, duration, attrs, span }
+}
+
+fn lower_watch(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Watch {
+    let span = Span::from(pair.as_span());
+    let mut children = Children::of(pair);
+    let name = lower_name(children.child());
+    let command = lower_str(children.child(), errors);
+    let every = lower_expr(children.child(), errors);
+    let duration = lower_expr(children.child(), errors);
+    let body = lower_block(children.child(), errors);
+    Watch { name, command, every, duration, body, span }
 }
 
 fn lower_parallel(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Parallel {
@@ -249,6 +261,8 @@ fn lower_attr(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Attr {
         }
         Rule::attr_approve => AttrKind::Approve(lower_str(children.child(), errors)),
         Rule::attr_on_timeout => AttrKind::OnTimeout(lower_name(children.child())),
+        Rule::attr_fail_when => AttrKind::FailWhen(lower_judgement(children, errors)),
+        Rule::attr_pass_when => AttrKind::PassWhen(lower_judgement(children, errors)),
         other => unreachable!("not an attribute: {other:?}"),
     };
     Attr { kind, span, keyword }
@@ -264,6 +278,12 @@ fn only_child_first<'i>(pair: &Pair<'i, Rule>) -> Pair<'i, Rule> {
         Some(first) => first,
         None => unreachable!("every attribute starts with its word"),
     }
+}
+
+fn lower_judgement(mut children: Children<'_>, errors: &mut Vec<SyntaxError>) -> Judgement {
+    let cond = lower_expr(children.child(), errors);
+    let window = children.child_if(Rule::watch_window).map(|window| lower_expr(Children::of(window).child(), errors));
+    Judgement { cond, window }
 }
 
 fn lower_env_var(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> EnvVar {
