@@ -71,6 +71,7 @@ pub(crate) fn begins_operand(rule: Rule) -> bool {
             | Rule::call_expr
             | Rule::paren
             | Rule::list_lit
+            | Rule::record_lit
     )
 }
 
@@ -204,6 +205,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::repeat_stmt => "a `repeat` loop",
         Rule::for_stmt => "a `for` loop",
         Rule::for_name => "a name",
+        Rule::for_index => "an index name and `,`",
         Rule::fail_stmt => "`fail`",
         Rule::on_failure_stmt | Rule::attr_on_failure => "`on failure`",
         Rule::finally_stmt => "`finally`",
@@ -260,6 +262,8 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::field_name => "a field name",
         Rule::index_access => "`[index]`",
         Rule::list_lit => "a list `[...]`",
+        Rule::record_lit => "a record `{ name: value, ... }`",
+        Rule::field_init => "a field like `name: value`",
         Rule::func_name => "a function name",
         Rule::literal | Rule::bad_number => "a literal",
         Rule::digits | Rule::int_lit => "a whole number",
