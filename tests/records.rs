@@ -38,7 +38,8 @@ fn a_list_of_records_drives_the_loop_and_its_bounds() {
     let dir = Dir::new(CANARY);
     let stages = r#"stages=[{"pct": "1%", "bake": "150ms", "probes": 2, "note": "a b"}, {"pct": 10, "bake": 150, "probes": 1, "note": "x'; touch pwned; '"}]"#;
     let started = Instant::now();
-    dir.wf(&["run", "flow.wf", "--arg", "service=api", "--arg", stages]).code(0);
+    let events = ["--events", "ndjson", "--events-file", "events.ndjson"];
+    dir.wf(&[&["run", "flow.wf", "--arg", "service=api", "--arg", stages][..], &events[..]].concat()).code(0);
     // Both waits ran, each for its own stage's bake (the default's hour would never end).
     assert!(started.elapsed() >= Duration::from_millis(300), "{:?}", started.elapsed());
     assert_eq!(
@@ -52,6 +53,10 @@ fn a_list_of_records_drives_the_loop_and_its_bounds() {
     let mut warm: Vec<String> = dir.read("warm").lines().map(str::to_owned).collect();
     warm.sort();
     assert_eq!(warm, ["0 a b", "1 x'; touch pwned; '"]);
+    // The run's arguments in its first event: a list of records as the JSON `--arg` reads.
+    let started = dir.events().into_iter().find(|event| event["event"] == "run_started").expect("run_started");
+    assert_eq!(started["args"]["service"], "api");
+    assert_eq!(started["args"]["stages"][1], serde_json::json!({ "pct": "10%", "bake": "150ms", "probes": 1, "note": "x'; touch pwned; '" }));
 }
 
 #[test]
