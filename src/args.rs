@@ -173,7 +173,10 @@ pub fn from_json(ty: &Type, json: &serde_json::Value) -> Result<Value, String> {
             if let Some(extra) = object.keys().find(|key| !fields.contains_key(*key)) {
                 let hint = match suggest::did_you_mean(extra, fields.keys().map(String::as_str)) {
                     Some(close) => format!("; did you mean `{close}`?"),
-                    None => format!("; it has {}", fields.keys().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")),
+                    None => format!(
+                        "; it has {}",
+                        fields.keys().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+                    ),
                 };
                 return Err(format!("`{ty}` has no field `{extra}`{hint}"));
             }

@@ -56,7 +56,10 @@ fn a_list_of_records_drives_the_loop_and_its_bounds() {
     // The run's arguments in its first event: a list of records as the JSON `--arg` reads.
     let started = dir.events().into_iter().find(|event| event["event"] == "run_started").expect("run_started");
     assert_eq!(started["args"]["service"], "api");
-    assert_eq!(started["args"]["stages"][1], serde_json::json!({ "pct": "10%", "bake": "150ms", "probes": 1, "note": "x'; touch pwned; '" }));
+    assert_eq!(
+        started["args"]["stages"][1],
+        serde_json::json!({ "pct": "10%", "bake": "150ms", "probes": 1, "note": "x'; touch pwned; '" })
+    );
 }
 
 #[test]

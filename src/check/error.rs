@@ -557,7 +557,11 @@ pub enum CheckDiagnostic {
     },
 
     #[error("loop index `{name}` is never used")]
-    #[diagnostic(code(wf::check::unused_index), severity(Warning), help("remove it: `for {var} in ...` needs no index"))]
+    #[diagnostic(
+        code(wf::check::unused_index),
+        severity(Warning),
+        help("remove it: `for {var} in ...` needs no index")
+    )]
     UnusedIndex {
         name: String,
         var: String,

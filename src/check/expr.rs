@@ -662,7 +662,9 @@ impl Cx<'_, '_> {
                 format!("reads `{name}`, whose values exist only once it has run")
             }
             Some(ExprKind::Call { .. }) => "reads an environment variable, known only when the run starts".into(),
-            Some(ExprKind::LoopVar(name)) => format!("reads loop variable `{name}`, which has a value only inside its loop"),
+            Some(ExprKind::LoopVar(name)) => {
+                format!("reads loop variable `{name}`, which has a value only inside its loop")
+            }
             _ => "depends on values computed during the run".into(),
         }
     }

@@ -398,7 +398,9 @@ impl<'a> Checker<'a> {
         self.consts.insert(key.clone(), ConstState::Evaluating);
         let declared = item.ty.as_ref().map(|ty| self.resolve_type(module, ty));
         let expr = match &declared {
-            Some(declared) => Cx::constant(self, module).expr_as(&item.value, declared, &format!("the value of `{name}`")),
+            Some(declared) => {
+                Cx::constant(self, module).expr_as(&item.value, declared, &format!("the value of `{name}`"))
+            }
             None => Cx::constant(self, module).expr(&item.value),
         };
         let value = if expr.ty.is_unknown() {
@@ -625,7 +627,9 @@ pub(super) fn promote(value: Value, ty: &Type) -> Value {
     match (value, ty) {
         #[allow(clippy::cast_precision_loss)]
         (Value::Int(n), Type::Float) => Value::Float(n as f64),
-        (Value::List(items), Type::List(elem)) => Value::List(items.into_iter().map(|item| promote(item, elem)).collect()),
+        (Value::List(items), Type::List(elem)) => {
+            Value::List(items.into_iter().map(|item| promote(item, elem)).collect())
+        }
         (Value::Record(fields), Type::Record(types)) => Value::Record(
             fields
                 .into_iter()

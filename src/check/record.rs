@@ -20,7 +20,11 @@ impl Cx<'_, '_> {
         for field in fields {
             let value = self.expr(&field.value);
             if let Some(&first) = spans.get(field.name.name.as_str()) {
-                self.report(CheckDiagnostic::DuplicateName { name: field.name.name.clone(), span: field.name.span, first });
+                self.report(CheckDiagnostic::DuplicateName {
+                    name: field.name.name.clone(),
+                    span: field.name.span,
+                    first,
+                });
                 continue;
             }
             spans.insert(&field.name.name, field.name.span);
@@ -52,7 +56,13 @@ impl Cx<'_, '_> {
         }
     }
 
-    fn record_as(&mut self, fields: &[ast::FieldInit], wanted: &IndexMap<String, Type>, span: Span, context: &str) -> Expr {
+    fn record_as(
+        &mut self,
+        fields: &[ast::FieldInit],
+        wanted: &IndexMap<String, Type>,
+        span: Span,
+        context: &str,
+    ) -> Expr {
         let mut checked: IndexMap<String, Expr> = IndexMap::new();
         let mut spans: IndexMap<&str, Span> = IndexMap::new();
         let mut fits = true;

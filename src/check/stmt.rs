@@ -654,7 +654,11 @@ impl Cx<'_, '_> {
         let pattern = self.template(&source.pattern);
         let Some(pattern) = pattern.as_plain() else {
             let reason = "interpolates a value; the pattern is read before the step runs".to_owned();
-            self.report(CheckDiagnostic::BoundNotStatic { what: "an output pattern", reason, span: source.pattern.span });
+            self.report(CheckDiagnostic::BoundNotStatic {
+                what: "an output pattern",
+                reason,
+                span: source.pattern.span,
+            });
             return None;
         };
         if !(func_ok && stream_ok) {

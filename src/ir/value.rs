@@ -71,7 +71,9 @@ impl Value {
             Value::Bool(b) => J::Bool(*b),
             Value::Duration(_) | Value::Money(_) | Value::Tokens(_) | Value::Percent(_) => J::String(self.to_string()),
             Value::List(items) => J::Array(items.iter().map(Value::to_json).collect()),
-            Value::Record(fields) => J::Object(fields.iter().map(|(name, value)| (name.clone(), value.to_json())).collect()),
+            Value::Record(fields) => {
+                J::Object(fields.iter().map(|(name, value)| (name.clone(), value.to_json())).collect())
+            }
         }
     }
 

@@ -617,7 +617,10 @@ impl<'p> Runner<'p> {
                 let frames: Vec<Cx<'p>> = items
                     .into_iter()
                     .zip(1..)
-                    .map(|(item, index)| Cx { frame: Frame::for_iteration(&cx.frame, index, var, item, position.as_deref()), ..cx.clone() })
+                    .map(|(item, index)| Cx {
+                        frame: Frame::for_iteration(&cx.frame, index, var, item, position.as_deref()),
+                        ..cx.clone()
+                    })
                     .collect();
                 match parallel {
                     None => {
