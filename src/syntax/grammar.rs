@@ -72,6 +72,7 @@ pub(crate) fn begins_operand(rule: Rule) -> bool {
             | Rule::paren
             | Rule::list_lit
             | Rule::record_lit
+            | Rule::record_open
     )
 }
 
@@ -143,6 +144,7 @@ pub(crate) fn is_token(rule: Rule) -> bool {
             | Rule::w_require
             | Rule::w_approve
             | Rule::lbrace
+            | Rule::record_open
             | Rule::rbrace
             | Rule::lparen
             | Rule::rparen
@@ -344,7 +346,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::w_returns => "`returns`",
         Rule::w_require => "`require`",
         Rule::w_approve => "`approve`",
-        Rule::lbrace => "`{`",
+        Rule::lbrace | Rule::record_open => "`{`",
         Rule::rbrace => "`}`",
         Rule::lparen => "`(`",
         Rule::rparen => "`)`",
