@@ -4,7 +4,10 @@
 //! Scalars are read as the language writes literals (`90s`, `$2.10`, `12k tokens`, `80%`),
 //! with the unit word or sign that a shell makes awkward left optional: `12k` for tokens,
 //! `2.10` for money (a `$` must be quoted in most shells), `80` for a percentage. Lists are a
-//! JSON array (`["api", "web"]`) or comma-separated (`api,web`).
+//! JSON array (`["api", "web"]`) or comma-separated (`api,web`). Records and lists of them
+//! are JSON only (`[{"pct": "1%", "bake": "10m"}]`): a value with a unit is a string written
+//! as the literal, or a number in the unit's base (percent points, milliseconds, dollars,
+//! tokens); every field is required, and no other field is allowed.
 
 use indexmap::IndexMap;
 
@@ -95,7 +98,12 @@ pub fn parse_arg(ty: &Type, text: &str) -> Result<Value, String> {
             }
         }
         Type::List(elem) => list(elem, text),
-        Type::Record(_) | Type::Unknown => Err(format!("a value of type `{ty}` cannot be given as text")),
+        Type::Record(_) => {
+            let json: serde_json::Value = serde_json::from_str(text.trim())
+                .map_err(|error| format!("expected a JSON object such as `{}`: {error}", json_example(ty)))?;
+            from_json(ty, &json)
+        }
+        Type::Unknown => Err(format!("a value of type `{ty}` cannot be given as text")),
     }
 }
 
@@ -123,9 +131,13 @@ fn number(text: &str) -> Result<Value, String> {
 
 fn list(elem: &Type, text: &str) -> Result<Value, String> {
     let trimmed = text.trim();
+    // A list of records is JSON only: commas separate its fields too.
+    if matches!(elem, Type::Record(_) | Type::List(_)) && !trimmed.starts_with('[') {
+        return Err(format!("expected a JSON list such as `[{}]`", json_example(elem)));
+    }
     if trimmed.starts_with('[') {
-        let json: serde_json::Value =
-            serde_json::from_str(trimmed).map_err(|error| format!("not a JSON list: {error}"))?;
+        let json: serde_json::Value = serde_json::from_str(trimmed)
+            .map_err(|error| format!("not a JSON list such as `[{}]`: {error}", json_example(elem)))?;
         return from_json(&Type::List(Box::new(elem.clone())), &json);
     }
     if trimmed.is_empty() {
@@ -157,19 +169,57 @@ pub fn from_json(ty: &Type, json: &serde_json::Value) -> Result<Value, String> {
             // Exact: read the decimal digits JSON wrote, never through a float.
             parse_arg(&Type::Money, &format!("${n}"))
         }
-        (Type::List(elem), J::Array(items)) => {
-            items.iter().map(|item| from_json(elem, item)).collect::<Result<_, _>>().map(Value::List)
-        }
         (Type::Record(fields), J::Object(object)) => {
+            if let Some(extra) = object.keys().find(|key| !fields.contains_key(*key)) {
+                let hint = match suggest::did_you_mean(extra, fields.keys().map(String::as_str)) {
+                    Some(close) => format!("; did you mean `{close}`?"),
+                    None => format!(
+                        "; it has {}",
+                        fields.keys().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                return Err(format!("`{ty}` has no field `{extra}`{hint}"));
+            }
             let mut record = IndexMap::new();
             for (name, field_ty) in fields {
-                let value = object.get(name).ok_or_else(|| format!("the field `{name}` is missing"))?;
-                record.insert(name.clone(), from_json(field_ty, value).map_err(|e| format!("`{name}`: {e}"))?);
+                let value = object.get(name).ok_or_else(|| format!("the field `{name}` ({field_ty}) is missing"))?;
+                record.insert(name.clone(), from_json(field_ty, value).map_err(|e| format!("field `{name}`: {e}"))?);
             }
             Ok(Value::Record(record))
         }
+        (Type::List(elem), J::Array(items)) if matches!(**elem, Type::Record(_)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| from_json(elem, item).map_err(|e| format!("item {i}: {e}")))
+            .collect::<Result<_, _>>()
+            .map(Value::List),
+        (Type::List(elem), J::Array(items)) => {
+            items.iter().map(|item| from_json(elem, item)).collect::<Result<_, _>>().map(Value::List)
+        }
         (_, J::String(s)) => parse_arg(ty, s),
         (ty, other) => Err(format!("expected {ty}, found JSON `{other}`")),
+    }
+}
+
+/// A JSON value of type `ty` as a person would write it in `--arg`: units as strings
+/// (`"10m"`, `"1%"`), for error messages.
+fn json_example(ty: &Type) -> String {
+    match ty {
+        Type::String => "\"text\"".into(),
+        Type::Int => "3".into(),
+        Type::Float => "2.5".into(),
+        Type::Bool => "true".into(),
+        Type::Duration => "\"10m\"".into(),
+        Type::Money => "\"$2.10\"".into(),
+        Type::Tokens => "\"12k\"".into(),
+        Type::Percent => "\"1%\"".into(),
+        Type::List(elem) => format!("[{}]", json_example(elem)),
+        Type::Record(fields) => {
+            let fields: Vec<String> =
+                fields.iter().map(|(name, ty)| format!("\"{name}\": {}", json_example(ty))).collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+        Type::Unknown => "null".into(),
     }
 }
 
@@ -294,6 +344,52 @@ mod tests {
         assert!(error(list_of(Type::Int), "1,x").contains("`x`"), "{}", error(list_of(Type::Int), "1,x"));
         assert!(error(list_of(Type::Bool), "[1]").contains("bool"));
         assert!(error(list_of(Type::String), "[\"a\"").contains("JSON"));
+    }
+
+    fn stage() -> Type {
+        Type::Record(IndexMap::from([("pct".to_owned(), Type::Percent), ("bake".to_owned(), Type::Duration)]))
+    }
+
+    #[test]
+    fn records_and_lists_of_records_are_json() {
+        let stages = list_of(stage());
+        let expected = Value::List(vec![
+            Value::Record(IndexMap::from([
+                ("pct".to_owned(), Value::Percent(1.0)),
+                ("bake".to_owned(), Value::Duration(600_000)),
+            ])),
+            Value::Record(IndexMap::from([
+                ("pct".to_owned(), Value::Percent(10.0)),
+                ("bake".to_owned(), Value::Duration(900_000)),
+            ])),
+        ]);
+        let text = r#"[{"pct": "1%", "bake": "10m"}, {"bake": "15m", "pct": 10}]"#;
+        assert_eq!(parse_arg(&stages, text), Ok(expected));
+        assert_eq!(
+            parse_arg(&stage(), r#"{"pct": "50%", "bake": 1000}"#),
+            Ok(Value::Record(IndexMap::from([
+                ("pct".to_owned(), Value::Percent(50.0)),
+                ("bake".to_owned(), Value::Duration(1_000)),
+            ])))
+        );
+        assert_eq!(parse_arg(&stages, "[]"), Ok(Value::List(Vec::new())));
+    }
+
+    #[test]
+    fn wrong_records_say_which_field() {
+        let error = |ty: Type, text: &str| parse_arg(&ty, text).unwrap_err();
+        let stages = list_of(stage());
+        let missing = error(stages.clone(), r#"[{"pct": "1%"}]"#);
+        assert!(missing.contains("item 0") && missing.contains("`bake` (duration) is missing"), "{missing}");
+        let extra = error(stage(), r#"{"pct": "1%", "bake": "1m", "bakes": "2m"}"#);
+        assert!(extra.contains("no field `bakes`") && extra.contains("did you mean `bake`"), "{extra}");
+        let wrong = error(stages.clone(), r#"[{"pct": "1%", "bake": "10"}]"#);
+        assert!(wrong.contains("field `bake`") && wrong.contains("needs a unit"), "{wrong}");
+        let not_json = error(stages.clone(), r#"[{"pct": "1%",]"#);
+        assert!(not_json.contains(r#"[{"pct": "1%", "bake": "10m"}]"#), "{not_json}");
+        let commas = error(stages, "1%,10m");
+        assert!(commas.contains("a JSON list"), "{commas}");
+        assert!(error(stage(), "pct=1%").contains("a JSON object"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod error;
 mod expr;
 mod flow;
 mod items;
+mod record;
 mod shell;
 mod stmt;
 mod watch;

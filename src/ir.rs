@@ -381,6 +381,9 @@ pub enum Node {
     },
     For {
         step: Option<StepIdx>,
+        /// `i` of `for i, stage in stages`: the item's position, an `int` from 0.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        index: Option<String>,
         var: String,
         iter: Expr,
         parallel: Option<Option<Bound>>,
@@ -678,6 +681,8 @@ pub enum ExprKind {
     /// A literal, or a constant folded to its value.
     Value(Value),
     List(Vec<Expr>),
+    /// `{ pct: 10%, bake: 15m }`, its fields in the order written.
+    Record(IndexMap<String, Expr>),
     /// A string with interpolations.
     Template(Template),
     Param(String),

@@ -272,10 +272,20 @@ async fn run(
         raised: recorded.scopes.clone(),
         source: std::fs::read_to_string(&target.file).ok().map(|text| (shown_path(&target.file), text)),
     };
-    let args_json = serde_json::to_value(
-        args.iter().map(|(name, value)| (name.clone(), value.to_text())).collect::<IndexMap<_, _>>(),
-    )
-    .unwrap_or_default();
+    // Records, and lists holding them, as the JSON `--arg` reads; other values as their text.
+    let args_json = serde_json::Value::Object(
+        args.iter()
+            .map(|(name, value)| {
+                let structured = match value {
+                    Value::Record(_) => true,
+                    Value::List(items) => items.iter().any(|item| matches!(item, Value::Record(_))),
+                    _ => false,
+                };
+                let json = if structured { value.to_json() } else { serde_json::Value::String(value.to_text()) };
+                (name.clone(), json)
+            })
+            .collect(),
+    );
     let started = Event::RunStarted {
         run: run_id.clone(),
         workflow: workflow.name.clone(),

@@ -149,8 +149,8 @@ fn every_example_runs_on_a_bare_machine_or_says_what_it_needs() {
             words.truncate(note);
         }
         if name == "canary.wf" {
-            // Its default bake takes seconds; the bound is read the same way with any value.
-            words.extend(["--arg".to_owned(), "bake=20ms".to_owned()]);
+            // Its default bakes take seconds; the bounds are read the same way with any value.
+            words.extend(["--arg".to_owned(), r#"stages=[{"pct": "1%", "bake": "20ms"}]"#.to_owned()]);
         }
         let state = tempfile::tempdir().expect("state dir");
         let mut run = std::process::Command::new(env!("CARGO_BIN_EXE_wf"));

@@ -652,3 +652,21 @@ fn garbage_after_initialize_is_named_too() {
         "error: wf lsp: the client sent a Content-Length that is not a number of bytes (\"x\")"
     );
 }
+
+#[test]
+fn a_loop_index_and_a_record_variable_show_their_types() {
+    let uri = uri_of(&std::env::temp_dir().join("records.wf"));
+    let text = "workflow w(stages: list<{ pct: percent, bake: duration }> = [{ pct: 1%, bake: 10m }]) {\n  for i, stage in stages {\n    wait bake stage.bake\n    run a \"echo {{stage.pct}} {{3000 + i}}\"\n  }\n}\n";
+    let mut client = Client::start();
+    client.initialize();
+    assert_eq!(open_codes(&mut client, &uri, text), Vec::<String>::new());
+    let hover = |client: &mut Client, needle: &str, nth: usize| -> String {
+        let result = client.request("textDocument/hover", at(&uri, position(text, needle, nth, 0)));
+        result["contents"]["value"].as_str().unwrap_or_default().to_string()
+    };
+    let index = hover(&mut client, "i,", 0);
+    assert!(index.starts_with("loop index `i: int`"), "{index}");
+    assert_eq!(hover(&mut client, "i}}", 0), index, "a use shows what the declaration does");
+    let stage = hover(&mut client, "stage in", 0);
+    assert!(stage.starts_with("loop variable `stage: { pct: percent, bake: duration }`"), "{stage}");
+}

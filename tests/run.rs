@@ -487,7 +487,17 @@ fn the_examples_run_to_completion_with_the_sim_provider() {
     for (example, args) in [
         ("bug-fix.wf", vec!["--arg", "ticket=PL-479", "--mode", "autopilot"]),
         ("custom.wf", vec!["--arg", "task=add-rate-limit", "--mode", "autopilot"]),
-        ("canary.wf", vec!["--arg", "service=checkout", "--arg", "bake=20ms", "--mode", "autopilot"]),
+        (
+            "canary.wf",
+            vec![
+                "--arg",
+                "service=checkout",
+                "--arg",
+                r#"stages=[{"pct": "1%", "bake": "20ms"}, {"pct": 10, "bake": 20}]"#,
+                "--mode",
+                "autopilot",
+            ],
+        ),
     ] {
         let dir = Dir::new("");
         let file = root.join("examples").join(example);

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::cx::Cx;
-use super::expr::{is_static, Defaults};
+use super::expr::{is_known_before_run, is_static, Defaults};
 use super::items::invalid_choice;
 use super::CheckDiagnostic;
 use crate::ir::eval::{eval, NoEnv};
@@ -203,14 +203,16 @@ impl Cx<'_, '_> {
         control
     }
 
-    /// A duration known before the run (a literal, constant or parameter).
+    /// A duration known before the run (a literal, constant or parameter, a field of one, a
+    /// loop variable).
     pub fn duration_attr(&mut self, expr: &ast::Expr, what: &'static str) -> Option<Expr> {
         let checked = self.expr(expr);
         if !self.expect_type(&checked, &Type::Duration, what) {
             return None;
         }
-        if !is_static(&checked) {
-            self.report(CheckDiagnostic::BoundNotStatic { what, span: checked.span });
+        if !is_known_before_run(&checked) {
+            let reason = self.not_static_reason(&checked, true);
+            self.report(CheckDiagnostic::BoundNotStatic { what, reason, span: checked.span });
             return None;
         }
         if what == "a timeout" && matches!(checked.kind, ExprKind::Value(Value::Duration(0))) {
@@ -231,8 +233,9 @@ impl Cx<'_, '_> {
         if !self.expect_type(&checked, &Type::Int, what) {
             return None;
         }
-        if !is_static(&checked) {
-            self.report(CheckDiagnostic::BoundNotStatic { what, span: checked.span });
+        if !is_known_before_run(&checked) {
+            let reason = self.not_static_reason(&checked, true);
+            self.report(CheckDiagnostic::BoundNotStatic { what, reason, span: checked.span });
             return None;
         }
         // A parameter's default is checked here, but it is not the bound's value: the run's
@@ -409,7 +412,8 @@ impl Cx<'_, '_> {
                 (Some(value), Some(checked.clone()))
             }
             _ => {
-                self.report(CheckDiagnostic::BoundNotStatic { what: "a budget", span: checked.span });
+                let reason = self.not_static_reason(&checked, false);
+                self.report(CheckDiagnostic::BoundNotStatic { what: "a budget", reason, span: checked.span });
                 return;
             }
         };

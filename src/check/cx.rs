@@ -19,8 +19,8 @@ pub(super) struct Cx<'c, 'a> {
     /// Parameters with their types, and whether something uses them.
     pub params: IndexMap<String, (Type, Span, bool)>,
     pub secrets: IndexMap<String, Span>,
-    /// Variables of enclosing `for` loops, innermost last.
-    pub loop_vars: Vec<(String, Type)>,
+    /// Variables (and indexes) of enclosing `for` loops, innermost last.
+    pub loop_vars: Vec<LoopVar>,
     /// Steps whose `status`/`ok` an enclosing `if` condition tested: reading them is safe.
     pub guarded: Vec<StepIdx>,
     /// Whether the expression being checked sits in a `{{ }}`.
@@ -36,6 +36,14 @@ pub(super) struct Cx<'c, 'a> {
     /// declared, sized once (a hash map of these large values grew by doubling and was the
     /// checker's largest allocation).
     pub defined: Vec<Option<(ir::StepKind, ir::Common)>>,
+}
+
+/// A name a `for` binds: its item or its index.
+pub(super) struct LoopVar {
+    pub name: String,
+    pub ty: Type,
+    /// Whether something in the body reads it (an unused index is reported).
+    pub used: bool,
 }
 
 impl<'c, 'a> Cx<'c, 'a> {

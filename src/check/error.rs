@@ -6,9 +6,9 @@
 //! file where that pass has no module at hand (recursion, budgets). Errors and warnings alike:
 //!
 //! - What one expression, attribute or statement shows: in the walk that checks it
-//!   (`Cx::report` in `expr.rs`, `attrs.rs`, `stmt.rs`) — most errors, and the warnings
-//!   `constant_condition`, `empty_phase`, `quoted_interpolation`,
-//!   `timeout_shorter_than_backoff`.
+//!   (`Cx::report` in `expr.rs`, `record.rs`, `attrs.rs`, `stmt.rs`) — most errors, and the
+//!   warnings `constant_condition`, `empty_phase`, `quoted_interpolation`,
+//!   `timeout_shorter_than_backoff`, `unused_index` (at the end of its `for`).
 //! - What a whole workflow shows: at the end of checking it (`workflow.rs`: `unused_param`).
 //! - What all modules show: after every workflow is checked (`check.rs`: `recursive_call`;
 //!   `items.rs`: `unused_const`, `unused_module`).
@@ -321,6 +321,18 @@ pub enum CheckDiagnostic {
         span: Span,
     },
 
+    #[error("the record is missing field{plural} {fields}")]
+    #[diagnostic(code(wf::check::missing_field))]
+    MissingField {
+        /// The missing fields with their types: `` `bake: duration` ``.
+        fields: String,
+        plural: &'static str,
+        #[label("missing field{plural}")]
+        span: Span,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("workflow `{workflow}` has no parameter `{name}`")]
     #[diagnostic(code(wf::check::unknown_argument))]
     UnknownArgument {
@@ -430,11 +442,15 @@ pub enum CheckDiagnostic {
     #[error("{what} must be known before the run starts")]
     #[diagnostic(
         code(wf::check::bound_not_static),
-        help("use a literal, a constant or a workflow parameter, so `wf cost` can bound the run")
+        help(
+            "use a literal, a constant, a workflow parameter, a field of one, or a loop variable over such a list, so `wf cost` can bound the run"
+        )
     )]
     BoundNotStatic {
         what: &'static str,
-        #[label("depends on values computed during the run")]
+        /// Why not: what it reads that only the run computes.
+        reason: String,
+        #[label("{reason}")]
         span: Span,
     },
 
@@ -574,6 +590,19 @@ pub enum CheckDiagnostic {
     #[diagnostic(code(wf::check::unused_param), severity(Warning), help("remove it, or use it"))]
     UnusedParam {
         name: String,
+        #[label("unused")]
+        span: Span,
+    },
+
+    #[error("loop index `{name}` is never used")]
+    #[diagnostic(
+        code(wf::check::unused_index),
+        severity(Warning),
+        help("remove it: `for {var} in ...` needs no index")
+    )]
+    UnusedIndex {
+        name: String,
+        var: String,
         #[label("unused")]
         span: Span,
     },

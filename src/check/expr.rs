@@ -23,6 +23,7 @@ impl Cx<'_, '_> {
                 }
             }
             ast::ExprKind::List(items) => self.list(items, span),
+            ast::ExprKind::Record(fields) => self.record(fields, span),
             ast::ExprKind::Name(name) => self.name(name, span, None),
             ast::ExprKind::Field { base, field } => self.field(base, field, span),
             ast::ExprKind::Index { base, index } => {
@@ -175,8 +176,9 @@ impl Cx<'_, '_> {
     /// A bare name; `field` is the field read from it, when there is one (it matters for
     /// steps that may have been skipped: their `status` and `ok` are always readable).
     fn name(&mut self, name: &str, span: Span, field: Option<&str>) -> Expr {
-        if let Some((_, ty)) = self.loop_vars.iter().rev().find(|(var, _)| var == name) {
-            return Expr { kind: ExprKind::LoopVar(name.to_string()), ty: ty.clone(), span };
+        if let Some(var) = self.loop_vars.iter_mut().rev().find(|var| var.name == name) {
+            var.used = true;
+            return Expr { kind: ExprKind::LoopVar(name.to_string()), ty: var.ty.clone(), span };
         }
         if let Some(index) = self.flow.steps.index(name) {
             return self.step(index, span, field);
@@ -208,7 +210,7 @@ impl Cx<'_, '_> {
             let candidates: Vec<String> = self
                 .loop_vars
                 .iter()
-                .map(|(var, _)| var.clone())
+                .map(|var| var.name.clone())
                 .chain(self.flow.steps.names())
                 .chain(self.params.keys().cloned())
                 .chain(self.ch.modules[self.module].consts.keys().cloned())
@@ -303,7 +305,7 @@ impl Cx<'_, '_> {
     fn is_module_alias(&self, name: &str) -> bool {
         let scope = &self.ch.modules[self.module];
         (scope.aliases.contains_key(name) || scope.broken.contains(name))
-            && !self.loop_vars.iter().any(|(var, _)| var == name)
+            && !self.loop_vars.iter().any(|var| var.name == name)
             && self.flow.steps.index(name).is_none()
             && !self.params.contains_key(name)
             && !self.ch.modules[self.module].consts.contains_key(name)
@@ -582,12 +584,13 @@ pub(super) fn unknown(span: Span) -> Expr {
 }
 
 /// Replaces an operation on constants by its value (units stay normalised integers).
-fn fold(expr: Expr) -> Expr {
+pub(super) fn fold(expr: Expr) -> Expr {
     if expr.ty.is_unknown() {
         return expr;
     }
     let operands_constant = match &expr.kind {
         ExprKind::List(items) => items.iter().all(is_value),
+        ExprKind::Record(fields) => fields.values().all(is_value),
         ExprKind::Index { base, index } => is_value(base) && is_value(index),
         ExprKind::Call { args, .. } => args.iter().all(is_value),
         ExprKind::Unary { operand, .. } => is_value(operand),
@@ -599,7 +602,8 @@ fn fold(expr: Expr) -> Expr {
     }
     match eval(&expr, &NoEnv) {
         Ok(folded) => Expr {
-            ty: if matches!(folded, Value::List(_)) { expr.ty.clone() } else { folded.ty() },
+            // A list's or record's type may say more than its values (the element of `[]`).
+            ty: if matches!(folded, Value::List(_) | Value::Record(_)) { expr.ty.clone() } else { folded.ty() },
             kind: ExprKind::Value(folded),
             span: expr.span,
         },
@@ -612,23 +616,57 @@ fn is_value(expr: &Expr) -> bool {
     matches!(expr.kind, ExprKind::Value(_)) && !expr.ty.is_unknown()
 }
 
-/// Whether an expression is known before the run starts: it reads only constants and
-/// parameters.
+/// Whether an expression is known before the run starts, reading only constants and
+/// parameters (and fields of them): what a budget may read, which the run reads outside any
+/// loop.
 pub(super) fn is_static(expr: &Expr) -> bool {
+    first_dynamic(expr, false).is_none()
+}
+
+/// Whether a bound is known before the run: as [`is_static`], or a loop variable, since every
+/// `for` goes through a list known before the run. The runner reads it in the loop;
+/// `wf cost` takes the largest value over the loop's list.
+pub(super) fn is_known_before_run(expr: &Expr) -> bool {
+    first_dynamic(expr, true).is_none()
+}
+
+/// The first part of `expr` that only the run computes (a step's value, an environment
+/// variable, or a loop variable unless `loops` allows them).
+fn first_dynamic(expr: &Expr, loops: bool) -> Option<&Expr> {
     match &expr.kind {
-        ExprKind::Value(_) | ExprKind::Param(_) => true,
-        ExprKind::LoopVar(_) | ExprKind::Step { .. } => false,
-        ExprKind::List(items) => items.iter().all(is_static),
-        ExprKind::Template(template) => template.parts.iter().all(|part| match part {
-            TemplatePart::Text(_) => true,
-            TemplatePart::Expr(expr) => is_static(expr),
+        ExprKind::Value(_) | ExprKind::Param(_) => None,
+        ExprKind::LoopVar(_) if loops => None,
+        ExprKind::LoopVar(_) | ExprKind::Step { .. } | ExprKind::Call { func: Func::Env, .. } => Some(expr),
+        ExprKind::List(items) | ExprKind::Call { args: items, .. } => {
+            items.iter().find_map(|item| first_dynamic(item, loops))
+        }
+        ExprKind::Record(fields) => fields.values().find_map(|item| first_dynamic(item, loops)),
+        ExprKind::Template(template) => template.parts.iter().find_map(|part| match part {
+            TemplatePart::Text(_) => None,
+            TemplatePart::Expr(expr) => first_dynamic(expr, loops),
         }),
-        ExprKind::Field { base, .. } => is_static(base),
-        ExprKind::Index { base, index } => is_static(base) && is_static(index),
-        ExprKind::Call { func: Func::Env, .. } => false,
-        ExprKind::Call { args, .. } => args.iter().all(is_static),
-        ExprKind::Unary { operand, .. } => is_static(operand),
-        ExprKind::Binary { lhs, rhs, .. } => is_static(lhs) && is_static(rhs),
+        ExprKind::Field { base, .. } => first_dynamic(base, loops),
+        ExprKind::Unary { operand, .. } => first_dynamic(operand, loops),
+        ExprKind::Index { base: a, index: b } | ExprKind::Binary { lhs: a, rhs: b, .. } => {
+            first_dynamic(a, loops).or_else(|| first_dynamic(b, loops))
+        }
+    }
+}
+
+impl Cx<'_, '_> {
+    /// Why `expr` is not known before the run, for `wf::check::bound_not_static`'s label.
+    pub(super) fn not_static_reason(&self, expr: &Expr, loops: bool) -> String {
+        match first_dynamic(expr, loops).map(|part| &part.kind) {
+            Some(ExprKind::Step { index, .. }) => {
+                let name = &self.flow.steps.get(*index).name;
+                format!("reads `{name}`, whose values exist only once it has run")
+            }
+            Some(ExprKind::Call { .. }) => "reads an environment variable, known only when the run starts".into(),
+            Some(ExprKind::LoopVar(name)) => {
+                format!("reads loop variable `{name}`, which has a value only inside its loop")
+            }
+            _ => "depends on values computed during the run".into(),
+        }
     }
 }
 

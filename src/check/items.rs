@@ -329,17 +329,8 @@ impl<'a> Checker<'a> {
             let ty = self.resolve_type(module, &param.ty);
             let default = param.default.as_ref().and_then(|default| {
                 let mut cx = Cx::constant(self, module);
-                let expr = cx.expr(default);
-                if !expr.ty.fits(&ty) {
-                    self.report(
-                        module,
-                        CheckDiagnostic::TypeMismatch {
-                            expected: format!("`{ty}`"),
-                            found: expr.ty.to_string(),
-                            span: default.span,
-                            context: format!("the default of `{}: {ty}`", param.name.name),
-                        },
-                    );
+                let expr = cx.expr_as(default, &ty, &format!("the default of `{}: {ty}`", param.name.name));
+                if expr.ty.is_unknown() {
                     return None;
                 }
                 match eval(&expr, &NoEnv) {
@@ -405,24 +396,21 @@ impl<'a> Checker<'a> {
         }
         let item = *self.modules[module].consts.get(name)?;
         self.consts.insert(key.clone(), ConstState::Evaluating);
-        let expr = Cx::constant(self, module).expr(&item.value);
         let declared = item.ty.as_ref().map(|ty| self.resolve_type(module, ty));
-        let value = if let Some(declared) = declared.filter(|declared| !expr.ty.fits(declared)) {
-            self.report(
-                module,
-                CheckDiagnostic::TypeMismatch {
-                    expected: format!("`{declared}`"),
-                    found: expr.ty.to_string(),
-                    span: item.value.span,
-                    context: format!("the value of `{name}`"),
-                },
-            );
-            None
-        } else if expr.ty.is_unknown() {
+        let expr = match &declared {
+            Some(declared) => {
+                Cx::constant(self, module).expr_as(&item.value, declared, &format!("the value of `{name}`"))
+            }
+            None => Cx::constant(self, module).expr(&item.value),
+        };
+        let value = if expr.ty.is_unknown() {
             None
         } else {
             match eval(&expr, &NoEnv) {
-                Ok(value) => Some(value),
+                Ok(value) => Some(match &declared {
+                    Some(declared) => promote(value, declared),
+                    None => value,
+                }),
                 Err(_) => {
                     let what = format!("constant `{name}`");
                     self.report(module, CheckDiagnostic::NotConstant { what, span: item.value.span });
@@ -633,10 +621,27 @@ impl<'a> Checker<'a> {
 }
 
 /// Converts an `int` default to `float` when the parameter is `float`.
+/// `value` as a value of `ty`: an `int` where a `float` is wanted becomes one, inside lists
+/// and records too.
 pub(super) fn promote(value: Value, ty: &Type) -> Value {
     match (value, ty) {
         #[allow(clippy::cast_precision_loss)]
         (Value::Int(n), Type::Float) => Value::Float(n as f64),
+        (Value::List(items), Type::List(elem)) => {
+            Value::List(items.into_iter().map(|item| promote(item, elem)).collect())
+        }
+        (Value::Record(fields), Type::Record(types)) => Value::Record(
+            fields
+                .into_iter()
+                .map(|(name, value)| {
+                    let value = match types.get(&name) {
+                        Some(ty) => promote(value, ty),
+                        None => value,
+                    };
+                    (name, value)
+                })
+                .collect(),
+        ),
         (value, _) => value,
     }
 }

@@ -7,7 +7,8 @@ use indexmap::IndexMap;
 
 use super::attrs::Place;
 use super::cx::Cx;
-use super::expr::is_static;
+use super::cx::LoopVar;
+use super::expr::is_known_before_run;
 use super::flow::{ContainerKind, Flow};
 use super::{CheckDiagnostic, Checker};
 use crate::ir::{self, BlockKind, Expr, ExprKind, Node, Output, OutputSource, StepIdx, StepKind, Stream, Type};
@@ -561,27 +562,55 @@ impl Cx<'_, '_> {
     fn for_each(&mut self, each: &ast::For, index: Option<StepIdx>) -> Option<Node> {
         let iter = self.expr(&each.iter);
         let elem = self.list_elem(&iter, "`for` goes through a list");
-        if !is_static(&iter) {
-            self.report(CheckDiagnostic::BoundNotStatic { what: "the list of a `for`", span: iter.span });
+        if !is_known_before_run(&iter) {
+            let reason = self.not_static_reason(&iter, true);
+            self.report(CheckDiagnostic::BoundNotStatic { what: "the list of a `for`", reason, span: iter.span });
         }
         let parallel =
             each.parallel.as_ref().map(|max| max.as_ref().and_then(|max| self.bound(max, "a `parallel` bound", 1)));
-        if let Some(step) = self.flow.steps.index(&each.var.name) {
-            let first = self.flow.steps.get(step).name_span;
-            self.report(CheckDiagnostic::DuplicateName { name: each.var.name.clone(), span: each.var.span, first });
-        } else if let Some((_, first, _)) = self.params.get(&each.var.name) {
-            let first = *first;
-            self.report(CheckDiagnostic::DuplicateName { name: each.var.name.clone(), span: each.var.span, first });
+        let names: Vec<&ast::Ident> = each.index.iter().chain([&each.var]).collect();
+        for (i, var) in names.iter().enumerate() {
+            let first = if let Some(step) = self.flow.steps.index(&var.name) {
+                Some(self.flow.steps.get(step).name_span)
+            } else if let Some((_, first, _)) = self.params.get(&var.name) {
+                Some(*first)
+            } else {
+                names[..i].iter().find(|other| other.name == var.name).map(|other| other.span)
+            };
+            if let Some(first) = first {
+                self.report(CheckDiagnostic::DuplicateName { name: var.name.clone(), span: var.span, first });
+            }
         }
         let attrs = self.attrs(&each.body.entries, Place::Block("for"));
         let control = self.control(&attrs);
-        self.loop_vars.push((each.var.name.clone(), elem));
+        if let Some(position) = &each.index {
+            self.loop_vars.push(LoopVar { name: position.name.clone(), ty: Type::Int, used: false });
+        }
+        self.loop_vars.push(LoopVar { name: each.var.name.clone(), ty: elem, used: true });
         let name = each.name.as_ref().map(|name| name.name.clone());
         let body =
             self.lower_sequence_in(ContainerKind::For, &statements(&each.body), each.body.span, name.as_deref(), false);
         self.loop_vars.pop();
+        if let Some(position) = &each.index {
+            if self.loop_vars.pop().is_some_and(|var| !var.used) {
+                self.report(CheckDiagnostic::UnusedIndex {
+                    name: position.name.clone(),
+                    span: position.span,
+                    var: each.var.name.clone(),
+                });
+            }
+        }
         self.define(index, StepKind::Block(BlockKind::For), ir::Common::default());
-        Some(Node::For { step: index, var: each.var.name.clone(), iter, parallel, body, control, span: each.span })
+        Some(Node::For {
+            step: index,
+            index: each.index.as_ref().map(|position| position.name.clone()),
+            var: each.var.name.clone(),
+            iter,
+            parallel,
+            body,
+            control,
+            span: each.span,
+        })
     }
 
     fn gate(&mut self, gate: &ast::Gate, attrs: &[&ast::Attr]) -> ir::Gate {
@@ -635,7 +664,12 @@ impl Cx<'_, '_> {
         let stream_ok = self.choice("output stream", &source.stream, &["stdout", "stderr"]);
         let pattern = self.template(&source.pattern);
         let Some(pattern) = pattern.as_plain() else {
-            self.report(CheckDiagnostic::BoundNotStatic { what: "an output pattern", span: source.pattern.span });
+            let reason = "interpolates a value; the pattern is read before the step runs".to_owned();
+            self.report(CheckDiagnostic::BoundNotStatic {
+                what: "an output pattern",
+                reason,
+                span: source.pattern.span,
+            });
             return None;
         };
         if !(func_ok && stream_ok) {
@@ -673,7 +707,14 @@ impl Cx<'_, '_> {
         let mut args = IndexMap::new();
         let mut spans: HashMap<&str, Span> = HashMap::new();
         for arg in &call.args {
-            let value = self.expr(&arg.value);
+            let param = params.as_ref().and_then(|params| params.iter().find(|param| param.name == arg.name.name));
+            let value = match param {
+                Some(param) => {
+                    let context = format!("parameter `{}` of `{workflow}` is `{}`", param.name, param.ty);
+                    self.expr_as(&arg.value, &param.ty, &context)
+                }
+                None => self.expr(&arg.value),
+            };
             if let Some(&first) = spans.get(arg.name.name.as_str()) {
                 self.report(CheckDiagnostic::DuplicateName { name: arg.name.name.clone(), span: arg.name.span, first });
                 continue;
@@ -681,10 +722,7 @@ impl Cx<'_, '_> {
             spans.insert(&arg.name.name, arg.name.span);
             if let Some(params) = &params {
                 match params.iter().find(|param| param.name == arg.name.name) {
-                    Some(param) => {
-                        let context = format!("parameter `{}` of `{workflow}` is `{}`", param.name, param.ty);
-                        self.expect_type(&value, &param.ty, &context);
-                    }
+                    Some(_) => {}
                     None => {
                         let help = crate::suggest::help(&arg.name.name, params.iter().map(|param| param.name.as_str()));
                         self.report(CheckDiagnostic::UnknownArgument {

@@ -2,7 +2,7 @@
 //! interval and duration, and its `fail when` / `pass when` judgements over the outputs.
 
 use super::attrs::Place;
-use super::cx::Cx;
+use super::cx::{Cx, LoopVar};
 use super::CheckDiagnostic;
 use crate::ir::eval::{eval, NoEnv};
 use crate::ir::{self, format_duration, Expr, ExprKind, Node, StepIdx, StepKind, TemplatePart, Type, Value};
@@ -47,12 +47,21 @@ impl Cx<'_, '_> {
         }
         // The conditions read the outputs by their bare names, as loop variables are read.
         let depth = self.loop_vars.len();
-        self.loop_vars.extend(poll.outputs.iter().map(|output| (output.name.clone(), output.ty.clone())));
+        self.loop_vars.extend(poll.outputs.iter().map(|output| LoopVar {
+            name: output.name.clone(),
+            ty: output.ty.clone(),
+            // Conditions must read them, which the check below says; never "unused".
+            used: true,
+        }));
         let (mut fail, mut pass) = (None, None);
         for attr in &attrs {
             match &attr.kind {
-                AttrKind::FailWhen(judgement) => fail = self.judgement(judgement, "fail when", &poll, lasts, watch),
-                AttrKind::PassWhen(judgement) => pass = self.judgement(judgement, "pass when", &poll, lasts, watch),
+                AttrKind::FailWhen(judgement) => {
+                    fail = self.judgement(judgement, "fail when", &poll, lasts, watch, depth);
+                }
+                AttrKind::PassWhen(judgement) => {
+                    pass = self.judgement(judgement, "pass when", &poll, lasts, watch, depth);
+                }
                 _ => {}
             }
         }
@@ -94,6 +103,7 @@ impl Cx<'_, '_> {
         poll: &ir::Run,
         lasts: Option<u64>,
         watch: &ast::Watch,
+        outputs_at: usize,
     ) -> Option<ir::Judgement> {
         let cond = self.condition(&judgement.cond);
         let names: Vec<&str> = poll.outputs.iter().map(|output| output.name.as_str()).collect();
@@ -110,10 +120,17 @@ impl Cx<'_, '_> {
             };
             self.report(CheckDiagnostic::WatchConditionWithoutOutput { what, help, span: cond.span });
         }
+        // A window is known before the run: the outputs, which only a poll reads, are not in
+        // its scope (a loop variable would be).
+        let outputs = self.loop_vars.split_off(outputs_at);
         let window = match &judgement.window {
-            Some(window) => Some(self.duration_attr(window, "a window")?),
+            Some(window) => self.duration_attr(window, "a window"),
             None => None,
         };
+        self.loop_vars.extend(outputs);
+        if judgement.window.is_some() && window.is_none() {
+            return None;
+        }
         if let (Some(window), Some(lasts)) = (window.as_ref(), lasts) {
             if let Some(ms) = known_ms(window).filter(|&ms| ms > lasts) {
                 self.report(CheckDiagnostic::WatchWindowTooLong {
@@ -144,6 +161,7 @@ fn reads_any(expr: &Expr, names: &[&str]) -> bool {
         ExprKind::LoopVar(name) => names.contains(&name.as_str()),
         ExprKind::Value(_) | ExprKind::Param(_) | ExprKind::Step { .. } => false,
         ExprKind::List(items) => any(items),
+        ExprKind::Record(fields) => fields.values().any(|field| reads_any(field, names)),
         ExprKind::Template(template) => template.parts.iter().any(|part| match part {
             TemplatePart::Text(_) => false,
             TemplatePart::Expr(expr) => reads_any(expr, names),

@@ -47,11 +47,6 @@ impl<'a> Params<'a> {
         Params { params, source: Source::Call { args, caller }, root: caller.root }
     }
 
-    /// The value of `expr` if it is known before the run.
-    pub fn value(&self, expr: &Expr) -> Option<Value> {
-        eval(expr, self).ok()
-    }
-
     /// Like [`Params::value`], for a condition: not knowing it needs no argument.
     pub fn decide(&self, expr: &Expr) -> Option<Value> {
         let before = self.root.quiet.replace(true);
@@ -77,5 +72,25 @@ impl Env for Params<'_> {
             self.root.missing.borrow_mut().insert(name.to_string());
         }
         value
+    }
+}
+
+/// The names a `for` binds in one iteration: its variable, and its index when it names one.
+pub(super) type Iteration = Vec<(String, Value)>;
+
+/// What a bound inside loops reads: the parameters, and one iteration of each enclosing
+/// `for` whose list is known.
+pub(super) struct InLoop<'a> {
+    pub params: &'a Params<'a>,
+    pub vars: Vec<&'a (String, Value)>,
+}
+
+impl Env for InLoop<'_> {
+    fn param(&self, name: &str) -> Option<Value> {
+        self.params.param(name)
+    }
+
+    fn loop_var(&self, name: &str) -> Option<Value> {
+        self.vars.iter().rev().find(|(var, _)| var == name).map(|(_, value)| value.clone())
     }
 }

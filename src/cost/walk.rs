@@ -4,9 +4,9 @@
 
 use super::amounts::{rounds, Amounts, Range, Unknown};
 use super::history::{History, Observed};
-use super::params::Params;
+use super::params::{InLoop, Iteration, Params};
 use super::{Budget, Estimate, Note, PastRuns, PhaseCost, PhaseKind, Source, Sources, StepCost};
-use crate::ir::eval::{count, duration};
+use crate::ir::eval::{count, duration, eval, Env, EvalError};
 use crate::ir::{
     self, Bound, Branch, Call, Control, Expect, Expr, Node, Program, StepIdx, StepKind, Value, Workflow, WorkflowId,
 };
@@ -97,7 +97,13 @@ struct Walker<'w> {
     from_history: Vec<PastRuns>,
     from_model: Vec<PastRuns>,
     unknown: Vec<String>,
+    /// The iterations of each enclosing `for` whose list is known, outermost first: a bound
+    /// that reads a loop variable is read in each, and the largest counts.
+    loops: Vec<Vec<Iteration>>,
 }
+
+/// Most combinations of iterations a bound is read in; past it, the bound is not known.
+const MAX_COMBINATIONS: usize = 10_000;
 
 impl<'w> Walker<'w> {
     fn new(
@@ -122,6 +128,7 @@ impl<'w> Walker<'w> {
             from_history: Vec::new(),
             from_model: Vec::new(),
             unknown: Vec::new(),
+            loops: Vec::new(),
         }
     }
 
@@ -163,12 +170,18 @@ impl<'w> Walker<'w> {
                 let timeout = self.block_timeout(control, *step, "a `repeat`");
                 body.times(iterations).within(timeout)
             }
-            Node::For { step, var, iter, parallel, body, control, .. } => {
+            Node::For { step, index, var, iter, parallel, body, control, .. } => {
                 let what = format!("`for {var}`");
                 let at = self.place(*step, &what);
                 let length = self.length(iter, &at);
                 let count = Range::exactly(length);
+                let iterations = self.iterations(iter, var, index.as_deref());
+                let known = iterations.is_some();
+                self.loops.extend(iterations);
                 let one = self.nodes(body, reach.times(count));
+                if known {
+                    self.loops.pop();
+                }
                 let all = match parallel {
                     None => one.times(count),
                     Some(max) => {
@@ -510,9 +523,70 @@ impl<'w> Walker<'w> {
         self.duration(control.timeout.as_ref(), "the timeout", &place)
     }
 
+    /// The largest of what `read` gives in every combination of the enclosing loops'
+    /// iterations (with no loop, just what it gives): a bound that reads a loop variable
+    /// counts at its largest.
+    fn largest<T: Ord>(&self, read: impl Fn(&dyn Env) -> Result<T, EvalError>) -> Result<T, EvalError> {
+        if self.loops.is_empty() {
+            return read(self.env);
+        }
+        let combinations = self.loops.iter().try_fold(1usize, |n, iterations| n.checked_mul(iterations.len()));
+        if combinations.is_none_or(|n| n == 0 || n > MAX_COMBINATIONS) {
+            return Err(EvalError::Unknown);
+        }
+        let mut choice = vec![0usize; self.loops.len()];
+        let mut best: Option<T> = None;
+        loop {
+            let vars = self.loops.iter().zip(&choice).flat_map(|(iterations, &i)| iterations[i].iter()).collect();
+            let value = read(&InLoop { params: self.env, vars })?;
+            best = Some(match best {
+                Some(current) => current.max(value),
+                None => value,
+            });
+            // The next combination, the innermost loop fastest.
+            let mut level = self.loops.len();
+            loop {
+                if level == 0 {
+                    return best.ok_or(EvalError::Unknown);
+                }
+                level -= 1;
+                choice[level] += 1;
+                if choice[level] < self.loops[level].len() {
+                    break;
+                }
+                choice[level] = 0;
+            }
+        }
+    }
+
+    /// Every iteration of a `for` over `iter` (in every combination of the enclosing loops),
+    /// or none when its list is not known.
+    fn iterations(&self, iter: &Expr, var: &str, index: Option<&str>) -> Option<Vec<Iteration>> {
+        let lists = std::cell::RefCell::new(Vec::new());
+        self.largest(|env| {
+            lists.borrow_mut().push(eval(iter, env)?);
+            Ok(0)
+        })
+        .ok()?;
+        let mut iterations: Vec<Iteration> = Vec::new();
+        for list in lists.into_inner() {
+            let Value::List(items) = list else { return None };
+            for (position, item) in items.into_iter().enumerate() {
+                let mut iteration = vec![(var.to_owned(), item)];
+                if let Some(index) = index {
+                    iteration.push((index.to_owned(), Value::Int(i64::try_from(position).unwrap_or(i64::MAX))));
+                }
+                if !iterations.contains(&iteration) {
+                    iterations.push(iteration);
+                }
+            }
+        }
+        Some(iterations)
+    }
+
     /// A count from a bound, or `assumed` (noted) when it is not known.
     fn count(&mut self, bound: &Bound, what: &'static str, at: &str, assumed: u64) -> u64 {
-        match count(bound, self.env) {
+        match self.largest(|env| count(bound, env)) {
             Ok(n) => n,
             Err(_) => {
                 if self.record {
@@ -525,9 +599,13 @@ impl<'w> Walker<'w> {
 
     /// A `for` list's length, or 1 (noted) when it is not known.
     fn length(&mut self, iter: &Expr, at: &str) -> u64 {
-        match self.env.value(iter) {
-            Some(Value::List(items)) => items.len() as u64,
-            _ => {
+        let length = self.largest(|env| match eval(iter, env)? {
+            Value::List(items) => Ok(items.len() as u64),
+            _ => Err(EvalError::Type),
+        });
+        match length {
+            Ok(length) => length,
+            Err(_) => {
                 if self.record {
                     self.notes.push(Note::UnknownLength { at: at.to_string() });
                 }
@@ -539,7 +617,7 @@ impl<'w> Walker<'w> {
     /// A duration, or none (noted) when it is not known.
     fn duration(&mut self, expr: Option<&Expr>, what: &'static str, at: &str) -> Option<u64> {
         let expr = expr?;
-        match duration(expr, self.env) {
+        match self.largest(|env| duration(expr, env)) {
             Ok(ms) => Some(ms),
             Err(_) => {
                 if self.record {

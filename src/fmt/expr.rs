@@ -1,4 +1,5 @@
-//! Expressions, strings and types, each printed on one line (a text block excepted).
+//! Expressions, strings and types, each printed on one line (a text block and a long list of
+//! records excepted).
 //!
 //! Expressions get single spaces around binary operators and none inside brackets.
 //! Parentheses are kept where the source has them (they often say how a condition is meant
@@ -23,6 +24,7 @@ fn precedence(expr: &Expr) -> u8 {
         ExprKind::Literal(_)
         | ExprKind::Str(_)
         | ExprKind::List(_)
+        | ExprKind::Record(_)
         | ExprKind::Name(_)
         | ExprKind::Field { .. }
         | ExprKind::Index { .. }
@@ -62,9 +64,36 @@ impl Printer<'_> {
             ExprKind::Literal(lit) => out.push_str(&literal(lit)),
             ExprKind::Str(lit) => out.push_str(&self.string(lit, depth)),
             ExprKind::List(items) => {
-                out.push('[');
-                self.write_list(items, depth, out);
-                out.push(']');
+                let mut flat = String::new();
+                self.write_list(items, depth, &mut flat);
+                if breaks(items, &flat) {
+                    // One record per line, each a level deeper than the line the list is on.
+                    let inner = super::layout::INDENT.repeat(depth + 1);
+                    out.push_str("[\n");
+                    for item in items {
+                        out.push_str(&inner);
+                        self.write_expr(item, depth + 1, out);
+                        out.push_str(",\n");
+                    }
+                    out.push_str(&super::layout::INDENT.repeat(depth));
+                    out.push(']');
+                } else {
+                    out.push('[');
+                    out.push_str(&flat);
+                    out.push(']');
+                }
+            }
+            ExprKind::Record(fields) => {
+                out.push_str("{ ");
+                for (i, field) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&field.name.name);
+                    out.push_str(": ");
+                    self.write_expr(&field.value, depth, out);
+                }
+                out.push_str(" }");
             }
             ExprKind::Name(name) => out.push_str(name),
             ExprKind::Field { base, field } => {
@@ -124,6 +153,7 @@ impl Printer<'_> {
             ExprKind::Literal(_)
             | ExprKind::Str(_)
             | ExprKind::List(_)
+            | ExprKind::Record(_)
             | ExprKind::Name(_)
             | ExprKind::Call { .. }
             | ExprKind::Unary { .. } => None,
@@ -144,6 +174,13 @@ impl Printer<'_> {
             raw.to_owned()
         }
     }
+}
+
+/// Whether a list literal is written one item per line: a list of two or more records that
+/// is long on one line (decided by the list alone, so formatting twice changes nothing).
+fn breaks(items: &[Expr], flat: &str) -> bool {
+    const LONG: usize = 60;
+    items.iter().filter(|item| matches!(item.kind, ExprKind::Record(_))).count() >= 2 && flat.chars().count() > LONG
 }
 
 /// A type on one line: `string`, `list<string>`, `{ name: string, n: int }`.

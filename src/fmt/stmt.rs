@@ -217,6 +217,9 @@ impl Printer<'_> {
         if let Some(name) = &stmt.name {
             head.push_str(&format!(" {}", name.name));
         }
+        if let Some(index) = &stmt.index {
+            head.push_str(&format!(" {},", index.name));
+        }
         head.push_str(&format!(" {} in {}", stmt.var.name, self.expr(&stmt.iter, depth)));
         match &stmt.parallel {
             Some(Some(max)) => head.push_str(&format!(" parallel max {}", self.expr(max, depth))),

@@ -244,7 +244,7 @@ impl Builder<'_> {
                     }
                 })
             }
-            Node::For { step, var, iter, parallel, body, control, .. } => {
+            Node::For { step, index, var, iter, parallel, body, control, .. } => {
                 let length = match eval(iter, &Params { workflow: self.workflow, args: self.args }) {
                     Ok(Value::List(values)) => format!(" ×{}", values.len()),
                     _ => String::new(),
@@ -254,9 +254,13 @@ impl Builder<'_> {
                     ExprKind::Value(_) | ExprKind::List(_) => String::new(),
                     _ => format!(" in {}", clip(&iter.to_string())),
                 };
+                let vars = match index {
+                    Some(index) => format!("{index}, {var}"),
+                    None => var.clone(),
+                };
                 let title = match self.name(*step) {
-                    Some(name) => format!("{name}: for {var}{source}{length}"),
-                    None => format!("for {var}{source}{length}"),
+                    Some(name) => format!("{name}: for {vars}{source}{length}"),
+                    None => format!("for {vars}{source}{length}"),
                 };
                 let mut parts = Vec::new();
                 match parallel {

@@ -52,6 +52,16 @@ impl fmt::Display for Expr {
                 }
                 f.write_str("]")
             }
+            ExprKind::Record(fields) => {
+                f.write_str("{ ")?;
+                for (i, (name, value)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{name}: {value}")?;
+                }
+                f.write_str(" }")
+            }
             ExprKind::Template(template) => write!(f, "\"{template}\""),
             ExprKind::Param(name) | ExprKind::LoopVar(name) => f.write_str(name),
             // A step's id is `phase/name`; in an expression it is named by its name.

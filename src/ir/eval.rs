@@ -89,6 +89,9 @@ pub fn eval(expr: &Expr, env: &dyn Env) -> Result<Value> {
     match &expr.kind {
         ExprKind::Value(value) => Ok(value.clone()),
         ExprKind::List(items) => Ok(Value::List(items.iter().map(|item| eval(item, env)).collect::<Result<_>>()?)),
+        ExprKind::Record(fields) => Ok(Value::Record(
+            fields.iter().map(|(name, value)| Ok((name.clone(), eval(value, env)?))).collect::<Result<_>>()?,
+        )),
         ExprKind::Template(template) => Ok(Value::String(render(template, env)?)),
         ExprKind::Param(name) => env.param(name).ok_or(EvalError::Unknown),
         ExprKind::LoopVar(name) => env.loop_var(name).ok_or(EvalError::Unknown),

@@ -59,6 +59,24 @@ impl Value {
         }
     }
 
+    /// The value as JSON in the shape `--arg` reads it back: strings, numbers and booleans as
+    /// themselves, units as their literals (`"10m"`, `"1%"`, `"$0.50"`, `"12k tokens"`), lists
+    /// as arrays and records as objects.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::String(s) => J::String(s.clone()),
+            Value::Int(n) => J::from(*n),
+            Value::Float(x) => serde_json::Number::from_f64(*x).map_or(J::Null, J::Number),
+            Value::Bool(b) => J::Bool(*b),
+            Value::Duration(_) | Value::Money(_) | Value::Tokens(_) | Value::Percent(_) => J::String(self.to_string()),
+            Value::List(items) => J::Array(items.iter().map(Value::to_json).collect()),
+            Value::Record(fields) => {
+                J::Object(fields.iter().map(|(name, value)| (name.clone(), value.to_json())).collect())
+            }
+        }
+    }
+
     /// The value as text in a prompt or message: strings as they are, lists comma-separated,
     /// units as literals (`$3.00`, `1h30m`).
     pub fn to_text(&self) -> String {
@@ -216,6 +234,23 @@ impl fmt::Display for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_are_json_objects_that_args_read_back() {
+        let stage = Value::Record(IndexMap::from([
+            ("pct".to_owned(), Value::Percent(1.5)),
+            ("bake".to_owned(), Value::Duration(600_000)),
+            ("spend".to_owned(), Value::Money(500_000)),
+            ("name".to_owned(), Value::String("eu".into())),
+            ("probes".to_owned(), Value::Int(3)),
+        ]));
+        let json = Value::List(vec![stage.clone()]).to_json();
+        assert_eq!(
+            json,
+            serde_json::json!([{ "pct": "1.5%", "bake": "10m", "spend": "$0.50", "name": "eu", "probes": 3 }])
+        );
+        assert_eq!(crate::args::from_json(&Type::List(Box::new(stage.ty())), &json), Ok(Value::List(vec![stage])));
+    }
 
     #[test]
     fn money_prints_exact_dollars() {

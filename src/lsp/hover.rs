@@ -45,13 +45,14 @@ fn describe(analysis: &Analysis, index: &Index, symbol: &Symbol) -> Option<Strin
         Symbol::LoopVar { decl } => {
             let workflow = index.workflows.iter().find(|workflow| workflow.loop_vars.contains_key(decl))?;
             let (name, for_span) = &workflow.loop_vars[decl];
-            let elem = workflow
-                .ir
-                .and_then(|ir| find_for(&analysis.checked.program.workflows[ir].body, *for_span))
-                .map_or(Type::Unknown, |iter| match &iter.ty {
-                    Type::List(elem) => (**elem).clone(),
-                    _ => Type::Unknown,
-                });
+            let found = workflow.ir.and_then(|ir| find_for(&analysis.checked.program.workflows[ir].body, *for_span));
+            if found.is_some_and(|(_, index)| index == Some(name.as_str())) {
+                return Some(format!("loop index `{name}: int`, the item's position from 0"));
+            }
+            let elem = found.map_or(Type::Unknown, |(iter, _)| match &iter.ty {
+                Type::List(elem) => (**elem).clone(),
+                _ => Type::Unknown,
+            });
             Some(with_unit(format!("loop variable `{name}: {elem}`"), &elem))
         }
         Symbol::Item { kind: ItemKind::Const, module, name } => {
@@ -349,9 +350,10 @@ fn retry_on(on: &ir::RetryOn) -> String {
 }
 
 /// The `for` node at `span`: its list expression.
-fn find_for(nodes: &[ir::Node], span: crate::span::Span) -> Option<&ir::Expr> {
+/// The list and the index name of the `for` at `span`.
+fn find_for(nodes: &[ir::Node], span: crate::span::Span) -> Option<(&ir::Expr, Option<&str>)> {
     nodes.iter().find_map(|node| match node {
-        ir::Node::For { span: at, iter, .. } if *at == span => Some(iter),
+        ir::Node::For { span: at, iter, index, .. } if *at == span => Some((iter, index.as_deref())),
         ir::Node::Phase { body, .. }
         | ir::Node::Parallel { body, .. }
         | ir::Node::Repeat { body, .. }

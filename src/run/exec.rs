@@ -628,7 +628,7 @@ impl<'p> Runner<'p> {
                     None => Flow::Done,
                 }
             }
-            Node::For { step, var, iter, parallel, body, .. } => {
+            Node::For { step, index: position, var, iter, parallel, body, .. } => {
                 let name = step.map_or_else(|| "for".to_owned(), |index| cx.key_of(index));
                 let items = match self.eval(iter, cx, "the `for` list") {
                     Ok(Value::List(items)) => items,
@@ -642,7 +642,10 @@ impl<'p> Runner<'p> {
                 let frames: Vec<Cx<'p>> = items
                     .into_iter()
                     .zip(1..)
-                    .map(|(item, index)| Cx { frame: Frame::for_iteration(&cx.frame, index, var, item), ..cx.clone() })
+                    .map(|(item, index)| Cx {
+                        frame: Frame::for_iteration(&cx.frame, index, var, item, position.as_deref()),
+                        ..cx.clone()
+                    })
                     .collect();
                 match parallel {
                     None => {

@@ -83,15 +83,16 @@ fn nodes(cx: &Cx<'_>, workflow: &Workflow, body: &[Node], depth: usize, out: &mu
                 ));
                 nodes(cx, workflow, body, depth + 1, out);
             }
-            Node::For { step, var, iter, parallel, body, control, .. } => {
+            Node::For { step, index, var, iter, parallel, body, control, .. } => {
                 let name = step.map(|s| format!(" {}", workflow.steps[s.0].name)).unwrap_or_default();
                 let mode = match parallel {
                     None => String::new(),
                     Some(None) => " (at once)".to_owned(),
                     Some(Some(max)) => format!(" (at once, max {})", bound_text(cx, max)),
                 };
+                let index = index.as_ref().map(|index| format!(" {index},")).unwrap_or_default();
                 out.push_str(&format!(
-                    "{indent}for{name} {var} in {}{mode}{}\n",
+                    "{indent}for{name}{index} {var} in {}{mode}{}\n",
                     expr_text(iter),
                     control_text(cx, control)
                 ));

@@ -39,11 +39,16 @@ impl Frame {
         })
     }
 
-    /// An iteration of a `for`: values of its own, the loop variable bound.
-    pub fn for_iteration(parent: &Rc<Frame>, index: u64, var: &str, value: Value) -> Rc<Frame> {
+    /// An iteration of a `for`: values of its own, the loop variable bound, and its index
+    /// (from 0, one less than the `[index]` of its step ids) when the loop names one.
+    pub fn for_iteration(parent: &Rc<Frame>, index: u64, var: &str, value: Value, position: Option<&str>) -> Rc<Frame> {
+        let mut vars = HashMap::from([(var.to_owned(), value)]);
+        if let Some(position) = position {
+            vars.insert(position.to_owned(), Value::Int(i64::try_from(index - 1).unwrap_or(i64::MAX)));
+        }
         Rc::new(Frame {
             values: Rc::default(),
-            vars: HashMap::from([(var.to_owned(), value)]),
+            vars,
             parent: Some(parent.clone()),
             suffix: format!("{}[{index}]", parent.suffix),
         })

@@ -403,10 +403,12 @@ pub struct Repeat {
     pub span: Span,
 }
 
-/// `for [NAME] VAR in EXPR [parallel [max N]] { ... }`
+/// `for [NAME] [INDEX,] VAR in EXPR [parallel [max N]] { ... }`
 #[derive(Debug, Clone, Serialize)]
 pub struct For {
     pub name: Option<Ident>,
+    /// `i` of `for i, stage in stages`: the item's position, an `int` from 0.
+    pub index: Option<Ident>,
     pub var: Ident,
     pub iter: Expr,
     /// `Some(None)`: `parallel` without a bound; `Some(Some(n))`: `parallel max n`.
@@ -470,6 +472,8 @@ pub enum ExprKind {
     Literal(Literal),
     Str(StringLit),
     List(Vec<Expr>),
+    /// `{ pct: 10%, bake: 15m }`
+    Record(Vec<FieldInit>),
     /// A bare name: a parameter, constant, loop variable, step or module alias.
     Name(String),
     /// `base.field`
@@ -496,6 +500,14 @@ pub enum ExprKind {
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },
+}
+
+/// `name: value` in a record literal.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldInit {
+    pub name: Ident,
+    pub value: Expr,
+    pub span: Span,
 }
 
 /// A literal with its unit, normalised: durations in milliseconds, money in integer

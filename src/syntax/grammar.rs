@@ -71,6 +71,8 @@ pub(crate) fn begins_operand(rule: Rule) -> bool {
             | Rule::call_expr
             | Rule::paren
             | Rule::list_lit
+            | Rule::record_lit
+            | Rule::record_open
     )
 }
 
@@ -146,6 +148,7 @@ pub(crate) fn is_token(rule: Rule) -> bool {
             | Rule::w_when
             | Rule::w_pass
             | Rule::lbrace
+            | Rule::record_open
             | Rule::rbrace
             | Rule::lparen
             | Rule::rparen
@@ -212,6 +215,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::repeat_stmt => "a `repeat` loop",
         Rule::for_stmt => "a `for` loop",
         Rule::for_name => "a name",
+        Rule::for_index => "an index name and `,`",
         Rule::fail_stmt => "`fail`",
         Rule::on_failure_stmt | Rule::attr_on_failure => "`on failure`",
         Rule::finally_stmt => "`finally`",
@@ -268,6 +272,8 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::field_name => "a field name",
         Rule::index_access => "`[index]`",
         Rule::list_lit => "a list `[...]`",
+        Rule::record_lit => "a record `{ name: value, ... }`",
+        Rule::field_init => "a field like `name: value`",
         Rule::func_name => "a function name",
         Rule::literal | Rule::bad_number => "a literal",
         Rule::digits | Rule::int_lit => "a whole number",
@@ -352,7 +358,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::w_every => "`every`",
         Rule::w_when => "`when`",
         Rule::w_pass => "`pass`",
-        Rule::lbrace => "`{`",
+        Rule::lbrace | Rule::record_open => "`{`",
         Rule::rbrace => "`}`",
         Rule::lparen => "`(`",
         Rule::rparen => "`)`",

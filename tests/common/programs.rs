@@ -122,6 +122,8 @@ enum Expr {
     List(Vec<Expr>),
     Call(&'static str, Vec<Expr>),
     Index(Box<Expr>, Box<Expr>),
+    /// `{ a: 1, b: x }`: at least one field.
+    Record(Vec<(&'static str, Expr)>),
 }
 
 fn binding(op: &str) -> u8 {
@@ -140,7 +142,7 @@ impl Expr {
             Expr::Binary(_, op, _) => binding(op),
             Expr::Not(_) => 3,
             Expr::Neg(_) => 7,
-            Expr::Leaf(_) | Expr::Paren(_) | Expr::List(_) | Expr::Call(..) | Expr::Index(..) => 9,
+            Expr::Leaf(_) | Expr::Paren(_) | Expr::List(_) | Expr::Call(..) | Expr::Index(..) | Expr::Record(_) => 9,
         }
     }
 
@@ -159,6 +161,18 @@ impl Expr {
             Expr::Call(func, args) => join([tokens(&[func, "("]), comma_separated(args), tokens(&[")"])]),
             Expr::Index(base, index) => {
                 join([base.write(base.binding() < 9), tokens(&["["]), index.write(false), tokens(&["]"])])
+            }
+            Expr::Record(fields) => {
+                let mut out = tokens(&["{"]);
+                for (i, (name, value)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(",".to_owned());
+                    }
+                    out.extend([(*name).to_owned(), ":".to_owned()]);
+                    out.extend(value.write(false));
+                }
+                out.push("}".to_owned());
+                out
             }
         };
         if parens {
@@ -198,7 +212,9 @@ fn expr() -> BoxedStrategy<Tokens> {
             1 => prop::collection::vec(inner.clone(), 0..3).prop_map(Expr::List),
             1 => (prop::sample::select(&["len", "max", "contains", "all"][..]), prop::collection::vec(inner.clone(), 1..3))
                 .prop_map(|(func, args)| Expr::Call(func, args)),
-            1 => (inner.clone(), inner).prop_map(|(base, index)| Expr::Index(Box::new(base), Box::new(index))),
+            1 => (inner.clone(), inner.clone()).prop_map(|(base, index)| Expr::Index(Box::new(base), Box::new(index))),
+            1 => prop::collection::vec((prop::sample::select(&["pct", "bake", "name"][..]), inner), 1..3)
+                .prop_map(Expr::Record),
         ]
     })
     .prop_map(|expr| expr.write(false))
@@ -329,10 +345,13 @@ fn block() -> BoxedStrategy<Tokens> {
                     let until = if until.is_empty() { until } else { join([tokens(&["until"]), until]) };
                     join([tokens(&["repeat"]), n, tokens(&["max"]), m, until, b])
                 }),
-                (optional(name()), expr(), prop::option::of(max), body.clone()).prop_map(|(n, list, parallel, b)| {
-                    let parallel = parallel.map(|m| join([tokens(&["parallel"]), m])).unwrap_or_default();
-                    join([tokens(&["for"]), n, tokens(&["item", "in"]), list, parallel, b])
-                }),
+                (optional(name()), any::<bool>(), expr(), prop::option::of(max), body.clone()).prop_map(
+                    |(n, indexed, list, parallel, b)| {
+                        let parallel = parallel.map(|m| join([tokens(&["parallel"]), m])).unwrap_or_default();
+                        let index = if indexed { tokens(&["i", ","]) } else { Tokens::new() };
+                        join([tokens(&["for"]), n, index, tokens(&["item", "in"]), list, parallel, b])
+                    }
+                ),
                 body.clone().prop_map(|b| join([tokens(&["on", "failure"]), b])),
                 body.prop_map(|b| join([tokens(&["finally"]), b])),
             ]

@@ -180,7 +180,10 @@ syn region  wfHeader      start="\S\@=" end="\ze[{};]" contained contains=wfBloc
 syn region  wfForHeader   start="\S\@=" end="\ze[{};]" contained contains=wfBlockName,wfLoopVar,wfIn,wfForParallel,wfMax,@wfExpr
 exe 'syn match wfBlockName "\%(\<\%(repeat\|parallel\)\s\+\)\@<=' . s:name . '" contained'
 exe 'syn match wfBlockName "\%(\<for\s\+\)\@<=' . s:name . '\ze\s\+\h\w*\s\+in\>" contained'
+exe 'syn match wfBlockName "\%(\<for\s\+\)\@<=' . s:name . '\ze\s\+\h\w*\s*,\s*\h\w*\s\+in\>" contained'
 exe 'syn match wfLoopVar "' . s:name . '\ze\s\+in\>" contained'
+" The index of `for [NAME] INDEX, VAR in`.
+exe 'syn match wfLoopVar "' . s:name . '\ze\s*,\s*\h\w*\s\+in\>" contained'
 syn keyword wfIn          in contained
 syn keyword wfForParallel parallel contained
 syn keyword wfUntil       until contained

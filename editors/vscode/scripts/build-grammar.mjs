@@ -387,14 +387,17 @@ const grammar = {
           ],
         },
         {
-          comment: 'for [NAME] VAR in EXPR [parallel [max N]] {',
-          // NAME never matches `in`, so with one name before `in` it is the variable.
-          begin: `\\b(for)\\b(?:\\s+(?:(${NAME})\\s+)?(${NAME})\\s+(in)\\b)?`,
+          comment: 'for [NAME] [INDEX,] VAR in EXPR [parallel [max N]] {',
+          // NAME never matches `in`, so with one name before `in` it is the variable; a name
+          // followed by `,` is the index.
+          begin: `\\b(for)\\b(?:\\s+(?:(${NAME})\\s+)?(?:(${NAME})\\s*(,)\\s*)?(${NAME})\\s+(in)\\b)?`,
           beginCaptures: {
             1: { name: scope('keyword.control') },
             2: { name: scope('entity.name.section.block') },
             3: { name: scope('variable.other.loop') },
-            4: { name: scope('keyword.control') },
+            4: { name: scope('punctuation.separator.comma') },
+            5: { name: scope('variable.other.loop') },
+            6: { name: scope('keyword.control') },
           },
           end: '(?=[{};])',
           patterns: [

@@ -250,13 +250,16 @@ impl Walker<'_, '_> {
                 if let Some(Some(max)) = &each.parallel {
                     self.expr(max);
                 }
-                if let Some(workflow) = self.workflow {
-                    self.index.workflows[workflow].loop_vars.insert(each.var.span, (each.var.name.clone(), each.span));
+                let vars: Vec<&ast::Ident> = each.index.iter().chain([&each.var]).collect();
+                for var in &vars {
+                    if let Some(workflow) = self.workflow {
+                        self.index.workflows[workflow].loop_vars.insert(var.span, (var.name.clone(), each.span));
+                    }
+                    self.push(var.span, Symbol::LoopVar { decl: var.span });
+                    self.loop_vars.push((var.name.clone(), var.span));
                 }
-                self.push(each.var.span, Symbol::LoopVar { decl: each.var.span });
-                self.loop_vars.push((each.var.name.clone(), each.var.span));
                 self.block(&each.body);
-                self.loop_vars.pop();
+                self.loop_vars.truncate(self.loop_vars.len() - vars.len());
             }
             Stmt::Fail(fail) => self.string(&fail.message),
             Stmt::OnFailure(handler) | Stmt::Finally(handler) => self.block(&handler.body),
@@ -375,6 +378,11 @@ impl Walker<'_, '_> {
             ExprKind::List(items) => {
                 for item in items {
                     self.expr(item);
+                }
+            }
+            ExprKind::Record(fields) => {
+                for field in fields {
+                    self.expr(&field.value);
                 }
             }
             ExprKind::Name(name) => {

@@ -175,13 +175,14 @@ fn lower_for(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> For {
     let span = Span::from(pair.as_span());
     let mut children = Children::of(pair);
     let name = children.child_if(Rule::for_name).map(|name| lower_name(only_child(name)));
+    let index = children.child_if(Rule::for_index).map(|index| lower_name(only_child(index)));
     let var = lower_name(children.child());
     let iter = lower_expr(children.child(), errors);
     let parallel = children
         .child_if(Rule::for_parallel)
         .map(|parallel| Children::of(parallel).child_if(Rule::expr).map(|max| lower_expr(max, errors)));
     let body = lower_block(children.child(), errors);
-    For { name, var, iter, parallel, body, span }
+    For { name, index, var, iter, parallel, body, span }
 }
 
 fn lower_fail(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Fail {

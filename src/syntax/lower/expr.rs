@@ -8,7 +8,7 @@ use pest::Parser;
 use super::literal::lower_literal;
 use super::{lower_name, only_child, Children};
 use crate::span::Span;
-use crate::syntax::ast::{BinaryOp, Expr, ExprKind, StrPart, StringLit, UnaryOp};
+use crate::syntax::ast::{BinaryOp, Expr, ExprKind, FieldInit, StrPart, StringLit, UnaryOp};
 use crate::syntax::diagnose::interpolation_error;
 use crate::syntax::error::SyntaxError;
 use crate::syntax::grammar::{Rule, WfParser, PRATT};
@@ -121,6 +121,7 @@ fn lower_primary(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Expr {
         | Rule::bad_number => ExprKind::Literal(lower_literal(pair, errors)),
         Rule::str_lit => ExprKind::Str(lower_str(pair, errors)),
         Rule::list_lit => ExprKind::List(Children::of(pair).map(|item| lower_expr(item, errors)).collect()),
+        Rule::record_lit => ExprKind::Record(Children::of(pair).map(|field| lower_field_init(field, errors)).collect()),
         Rule::call_expr => {
             let mut children = Children::of(pair);
             let func = lower_name(children.child());
@@ -137,6 +138,14 @@ fn lower_primary(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Expr {
         other => unreachable!("not an operand: {other:?}"),
     };
     Expr { kind, span }
+}
+
+fn lower_field_init(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> FieldInit {
+    let span = Span::from(pair.as_span());
+    let mut children = Children::of(pair);
+    let name = lower_name(children.child());
+    let value = lower_expr(children.child(), errors);
+    FieldInit { name, value, span }
 }
 
 /// A `"..."` string or a `"""` text block.

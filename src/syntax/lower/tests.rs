@@ -80,6 +80,11 @@ fn sexpr(expr: &Expr) -> String {
             let items: Vec<String> = items.iter().map(sexpr).collect();
             format!("[{}]", items.join(" "))
         }
+        ExprKind::Record(fields) => {
+            let fields: Vec<String> =
+                fields.iter().map(|field| format!("{}: {}", field.name.name, sexpr(&field.value))).collect();
+            format!("{{{}}}", fields.join(" "))
+        }
         ExprKind::Field { base, field } => format!("(. {} {})", sexpr(base), field.name),
         ExprKind::Index { base, index } => format!("([] {} {})", sexpr(base), sexpr(index)),
         ExprKind::Call { func, args } => {
@@ -344,6 +349,31 @@ fn for_with_two_names_is_named() {
     };
     assert!(plain.name.is_none());
     assert!(plain.parallel.is_none());
+}
+
+#[test]
+fn for_with_an_index_binds_it_before_the_variable() {
+    let Stmt::For(indexed) = stmt("for i, stage in stages parallel { }") else {
+        panic!("expected for");
+    };
+    assert!(indexed.name.is_none());
+    assert_eq!(indexed.index.map(|n| n.name).as_deref(), Some("i"));
+    assert_eq!(indexed.var.name, "stage");
+    let Stmt::For(named) = stmt("for rollout i, stage in stages { }") else {
+        panic!("expected for");
+    };
+    assert_eq!(named.name.map(|n| n.name).as_deref(), Some("rollout"));
+    assert_eq!(named.index.map(|n| n.name).as_deref(), Some("i"));
+    assert_eq!(named.var.name, "stage");
+}
+
+#[test]
+fn record_literals_hold_fields_in_order() {
+    assert_eq!(sexpr(&expr("{ pct: 10%, bake: 15m }")), "{pct: 10% bake: 15m}");
+    assert_eq!(sexpr(&expr("[{ a: 1 }, { a: 2, }]")), "[{a: 1} {a: 2}]");
+    assert_eq!(sexpr(&expr("{ a: b.c + 1 }.a")), "(. {a: (+ (. b c) 1)} a)");
+    // A block is never a record: `{}` is not one, so `wait` still takes its block.
+    assert!(matches!(stmt("wait w 1s { }"), Stmt::Wait(_)));
 }
 
 #[test]
