@@ -15,6 +15,7 @@ pub mod event;
 mod exec;
 mod output;
 pub mod plan;
+pub mod progress;
 mod record;
 
 pub mod redact;

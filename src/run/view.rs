@@ -9,6 +9,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::event::{Event, Observer, Status};
+use super::progress::{Expected, Progress};
 use crate::ir::{format_cost, format_duration, format_elapsed};
 use crate::journal::Answer;
 use crate::report;
@@ -114,16 +115,36 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
 pub struct Plain<W: Write> {
     out: RefCell<W>,
     palette: Palette,
+    /// "step N of M (P%) · about T left" after each finished step, when the estimate is known.
+    progress: Option<Progress>,
 }
 
 impl<W: Write> Plain<W> {
     pub fn new(out: W, palette: Palette) -> Plain<W> {
-        Plain { out: RefCell::new(out), palette }
+        Plain { out: RefCell::new(out), palette, progress: None }
+    }
+
+    /// Counts finished steps against what the estimate expected.
+    #[must_use]
+    pub fn with_progress(self, expected: Expected) -> Plain<W> {
+        Plain { progress: Some(Progress::new(expected)), ..self }
+    }
+
+    /// The progress note for a step that is done (finished, reused or skipped).
+    fn progress(&self, at_ms: i64, event: &Event) -> Option<String> {
+        let progress = self.progress.as_ref()?;
+        progress.seen(at_ms);
+        let done = match event {
+            Event::StepFinished { kind, .. } => crate::report::LEAF_KINDS.contains(kind),
+            Event::StepReused { .. } | Event::StepSkipped { .. } => true,
+            _ => false,
+        };
+        done.then(|| progress.step_done(at_ms))
     }
 }
 
 impl<W: Write> Observer for Plain<W> {
-    fn event(&self, _at_ms: i64, event: &Event) {
+    fn event(&self, at_ms: i64, event: &Event) {
         let line = match event {
             Event::Output { key, stream, line } => {
                 Some(format!("  {} {key} {stream}: {line}", self.palette.dim.apply_to("│")))
@@ -131,7 +152,10 @@ impl<W: Write> Observer for Plain<W> {
             Event::StepStarted { key, kind, .. } => {
                 Some(format!("{}→ {key} {}", "  ".repeat(depth(key)), self.palette.dim.apply_to(kind)))
             }
-            _ => finished_line(&self.palette, event),
+            _ => finished_line(&self.palette, event).map(|line| match self.progress(at_ms, event) {
+                Some(progress) => format!("{line}  {}", self.palette.dim.apply_to(format!("· {progress}"))),
+                None => line,
+            }),
         };
         if let Some(line) = line {
             let _ = writeln!(self.out.borrow_mut(), "{line}");
