@@ -226,7 +226,7 @@ pub fn exchanges(state_dir: &Path, run: &str, step: &str, format: ReportFormat) 
 pub fn stats(state_dir: &Path, workflow: Option<String>, since: Option<Duration>, format: ReportFormat) -> Exit {
     let filter = RunFilter { workflow, status: None, since: since.map(cutoff) };
     let stats = match open(state_dir) {
-        Ok(Some(journal)) => match history::stats(&journal, &filter) {
+        Ok(Some(journal)) => match history::stats(&journal, &filter, jiff::Timestamp::now().as_millisecond()) {
             Ok(stats) => stats,
             Err(error) => return failed(&error),
         },
@@ -398,6 +398,14 @@ fn tree(writer: &mut impl Write, out: &mut String, node: &Node, depth: usize) ->
 }
 
 #[allow(clippy::cast_precision_loss)] // Percentages for people.
+/// "$4.10 of $5.00 (82%, warns at 80%)".
+#[allow(clippy::cast_precision_loss)] // A percentage for people.
+fn period_line(spent: String, limit: String, spent_n: i64, limit_n: i64, warn_at: Option<f64>) -> String {
+    let percent = if limit_n > 0 { spent_n as f64 * 100.0 / limit_n as f64 } else { 0.0 };
+    let warn = warn_at.map(|at| format!(", warns at {at:.0}%")).unwrap_or_default();
+    format!("{spent} of {limit} ({percent:.0}%{warn})")
+}
+
 fn stats_block(name: &str, stats: &WorkflowStats) -> String {
     let mut out = format!("{name}\n");
     let mut runs =
@@ -421,6 +429,19 @@ fn stats_block(name: &str, stats: &WorkflowStats) -> String {
     out.push_str(&format!("  loops          {:.2} iterations per run\n", stats.iterations_per_run));
     out.push_str(&format!("  retries        {:.2} per run\n", stats.retries_per_run));
     out.push_str(&format!("  escalations    {:.1}% of runs ({})\n", stats.escalation_rate * 100.0, stats.escalated));
+    for period in &stats.periods {
+        let label = if period.period == "day" { "today" } else { "this month" };
+        let mut against = Vec::new();
+        if let Some(limit) = &period.budget.money {
+            against.push(period_line(format_cost(period.spent_micros), format_cost(limit.amount), period.spent_micros, limit.amount, limit.warn_at));
+        }
+        if let Some(limit) = &period.budget.tokens {
+            let (spent, of) = (i64::try_from(period.tokens).unwrap_or(i64::MAX), i64::try_from(limit.amount).unwrap_or(i64::MAX));
+            against.push(period_line(wf::report::tokens(period.tokens), wf::report::tokens(limit.amount), spent, of, limit.warn_at));
+        }
+        out.push_str(&wf::pad::left(&format!("  {label}"), 17));
+        out.push_str(&format!("{}\n", against.join(" · ")));
+    }
     if let (Some(mean), Some(p95)) = (stats.approval_wait_mean_ms, stats.approval_wait_p95_ms) {
         out.push_str(&format!(
             "  approval wait  mean {} · p95 {} ({} {})\n",

@@ -93,7 +93,7 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
             } else {
                 (report::tokens(*spent), report::tokens(*limit))
             };
-            let whose = if scope == "run" { "the run's".to_owned() } else { format!("`{scope}`'s") };
+            let whose = super::budget::whose(scope);
             format!("{} {whose} budget: {spent} of {limit} spent ({percent:.0}%)", palette.warn.apply_to("!"))
         }
         Event::Undo { key, status, error } => format!(
