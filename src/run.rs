@@ -27,9 +27,9 @@ mod terminal;
 pub mod view;
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -231,7 +231,13 @@ async fn run(
     // The budgets across runs hold the run's: the month's outside the day's.
     let mut around: Option<Rc<Purse>> = None;
     for period in period_budgets(journal, workflow, &target.file.to_string_lossy(), &recorded, now_ms())? {
-        let purse = Purse::period(around.as_ref(), period.period.name(), period.limits, period.spent, warned_of(period.period.name()));
+        let purse = Purse::period(
+            around.as_ref(),
+            period.period.name(),
+            period.limits,
+            period.spent,
+            warned_of(period.period.name()),
+        );
         around = Some(purse);
     }
     let root_purse = match &around {

@@ -26,7 +26,9 @@ fn other_runs_of_today_count_against_the_day() {
     let second = dir.wf(&["run", "flow.wf"]);
     second.code(3);
     assert!(
-        second.stdout().contains("today's budget of $1.00 would be overspent: $0.90 spent, and the next attempt expects $0.30"),
+        second
+            .stdout()
+            .contains("today's budget of $1.00 would be overspent: $0.90 spent, and the next attempt expects $0.30"),
         "{}",
         second.stdout()
     );
@@ -35,7 +37,11 @@ fn other_runs_of_today_count_against_the_day() {
     let runs = dir.journal().recent_runs(&wf::journal::RunFilter::default(), 10).expect("runs").len();
     let third = dir.wf(&["run", "flow.wf"]);
     third.code(2);
-    assert!(third.stderr().contains("today's budget of $1.00 ($0.90 spent) cannot cover the first step that spends, `a`"), "{}", third.stderr());
+    assert!(
+        third.stderr().contains("today's budget of $1.00 ($0.90 spent) cannot cover the first step that spends, `a`"),
+        "{}",
+        third.stderr()
+    );
     assert!(third.stderr().contains("--budget 'day=$2.00'"), "{}", third.stderr());
     assert_eq!(dir.journal().recent_runs(&wf::journal::RunFilter::default(), 10).expect("runs").len(), runs);
 }

@@ -189,7 +189,10 @@ impl Cx<'_, '_> {
                 AttrKind::OnFailure { policy, message } => control.on_failure = self.policy(policy, message.as_ref()),
                 AttrKind::Budget { amount, per, warn_at } => {
                     if let Some(per) = per {
-                        self.report(CheckDiagnostic::MisplacedPeriodBudget { period: per.name.clone(), span: per.span });
+                        self.report(CheckDiagnostic::MisplacedPeriodBudget {
+                            period: per.name.clone(),
+                            span: per.span,
+                        });
                     }
                     self.budget(&mut control.budget, amount, warn_at.as_ref(), attr.span);
                 }

@@ -433,11 +433,24 @@ fn stats_block(name: &str, stats: &WorkflowStats) -> String {
         let label = if period.period == "day" { "today" } else { "this month" };
         let mut against = Vec::new();
         if let Some(limit) = &period.budget.money {
-            against.push(period_line(format_cost(period.spent_micros), format_cost(limit.amount), period.spent_micros, limit.amount, limit.warn_at));
+            against.push(period_line(
+                format_cost(period.spent_micros),
+                format_cost(limit.amount),
+                period.spent_micros,
+                limit.amount,
+                limit.warn_at,
+            ));
         }
         if let Some(limit) = &period.budget.tokens {
-            let (spent, of) = (i64::try_from(period.tokens).unwrap_or(i64::MAX), i64::try_from(limit.amount).unwrap_or(i64::MAX));
-            against.push(period_line(wf::report::tokens(period.tokens), wf::report::tokens(limit.amount), spent, of, limit.warn_at));
+            let (spent, of) =
+                (i64::try_from(period.tokens).unwrap_or(i64::MAX), i64::try_from(limit.amount).unwrap_or(i64::MAX));
+            against.push(period_line(
+                wf::report::tokens(period.tokens),
+                wf::report::tokens(limit.amount),
+                spent,
+                of,
+                limit.warn_at,
+            ));
         }
         out.push_str(&wf::pad::left(&format!("  {label}"), 17));
         out.push_str(&format!("{}\n", against.join(" · ")));

@@ -26,8 +26,9 @@ impl Journal {
         workflow: &str,
     ) -> Result<Option<(String, std::collections::BTreeMap<String, crate::cost::Budget>)>> {
         let conn = self.conn();
-        let mut statement =
-            conn.prepare_cached("SELECT file, options FROM runs WHERE workflow = ?1 ORDER BY started_at DESC, id DESC LIMIT 1")?;
+        let mut statement = conn.prepare_cached(
+            "SELECT file, options FROM runs WHERE workflow = ?1 ORDER BY started_at DESC, id DESC LIMIT 1",
+        )?;
         let row: Option<(String, String)> =
             statement.query_row([workflow], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
         Ok(row.and_then(|(file, options)| {

@@ -338,9 +338,14 @@ mod tests {
         let warnings = run.spend(600_000, 0);
         assert_eq!(warnings.len(), 1, "4.10 of 5.00 is past 80%");
         assert_eq!(warnings[0].scope, "day");
-        let Admission::Spent(exhausted) = run.admit((1_000_000, 0)) else { panic!("today's budget would be overspent") };
+        let Admission::Spent(exhausted) = run.admit((1_000_000, 0)) else {
+            panic!("today's budget would be overspent")
+        };
         assert_eq!(exhausted.scope.as_deref(), Some("day"));
-        assert_eq!(exhausted.reason, "today's budget of $5.00 would be overspent: $4.10 spent, and the next attempt expects $1.00");
+        assert_eq!(
+            exhausted.reason,
+            "today's budget of $5.00 would be overspent: $4.10 spent, and the next attempt expects $1.00"
+        );
     }
 
     #[test]

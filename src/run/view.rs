@@ -130,16 +130,21 @@ impl<W: Write> Plain<W> {
         Plain { progress: Some(Progress::new(expected)), ..self }
     }
 
-    /// The progress note for a step that is done (finished, reused or skipped).
+    /// The progress note for a step that is done (finished, reused or skipped); none on the
+    /// line of a step that failed.
     fn progress(&self, at_ms: i64, event: &Event) -> Option<String> {
         let progress = self.progress.as_ref()?;
         progress.seen(at_ms);
-        let done = match event {
-            Event::StepFinished { kind, .. } => crate::report::LEAF_KINDS.contains(kind),
-            Event::StepReused { .. } | Event::StepSkipped { .. } => true,
-            _ => false,
+        let (done, shown) = match event {
+            // A step that did not succeed counts, but its line ends with why, as without progress.
+            Event::StepFinished { kind, status, .. } => {
+                (crate::report::LEAF_KINDS.contains(kind), *status == Status::Succeeded)
+            }
+            Event::StepReused { .. } | Event::StepSkipped { .. } => (true, true),
+            _ => (false, false),
         };
-        done.then(|| progress.step_done(at_ms))
+        let note = done.then(|| progress.step_done(at_ms));
+        note.filter(|_| shown)
     }
 }
 
