@@ -21,7 +21,7 @@ pub use period::period_start;
 mod history;
 mod period;
 
-pub use history::{ApprovalWait, GateCheckRow, RunFilter, RunNumbers, RunSummary, StepSample};
+pub use history::{ApprovalWait, GateCheckRow, ModelTokens, RunFilter, RunNumbers, RunSummary, StepSample};
 
 /// The schema's version; a state file written by another version is refused, not guessed at.
 const SCHEMA_VERSION: i64 = 4;

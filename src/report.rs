@@ -7,6 +7,7 @@ mod cost;
 pub mod history;
 mod human;
 mod palette;
+pub mod trends;
 
 use std::collections::BTreeMap;
 
