@@ -4,6 +4,7 @@
 //! to stderr. `human.rs` prints it for people; its JSON is the `Report` itself.
 
 mod cost;
+pub mod dashboard;
 pub mod history;
 mod human;
 mod palette;

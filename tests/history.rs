@@ -665,3 +665,22 @@ fn trends_by_day_and_week_match_the_history() {
     assert!(text.starts_with("week of "), "{text}");
     assert!(text.contains(&format!("health {expected}/100")), "{text}");
 }
+
+#[test]
+fn the_html_dashboard_is_one_page_that_fetches_nothing() {
+    let dir = Dir::new();
+    write_history(&dir.journal(), 120, now_ms());
+    code(&dir.wf(&["stats", "--html", "dashboard.html"]), 0);
+    let page = std::fs::read_to_string(dir.path().join("dashboard.html")).expect("the page is written");
+    assert_eq!(page.matches("<figure class=\"chart\">").count(), 7, "seven charts");
+    assert_eq!(page.matches("<svg ").count(), 7, "each one inline SVG");
+    // No address, no script, nothing loaded from elsewhere: it opens offline.
+    for reference in ["http:", "https:", "//", "<script", " src=", "href=", "url(", "@import"] {
+        assert!(!page.contains(reference), "the page refers to `{reference}`");
+    }
+    assert!(page.contains("Runs per day by status") && page.contains("Costliest steps"));
+    // Without a journal there is nothing to draw: a usage error, no file.
+    let empty = Dir::new();
+    code(&empty.wf(&["stats", "--html", "dashboard.html"]), 2);
+    assert!(!empty.path().join("dashboard.html").exists());
+}

@@ -306,6 +306,42 @@ pub fn trends(
     Exit::Success
 }
 
+/// `wf stats --html FILE`: the charts of the runs selected, as one page.
+pub fn dashboard(state_dir: &Path, workflow: Option<String>, since: Option<Duration>, file: &Path) -> Exit {
+    let filter = RunFilter { workflow, status: None, since: since.map(cutoff) };
+    let journal = match open(state_dir) {
+        Ok(Some(journal)) => journal,
+        Ok(None) => {
+            eprintln!("error: {}", no_journal(state_dir));
+            return Exit::Usage;
+        }
+        Err(exit) => return exit,
+    };
+    let now = jiff::Timestamp::now().as_millisecond();
+    let read = || -> Result<String, wf::journal::JournalError> {
+        let trends = trends::trends(&journal, &filter, trends::By::Day)?;
+        let stats = history::stats(&journal, &filter, now)?;
+        let phases = journal.phase_durations(&filter)?;
+        let steps = journal.costliest_steps(&filter, 10)?;
+        Ok(wf::report::dashboard::html(&wf::report::dashboard::Dashboard {
+            trends: &trends,
+            stats: &stats,
+            phases: &phases,
+            steps: &steps,
+        }))
+    };
+    let page = match read() {
+        Ok(page) => page,
+        Err(error) => return failed(&error),
+    };
+    if let Err(error) = std::fs::write(file, page) {
+        eprintln!("error: cannot write `{}`: {error}", file.display());
+        return Exit::Failure;
+    }
+    println!("wrote {}", file.display());
+    Exit::Success
+}
+
 /// A row per period, then the models' cache use and the health score.
 fn trends_text(trends: &trends::Trends) -> String {
     let head = if trends.by == trends::By::Day { "day" } else { "week of" };

@@ -294,6 +294,40 @@ impl Journal {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The mean duration of each phase that ended, by workflow and phase, over the runs the
+    /// filter selects: (workflow, phase, mean ms, count).
+    pub fn phase_durations(&self, filter: &RunFilter) -> Result<Vec<(String, String, u64, u64)>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT r.workflow, s.step_id, CAST(AVG(MAX(s.ended_at - s.started_at, 0)) AS INTEGER), COUNT(*)
+             FROM runs AS r JOIN steps AS s ON s.run_id = r.id
+             WHERE {FILTER} AND s.kind = 'phase' AND s.ended_at IS NOT NULL
+             GROUP BY r.workflow, s.step_id ORDER BY r.workflow, MIN(s.seq)"
+        ))?;
+        let rows = statement
+            .query_map(params![filter.workflow, recorded_status(filter.status), filter.since], |row| {
+                Ok((row.get(0)?, row.get(1)?, count(row.get(2)?), count(row.get(3)?)))
+            })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The `limit` ledger keys that cost most over the runs the filter selects, by workflow:
+    /// (workflow, key, micro-dollars), dearest first.
+    pub fn costliest_steps(&self, filter: &RunFilter, limit: u32) -> Result<Vec<(String, String, i64)>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT r.workflow, l.key, SUM(l.micros) AS spent
+             FROM runs AS r JOIN ledger AS l ON l.run_id = r.id
+             WHERE {FILTER}
+             GROUP BY r.workflow, l.key HAVING spent > 0 ORDER BY spent DESC, r.workflow, l.key LIMIT ?4"
+        ))?;
+        let rows = statement
+            .query_map(params![filter.workflow, recorded_status(filter.status), filter.since, limit], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The ledger's tokens per model over the runs the filter selects.
     pub fn model_tokens(&self, filter: &RunFilter) -> Result<Vec<ModelTokens>> {
         let conn = self.conn();
