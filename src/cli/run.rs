@@ -25,8 +25,9 @@ pub struct Common {
     /// Approve this gate or risky step ahead of time (by name or id); repeatable.
     #[arg(long = "approve", value_name = "STEP")]
     pub approve: Vec<String>,
-    /// Set the run's budget (`'$5'`, `'200k tokens'`) or a phase's (`fix='$1'`) in place of
-    /// the workflow's: higher to go on past a spent budget, or lower; repeatable.
+    /// Set the run's budget (`'$5'`, `'200k tokens'`), a phase's (`fix='$1'`) or, for this run,
+    /// the budget per day or month (`day='$8'`, `month='$90'`) in place of the workflow's:
+    /// higher to go on past a spent budget, or lower; repeatable.
     #[arg(long = "budget", value_name = "[PHASE=]AMOUNT", value_parser = parse_budget)]
     pub budget: Vec<(Option<String>, wf::cost::Budget)>,
     /// Never ask at the terminal: pause the run where a person must answer.
