@@ -223,6 +223,13 @@ enum Command {
         /// Only this workflow.
         #[arg(long, value_name = "NAME")]
         workflow: Option<String>,
+        /// Trends: the numbers per local day or week, each model's cache-hit rate and the
+        /// health score.
+        #[arg(long, value_enum, value_name = "PERIOD")]
+        by: Option<history::TrendBy>,
+        /// Write a self-contained HTML page of charts (inline SVG, nothing fetched) to FILE.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["by", "format"])]
+        html: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "human")]
         format: history::ReportFormat,
         /// Where the journal lives.
@@ -357,7 +364,15 @@ pub fn main() -> ExitCode {
             history::exchanges(&state_dir, run.as_deref().unwrap_or_default(), &step, format)
         }
         Command::Show { run, step: None, format, state_dir } => history::show(&state_dir, run.as_deref(), format),
-        Command::Stats { since, workflow, format, state_dir } => history::stats(&state_dir, workflow, since, format),
+        Command::Stats { since, workflow, html: Some(file), state_dir, .. } => {
+            history::dashboard(&state_dir, workflow, since, &file)
+        }
+        Command::Stats { since, workflow, by: Some(by), format, state_dir, .. } => {
+            history::trends(&state_dir, workflow, since, by, format)
+        }
+        Command::Stats { since, workflow, by: None, format, state_dir, .. } => {
+            history::stats(&state_dir, workflow, since, format)
+        }
         Command::Lsp => lsp::run(),
         Command::Init { template, output } => init::run(template, output.as_deref()),
         Command::List { file, format } => list::run(&file, format),

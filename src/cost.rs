@@ -235,6 +235,10 @@ pub struct Estimate {
     /// The workflow's budget.
     pub budget: Budget,
     pub over_budget: Option<OverBudget>,
+    /// Its budgets across runs (`per day`, `per month`) by period: what other runs spent in
+    /// the period comes off them too (`wf stats` shows it), so they are shown, never compared.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub periods: std::collections::BTreeMap<String, Budget>,
     pub notes: Vec<Note>,
     /// Parameters that a bound needs and that have neither an argument nor a default: the
     /// estimate counted them as unknown (see `notes`). `wf cost` asks for them.

@@ -302,6 +302,9 @@ pub struct Workflow {
     pub params: Vec<Param>,
     pub description: Option<String>,
     pub budget: Budget,
+    /// `budget … per day` and `per month`: budgets across every run of the workflow.
+    #[serde(skip_serializing_if = "Periods::is_empty")]
+    pub periods: Periods,
     pub timeout: Option<Expr>,
     pub mode: Mode,
     pub provider: ProviderRef,
@@ -327,12 +330,77 @@ pub struct Param {
     pub span: Span,
 }
 
+/// A span of calendar time that a budget across runs covers, in the local time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    /// Since local midnight.
+    Day,
+    /// Since the first of the month, at local midnight.
+    Month,
+}
+
+impl Period {
+    pub const NAMES: &'static [&'static str] = &["day", "month"];
+    pub const ALL: [Period; 2] = [Period::Day, Period::Month];
+
+    pub fn from_name(name: &str) -> Option<Period> {
+        match name {
+            "day" => Some(Period::Day),
+            "month" => Some(Period::Month),
+            _ => None,
+        }
+    }
+
+    /// Its word in `per day`, and its key in `--budget 'day=$8'`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Month => "month",
+        }
+    }
+}
+
+/// The budgets across runs of a workflow: each spans every run of it (by name and file) in
+/// one journal since the period began.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Periods {
+    pub day: Budget,
+    pub month: Budget,
+}
+
+impl Periods {
+    pub fn is_empty(&self) -> bool {
+        self.get(Period::Day).is_empty() && self.get(Period::Month).is_empty()
+    }
+
+    pub fn get(&self, period: Period) -> &Budget {
+        match period {
+            Period::Day => &self.day,
+            Period::Month => &self.month,
+        }
+    }
+
+    pub fn get_mut(&mut self, period: Period) -> &mut Budget {
+        match period {
+            Period::Day => &mut self.day,
+            Period::Month => &mut self.month,
+        }
+    }
+}
+
 /// Money and token limits, each with an optional warning level.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Budget {
     /// Micro-dollars.
     pub money: Option<Limit>,
     pub tokens: Option<Limit>,
+}
+
+impl Budget {
+    pub fn is_empty(&self) -> bool {
+        self.money.is_none() && self.tokens.is_none()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -16,11 +16,14 @@ use crate::ir::Value;
 mod owner;
 
 pub use owner::Owner;
+pub use period::period_start;
 
 mod history;
+mod period;
 
 pub use history::{
-    ApprovalWait, GateCheckRow, RunFilter, RunNumbers, RunSummary, ShownStep, Snapshot, StepLine, StepSample,
+    ApprovalWait, GateCheckRow, ModelTokens, RunFilter, RunNumbers, RunSummary, ShownStep, Snapshot, StepLine,
+    StepSample,
 };
 
 /// The schema's version; a state file written by another version is refused, not guessed at.
@@ -250,7 +253,11 @@ pub struct RunOptions {
     /// The amounts `--budget` gave the run's own budget.
     #[serde(default)]
     pub raised: crate::cost::Budget,
-    /// Raised budgets of phases and named blocks, by step key.
+    /// The workflow's budgets across runs as declared (`per day`, `per month`), by period:
+    /// `wf stats` shows the spending of each period against them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub periods: std::collections::BTreeMap<String, crate::cost::Budget>,
+    /// Raised budgets of phases and named blocks (and `day`, `month`), by step key.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub scopes: std::collections::BTreeMap<String, crate::cost::Budget>,
     /// `--provider NAME=OTHER`: the providers swapped for others.

@@ -4,9 +4,11 @@
 //! to stderr. `human.rs` prints it for people; its JSON is the `Report` itself.
 
 mod cost;
+pub mod dashboard;
 pub mod history;
 mod human;
 mod palette;
+pub mod trends;
 
 use std::collections::BTreeMap;
 
@@ -43,6 +45,16 @@ pub struct Report {
     /// Questions put to people (and the mode), in the order asked.
     pub decisions: Vec<DecisionLine>,
     pub failures: Vec<FailureLine>,
+    /// Gate checks that did not hold but only warned (`warn`, or `require` with `--lenient`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<GateWarning>,
+}
+
+/// A gate's check that did not hold and let the run go on.
+#[derive(Debug, Serialize)]
+pub struct GateWarning {
+    pub key: String,
+    pub message: String,
 }
 
 /// A question and its answer: who approved what, when and how.
@@ -146,6 +158,12 @@ pub fn build_folding(
     })?;
     let costs = costs.finish(&run.options().budget);
     let decisions = journal.decisions(run_id)?.into_iter().map(DecisionLine::from).collect();
+    let warnings = journal
+        .gate_checks(run_id)?
+        .into_iter()
+        .filter(|check| !check.passed && check.effect == "warn")
+        .map(|check| GateWarning { key: check.key, message: check.message })
+        .collect();
     let duration_ms = run.ended_at.map_or(0, |end| u64::try_from(end - run.started_at).unwrap_or(0));
     let status = run.status_now();
     Ok(Report {
@@ -165,6 +183,7 @@ pub fn build_folding(
         costs,
         decisions,
         failures,
+        warnings,
     })
 }
 

@@ -15,6 +15,7 @@ pub mod event;
 mod exec;
 mod output;
 pub mod plan;
+pub mod progress;
 mod record;
 
 pub mod redact;
@@ -30,6 +31,7 @@ mod window;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -183,11 +185,12 @@ async fn run(
                 ..RunOptions::default()
             };
             raise_budgets(&mut recorded, workflow, &args, &options.raise);
-            if let Some(reason) = unaffordable_start(program, workflow, &args, &recorded) {
+            let file = target.file.to_string_lossy();
+            let periods = period_budgets(journal, workflow, &file, &recorded, now_ms())?;
+            if let Some(reason) = unaffordable_start(program, workflow, &args, &recorded, &periods) {
                 return Err(RunError::Unaffordable(reason));
             }
             let options_json = serde_json::to_string(&recorded).map_err(JournalError::from)?;
-            let file = target.file.to_string_lossy();
             let id = journal.create_run(&NewRun {
                 workflow: &workflow.name,
                 file: &file,
@@ -221,14 +224,28 @@ async fn run(
     let decisions = if resumed { journal.decisions(&run_id)? } else { Vec::new() };
     let warned = if resumed { budget_warnings(journal, &run_id)? } else { HashSet::new() };
     let prior = if resumed { journal.spent(&run_id)? } else { (0, 0) };
-    let root_purse = Purse::root(
-        recorded.budget.clone(),
-        prior,
+    let warned_of = |scope: &str| {
         (
-            warned.contains(&("run".to_owned(), "money".to_owned())),
-            warned.contains(&("run".to_owned(), "tokens".to_owned())),
-        ),
-    );
+            warned.contains(&(scope.to_owned(), "money".to_owned())),
+            warned.contains(&(scope.to_owned(), "tokens".to_owned())),
+        )
+    };
+    // The budgets across runs hold the run's: the month's outside the day's.
+    let mut around: Option<Rc<Purse>> = None;
+    for period in period_budgets(journal, workflow, &target.file.to_string_lossy(), &recorded, now_ms())? {
+        let purse = Purse::period(
+            around.as_ref(),
+            period.period.name(),
+            period.limits,
+            period.spent,
+            warned_of(period.period.name()),
+        );
+        around = Some(purse);
+    }
+    let root_purse = match &around {
+        None => Purse::root(recorded.budget.clone(), prior, warned_of("run")),
+        Some(around) => Purse::child(around, "run".to_owned(), recorded.budget.clone(), prior, warned_of("run")),
+    };
     let base_dir = target.file.parent().map(PathBuf::from).unwrap_or_default();
     // `concurrency n` is read with the run's arguments, like every other bound.
     let concurrency = match &workflow.concurrency {
@@ -395,6 +412,41 @@ fn raise_budgets(
     let scope = scope::Scope { workflow, args, frame: &frame, env: &none };
     recorded.budget = exec::raise(&crate::cost::Budget::from_ir(&workflow.budget, &scope), &run);
     recorded.raised = run;
+    recorded.periods = crate::ir::Period::ALL
+        .into_iter()
+        .filter(|period| !workflow.periods.get(*period).is_empty())
+        .map(|period| (period.name().to_owned(), crate::cost::Budget::from_ir(workflow.periods.get(period), &scope)))
+        .collect();
+}
+
+/// A budget across runs as it stands for this run: its limits (the file's, or a `--budget
+/// day=…` raise) and what every run of the workflow spent since the period began.
+struct PeriodBudget {
+    period: crate::ir::Period,
+    limits: crate::cost::Budget,
+    spent: (i64, u64),
+}
+
+/// The workflow's budgets across runs, the month's first; records the declared ones in
+/// `recorded.periods` for `wf stats`.
+fn period_budgets(
+    journal: &Journal,
+    workflow: &crate::ir::Workflow,
+    file: &str,
+    recorded: &RunOptions,
+    now: i64,
+) -> Result<Vec<PeriodBudget>, JournalError> {
+    let mut out = Vec::new();
+    for period in [crate::ir::Period::Month, crate::ir::Period::Day] {
+        let Some(declared) = recorded.periods.get(period.name()) else { continue };
+        let limits = match recorded.scopes.get(period.name()) {
+            Some(raised) => exec::raise(declared, raised),
+            None => declared.clone(),
+        };
+        let since = crate::journal::period_start(period, now);
+        out.push(PeriodBudget { period, limits, spent: journal.spent_since(&workflow.name, file, since)? });
+    }
+    Ok(out)
 }
 
 /// Why a new run could not even start its first step that spends, if it could not: that
@@ -407,6 +459,7 @@ fn unaffordable_start(
     workflow: &crate::ir::Workflow,
     args: &IndexMap<String, Value>,
     recorded: &RunOptions,
+    periods: &[PeriodBudget],
 ) -> Option<String> {
     use crate::hint;
     use crate::ir::{format_money, format_tokens, Node, StepKind};
@@ -421,8 +474,9 @@ fn unaffordable_start(
         workflow: &'a crate::ir::Workflow,
         scope: scope::Scope<'a>,
         recorded: &'a RunOptions,
-        /// The budgets around the step: `None` for the run's, else the phase's key.
-        budgets: Vec<(Option<String>, crate::cost::Budget)>,
+        /// The budgets around the step: `None` for the run's, else the phase's key (or `day`,
+        /// `month`); and what was spent of each before the run.
+        budgets: Vec<(Option<String>, crate::cost::Budget, (i64, u64))>,
     }
     impl Walk<'_> {
         fn nodes(&mut self, nodes: &[Node]) -> Found {
@@ -453,7 +507,7 @@ fn unaffordable_start(
                     if let Some(raised) = self.recorded.scopes.get(&key) {
                         limits = exec::raise(&limits, raised);
                     }
-                    self.budgets.push((Some(key), limits));
+                    self.budgets.push((Some(key), limits, (0, 0)));
                     let found = self.nodes(body);
                     self.budgets.pop();
                     found
@@ -469,30 +523,36 @@ fn unaffordable_start(
 
         /// The first budget around `step` that `money` or `tokens` goes over, said.
         fn over(&self, step: &str, money: i64, tokens: u64) -> Option<String> {
-            for (scope, budget) in self.budgets.iter().rev() {
-                let whose = match scope {
+            for (scope, budget, (spent_money, spent_tokens)) in self.budgets.iter().rev() {
+                let whose = match scope.as_deref() {
+                    Some(period @ ("day" | "month")) => format!("{} budget", budget::whose(period)),
                     Some(key) => format!("phase `{key}`'s budget"),
                     None => "the run's budget".to_owned(),
                 };
                 let prefix = scope.as_ref().map(|key| format!("{key}=")).unwrap_or_default();
-                let say = |limit: String, needed: String, raise: String| {
+                let say = |limit: String, spent: Option<String>, needed: String, raise: String| {
                     let flag = hint::quote(&format!("{prefix}{raise}"));
+                    let spent = spent.map(|spent| format!(" ({spent} spent)")).unwrap_or_default();
                     Some(format!(
-                        "{whose} of {limit} cannot cover the first step that spends, `{step}`, which expects {needed}: nothing ran and no run was created; run it again with `--budget {flag}` or more"
+                        "{whose} of {limit}{spent} cannot cover the first step that spends, `{step}`, which expects {needed}: nothing ran and no run was created; run it again with `--budget {flag}` or more"
                     ))
                 };
-                if let Some(limit) = budget.money.filter(|limit| money > limit.amount) {
+                let needed_money = spent_money.saturating_add(money);
+                if let Some(limit) = budget.money.filter(|limit| money != 0 && needed_money > limit.amount) {
                     return say(
                         format_money(limit.amount),
+                        (*spent_money != 0).then(|| format_money(*spent_money)),
                         format_money(money),
-                        hint::raised_money(limit.amount, money),
+                        hint::raised_money(limit.amount, needed_money),
                     );
                 }
-                if let Some(limit) = budget.tokens.filter(|limit| tokens > limit.amount) {
+                let needed_tokens = spent_tokens.saturating_add(tokens);
+                if let Some(limit) = budget.tokens.filter(|limit| tokens != 0 && needed_tokens > limit.amount) {
                     return say(
                         format_tokens(limit.amount),
+                        (*spent_tokens != 0).then(|| format_tokens(*spent_tokens)),
                         format_tokens(tokens),
-                        hint::raised_tokens(limit.amount, tokens),
+                        hint::raised_tokens(limit.amount, needed_tokens),
                     );
                 }
             }
@@ -507,7 +567,11 @@ fn unaffordable_start(
         workflow,
         scope: scope::Scope { workflow, args, frame: &frame, env: &none },
         recorded,
-        budgets: vec![(None, recorded.budget.clone())],
+        budgets: periods
+            .iter()
+            .map(|period| (Some(period.period.name().to_owned()), period.limits.clone(), period.spent))
+            .chain([(None, recorded.budget.clone(), (0, 0))])
+            .collect(),
     };
     match walk.nodes(&workflow.body) {
         Found::Stop(answer) => answer,

@@ -140,3 +140,23 @@ fn a_failure_hint_pasted_resumes_the_run() {
     paste(&dir, &pasted[0]).code(0);
     assert_eq!(status(&dir), RunStatus::Succeeded);
 }
+
+#[test]
+fn a_spent_day_budget_hint_raises_the_day_for_that_run() {
+    let dir = Dir::new(
+        r#"workflow w() {
+  budget $1.00 per day
+  run a "echo a >> log" { cost $0.30 }
+  run b "echo b >> log" { cost $0.30 }
+}"#,
+    );
+    // The first run spends $0.60 of today's $1.00; the second pauses before its second step.
+    start(&dir, 0);
+    let hint = start(&dir, 3);
+    let pasted = commands(&hint);
+    assert_eq!(pasted.len(), 1, "{hint}");
+    assert!(pasted[0].contains("--budget 'day=$2.00'"), "today's budget, not the run's: {hint}");
+    paste(&dir, &pasted[0]).code(0);
+    assert_eq!(dir.read("log"), "a\nb\na\nb\n");
+    assert_eq!(status(&dir), RunStatus::Succeeded);
+}

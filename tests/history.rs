@@ -630,3 +630,69 @@ fn human_stats_and_runs_read_as_reviewed() {
         .join("\n");
     insta::assert_snapshot!("runs_human", masked);
 }
+
+#[test]
+fn trends_by_day_and_week_match_the_history() {
+    let dir = Dir::new();
+    let now = now_ms();
+    let planned = write_history(&dir.journal(), 300, now);
+    // TZ=UTC (Dir::wf): a day is a UTC day.
+    let mut by_day: BTreeMap<i64, Vec<&Planned>> = BTreeMap::new();
+    for p in &planned {
+        by_day.entry(p.started_at.div_euclid(DAY)).or_default().push(p);
+    }
+    let trends = json_of(&dir.wf(&["stats", "--by", "day", "--format", "json"]));
+    let periods = trends["periods"].as_array().expect("periods");
+    let (first, last) = (*by_day.keys().next().expect("a day"), *by_day.keys().next_back().expect("a day"));
+    assert_eq!(periods.len(), usize::try_from(last - first + 1).expect("days"), "every day between, empty ones too");
+    for (offset, period) in periods.iter().enumerate() {
+        let runs = by_day.get(&(first + i64::try_from(offset).expect("offset"))).cloned().unwrap_or_default();
+        assert_eq!(int(&period["runs"]), i64::try_from(runs.len()).expect("count"), "{period}");
+        let succeeded = runs.iter().filter(|p| p.status == RunStatus::Succeeded).count();
+        assert_eq!(int(&period["succeeded"]), i64::try_from(succeeded).expect("count"));
+        assert_eq!(int(&period["cost_micros"]), runs.iter().map(|p| p.cost_micros).sum::<i64>());
+    }
+    let weeks = json_of(&dir.wf(&["stats", "--by", "week", "--format", "json"]));
+    let weekly: i64 = weeks["periods"].as_array().expect("weeks").iter().map(|period| int(&period["runs"])).sum();
+    assert_eq!(weekly, 300);
+
+    // The health score, from its formula in docs/history.md.
+    #[allow(clippy::cast_precision_loss)]
+    let expected = {
+        let count = planned.len() as f64;
+        let succeeded = planned.iter().filter(|p| p.status == RunStatus::Succeeded).count() as f64;
+        let finished = succeeded + planned.iter().filter(|p| p.status == RunStatus::Failed).count() as f64;
+        let escalated = planned.iter().filter(|p| p.escalated).count() as f64 / count;
+        let budget = planned.iter().filter(|p| p.budget).count() as f64 / count;
+        let retries = planned.iter().map(|p| f64::from(p.retries)).sum::<f64>() / count;
+        (100.0
+            * (0.5 * succeeded / finished + 0.2 * (1.0 - escalated) + 0.15 * (1.0 - budget) + 0.15 / (1.0 + retries)))
+            .round()
+    };
+    assert!((float(&trends["health"]["score"]) - expected).abs() < f64::EPSILON, "{}", trends["health"]);
+    // Cache use per model: the synthetic agent reads nothing from a cache.
+    assert_eq!(trends["models"][0]["model"], "sonnet");
+    assert!(float(&trends["models"][0]["cache_hit_rate"]).abs() < f64::EPSILON);
+    let text = code(&dir.wf(&["stats", "--by", "week"]), 0);
+    assert!(text.starts_with("week of "), "{text}");
+    assert!(text.contains(&format!("health {expected}/100")), "{text}");
+}
+
+#[test]
+fn the_html_dashboard_is_one_page_that_fetches_nothing() {
+    let dir = Dir::new();
+    write_history(&dir.journal(), 120, now_ms());
+    code(&dir.wf(&["stats", "--html", "dashboard.html"]), 0);
+    let page = std::fs::read_to_string(dir.path().join("dashboard.html")).expect("the page is written");
+    assert_eq!(page.matches("<figure class=\"chart\">").count(), 7, "seven charts");
+    assert_eq!(page.matches("<svg ").count(), 7, "each one inline SVG");
+    // No address, no script, nothing loaded from elsewhere: it opens offline.
+    for reference in ["http:", "https:", "//", "<script", " src=", "href=", "url(", "@import"] {
+        assert!(!page.contains(reference), "the page refers to `{reference}`");
+    }
+    assert!(page.contains("Runs per day by status") && page.contains("Costliest steps"));
+    // Without a journal there is nothing to draw: a usage error, no file.
+    let empty = Dir::new();
+    code(&empty.wf(&["stats", "--html", "dashboard.html"]), 2);
+    assert!(!empty.path().join("dashboard.html").exists());
+}

@@ -194,8 +194,14 @@ impl Cx<'_, '_> {
             match &attr.kind {
                 AttrKind::Timeout(expr) => control.timeout = self.duration_attr(expr, "a timeout"),
                 AttrKind::OnFailure { policy, message } => control.on_failure = self.policy(policy, message.as_ref()),
-                AttrKind::Budget { amount, warn_at } => {
-                    self.budget(&mut control.budget, amount, warn_at.as_ref(), attr.span)
+                AttrKind::Budget { amount, per, warn_at } => {
+                    if let Some(per) = per {
+                        self.report(CheckDiagnostic::MisplacedPeriodBudget {
+                            period: per.name.clone(),
+                            span: per.span,
+                        });
+                    }
+                    self.budget(&mut control.budget, amount, warn_at.as_ref(), attr.span);
                 }
                 _ => {}
             }
@@ -389,6 +395,18 @@ impl Cx<'_, '_> {
     }
 
     pub fn budget(&mut self, budget: &mut Budget, amount: &ast::Expr, warn_at: Option<&ast::Expr>, span: Span) {
+        self.budget_named(budget, "budget", amount, warn_at, span);
+    }
+
+    /// A budget; `attr` names it when it is given twice (`budget per day`).
+    pub fn budget_named(
+        &mut self,
+        budget: &mut Budget,
+        attr: &str,
+        amount: &ast::Expr,
+        warn_at: Option<&ast::Expr>,
+        span: Span,
+    ) {
         // A constant, or an expression of parameters read with the run's arguments (checked
         // here with their defaults).
         let checked = self.expr(amount);
@@ -443,7 +461,7 @@ impl Cx<'_, '_> {
             _ => return,
         };
         if let Some(first) = slot.as_ref().map(|limit| limit.span) {
-            self.report(CheckDiagnostic::DuplicateAttribute { attr: "budget".into(), span, first });
+            self.report(CheckDiagnostic::DuplicateAttribute { attr: attr.into(), span, first });
             return;
         }
         *slot = Some(Limit { amount, expr, warn_at, span });

@@ -522,6 +522,17 @@ pub enum CheckDiagnostic {
         span: Span,
     },
 
+    #[error("a budget `per {period}` belongs to the workflow, not to a phase or block")]
+    #[diagnostic(
+        code(wf::check::misplaced_period_budget),
+        help("a budget across runs spans every run of the workflow: move it to the workflow's attributes, or drop `per {period}` for a budget of this part of one run")
+    )]
+    MisplacedPeriodBudget {
+        period: String,
+        #[label("only a workflow's budget can be per day or per month")]
+        span: Span,
+    },
+
     // ----- warnings -----
     #[error("timeout {timeout} is shorter than the retry backoff ({backoff} in the worst case)")]
     #[diagnostic(

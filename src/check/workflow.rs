@@ -57,6 +57,7 @@ pub(super) fn check_workflow(
         params,
         description: None,
         budget: ir::Budget::default(),
+        periods: ir::Periods::default(),
         timeout: None,
         mode: Mode::Hybrid,
         provider: ProviderRef::Sim,
@@ -93,7 +94,16 @@ pub(super) fn check_workflow(
     for attr in &attrs {
         match &attr.kind {
             AttrKind::Description(text) => out.description = cx.template(text).as_plain(),
-            AttrKind::Budget { amount, warn_at } => cx.budget(&mut out.budget, amount, warn_at.as_ref(), attr.span),
+            AttrKind::Budget { amount, per: None, warn_at } => {
+                cx.budget(&mut out.budget, amount, warn_at.as_ref(), attr.span);
+            }
+            AttrKind::Budget { amount, per: Some(per), warn_at } => match ir::Period::from_name(&per.name) {
+                Some(period) => {
+                    let what = format!("budget per {}", period.name());
+                    cx.budget_named(out.periods.get_mut(period), &what, amount, warn_at.as_ref(), attr.span);
+                }
+                None => cx.report(super::items::invalid_choice("budget period", per, ir::Period::NAMES)),
+            },
             AttrKind::Timeout(expr) => out.timeout = cx.duration_attr(expr, "a timeout"),
             AttrKind::Mode(mode) => out.mode = cx.mode(mode),
             AttrKind::Provider(path) => out.provider = cx.ch.resolve_provider(module, path).unwrap_or(ProviderRef::Sim),

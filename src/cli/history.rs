@@ -10,6 +10,7 @@ use clap::ValueEnum;
 use wf::ir::{format_cost, format_elapsed, format_token_count, Value};
 use wf::journal::{Journal, RunFilter, RunStatus, RunSummary};
 use wf::report::history::{self, Node, Stats, WorkflowStats};
+use wf::report::trends;
 use wf::report::Palette;
 use wf::report::{self, local_time};
 
@@ -224,7 +225,7 @@ pub fn exchanges(state_dir: &Path, run: &str, step: &str, format: ReportFormat) 
 pub fn stats(state_dir: &Path, workflow: Option<String>, since: Option<Duration>, format: ReportFormat) -> Exit {
     let filter = RunFilter { workflow, status: None, since: since.map(cutoff) };
     let stats = match open(state_dir) {
-        Ok(Some(journal)) => match history::stats(&journal, &filter) {
+        Ok(Some(journal)) => match history::stats(&journal, &filter, jiff::Timestamp::now().as_millisecond()) {
             Ok(stats) => stats,
             Err(error) => return failed(&error),
         },
@@ -252,6 +253,159 @@ pub fn stats(state_dir: &Path, workflow: Option<String>, since: Option<Duration>
         }
     }
     Exit::Success
+}
+
+/// `wf stats --by`'s periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrendBy {
+    Day,
+    Week,
+}
+
+/// `wf stats --by day|week`: the trends, for people or as JSON.
+pub fn trends(
+    state_dir: &Path,
+    workflow: Option<String>,
+    since: Option<Duration>,
+    by: TrendBy,
+    format: ReportFormat,
+) -> Exit {
+    let filter = RunFilter { workflow, status: None, since: since.map(cutoff) };
+    let by = match by {
+        TrendBy::Day => trends::By::Day,
+        TrendBy::Week => trends::By::Week,
+    };
+    let trends = match open(state_dir) {
+        Ok(Some(journal)) => match trends::trends(&journal, &filter, by) {
+            Ok(trends) => trends,
+            Err(error) => return failed(&error),
+        },
+        Ok(None) => {
+            if format == ReportFormat::Human {
+                println!("{}", no_journal(state_dir));
+                return Exit::Success;
+            }
+            trends::Trends {
+                by,
+                since: filter.since,
+                workflow: filter.workflow,
+                periods: Vec::new(),
+                models: Vec::new(),
+                health: None,
+            }
+        }
+        Err(exit) => return exit,
+    };
+    match format {
+        ReportFormat::Json => print_json(&trends, "trends"),
+        ReportFormat::Human if trends.periods.is_empty() => println!("no runs"),
+        ReportFormat::Human => print!("{}", trends_text(&trends)),
+    }
+    Exit::Success
+}
+
+/// `wf stats --html FILE`: the charts of the runs selected, as one page.
+pub fn dashboard(state_dir: &Path, workflow: Option<String>, since: Option<Duration>, file: &Path) -> Exit {
+    let filter = RunFilter { workflow, status: None, since: since.map(cutoff) };
+    let journal = match open(state_dir) {
+        Ok(Some(journal)) => journal,
+        Ok(None) => {
+            eprintln!("error: {}", no_journal(state_dir));
+            return Exit::Usage;
+        }
+        Err(exit) => return exit,
+    };
+    let now = jiff::Timestamp::now().as_millisecond();
+    let read = || -> Result<String, wf::journal::JournalError> {
+        let trends = trends::trends(&journal, &filter, trends::By::Day)?;
+        let stats = history::stats(&journal, &filter, now)?;
+        let phases = journal.phase_durations(&filter)?;
+        let steps = journal.costliest_steps(&filter, 10)?;
+        Ok(wf::report::dashboard::html(&wf::report::dashboard::Dashboard {
+            trends: &trends,
+            stats: &stats,
+            phases: &phases,
+            steps: &steps,
+        }))
+    };
+    let page = match read() {
+        Ok(page) => page,
+        Err(error) => return failed(&error),
+    };
+    if let Err(error) = std::fs::write(file, page) {
+        eprintln!("error: cannot write `{}`: {error}", file.display());
+        return Exit::Failure;
+    }
+    println!("wrote {}", file.display());
+    Exit::Success
+}
+
+/// A row per period, then the models' cache use and the health score.
+fn trends_text(trends: &trends::Trends) -> String {
+    let head = if trends.by == trends::By::Day { "day" } else { "week of" };
+    let mut rows =
+        vec![[head, "runs", "ok", "failed", "success", "cost", "per success", "iterations", "duration"]
+            .map(str::to_owned)];
+    for period in &trends.periods {
+        let dash = || "-".to_owned();
+        rows.push([
+            period.start.clone(),
+            period.runs.to_string(),
+            period.succeeded.to_string(),
+            period.failed.to_string(),
+            period.success_rate.map_or_else(dash, |rate| format!("{:.0}%", rate * 100.0)),
+            format_cost(period.cost_micros),
+            period.cost_per_success_micros.map_or_else(dash, format_cost),
+            if period.runs == 0 { dash() } else { format!("{:.1}", period.iterations_per_run) },
+            period.duration_mean_ms.map_or_else(dash, format_elapsed),
+        ]);
+    }
+    let widths: Vec<usize> =
+        (0..9).map(|column| rows.iter().map(|row| row[column].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for row in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(
+                |(column, (cell, width))| {
+                    if column == 0 {
+                        wf::pad::left(cell, *width)
+                    } else {
+                        wf::pad::right(cell, *width)
+                    }
+                },
+            )
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    if !trends.models.is_empty() {
+        out.push_str("\ncache hits (cached / all input tokens)\n");
+        let width = trends.models.iter().map(|model| model.model.chars().count()).max().unwrap_or(0);
+        for model in &trends.models {
+            let rate = model.cache_hit_rate.map_or_else(|| "-".to_owned(), |rate| format!("{:.1}%", rate * 100.0));
+            out.push_str(&format!(
+                "  {}  {}  ({} of {} input tokens)\n",
+                wf::pad::left(&model.model, width),
+                wf::pad::right(&rate, 6),
+                format_token_count(model.cached),
+                format_token_count(model.input.saturating_add(model.cached))
+            ));
+        }
+    }
+    if let Some(health) = &trends.health {
+        out.push_str(&format!(
+            "\nhealth {}/100: {:.0}% succeeded, {:.0}% escalated, {:.0}% paused on a budget, {:.2} retries per run\n",
+            health.score,
+            health.success_rate * 100.0,
+            health.escalation_rate * 100.0,
+            health.budget_pause_rate * 100.0,
+            health.retries_per_run
+        ));
+    }
+    out
 }
 
 /// The journal in `state_dir`, if there is one; never creates it.
@@ -391,6 +545,14 @@ fn tree(writer: &mut impl Write, out: &mut String, node: &Node, depth: usize) ->
     writer.write_all(out.as_bytes())
 }
 
+/// "$4.10 of $5.00 (82%, warns at 80%)".
+#[allow(clippy::cast_precision_loss)] // A percentage for people.
+fn period_line(spent: String, limit: String, spent_n: i64, limit_n: i64, warn_at: Option<f64>) -> String {
+    let percent = if limit_n > 0 { spent_n as f64 * 100.0 / limit_n as f64 } else { 0.0 };
+    let warn = warn_at.map(|at| format!(", warns at {at:.0}%")).unwrap_or_default();
+    format!("{spent} of {limit} ({percent:.0}%{warn})")
+}
+
 #[allow(clippy::cast_precision_loss)] // Percentages for people.
 fn stats_block(name: &str, stats: &WorkflowStats) -> String {
     let mut out = format!("{name}\n");
@@ -415,6 +577,32 @@ fn stats_block(name: &str, stats: &WorkflowStats) -> String {
     out.push_str(&format!("  loops          {:.2} iterations per run\n", stats.iterations_per_run));
     out.push_str(&format!("  retries        {:.2} per run\n", stats.retries_per_run));
     out.push_str(&format!("  escalations    {:.1}% of runs ({})\n", stats.escalation_rate * 100.0, stats.escalated));
+    for period in &stats.periods {
+        let label = if period.period == "day" { "today" } else { "this month" };
+        let mut against = Vec::new();
+        if let Some(limit) = &period.budget.money {
+            against.push(period_line(
+                format_cost(period.spent_micros),
+                format_cost(limit.amount),
+                period.spent_micros,
+                limit.amount,
+                limit.warn_at,
+            ));
+        }
+        if let Some(limit) = &period.budget.tokens {
+            let (spent, of) =
+                (i64::try_from(period.tokens).unwrap_or(i64::MAX), i64::try_from(limit.amount).unwrap_or(i64::MAX));
+            against.push(period_line(
+                wf::report::tokens(period.tokens),
+                wf::report::tokens(limit.amount),
+                spent,
+                of,
+                limit.warn_at,
+            ));
+        }
+        out.push_str(&wf::pad::left(&format!("  {label}"), 17));
+        out.push_str(&format!("{}\n", against.join(" · ")));
+    }
     if let (Some(mean), Some(p95)) = (stats.approval_wait_mean_ms, stats.approval_wait_p95_ms) {
         out.push_str(&format!(
             "  approval wait  mean {} · p95 {} ({} {})\n",

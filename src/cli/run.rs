@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use wf::ir::{Mode, Program, WorkflowId};
 use wf::journal::{Journal, JournalError, RunRecord, RunStatus};
 use wf::report::Palette;
+use wf::run::progress::Expected;
 use wf::run::view::{Ndjson, Plain, Tree};
 use wf::run::{self, Begin, Observer, Options, Scenario, Target};
 
@@ -24,8 +25,9 @@ pub struct Common {
     /// Approve this gate or risky step ahead of time (by name or id); repeatable.
     #[arg(long = "approve", value_name = "STEP")]
     pub approve: Vec<String>,
-    /// Set the run's budget (`'$5'`, `'200k tokens'`) or a phase's (`fix='$1'`) in place of
-    /// the workflow's: higher to go on past a spent budget, or lower; repeatable.
+    /// Set the run's budget (`'$5'`, `'200k tokens'`), a phase's (`fix='$1'`) or, for this run,
+    /// the budget per day or month (`day='$8'`, `month='$90'`) in place of the workflow's:
+    /// higher to go on past a spent budget, or lower; repeatable.
     #[arg(long = "budget", value_name = "[PHASE=]AMOUNT", value_parser = parse_budget)]
     pub budget: Vec<(Option<String>, wf::cost::Budget)>,
     /// Never ask at the terminal: pause the run where a person must answer.
@@ -180,6 +182,26 @@ pub fn resume(run_id: Option<String>, explain: bool, common: Common) -> Exit {
     execute(&target, Begin::Resume { run: Box::new(record) }, &common)
 }
 
+/// What the plain view counts progress against: `wf cost`'s expected steps and duration,
+/// from `expect` and the workflow's past runs in this journal.
+fn expected_progress(target: &Target<'_>, begin: &Begin, state_dir: &std::path::Path) -> Expected {
+    let workflow = &target.program.workflows[target.workflow.0];
+    let args = match begin {
+        Begin::New { args } => args.clone(),
+        Begin::Resume { run } => serde_json::from_str(&run.args).unwrap_or_default(),
+    };
+    let past = super::cost::past_runs(state_dir, &workflow.name).unwrap_or_else(|_| wf::cost::History::none());
+    let estimate = wf::cost::estimate_with(target.program, workflow, &args, &past);
+    let steps = estimate
+        .phases
+        .iter()
+        .filter(|phase| phase.kind != wf::cost::PhaseKind::OnFailure)
+        .flat_map(|phase| &phase.steps)
+        .map(|step| step.runs.expected)
+        .sum();
+    Expected { steps, duration_ms: estimate.total.duration.expected }
+}
+
 fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
     let json = common.format == ReportFormat::Json;
     if json && common.events.is_some() && common.events_file.is_none() {
@@ -245,12 +267,13 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         }
     }
     if !common.quiet {
+        let expected = expected_progress(target, &begin, &common.state_dir);
         if stdout_taken {
-            observers.push(Box::new(Plain::new(std::io::stderr(), palette.clone())));
+            observers.push(Box::new(Plain::new(std::io::stderr(), palette.clone()).with_progress(expected)));
         } else if human_on_terminal && !common.verbose {
             observers.push(Box::new(Tree::new(palette.clone())));
         } else {
-            observers.push(Box::new(Plain::new(std::io::stdout(), palette.clone())));
+            observers.push(Box::new(Plain::new(std::io::stdout(), palette.clone()).with_progress(expected)));
         }
     }
     let ended = match run::execute(target, begin, &journal, &options, observers) {

@@ -24,6 +24,11 @@ pub fn table(estimate: &Estimate) -> String {
     if let Some(row) = Row::budget("budget", &estimate.budget) {
         rows.push(row);
     }
+    for (period, budget) in &estimate.periods {
+        if let Some(row) = Row::budget(&format!("budget per {period}"), budget) {
+            rows.push(row);
+        }
+    }
 
     let mut out = String::new();
     let _ = writeln!(out, "{}: cost before the run (min / expected / worst)", estimate.workflow);
@@ -44,6 +49,15 @@ pub fn table(estimate: &Estimate) -> String {
         for warning in warnings {
             let _ = writeln!(out, "warning: {warning}");
         }
+    }
+    if !estimate.periods.is_empty() {
+        let periods: Vec<String> = estimate.periods.keys().map(|period| format!("per {period}")).collect();
+        let (budgets, count) = if periods.len() == 1 { ("budget", "counts") } else { ("budgets", "count") };
+        out.push_str(&format!(
+            "\nthe {budgets} {} also {count} the other runs of `{}` in the period: `wf stats` shows what they spent\n",
+            periods.join(" and "),
+            estimate.workflow
+        ));
     }
     if !estimate.notes.is_empty() {
         out.push_str("\nnotes:\n");

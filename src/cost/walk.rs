@@ -74,6 +74,11 @@ pub(super) fn workflow(
         phases: walker.phases,
         over_budget: budget.exceeded_by(&total),
         budget,
+        periods: crate::ir::Period::ALL
+            .into_iter()
+            .filter(|period| !workflow.periods.get(*period).is_empty())
+            .map(|period| (period.name().to_owned(), Budget::from_ir(workflow.periods.get(period), env)))
+            .collect(),
         notes,
         missing_args: Vec::new(),
     }

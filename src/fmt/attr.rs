@@ -60,10 +60,13 @@ impl Printer<'_> {
         let string = |lit| self.string(lit, depth);
         match &attr.kind {
             AttrKind::Description(text) => format!("description {}", string(text)),
-            AttrKind::Budget { amount, warn_at } => match warn_at {
-                Some(warn_at) => format!("budget {} warn at {}", expr(amount), expr(warn_at)),
-                None => format!("budget {}", expr(amount)),
-            },
+            AttrKind::Budget { amount, per, warn_at } => {
+                let per = per.as_ref().map(|per| format!(" per {}", per.name)).unwrap_or_default();
+                match warn_at {
+                    Some(warn_at) => format!("budget {}{per} warn at {}", expr(amount), expr(warn_at)),
+                    None => format!("budget {}{per}", expr(amount)),
+                }
+            }
             AttrKind::Timeout(duration) => format!("timeout {}", expr(duration)),
             AttrKind::Mode(mode) => format!("mode {}", mode.name),
             AttrKind::Provider(path) => format!("provider {}", path_text(&path.segments)),

@@ -179,6 +179,11 @@ pub(super) fn control(control: &Control) -> Vec<String> {
 }
 
 fn budget(budget: &Budget) -> Vec<String> {
+    budget_per(budget, "")
+}
+
+/// A budget's limits, `per` (` per day`) after each amount.
+fn budget_per(budget: &Budget, per: &str) -> Vec<String> {
     let warn = |warn_at: Option<f64>| warn_at.map(|p| format!(" (warn at {p}%)")).unwrap_or_default();
     let mut parts = Vec::new();
     // A budget that reads parameters is shown as written: a graph has no arguments.
@@ -187,11 +192,11 @@ fn budget(budget: &Budget) -> Vec<String> {
             .expr
             .as_ref()
             .map_or_else(|| format_money(i64::try_from(limit.amount).unwrap_or(i64::MAX)), ToString::to_string);
-        parts.push(format!("budget {amount}{}", warn(limit.warn_at)));
+        parts.push(format!("budget {amount}{per}{}", warn(limit.warn_at)));
     }
     if let Some(limit) = &budget.tokens {
         let amount = limit.expr.as_ref().map_or_else(|| format_tokens(limit.amount), ToString::to_string);
-        parts.push(format!("budget {amount}{}", warn(limit.warn_at)));
+        parts.push(format!("budget {amount}{per}{}", warn(limit.warn_at)));
     }
     parts
 }
@@ -199,6 +204,10 @@ fn budget(budget: &Budget) -> Vec<String> {
 /// What the workflow declares about the whole run.
 pub(super) fn workflow(workflow: &Workflow) -> Vec<String> {
     let mut parts = budget(&workflow.budget);
+    for period in crate::ir::Period::ALL {
+        // `budget $5.00 per day (warn at 80%)`: the period goes after the amount, as written.
+        parts.extend(budget_per(workflow.periods.get(period), &format!(" per {}", period.name())));
+    }
     if let Some(timeout) = &workflow.timeout {
         parts.push(format!("timeout {timeout}"));
     }

@@ -114,6 +114,18 @@ pub struct RunNumbers {
     pub paused: bool,
     /// A budget was spent: the run asked for a higher one.
     pub budget_paused: bool,
+    pub started_at: i64,
+}
+
+/// The tokens one model was billed for over the runs a filter selects.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelTokens {
+    pub model: String,
+    /// Input tokens not read from a cache.
+    pub input: u64,
+    pub output: u64,
+    /// Input tokens read from the provider's cache.
+    pub cached: u64,
 }
 
 /// How long a person took to answer an approval.
@@ -339,7 +351,8 @@ impl Journal {
                     (SELECT COUNT(*) - COUNT(DISTINCT key) FROM events WHERE run_id = r.id AND kind = 'step_started'),
                     EXISTS (SELECT 1 FROM decisions WHERE run_id = r.id AND kind = 'escalation'),
                     EXISTS (SELECT 1 FROM events WHERE run_id = r.id AND kind = 'run_paused'),
-                    EXISTS (SELECT 1 FROM decisions WHERE run_id = r.id AND kind = 'budget')
+                    EXISTS (SELECT 1 FROM decisions WHERE run_id = r.id AND kind = 'budget'),
+                    r.started_at
              FROM runs AS r WHERE {FILTER}"
         ))?;
         let rows =
@@ -354,6 +367,62 @@ impl Journal {
                     escalated: row.get(6)?,
                     paused: row.get(7)?,
                     budget_paused: row.get(8)?,
+                    started_at: row.get(9)?,
+                })
+            })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The mean duration of each phase that ended, by workflow and phase, over the runs the
+    /// filter selects: (workflow, phase, mean ms, count).
+    pub fn phase_durations(&self, filter: &RunFilter) -> Result<Vec<(String, String, u64, u64)>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT r.workflow, s.step_id, CAST(AVG(MAX(s.ended_at - s.started_at, 0)) AS INTEGER), COUNT(*)
+             FROM runs AS r JOIN steps AS s ON s.run_id = r.id
+             WHERE {FILTER} AND s.kind = 'phase' AND s.ended_at IS NOT NULL
+             GROUP BY r.workflow, s.step_id ORDER BY r.workflow, MIN(s.seq)"
+        ))?;
+        let rows = statement
+            .query_map(params![filter.workflow, recorded_status(filter.status), filter.since], |row| {
+                Ok((row.get(0)?, row.get(1)?, count(row.get(2)?), count(row.get(3)?)))
+            })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The `limit` ledger keys that cost most over the runs the filter selects, by workflow:
+    /// (workflow, key, micro-dollars), dearest first.
+    pub fn costliest_steps(&self, filter: &RunFilter, limit: u32) -> Result<Vec<(String, String, i64)>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT r.workflow, l.key, SUM(l.micros) AS spent
+             FROM runs AS r JOIN ledger AS l ON l.run_id = r.id
+             WHERE {FILTER}
+             GROUP BY r.workflow, l.key HAVING spent > 0 ORDER BY spent DESC, r.workflow, l.key LIMIT ?4"
+        ))?;
+        let rows = statement
+            .query_map(params![filter.workflow, recorded_status(filter.status), filter.since, limit], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The ledger's tokens per model over the runs the filter selects.
+    pub fn model_tokens(&self, filter: &RunFilter) -> Result<Vec<ModelTokens>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT l.model, COALESCE(SUM(l.input), 0), COALESCE(SUM(l.output), 0), COALESCE(SUM(l.cached), 0)
+             FROM runs AS r JOIN ledger AS l ON l.run_id = r.id
+             WHERE {FILTER} AND l.model IS NOT NULL
+             GROUP BY l.model ORDER BY l.model"
+        ))?;
+        let rows =
+            statement.query_map(params![filter.workflow, recorded_status(filter.status), filter.since], |row| {
+                Ok(ModelTokens {
+                    model: row.get(0)?,
+                    input: count(row.get(1)?),
+                    output: count(row.get(2)?),
+                    cached: count(row.get(3)?),
                 })
             })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

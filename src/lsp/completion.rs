@@ -54,13 +54,16 @@ pub fn completion(document: &Document, offset: usize) -> Option<CompletionRespon
     Some(CompletionResponse::Array(items.0))
 }
 
-/// The words that may follow `mode`, `kind`, `risk` and `on failure`.
+/// The words that may follow `mode`, `kind`, `risk`, `on failure` and a workflow's `budget … per`.
 fn choices_after(context: &Context) -> Option<Vec<&'static str>> {
     let previous = context.previous.len().checked_sub(2).map(|at| context.previous[at].as_str());
     Some(match context.last()? {
         "mode" if context.block == Block::Workflow => Mode::NAMES.to_vec(),
         "kind" if context.block == Block::Provider => ProviderKind::NAMES.to_vec(),
         "risk" => vec!["low", "high"],
+        "per" if context.block == Block::Workflow && context.previous.iter().any(|token| token == "budget") => {
+            ir::Period::NAMES.to_vec()
+        }
         "failure" if previous == Some("on") => ir::FailurePolicy::NAMES.to_vec(),
         _ => return None,
     })

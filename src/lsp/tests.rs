@@ -5,7 +5,7 @@
 use std::io;
 use std::path::Path;
 
-use lsp_types::{GotoDefinitionResponse, Position, Range, TextDocumentContentChangeEvent, Url};
+use lsp_types::{CompletionResponse, GotoDefinitionResponse, Position, Range, TextDocumentContentChangeEvent, Url};
 use proptest::prelude::*;
 
 use super::documents::{Document, Documents};
@@ -152,4 +152,17 @@ fn truncated_examples_answer_everywhere() {
         ask_everywhere(&documents, &uri, 13);
         at += 97;
     }
+}
+
+#[test]
+fn a_workflow_budget_per_completes_its_periods() {
+    let text = "workflow w() {\n  budget $5.00 per \n  run a \"true\"\n}\n";
+    let (documents, uri) = checked(text);
+    let document = documents.get(&uri).expect("the document is open");
+    let offset = text.find("per ").expect("the budget") + 4;
+    let Some(CompletionResponse::Array(items)) = completion::completion(document, offset) else {
+        panic!("no completion after `per`")
+    };
+    let labels: Vec<&str> = items.iter().map(|item| item.label.as_str()).collect();
+    assert_eq!(labels, ["day", "month"]);
 }

@@ -328,11 +328,29 @@ pub struct WorkflowStats {
     pub paused: u64,
     /// Runs that spent their budget and asked for more.
     pub budget_paused: u64,
+    /// The budgets across runs its newest run declared, and what this day and this month
+    /// spent against them (every run, whatever `--since` says).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub periods: Vec<PeriodUse>,
+}
+
+/// A budget across runs and what its current period spent.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeriodUse {
+    /// `day` or `month`.
+    pub period: &'static str,
+    /// When the period began (local midnight, or the first of the month), ms since the epoch.
+    pub since: i64,
+    pub spent_micros: i64,
+    pub tokens: u64,
+    pub budget: crate::cost::Budget,
 }
 
 pub const ALL_WORKFLOWS: &str = "*";
 
-pub fn stats(journal: &Journal, filter: &RunFilter) -> Result<Stats> {
+/// [`Stats`] of the runs `filter` picks; `now` (ms since the epoch) places today and this
+/// month for the budgets across runs.
+pub fn stats(journal: &Journal, filter: &RunFilter, now: i64) -> Result<Stats> {
     let numbers = journal.run_numbers(filter)?;
     let waits = journal.approval_waits(filter)?;
     let mut by_workflow: BTreeMap<&str, (Vec<&RunNumbers>, Vec<u64>)> = BTreeMap::new();
@@ -342,10 +360,27 @@ pub fn stats(journal: &Journal, filter: &RunFilter) -> Result<Stats> {
     for wait in &waits {
         by_workflow.entry(wait.workflow.as_str()).or_default().1.push(wait.wait_ms);
     }
-    let workflows = by_workflow.iter().map(|(name, (runs, waits))| aggregate(name, runs, waits.clone())).collect();
+    let mut workflows: Vec<WorkflowStats> =
+        by_workflow.iter().map(|(name, (runs, waits))| aggregate(name, runs, waits.clone())).collect();
+    for stats in &mut workflows {
+        stats.periods = periods(journal, &stats.workflow, now)?;
+    }
     let all: Vec<&RunNumbers> = numbers.iter().collect();
     let overall = aggregate(ALL_WORKFLOWS, &all, waits.iter().map(|wait| wait.wait_ms).collect());
     Ok(Stats { since: filter.since, overall, workflows })
+}
+
+/// What this day and this month spent against the budgets across runs of `workflow`.
+fn periods(journal: &Journal, workflow: &str, now: i64) -> Result<Vec<PeriodUse>> {
+    let Some((file, declared)) = journal.latest_periods(workflow)? else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for period in crate::ir::Period::ALL {
+        let Some(budget) = declared.get(period.name()) else { continue };
+        let since = crate::journal::period_start(period, now);
+        let (spent_micros, tokens) = journal.spent_since(workflow, &file, since)?;
+        out.push(PeriodUse { period: period.name(), since, spent_micros, tokens, budget: budget.clone() });
+    }
+    Ok(out)
 }
 
 #[allow(clippy::cast_precision_loss)] // Rates for people: f64 is plenty.
@@ -379,6 +414,7 @@ fn aggregate(workflow: &str, runs: &[&RunNumbers], mut waits: Vec<u64>) -> Workf
         approval_wait_p95_ms: percentile(&waits, 95),
         paused: runs.iter().filter(|run| run.paused).count() as u64,
         budget_paused: runs.iter().filter(|run| run.budget_paused).count() as u64,
+        periods: Vec::new(),
     }
 }
 

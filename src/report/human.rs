@@ -37,6 +37,9 @@ pub fn human(report: &Report, palette: &Palette) -> String {
             out.push_str(&format!("  reason      {error}\n"));
         }
     }
+    for warning in &report.warnings {
+        out.push_str(&format!("  ⚠ {}: {}\n", warning.key, warning.message));
+    }
     for failure in &report.failures {
         let continued = if failure.continued { " (continued)" } else { "" };
         let status = failure.status.replace('_', " ");

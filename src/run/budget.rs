@@ -18,7 +18,8 @@ use crate::ir::format_money;
 
 /// A budget being spent.
 pub struct Purse {
-    /// `run`, or the key of the phase or call that declares the budget.
+    /// `run`, `day` or `month` (budgets across runs, around the run's), or the key of the phase
+    /// or call that declares the budget.
     pub scope: String,
     pub limits: Budget,
     /// Spent so far: what the ledger held when the purse opened, plus what attempts since added.
@@ -75,7 +76,28 @@ impl Purse {
         })
     }
 
-    /// A phase's or call's purse inside `parent`.
+    /// A budget across runs (`scope` is `day` or `month`), `prior` being what every run of the
+    /// workflow spent since the period began, this one's included.
+    pub fn period(
+        parent: Option<&Rc<Purse>>,
+        scope: &str,
+        limits: Budget,
+        prior: (i64, u64),
+        warned: (bool, bool),
+    ) -> Rc<Purse> {
+        Rc::new(Purse {
+            scope: scope.to_owned(),
+            limits,
+            spent: Cell::new(prior),
+            reserved: Cell::new((0, 0)),
+            warned: Cell::new(warned),
+            parent: parent.cloned(),
+            released: parent.map_or_else(|| Rc::new(Notify::new()), |parent| parent.released.clone()),
+        })
+    }
+
+    /// A phase's or call's purse inside `parent`; or the run's, as `run`, inside the budgets
+    /// across runs.
     pub fn child(
         parent: &Rc<Purse>,
         scope: String,
@@ -145,7 +167,7 @@ impl Purse {
                         show(expect)
                     ),
                 };
-                let scope = purse.parent.is_some().then(|| purse.scope.clone());
+                let scope = (purse.scope != "run").then(|| purse.scope.clone());
                 let raise = raise(limit, spent.saturating_add(expect));
                 return Admission::Spent(Exhausted { reason, scope, raise });
             }
@@ -207,11 +229,17 @@ impl Purse {
     }
 
     fn whose(&self) -> String {
-        if self.scope == "run" {
-            "the run's".to_owned()
-        } else {
-            format!("`{}`'s", self.scope)
-        }
+        whose(&self.scope)
+    }
+}
+
+/// Whose a budget is, as said: "the run's", "today's", "this month's", "`work`'s".
+pub fn whose(scope: &str) -> String {
+    match scope {
+        "run" => "the run's".to_owned(),
+        "day" => "today's".to_owned(),
+        "month" => "this month's".to_owned(),
+        key => format!("`{key}`'s"),
     }
 }
 
@@ -301,6 +329,31 @@ mod tests {
         assert_eq!(warnings.len(), 1);
         assert_eq!((warnings[0].spent, warnings[0].limit), (8_000_000, 10_000_000));
         assert!(root.spend(1_000_000, 0).is_empty());
+    }
+
+    #[test]
+    fn spending_counts_against_the_day_around_the_run() {
+        let day = Purse::period(None, "day", dollars(5, Some(80.0)), (3_500_000, 0), (false, false));
+        let run = Purse::child(&day, "run".into(), dollars(10, None), (0, 0), (false, false));
+        let warnings = run.spend(600_000, 0);
+        assert_eq!(warnings.len(), 1, "4.10 of 5.00 is past 80%");
+        assert_eq!(warnings[0].scope, "day");
+        let Admission::Spent(exhausted) = run.admit((1_000_000, 0)) else {
+            panic!("today's budget would be overspent")
+        };
+        assert_eq!(exhausted.scope.as_deref(), Some("day"));
+        assert_eq!(
+            exhausted.reason,
+            "today's budget of $5.00 would be overspent: $4.10 spent, and the next attempt expects $1.00"
+        );
+    }
+
+    #[test]
+    fn the_run_inside_periods_is_still_raised_as_the_run() {
+        let month = Purse::period(None, "month", dollars(100, None), (0, 0), (false, false));
+        let run = Purse::child(&month, "run".into(), dollars(1, None), (1_000_000, 0), (false, false));
+        let Admission::Spent(exhausted) = run.admit((0, 0)) else { panic!("the run's budget is spent") };
+        assert_eq!(exhausted.scope, None);
     }
 
     #[test]

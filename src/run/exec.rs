@@ -622,7 +622,7 @@ impl<'p> Runner<'p> {
                 match until {
                     Some(_) => Flow::Failed(Failure {
                         key: name.clone(),
-                        message: format!("`{name}` ran {max} times and its `until` condition never held"),
+                        message: format!("`{name}` ran {} and its `until` condition never held", times(max)),
                         rollback: false,
                     }),
                     None => Flow::Done,
@@ -755,6 +755,15 @@ async fn with_limit<F: std::future::Future<Output = Flow>>(
                 }
             }
         }
+    }
+}
+
+/// How often something ran, as said: "once", "twice", "3 times".
+pub fn times(count: u64) -> String {
+    match count {
+        1 => "once".to_owned(),
+        2 => "twice".to_owned(),
+        _ => format!("{count} times"),
     }
 }
 

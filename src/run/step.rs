@@ -941,7 +941,14 @@ impl<'p> Runner<'p> {
             redactor: self.secrets.redactor(),
             stdin: None,
         };
-        let finished = command::run(&spec, cancel, &|_, _| {}).await;
+        // `--verbose` shows what an undo prints, as it does for every step's command.
+        let on_line = |stream: &'static str, line: &str| {
+            if self.options.verbose {
+                let event = Event::Output { key: entry.key.clone(), stream, line: line.to_owned() };
+                let _ = self.emit(event, None, &[]);
+            }
+        };
+        let finished = command::run(&spec, cancel, &on_line).await;
         match finished.ending {
             Ending::Exited(0) => (Status::Succeeded, None),
             Ending::Exited(code) => (Status::Failed, Some(format!("the undo command exited with {code}"))),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::event::{Event, Observer, Status};
+use super::progress::{Expected, Progress};
 use crate::ir::{format_cost, format_duration, format_elapsed};
 use crate::journal::Answer;
 use crate::report;
@@ -92,7 +93,7 @@ fn finished_line(palette: &Palette, event: &Event) -> Option<String> {
             } else {
                 (report::tokens(*spent), report::tokens(*limit))
             };
-            let whose = if scope == "run" { "the run's".to_owned() } else { format!("`{scope}`'s") };
+            let whose = super::budget::whose(scope);
             format!("{} {whose} budget: {spent} of {limit} spent ({percent:.0}%)", palette.warn.apply_to("!"))
         }
         Event::Undo { key, status, error } => format!(
@@ -140,16 +141,41 @@ fn poll_summary(palette: &Palette, event: &Event) -> Option<String> {
 pub struct Plain<W: Write> {
     out: RefCell<W>,
     palette: Palette,
+    /// "step N of M (P%) · about T left" after each finished step, when the estimate is known.
+    progress: Option<Progress>,
 }
 
 impl<W: Write> Plain<W> {
     pub fn new(out: W, palette: Palette) -> Plain<W> {
-        Plain { out: RefCell::new(out), palette }
+        Plain { out: RefCell::new(out), palette, progress: None }
+    }
+
+    /// Counts finished steps against what the estimate expected.
+    #[must_use]
+    pub fn with_progress(self, expected: Expected) -> Plain<W> {
+        Plain { progress: Some(Progress::new(expected)), ..self }
+    }
+
+    /// The progress note for a step that is done (finished, reused or skipped); none on the
+    /// line of a step that failed.
+    fn progress(&self, at_ms: i64, event: &Event) -> Option<String> {
+        let progress = self.progress.as_ref()?;
+        progress.seen(at_ms);
+        let (done, shown) = match event {
+            // A step that did not succeed counts, but its line ends with why, as without progress.
+            Event::StepFinished { kind, status, .. } => {
+                (crate::report::LEAF_KINDS.contains(kind), *status == Status::Succeeded)
+            }
+            Event::StepReused { .. } | Event::StepSkipped { .. } => (true, true),
+            _ => (false, false),
+        };
+        let note = done.then(|| progress.step_done(at_ms));
+        note.filter(|_| shown)
     }
 }
 
 impl<W: Write> Observer for Plain<W> {
-    fn event(&self, _at_ms: i64, event: &Event) {
+    fn event(&self, at_ms: i64, event: &Event) {
         let line = match event {
             Event::Output { key, stream, line } => {
                 Some(format!("  {} {key} {stream}: {line}", self.palette.dim.apply_to("│")))
@@ -165,7 +191,10 @@ impl<W: Write> Observer for Plain<W> {
                     self.palette.dim.apply_to("·")
                 )
             }),
-            _ => finished_line(&self.palette, event),
+            _ => finished_line(&self.palette, event).map(|line| match self.progress(at_ms, event) {
+                Some(progress) => format!("{line}  {}", self.palette.dim.apply_to(format!("· {progress}"))),
+                None => line,
+            }),
         };
         if let Some(line) = line {
             let _ = writeln!(self.out.borrow_mut(), "{line}");

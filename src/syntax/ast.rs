@@ -194,8 +194,9 @@ pub struct Attr {
 pub enum AttrKind {
     /// `description "..."`
     Description(StringLit),
-    /// `budget $3.00 [warn at 80%]` or `budget 150k tokens [warn at 80%]`
-    Budget { amount: Expr, warn_at: Option<Expr> },
+    /// `budget $3.00 [per day|month] [warn at 80%]` or `budget 150k tokens [warn at 80%]`;
+    /// `per` makes it a budget across every run of the workflow in a day or a month.
+    Budget { amount: Expr, per: Option<Ident>, warn_at: Option<Expr> },
     /// `timeout 30m`
     Timeout(Expr),
     /// `mode autopilot|supervised|hybrid`

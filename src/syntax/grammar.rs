@@ -223,6 +223,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::attr_description => "`description`",
         Rule::attr_budget => "`budget`",
         Rule::budget_warn => "`warn at`",
+        Rule::budget_period => "`per day` or `per month`",
         Rule::attr_timeout => "`timeout`",
         Rule::attr_mode => "`mode`",
         Rule::attr_provider => "`provider`",

@@ -96,6 +96,9 @@ fn run_report_events_and_history_follow_their_schemas() {
     assert_conforms("runs", &wf(dir, &["runs", "--format", "json"]).stdout);
     assert_conforms("show", &wf(dir, &["show", "--format", "json"]).stdout);
     assert_conforms("stats", &wf(dir, &["stats", "--format", "json"]).stdout);
+    for by in ["day", "week"] {
+        assert_conforms("trends", &wf(dir, &["stats", "--by", by, "--format", "json"]).stdout);
+    }
     // An agent step's prompts and answers (the starter's agents are answered by `sim`).
     let runs: serde_json::Value = serde_json::from_slice(&wf(dir, &["runs", "--format", "json"]).stdout).unwrap();
     let last = runs["runs"].as_array().and_then(|runs| runs.last()).expect("a run");
@@ -116,11 +119,13 @@ fn history_json_without_a_journal_follows_the_schemas_too() {
     assert_conforms("runs", &ran.output.stdout);
     let ran = Test::new().args(&["stats", "--format", "json"]).run();
     assert_conforms("stats", &ran.output.stdout);
+    let ran = Test::new().args(&["stats", "--by", "week", "--format", "json"]).run();
+    assert_conforms("trends", &ran.output.stdout);
 }
 
 #[test]
 fn every_schema_is_used_by_a_test() {
-    let used = ["check", "list", "cost", "report", "event", "runs", "show", "stats", "exchanges"];
+    let used = ["check", "list", "cost", "report", "event", "runs", "show", "stats", "trends", "exchanges"];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schemas");
     let mut found: Vec<String> = std::fs::read_dir(dir)
         .unwrap()

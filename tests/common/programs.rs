@@ -254,9 +254,12 @@ fn attr() -> BoxedStrategy<Tokens> {
         (pick(&["continue", "abort", "rollback", "escalate"]), optional(string()))
             .prop_map(|(policy, message)| join([tokens(&["on", "failure"]), policy, message])),
         (pick(&["expect", "cost", "dir", "concurrency"]), expr()).prop_map(|(k, e)| join([k, e])),
-        (keyword("budget"), literal(), any::<bool>()).prop_map(|(k, amount, warn)| {
-            join([k, amount, if warn { tokens(&["warn", "at", "80%"]) } else { Tokens::new() }])
-        }),
+        (keyword("budget"), literal(), prop::option::of(pick(&["day", "month"])), any::<bool>()).prop_map(
+            |(k, amount, per, warn)| {
+                let per = per.map_or_else(Tokens::new, |period| join([tokens(&["per"]), period]));
+                join([k, amount, per, if warn { tokens(&["warn", "at", "80%"]) } else { Tokens::new() }])
+            }
+        ),
         (keyword("env"), env_fields()).prop_map(|(k, fields)| join([k, fields])),
         (keyword("returns"), returns_fields()).prop_map(|(k, fields)| join([k, fields])),
         (name(), type_expr(), pick(&["json", "regex"]), string()).prop_map(|(name, ty, func, pattern)| {

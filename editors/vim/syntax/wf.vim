@@ -88,8 +88,10 @@ exe 'syn match wfAttribute "\<\%(timeout\|concurrency\|dir\|expect\|cost\|requir
 exe 'syn region wfAttrExpr start="\S\@=" end=#' . s:ExprEnd([]) . '# contained contains=@wfExpr'
 
 exe 'syn match wfAttribute "\<budget\>' . s:not_name_use . '" nextgroup=wfBudgetExpr skipwhite'
-exe 'syn region wfBudgetExpr start="\S\@=" end=#' . s:ExprEnd(['warn\s\+at\>']) . '# contained contains=wfWarnAt,@wfExpr'
+exe 'syn region wfBudgetExpr start="\S\@=" end=#' . s:ExprEnd(['warn\s\+at\>', 'per\s\+\h']) . '# contained contains=wfWarnAt,wfPer,@wfExpr'
 syn match   wfWarnAt      "\<warn\s\+at\>" contained
+" `per day`, `per month`: a budget across runs.
+syn match   wfPer         "\<per\s\+\%(day\|month\)\>" contained
 
 exe 'syn match wfAttribute "\<retry\>' . s:not_name_use . '" nextgroup=wfRetryExpr skipwhite'
 exe 'syn region wfRetryExpr start="\S\@=" end=#' . s:ExprEnd(['backoff\>', 'on\s\+\%(exit\|timeout\|error\|any\)\>']) . '# contained contains=wfBackoff,wfRetryOn,@wfExpr'
@@ -209,6 +211,7 @@ hi def link wfWindowFor    Repeat
 hi def link wfException    Exception
 hi def link wfAttribute    PreProc
 hi def link wfWarnAt       PreProc
+hi def link wfPer          PreProc
 hi def link wfBackoff      PreProc
 hi def link wfRetryOn      Exception
 hi def link wfOnEvent      PreProc

@@ -457,11 +457,20 @@ const grammar = {
     attributes: {
       patterns: [
         {
-          comment: 'budget EXPR [warn at EXPR]',
+          comment: 'budget EXPR [per day|month] [warn at EXPR]',
           begin: '\\b(budget)\\b\\s*',
           beginCaptures: { 1: { name: scope('keyword.other.attribute') } },
-          end: exprEnd(['warn\\s+at\\b']),
+          end: exprEnd(['warn\\s+at\\b', 'per\\s+[A-Za-z_]']),
           patterns: [
+            {
+              // A budget across runs; a period the checker does not know is marked invalid.
+              match: `\\b(per)\\s+(?:(day|month)\\b|(${ID}))`,
+              captures: {
+                1: { name: scope('keyword.other.attribute') },
+                2: { name: scope('constant.language.period') },
+                3: { name: scope('invalid.illegal.period') },
+              },
+            },
             {
               match: '\\b(warn)\\s+(at)\\b\\s*',
               captures: {

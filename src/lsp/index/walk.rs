@@ -273,7 +273,7 @@ impl Walker<'_, '_> {
             | AttrKind::Undo(text)
             | AttrKind::Prompt(text)
             | AttrKind::Approve(text) => self.string(text),
-            AttrKind::Budget { amount, warn_at } => {
+            AttrKind::Budget { amount, warn_at, .. } => {
                 self.expr(amount);
                 if let Some(warn_at) = warn_at {
                     self.expr(warn_at);

@@ -227,6 +227,7 @@ fn lower_attr(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Attr {
         Rule::attr_description => AttrKind::Description(lower_str(children.child(), errors)),
         Rule::attr_budget => AttrKind::Budget {
             amount: take_expr(&mut children, errors),
+            per: children.child_if(Rule::budget_period).map(|per| lower_name(Children::of(per).child())),
             warn_at: children.child_if(Rule::budget_warn).map(|warn| lower_expr(Children::of(warn).child(), errors)),
         },
         Rule::attr_timeout => AttrKind::Timeout(take_expr(&mut children, errors)),
