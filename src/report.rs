@@ -111,7 +111,8 @@ pub struct FailureLine {
     pub stderr_tail: String,
 }
 
-pub const LEAF_KINDS: [&str; 5] = ["run", "agent", "call", "gate", "wait"];
+/// Steps, as opposed to the blocks that hold them.
+pub const LEAF_KINDS: [&str; 6] = ["run", "agent", "call", "gate", "wait", "watch"];
 
 pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
     build_folding(journal, run_id, |_| {}, |_| {})

@@ -105,20 +105,25 @@ fn bug_fix_worst_case_matches_the_hand_computation() {
     // 4,500 × $15/1M = $0.0675, so $0.108) three times in the worst case: $0.324, 54k tokens.
     assert_eq!(column(&phase(&estimate, "implementation")["amounts"], "worst"), (324_000, 54_000, 0));
 
-    // testing: `parallel max 2` of `e2e` (`retry 2 backoff 5s..1m`: three attempts of 0s plus
-    // waits of 5s and 10s = 15s) and `lint` (`timeout 5m`): two lanes, so the longer, 5m.
-    assert_eq!(column(&phase(&estimate, "testing")["amounts"], "worst"), (0, 0, 5 * MINUTE));
-    assert_eq!(column(&step(&estimate, "testing/e2e")["amounts"], "worst"), (0, 0, 15_000));
+    // testing: `parallel max 2` of the `e2e` loop over two shards and `lint` (`timeout 5m`).
+    // Each shard has `timeout shard.limit` and `retry 2 backoff 5s..1m`; a bound read from a
+    // loop variable counts at its largest, 15m: three attempts of 15m plus waits of 5s and 10s,
+    // for each of the two shards, is 90m30s. The phase's `timeout 30m` caps it.
+    assert_eq!(column(&phase(&estimate, "testing")["amounts"], "worst"), (0, 0, 30 * MINUTE));
+    assert_eq!(column(&step(&estimate, "testing/e2e_shard")["amounts"], "worst"), (0, 0, 90 * MINUTE + 30_000));
 
-    // pr: an approval without a timeout and two commands: nothing counted.
-    assert_eq!(column(&phase(&estimate, "pr")["amounts"], "worst"), (0, 0, 0));
+    // pr: an approval without a timeout, two commands, and `watch pr_checks ... for 30m`,
+    // whose worst and expected time is its `for`.
+    assert_eq!(column(&phase(&estimate, "pr")["amounts"], "worst"), (0, 0, 30 * MINUTE));
+    assert_eq!(column(&step(&estimate, "pr/pr_checks")["amounts"], "expected"), (0, 0, 30 * MINUTE));
 
     // In total: $0.12 + $0.048 + $0.324 = $0.492; 12k + 8k + 54k = 74k tokens;
-    // 10m + 5m = 15m, under the workflow's `timeout 60m`.
-    assert_eq!(column(&estimate["total"], "worst"), (492_000, 74_000, 15 * MINUTE));
+    // 10m + 30m + 30m = 70m, cut to the workflow's `timeout 1h`.
+    assert_eq!(column(&estimate["total"], "worst"), (492_000, 74_000, 60 * MINUTE));
 
-    // Expected: one round of the loop, $0.12 + $0.048 + $0.108 = $0.276 and 38k tokens.
-    assert_eq!(column(&estimate["total"], "expected"), (276_000, 38_000, 0));
+    // Expected: one round of the loop, $0.12 + $0.048 + $0.108 = $0.276 and 38k tokens, and
+    // the watch's 30m.
+    assert_eq!(column(&estimate["total"], "expected"), (276_000, 38_000, 30 * MINUTE));
     // Within the budget ($3.00 and 150k tokens).
     assert_eq!(estimate["over_budget"], Json::Null);
 }
@@ -209,7 +214,7 @@ fn table_shows_phases_steps_totals_and_the_budget() {
         line("  run tests"),
         ["run", "tests", "×1–3", "$0.00", "$0.00", "$0.00", "0", "0", "0", "0s", "0s", "0s"]
     );
-    assert_eq!(line("total"), ["total", "$0.276", "$0.276", "$0.492", "38.0k", "38.0k", "74.0k", "?", "?", "15m+?"]);
+    assert_eq!(line("total"), ["total", "$0.276", "$0.276", "$0.492", "38.0k", "38.0k", "74.0k", "?", "30m+?", "1h+?"]);
     assert_eq!(line("budget"), ["budget", "$3.00", "150.0k"]);
     assert!(!table.contains("warning"), "{table}");
 }

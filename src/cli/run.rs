@@ -192,14 +192,22 @@ fn expected_progress(target: &Target<'_>, begin: &Begin, state_dir: &std::path::
     };
     let past = super::cost::past_runs(state_dir, &workflow.name).unwrap_or_else(|_| wf::cost::History::none());
     let estimate = wf::cost::estimate_with(target.program, workflow, &args, &past);
-    let steps = estimate
+    let steps: Vec<&wf::cost::StepCost> = estimate
         .phases
         .iter()
         .filter(|phase| phase.kind != wf::cost::PhaseKind::OnFailure)
         .flat_map(|phase| &phase.steps)
-        .map(|step| step.runs.expected)
-        .sum();
-    Expected { steps, duration_ms: estimate.total.duration.expected }
+        .collect();
+    let per_step_ms = steps
+        .iter()
+        .map(|step| (step.id.clone(), step.amounts.duration.expected / step.runs.expected.max(1)))
+        .collect();
+    Expected {
+        steps: steps.iter().map(|step| step.runs.expected).sum(),
+        duration_ms: estimate.total.duration.expected,
+        per_step_ms,
+        work_ms: steps.iter().map(|step| step.amounts.duration.expected).sum(),
+    }
 }
 
 fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {

@@ -125,15 +125,19 @@ fn poll_summary(palette: &Palette, event: &Event) -> Option<String> {
     if let Some(error) = error {
         parts.push(palette.bad.apply_to(format!("poll failed: {error}")).to_string());
     }
-    let held = |word: &str, held: u64, window: u64| {
-        format!("{word} when held {} of {}", format_duration(held), format_duration(window))
+    // A condition without a window decides on the poll it holds: there is no "of" to count.
+    let held = |word: &str, held: u64, window: u64| match window {
+        0 if held > 0 => format!("{word} when holds"),
+        0 => String::new(),
+        _ => format!("{word} when held {} of {}", format_duration(held), format_duration(window)),
     };
-    if let Some(fail) = fail_held_ms {
-        parts.push(palette.warn.apply_to(held("fail", *fail, *fail_window_ms)).to_string());
+    if let Some(fail) = fail_held_ms.map(|fail| held("fail", fail, *fail_window_ms)).filter(|text| !text.is_empty()) {
+        parts.push(palette.warn.apply_to(fail).to_string());
     }
     if let (Some(pass), Some(window)) = (pass_held_ms, pass_window_ms) {
         parts.push(held("pass", *pass, *window));
     }
+    parts.retain(|part| !part.is_empty());
     Some(parts.join("  "))
 }
 
@@ -161,15 +165,15 @@ impl<W: Write> Plain<W> {
     fn progress(&self, at_ms: i64, event: &Event) -> Option<String> {
         let progress = self.progress.as_ref()?;
         progress.seen(at_ms);
-        let (done, shown) = match event {
+        let (key, shown) = match event {
             // A step that did not succeed counts, but its line ends with why, as without progress.
-            Event::StepFinished { kind, status, .. } => {
-                (crate::report::LEAF_KINDS.contains(kind), *status == Status::Succeeded)
+            Event::StepFinished { key, kind, status, .. } if crate::report::LEAF_KINDS.contains(kind) => {
+                (key, *status == Status::Succeeded)
             }
-            Event::StepReused { .. } | Event::StepSkipped { .. } => (true, true),
-            _ => (false, false),
+            Event::StepReused { key, .. } | Event::StepSkipped { key, .. } => (key, true),
+            _ => return None,
         };
-        let note = done.then(|| progress.step_done(at_ms));
+        let note = Some(progress.step_done(key, at_ms));
         note.filter(|_| shown)
     }
 }
