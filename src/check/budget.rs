@@ -7,13 +7,13 @@ use indexmap::IndexMap;
 use super::CheckDiagnostic;
 use crate::cost::{self, OverBudget, PhaseKind};
 use crate::diag::Diagnostic;
-use crate::ir::{format_money, format_tokens, Budget, FileId, Node, Program};
+use crate::ir::{format_money, format_tokens, Budget, FileId, Node, Period, Program};
 
 /// Adds a warning for each money or token limit that a worst case exceeds.
 pub(super) fn report(program: &Program, diagnostics: &mut Vec<Diagnostic>) {
     for workflow in &program.workflows {
         let phases = budgeted_phases(&workflow.body, &workflow.steps);
-        if !has_limit(&workflow.budget) && phases.is_empty() {
+        if !has_limit(&workflow.budget) && phases.is_empty() && workflow.periods.is_empty() {
             continue;
         }
         let estimate = cost::estimate(program, workflow, &IndexMap::new());
@@ -27,6 +27,33 @@ pub(super) fn report(program: &Program, diagnostics: &mut Vec<Diagnostic>) {
         if let Some(over) = &estimate.over_budget {
             warn(diagnostics, workflow.file, &format!("workflow `{}`", workflow.name), over, &workflow.budget);
         }
+        // A budget per day or month that one run's worst case already spends: the run would
+        // pause on it even on a day with nothing else spent.
+        for period in Period::ALL {
+            let budget = workflow.periods.get(period);
+            let scope = format!("one run of workflow `{}`", workflow.name);
+            let money = budget.money.as_ref().filter(|limit| estimate.total.money.worst > money_of(limit.amount));
+            if let Some(limit) = money {
+                let error = CheckDiagnostic::BudgetWorstCase {
+                    scope: scope.clone(),
+                    verb: "costs",
+                    worst: format_money(estimate.total.money.worst),
+                    budget: format!("{} per {}", format_money(money_of(limit.amount)), period.name()),
+                    span: limit.span,
+                };
+                diagnostics.push(Diagnostic::new(workflow.file, error));
+            }
+            if let Some(limit) = budget.tokens.as_ref().filter(|limit| estimate.total.tokens.worst > limit.amount) {
+                let error = CheckDiagnostic::BudgetWorstCase {
+                    scope,
+                    verb: "uses",
+                    worst: format_tokens(estimate.total.tokens.worst),
+                    budget: format!("{} per {}", format_tokens(limit.amount), period.name()),
+                    span: limit.span,
+                };
+                diagnostics.push(Diagnostic::new(workflow.file, error));
+            }
+        }
         for (name, budget) in phases {
             let over = estimate
                 .phases
@@ -38,6 +65,10 @@ pub(super) fn report(program: &Program, diagnostics: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+fn money_of(micros: u64) -> i64 {
+    i64::try_from(micros).unwrap_or(i64::MAX)
 }
 
 fn has_limit(budget: &Budget) -> bool {

@@ -102,7 +102,8 @@ mod tests {
 
     #[test]
     fn iterations_count_as_their_step() {
-        let progress = Progress::new(expected(3, 30_000, &[("fix", 10_000)]));
+        // Three rounds of a 10s step: 30s of work, a third of it done after the first.
+        let progress = Progress::new(Expected { work_ms: 30_000, ..expected(3, 30_000, &[("fix", 10_000)]) });
         progress.seen(0);
         assert_eq!(progress.step_done("fix[1]", 1_000), "step 1 of 3 (33%) · about 20s left");
     }
