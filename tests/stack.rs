@@ -48,6 +48,10 @@ fn stack() -> &'static Stack {
         );
         let install = Command::new("bash").arg(scripts.join("install.sh")).output().expect("install.sh runs");
         assert!(install.status.success(), "install.sh failed: {}", String::from_utf8_lossy(&install.stderr));
+        // up.sh reuses a proxy already on the port, whatever answers it was started with (another
+        // checkout's canned file, since deleted): start this one afresh.
+        let down = Command::new("bash").arg(scripts.join("down.sh")).env("PORT", PORT).output().expect("down.sh runs");
+        assert!(down.status.success(), "down.sh failed: {}", String::from_utf8_lossy(&down.stderr));
         let up = Command::new("bash")
             .arg(scripts.join("up.sh"))
             .env("PORT", PORT)

@@ -164,7 +164,7 @@ impl Cx<'_, '_> {
         for attr in attrs {
             match &attr.kind {
                 AttrKind::Retry { count, backoff, on } => common.retry = self.retry(count, backoff.as_ref(), on),
-                AttrKind::Timeout(expr) => common.timeout = self.duration_attr(expr, "a timeout"),
+                AttrKind::Timeout(expr) => common.timeout = self.positive_duration(expr, "a timeout"),
                 AttrKind::OnFailure { policy, message } => common.on_failure = self.policy(policy, message.as_ref()),
                 AttrKind::Undo(command) => common.undo = Some(self.command(command)),
                 AttrKind::Risk(risk) => {
@@ -192,7 +192,7 @@ impl Cx<'_, '_> {
         let mut control = Control::default();
         for attr in attrs {
             match &attr.kind {
-                AttrKind::Timeout(expr) => control.timeout = self.duration_attr(expr, "a timeout"),
+                AttrKind::Timeout(expr) => control.timeout = self.positive_duration(expr, "a timeout"),
                 AttrKind::OnFailure { policy, message } => control.on_failure = self.policy(policy, message.as_ref()),
                 AttrKind::Budget { amount, per, warn_at } => {
                     if let Some(per) = per {
@@ -221,7 +221,14 @@ impl Cx<'_, '_> {
             self.report(CheckDiagnostic::BoundNotStatic { what, reason, span: checked.span });
             return None;
         }
-        if what == "a timeout" && matches!(checked.kind, ExprKind::Value(Value::Duration(0))) {
+        Some(checked)
+    }
+
+    /// A [`Cx::duration_attr`] that must be longer than 0s: a timeout, a watch's interval and
+    /// duration.
+    pub fn positive_duration(&mut self, expr: &ast::Expr, what: &'static str) -> Option<Expr> {
+        let checked = self.duration_attr(expr, what)?;
+        if known_ms(&checked) == Some(0) {
             self.report(CheckDiagnostic::InvalidBound {
                 what,
                 expected: "longer than 0s",
@@ -521,5 +528,13 @@ impl Cx<'_, '_> {
             Some(Value::Money(micros)) => Some(micros),
             _ => None,
         }
+    }
+}
+
+/// The milliseconds of a duration known before the run, when the checker can tell them.
+pub(super) fn known_ms(expr: &Expr) -> Option<u64> {
+    match crate::ir::eval::eval(expr, &crate::ir::eval::NoEnv) {
+        Ok(Value::Duration(ms)) => Some(ms),
+        _ => None,
     }
 }

@@ -631,7 +631,7 @@ impl Cx<'_, '_> {
                     checks.push(ir::GateCheck { level, cond, message });
                 }
                 AttrKind::Approve(question) => approve = Some(self.template(question)),
-                AttrKind::Timeout(expr) => timeout = Some((self.duration_attr(expr, "a timeout"), attr.keyword)),
+                AttrKind::Timeout(expr) => timeout = Some((self.positive_duration(expr, "a timeout"), attr.keyword)),
                 AttrKind::OnTimeout(choice) => on_timeout = Some(choice),
                 _ => {}
             }

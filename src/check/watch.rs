@@ -1,11 +1,11 @@
 //! A `watch` step: its poll (a `run` step's command, directory, environment and outputs), its
 //! interval and duration, and its `fail when` / `pass when` judgements over the outputs.
 
+use super::attrs::known_ms;
 use super::attrs::Place;
 use super::cx::{Cx, LoopVar};
 use super::CheckDiagnostic;
-use crate::ir::eval::{eval, NoEnv};
-use crate::ir::{self, format_duration, Expr, ExprKind, Node, StepIdx, StepKind, TemplatePart, Type, Value};
+use crate::ir::{self, format_duration, Expr, ExprKind, Node, StepIdx, StepKind, TemplatePart, Type};
 use crate::syntax::ast::{self, AttrKind};
 
 impl Cx<'_, '_> {
@@ -81,21 +81,6 @@ impl Cx<'_, '_> {
         index.map(Node::Step)
     }
 
-    /// A duration known before the run and, when it is known now, longer than zero.
-    fn positive_duration(&mut self, expr: &ast::Expr, what: &'static str) -> Option<Expr> {
-        let checked = self.duration_attr(expr, what)?;
-        if known_ms(&checked) == Some(0) {
-            self.report(CheckDiagnostic::InvalidBound {
-                what,
-                expected: "longer than 0s",
-                value: "0s".into(),
-                span: checked.span,
-            });
-            return None;
-        }
-        Some(checked)
-    }
-
     fn judgement(
         &mut self,
         judgement: &ast::Judgement,
@@ -143,14 +128,6 @@ impl Cx<'_, '_> {
             }
         }
         Some(ir::Judgement { cond, window })
-    }
-}
-
-/// A duration's milliseconds, when it is known without the run's arguments.
-fn known_ms(expr: &Expr) -> Option<u64> {
-    match eval(expr, &NoEnv) {
-        Ok(Value::Duration(ms)) => Some(ms),
-        _ => None,
     }
 }
 

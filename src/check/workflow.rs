@@ -104,7 +104,7 @@ pub(super) fn check_workflow(
                 }
                 None => cx.report(super::items::invalid_choice("budget period", per, ir::Period::NAMES)),
             },
-            AttrKind::Timeout(expr) => out.timeout = cx.duration_attr(expr, "a timeout"),
+            AttrKind::Timeout(expr) => out.timeout = cx.positive_duration(expr, "a timeout"),
             AttrKind::Mode(mode) => out.mode = cx.mode(mode),
             AttrKind::Provider(path) => out.provider = cx.ch.resolve_provider(module, path).unwrap_or(ProviderRef::Sim),
             AttrKind::Model(path) => {
