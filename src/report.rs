@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::journal::{Answer, AskKind, DecisionRow, How, Journal, LedgerEntry, Result, RunStatus, StepLine};
+use crate::journal::{
+    Answer, AskKind, DecisionRow, GateCheckRow, How, Journal, LedgerEntry, Result, RunStatus, StepLine,
+};
 
 pub use cost::{step_of, Breakdown, BudgetUse, Costs, ModelShare, Share, StepShare, Use, FIXED, TOP_LEVEL};
 pub use human::{human, human_costs, human_decisions, local_time, tokens};
@@ -115,17 +117,18 @@ pub struct FailureLine {
 pub const LEAF_KINDS: [&str; 6] = ["run", "agent", "call", "gate", "wait", "watch"];
 
 pub fn build(journal: &Journal, run_id: &str) -> Result<Report> {
-    build_folding(journal, run_id, |_| {}, |_| {})
+    build_folding(journal, run_id, |_| {}, |_| {}, |_| {})
 }
 
 /// [`build`], reading the run's step rows and ledger one row at a time and handing each to
-/// `step` and `amount` after folding it in: `wf show` makes its tree from the same reading,
-/// and neither holds the run whole.
+/// `step` and `amount` after folding it in, and each gate check to `check`: `wf show` makes
+/// its tree from the same reading, and neither holds the run whole.
 pub fn build_folding(
     journal: &Journal,
     run_id: &str,
     mut step: impl FnMut(&StepLine),
     mut amount: impl FnMut(&LedgerEntry),
+    mut check: impl FnMut(GateCheckRow),
 ) -> Result<Report> {
     let run = journal.run(run_id)?;
     let mut steps = BTreeMap::new();
@@ -159,12 +162,13 @@ pub fn build_folding(
     })?;
     let costs = costs.finish(&run.options().budget);
     let decisions = journal.decisions(run_id)?.into_iter().map(DecisionLine::from).collect();
-    let warnings = journal
-        .gate_checks(run_id)?
-        .into_iter()
-        .filter(|check| !check.passed && check.effect == "warn")
-        .map(|check| GateWarning { key: check.key, message: check.message })
-        .collect();
+    let mut warnings = Vec::new();
+    for row in journal.gate_checks(run_id)? {
+        if !row.passed && row.effect == "warn" {
+            warnings.push(GateWarning { key: row.key.clone(), message: row.message.clone() });
+        }
+        check(row);
+    }
     let duration_ms = run.ended_at.map_or(0, |end| u64::try_from(end - run.started_at).unwrap_or(0));
     let status = run.status_now();
     Ok(Report {

@@ -224,18 +224,10 @@ pub fn exchanges(state_dir: &Path, run: &str, step: &str, format: ReportFormat) 
 
 pub fn stats(state_dir: &Path, workflow: Option<String>, since: Option<Duration>, format: ReportFormat) -> Exit {
     let filter = RunFilter { workflow, status: None, since: since.map(cutoff) };
-    let stats = match open(state_dir) {
-        Ok(Some(journal)) => match history::stats(&journal, &filter, jiff::Timestamp::now().as_millisecond()) {
-            Ok(stats) => stats,
-            Err(error) => return failed(&error),
-        },
-        Ok(None) => {
-            if format == ReportFormat::Human {
-                println!("{}", no_journal(state_dir));
-                return Exit::Success;
-            }
-            Stats { since: filter.since, overall: empty(), workflows: Vec::new() }
-        }
+    let read = |journal: &Journal| history::stats(journal, &filter, jiff::Timestamp::now().as_millisecond());
+    let nothing = || Stats { since: filter.since, overall: empty(), workflows: Vec::new() };
+    let stats = match read_or_empty(state_dir, format, read, nothing) {
+        Ok(stats) => stats,
         Err(exit) => return exit,
     };
     match format {
@@ -275,25 +267,16 @@ pub fn trends(
         TrendBy::Day => trends::By::Day,
         TrendBy::Week => trends::By::Week,
     };
-    let trends = match open(state_dir) {
-        Ok(Some(journal)) => match trends::trends(&journal, &filter, by) {
-            Ok(trends) => trends,
-            Err(error) => return failed(&error),
-        },
-        Ok(None) => {
-            if format == ReportFormat::Human {
-                println!("{}", no_journal(state_dir));
-                return Exit::Success;
-            }
-            trends::Trends {
-                by,
-                since: filter.since,
-                workflow: filter.workflow,
-                periods: Vec::new(),
-                models: Vec::new(),
-                health: None,
-            }
-        }
+    let nothing = || trends::Trends {
+        by,
+        since: filter.since,
+        workflow: filter.workflow.clone(),
+        periods: Vec::new(),
+        models: Vec::new(),
+        health: None,
+    };
+    let trends = match read_or_empty(state_dir, format, |journal| trends::trends(journal, &filter, by), nothing) {
+        Ok(trends) => trends,
         Err(exit) => return exit,
     };
     match format {
@@ -406,6 +389,25 @@ fn trends_text(trends: &trends::Trends) -> String {
         ));
     }
     out
+}
+
+/// What `read` finds in the journal in `state_dir`; with no journal there, `empty()` — for
+/// people, a line saying where it was looked for (and `Err(Exit::Success)`, nothing more to
+/// print).
+fn read_or_empty<T>(
+    state_dir: &Path,
+    format: ReportFormat,
+    read: impl FnOnce(&Journal) -> Result<T, wf::journal::JournalError>,
+    empty: impl FnOnce() -> T,
+) -> Result<T, Exit> {
+    match open(state_dir)? {
+        Some(journal) => read(&journal).map_err(|error| failed(&error)),
+        None if format == ReportFormat::Human => {
+            println!("{}", no_journal(state_dir));
+            Err(Exit::Success)
+        }
+        None => Ok(empty()),
+    }
 }
 
 /// The journal in `state_dir`, if there is one; never creates it.

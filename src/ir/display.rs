@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use super::value::{write_list, write_record};
 use super::{Expr, ExprKind, Func, Template, TemplatePart};
 use crate::lexicon::{BinaryOp, UnaryOp};
 
@@ -42,26 +43,8 @@ impl fmt::Display for Expr {
         let own = precedence(self);
         match &self.kind {
             ExprKind::Value(value) => write!(f, "{value}"),
-            ExprKind::List(items) => {
-                f.write_str("[")?;
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{item}")?;
-                }
-                f.write_str("]")
-            }
-            ExprKind::Record(fields) => {
-                f.write_str("{ ")?;
-                for (i, (name, value)) in fields.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{name}: {value}")?;
-                }
-                f.write_str(" }")
-            }
+            ExprKind::List(items) => write_list(f, items),
+            ExprKind::Record(fields) => write_record(f, fields),
             ExprKind::Template(template) => write!(f, "\"{template}\""),
             ExprKind::Param(name) | ExprKind::LoopVar(name) => f.write_str(name),
             // A step's id is `phase/name`; in an expression it is named by its name.

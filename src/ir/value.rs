@@ -207,28 +207,34 @@ impl fmt::Display for Value {
             Value::Money(m) => f.write_str(&format_money(*m)),
             Value::Tokens(t) => f.write_str(&format_tokens(*t)),
             Value::Percent(p) => write!(f, "{p}%"),
-            Value::List(items) => {
-                f.write_str("[")?;
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{item}")?;
-                }
-                f.write_str("]")
-            }
-            Value::Record(fields) => {
-                f.write_str("{ ")?;
-                for (i, (name, value)) in fields.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{name}: {value}")?;
-                }
-                f.write_str(" }")
-            }
+            Value::List(items) => write_list(f, items),
+            Value::Record(fields) => write_record(f, fields),
         }
     }
+}
+
+/// `[a, b, c]`: a list, of values or of expressions, as the language writes it.
+pub(super) fn write_list(f: &mut fmt::Formatter<'_>, items: &[impl fmt::Display]) -> fmt::Result {
+    f.write_str("[")?;
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{item}")?;
+    }
+    f.write_str("]")
+}
+
+/// `{ name: value, … }`: a record, of values or of expressions, as the language writes it.
+pub(super) fn write_record(f: &mut fmt::Formatter<'_>, fields: &IndexMap<String, impl fmt::Display>) -> fmt::Result {
+    f.write_str("{ ")?;
+    for (i, (name, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{name}: {value}")?;
+    }
+    f.write_str(" }")
 }
 
 #[cfg(test)]

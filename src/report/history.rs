@@ -96,6 +96,7 @@ pub fn show<'j>(journal: &'j Journal, run_id: &str) -> Result<Show<'j>> {
     let run = journal.run(run_id)?;
     let mut entries = Vec::new();
     let mut amounts: Vec<(Box<str>, i64, u64)> = Vec::new();
+    let mut checks: HashMap<String, Vec<GateCheckRow>> = HashMap::new();
     let report = super::build_folding(
         journal,
         run_id,
@@ -109,6 +110,7 @@ pub fn show<'j>(journal: &'j Journal, run_id: &str) -> Result<Show<'j>> {
             });
         },
         |entry| amounts.push((entry.key.as_str().into(), entry.micros, entry.input + entry.output + entry.cached)),
+        |check| checks.entry(check.key.clone()).or_default().push(check),
     )?;
     // A block's row is written when it ends, after its body's; one that started in the same
     // millisecond as its first step still comes first.
@@ -148,10 +150,6 @@ pub fn show<'j>(journal: &'j Journal, run_id: &str) -> Result<Show<'j>> {
         *at += 1;
     }
 
-    let mut checks: HashMap<String, Vec<GateCheckRow>> = HashMap::new();
-    for check in journal.gate_checks(run_id)? {
-        checks.entry(check.key.clone()).or_default().push(check);
-    }
     let mut decisions: HashMap<String, Vec<DecisionLine>> = HashMap::new();
     for decision in &report.decisions {
         decisions.entry(decision.key.clone()).or_default().push(decision.clone());
