@@ -278,10 +278,16 @@ fn attr() -> BoxedStrategy<Tokens> {
         (pick(&["prompt", "description", "shell", "approve"]), string()).prop_map(|(k, s)| join([k, s])),
         (keyword("undo"), string()).prop_map(|(k, s)| join([k, tokens(&["run"]), s])),
         (pick(&["require", "warn"]), expr(), string()).prop_map(|(k, cond, message)| join([k, cond, message])),
-        (pick(&["fail", "pass"]), expr(), optional(expr())).prop_map(|(k, cond, window)| {
-            let window = if window.is_empty() { window } else { join([tokens(&["for"]), window]) };
-            join([k, tokens(&["when"]), cond, window])
-        }),
+        // Always with its window: a `fail when X` without one, followed in the same block by
+        // a `for` statement, reads `for item` as its window (only a `watch` takes these, and
+        // a `watch` holds no statements, so no valid file meets this).
+        (pick(&["fail", "pass"]), expr(), expr()).prop_map(|(k, cond, window)| join([
+            k,
+            tokens(&["when"]),
+            cond,
+            tokens(&["for"]),
+            window
+        ])),
         // Not `on timeout reject`: after a `retry` without kinds it reads as `retry N on timeout`.
         pick(&["risk high", "mode hybrid", "secret GITHUB_TOKEN", "model models.sonnet", "provider sim"])
             .prop_map(|words| words[0].split(' ').map(str::to_owned).collect()),
