@@ -171,10 +171,18 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::EOI => "the end of the file",
         Rule::WHITESPACE => "white space",
         Rule::COMMENT | Rule::line_comment | Rule::line_char | Rule::block_comment | Rule::comment => "a comment",
-        Rule::file | Rule::items | Rule::item => "an item (`use`, `const`, `model`, `provider` or `workflow`)",
-        Rule::expr_entry | Rule::expr | Rule::primary | Rule::prefix_op | Rule::paren | Rule::call_expr => {
-            "an expression"
+        Rule::file | Rule::file_fast | Rule::items | Rule::item => {
+            "an item (`use`, `const`, `model`, `provider` or `workflow`)"
         }
+        // Fast mode never reports: a failed fast parse is parsed again in full.
+        Rule::fast => "something else",
+        Rule::expr_entry
+        | Rule::expr
+        | Rule::primary
+        | Rule::primary_fast
+        | Rule::prefix_op
+        | Rule::paren
+        | Rule::call_expr => "an expression",
         Rule::lex | Rule::lex_char => "a character",
         Rule::semi => "`;`",
         Rule::use_item => "a `use` item",
@@ -197,6 +205,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::type_expr | Rule::list_type | Rule::record_type => "a type",
         Rule::field_type => "a field like `name: string`",
         Rule::block => "a block `{ ... }`",
+        Rule::block_entry | Rule::entry_fast => "a statement or an attribute",
         Rule::stmt => "a statement",
         Rule::phase_stmt => "a `phase`",
         Rule::run_stmt => "a `run` step",
@@ -255,7 +264,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::attr_approve => "`approve`",
         Rule::attr_on_timeout => "`on timeout`",
         Rule::path => "a name like `sonnet` or `models.sonnet`",
-        Rule::postfix_op | Rule::infix_op => "an operator",
+        Rule::postfix_op | Rule::infix_op | Rule::infix_ops => "an operator",
         Rule::op_or => "`or`",
         Rule::op_and => "`and`",
         Rule::op_not => "`not`",

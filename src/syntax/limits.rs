@@ -21,16 +21,24 @@ pub(super) const MAX_OPERATORS: usize = 256;
 /// The first bound the item breaks, if any.
 pub(super) fn check(item: &Pair<'_, Rule>) -> Option<SyntaxError> {
     let mut depth = 0usize;
+    // The rules open, each with the depth it adds: a parse in fast mode (see the grammar)
+    // leaves out the `stmt` and `attr` that wrap a block's entries, so such an entry counts for
+    // its wrapper too, and the bound falls at the same place in either parse.
+    let mut open: Vec<(Rule, usize)> = Vec::new();
     for token in item.clone().tokens() {
         match token {
-            Token::Start { pos, .. } => {
-                depth += 1;
+            Token::Start { rule, pos } => {
+                let in_block = open.last().is_some_and(|&(parent, _)| parent == Rule::block);
+                let unwrapped = in_block && !matches!(rule, Rule::lbrace | Rule::rbrace | Rule::stmt | Rule::attr);
+                let adds = 1 + usize::from(unwrapped);
+                depth += adds;
+                open.push((rule, adds));
                 if depth > MAX_DEPTH {
                     let at = pos.pos();
                     return Some(SyntaxError::NestingTooDeep { span: Span::new(at, at + 1) });
                 }
             }
-            Token::End { .. } => depth -= 1,
+            Token::End { .. } => depth -= open.pop().map_or(1, |(_, adds)| adds),
         }
     }
 

@@ -32,7 +32,8 @@ use crate::span::Span;
 mod tests;
 
 pub(crate) fn parse(source: &str) -> Parsed {
-    if let Some(parsed) = parse_clean(source) {
+    // Fast mode (see `fast` in the grammar); a file that fails is parsed again from `file`.
+    if let Some(parsed) = parse_clean(source, Rule::file_fast) {
         return parsed;
     }
     let mut errors = Vec::new();
@@ -46,12 +47,13 @@ pub(crate) fn parse(source: &str) -> Parsed {
     Parsed { file: File { items, comments: lexed.comments }, errors }
 }
 
-/// The common case — a file the grammar accepts whole — in one pass of the grammar: string
-/// literals come from the parse tree and comments from the gaps between them, so the lexical
-/// pass (which re-reads every string) is needed only for files with errors. Returns `None`, to
-/// take the full path, when the parse fails or holds a literal that never ends.
-fn parse_clean(source: &str) -> Option<Parsed> {
-    let file = WfParser::parse(Rule::file, source).ok()?;
+/// The common case — a file the grammar accepts whole — in one pass of the grammar (`entry` is
+/// `file_fast`, or `file` in the tests that compare the two): string literals come from the
+/// parse tree and comments from the gaps between them, so the lexical pass (which re-reads
+/// every string) is needed only for files with errors. Returns `None`, to take the full path,
+/// when the parse fails or holds a literal that never ends.
+fn parse_clean(source: &str, entry: Rule) -> Option<Parsed> {
+    let file = WfParser::parse(entry, source).ok()?;
     let mut literals: Vec<Span> = Vec::new();
     for pair in file.clone().flatten() {
         match pair.as_rule() {

@@ -18,9 +18,11 @@ pub(super) fn lower_block(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -
     for entry in pair.into_inner() {
         match entry.as_rule() {
             Rule::lbrace | Rule::rbrace => {}
-            Rule::stmt => entries.push(Entry::Stmt(lower_stmt(entry, errors))),
-            Rule::attr => entries.push(Entry::Attr(lower_attr(entry, errors))),
-            other => unreachable!("not a block entry: {other:?}"),
+            Rule::stmt => entries.push(Entry::Stmt(lower_stmt(only_child(entry), errors))),
+            Rule::attr => entries.push(Entry::Attr(lower_attr(only_child(entry), errors))),
+            // A parse in fast mode (see the grammar) leaves out the two wrappers.
+            rule if is_attr(rule) => entries.push(Entry::Attr(lower_attr(entry, errors))),
+            _ => entries.push(Entry::Stmt(lower_stmt(entry, errors))),
         }
     }
     Block { entries, span }
@@ -30,8 +32,41 @@ fn lower_optional_block(children: &mut Children<'_>, errors: &mut Vec<SyntaxErro
     children.child_if(Rule::block).map(|block| lower_block(block, errors))
 }
 
-fn lower_stmt(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Stmt {
-    let stmt = only_child(pair);
+/// Whether a rule is one of the alternatives of `attr`.
+fn is_attr(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::attr_timeout
+            | Rule::attr_retry
+            | Rule::attr_expect
+            | Rule::attr_output
+            | Rule::attr_prompt
+            | Rule::attr_returns
+            | Rule::attr_require
+            | Rule::attr_warn
+            | Rule::attr_on_failure
+            | Rule::attr_on_timeout
+            | Rule::attr_env
+            | Rule::attr_dir
+            | Rule::attr_cost
+            | Rule::attr_undo
+            | Rule::attr_model
+            | Rule::attr_approve
+            | Rule::attr_risk
+            | Rule::attr_description
+            | Rule::attr_budget
+            | Rule::attr_mode
+            | Rule::attr_provider
+            | Rule::attr_concurrency
+            | Rule::attr_secret
+            | Rule::attr_shell
+            | Rule::attr_fail_when
+            | Rule::attr_pass_when
+    )
+}
+
+/// Lowers one of the alternatives of `stmt`.
+fn lower_stmt(stmt: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Stmt {
     match stmt.as_rule() {
         Rule::phase_stmt => Stmt::Phase(lower_phase(stmt, errors)),
         Rule::run_stmt => Stmt::Run(lower_run(stmt, errors)),
@@ -217,8 +252,8 @@ fn tight(pair: &Pair<'_, Rule>) -> Span {
     Span::new(span.start, last_leaf + code.trim_end().len())
 }
 
-fn lower_attr(pair: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Attr {
-    let attr = only_child(pair);
+/// Lowers one of the alternatives of `attr`.
+fn lower_attr(attr: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Attr {
     let span = tight(&attr);
     let keyword = Span::from(only_child_first(&attr).as_span());
     let rule = attr.as_rule();

@@ -665,3 +665,91 @@ fn check_spans(source: &str) {
         }
     }
 }
+
+/// Whether the fast parse (`file_fast`) and the full one (`file`) of `source` agree: both fail,
+/// or both give the same tree and the same errors.
+fn assert_fast_mode_agrees(source: &str) {
+    use super::parse_clean;
+    use crate::syntax::grammar::Rule;
+    let fast = parse_clean(source, Rule::file_fast).map(|parsed| format!("{parsed:#?}"));
+    let full = parse_clean(source, Rule::file).map(|parsed| format!("{parsed:#?}"));
+    assert_eq!(fast, full, "fast and full parses differ for {source:?}");
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // The test reads the corpus; the parser reads nothing.
+fn fast_mode_builds_the_tree_the_full_grammar_builds() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs: Vec<std::path::PathBuf> =
+        ["examples", "stdlib", "tests/fixtures"].iter().map(|d| root.join(d)).collect();
+    let mut files = 0;
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "wf") {
+                assert_fast_mode_agrees(&std::fs::read_to_string(&path).unwrap());
+                files += 1;
+            }
+        }
+    }
+    assert!(files > 100, "only {files} .wf files found");
+}
+
+#[test]
+fn fast_mode_bounds_nesting_where_the_full_grammar_does() {
+    // Blocks nested around the depth bound: fast mode drops the `stmt` wrappers, so the bound
+    // must count them for it to fall on the same phase.
+    for depth in 30..50 {
+        let open: String = (0..depth).map(|i| format!("phase p{i} {{ timeout 1m\n")).collect();
+        let source = format!("workflow w() {{\n{open}run x \"true\"\n{}}}\n", "}\n".repeat(depth));
+        assert_fast_mode_agrees(&source);
+    }
+    let deep = parse(&format!("workflow w() {{ {}{} }}", "phase p { ".repeat(60), "} ".repeat(60)));
+    assert!(deep.errors.iter().any(|e| matches!(e, SyntaxError::NestingTooDeep { .. })), "{:?}", deep.errors);
+}
+
+/// Block entries that parse, and a few that do not, for random blocks.
+#[rustfmt::skip]
+const ENTRIES: &[&str] = &[
+    "timeout 5m", "retry 3 backoff 1s..5s on exit 1, timeout", "retry 2 on any", "expect 2m",
+    "output x: int = json(stdout, \"/a\")", "env { A: \"b\", C: d.e }", "on failure continue",
+    "on failure skip \"why\"", "on timeout fail", "require a.ok and not b.ok \"m\"",
+    "run r \"true\"", "run r \"x {{a.b[0] + 1}}\" { timeout 1m }", "agent a \"role\" { prompt \"p\" }",
+    "phase p { expect 1m }", "parallel { run a \"x\" }", "parallel max 2 { }", "if x > 1 { fail \"no\" } else { }",
+    "if a == \"b\" { } else if -c <= 2 * 3 { }", "for i, s in [1, 2] parallel max 2 { }",
+    "for each x in xs { }", "repeat max 3 until ok { }", "repeat r max 3 { }", "gate g { approve \"y\" }",
+    "wait w 5m", "wait w 5m { timeout 1h }", "description \"d\"", "budget $3.00 per day warn at 80%",
+    "budget 12k tokens", "mode strict", "model m.x", "provider p", "concurrency 2", "secret S",
+    "shell \"bash\"", "dir \"x\"", "cost $1.50", "undo run \"x\"", "risk high", "returns { a: int, b: list<string> }",
+    "warn x < 2 \"w\"", "finally { }", "on failure { run u \"x\" }",
+    "watch w \"c\" every 30s for 10m { fail when x > 1 pass when y for 1m }",
+    "call c lib.flow(a: 1, b: max(1, 2)) { }", "fail \"x\"", ";", "prompt \"\"\"\n  t {{x}}\n  \"\"\"",
+    "expect true", "expect { a: 1 }", "expect (1 + 2) * 3", "expect 1.5", "expect 5min", "expect 80%",
+    "timeout", "run", "on", "fail when", "}", "@", "phase { }", "expect 1 +", "run r \"x",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: crate::testing::proptest_cases(64),
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    #[test]
+    fn fast_mode_agrees_on_token_soup(
+        tokens in proptest::collection::vec(proptest::sample::select(SOUP), 0..60)
+    ) {
+        let soup = tokens.join(" ");
+        assert_fast_mode_agrees(&soup);
+        assert_fast_mode_agrees(&format!("workflow w() {{\n  phase p {{\n    {soup}\n  }}\n}}\n"));
+    }
+
+    #[test]
+    fn fast_mode_agrees_on_random_blocks(
+        entries in proptest::collection::vec(proptest::sample::select(ENTRIES), 0..20)
+    ) {
+        let body = entries.join("\n    ");
+        assert_fast_mode_agrees(&format!("workflow w() {{\n  run s \"x\" {{\n    {body}\n  }}\n  {body}\n}}\n"));
+    }
+}
