@@ -12,7 +12,7 @@ mod types;
 mod value;
 
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::source::FileId;
 pub use hash::step_hash;
@@ -26,7 +26,7 @@ use crate::lexicon::{BinaryOp, UnaryOp};
 use crate::span::{self, Span};
 
 /// Everything checked from one root file and the modules it uses.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Program {
     /// All workflows of all modules; `entry` lists the root file's own.
     pub workflows: Vec<Workflow>,
@@ -63,14 +63,14 @@ impl Program {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct WorkflowId(pub usize);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ModelId(pub usize);
 
 /// Index of a step in its workflow's `steps`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 pub struct StepIdx(pub usize);
 
 impl Serialize for StepIdx {
@@ -84,7 +84,7 @@ impl Serialize for StepIdx {
 }
 
 /// A model and its prices.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Model {
     /// `models.sonnet` for a module's model, `sonnet` for the root file's.
     pub name: String,
@@ -97,11 +97,11 @@ pub struct Model {
     pub span: Span,
     /// Whether a price table is known: a provider's default model has none, so its tokens
     /// are journaled at $0 and reports say "unpriced" (`sim`'s free model is priced at $0).
-    #[serde(skip_serializing_if = "is_true")]
+    #[serde(skip_serializing_if = "is_true", default = "yes")]
     pub priced: bool,
     /// Not declared: the default model of the step's provider. A `--provider` swap gives
     /// the step the new provider's default instead.
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "is_false", default)]
     pub provider_default: bool,
 }
 
@@ -113,11 +113,16 @@ fn is_false(value: &bool) -> bool {
     !*value
 }
 
+/// What a stored program (`journal::program`) reads for a `priced` left out: it was true.
+fn yes() -> bool {
+    true
+}
+
 /// The model id of `sim`'s built-in free model.
 pub const SIM_MODEL: &str = "sim";
 
 /// `micros` micro-dollars per `per_tokens` tokens, kept as written so that pricing stays exact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Price {
     pub micros: i64,
     pub per_tokens: u64,
@@ -132,7 +137,7 @@ impl Price {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ProviderKind {
     Sim,
     Command,
@@ -154,7 +159,7 @@ impl ProviderKind {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Provider {
     pub name: String,
     pub kind: ProviderKind,
@@ -186,7 +191,7 @@ impl Provider {
 }
 
 /// A piece of a provider's command line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CommandPart {
     Text(String),
     /// `{{model}}`: the model's id, quoted as one shell word.
@@ -194,7 +199,7 @@ pub enum CommandPart {
 }
 
 /// How an agent CLI's stdout is read (spec §13).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum CliFormat {
     /// All of it is the answer; usage unknown.
     #[default]
@@ -222,7 +227,7 @@ impl CliFormat {
 }
 
 /// Which provider an agent step uses: `sim`, another built-in one, or a declared one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ProviderRef {
     Sim,
     Builtin(Builtin),
@@ -231,7 +236,7 @@ pub enum ProviderRef {
 
 /// The providers every file can name without declaring them (spec §13). A declared
 /// `provider` item of the same name takes the name over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Builtin {
     ClaudeCode,
     Codex,
@@ -273,7 +278,7 @@ impl Builtin {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Mode {
     Autopilot,
     Supervised,
@@ -293,7 +298,7 @@ impl Mode {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Workflow {
     pub name: String,
     /// The module it comes from: `None` for the root file, `Some("std/gates")` otherwise.
@@ -303,7 +308,7 @@ pub struct Workflow {
     pub description: Option<String>,
     pub budget: Budget,
     /// `budget … per day` and `per month`: budgets across every run of the workflow.
-    #[serde(skip_serializing_if = "Periods::is_empty")]
+    #[serde(skip_serializing_if = "Periods::is_empty", default)]
     pub periods: Periods,
     pub timeout: Option<Expr>,
     pub mode: Mode,
@@ -322,7 +327,7 @@ pub struct Workflow {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Param {
     pub name: String,
     pub ty: Type,
@@ -331,7 +336,7 @@ pub struct Param {
 }
 
 /// A span of calendar time that a budget across runs covers, in the local time zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     /// Since local midnight.
@@ -363,7 +368,7 @@ impl Period {
 
 /// The budgets across runs of a workflow: each spans every run of it (by name and file) in
 /// one journal since the period began.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Periods {
     pub day: Budget,
     pub month: Budget,
@@ -390,7 +395,7 @@ impl Periods {
 }
 
 /// Money and token limits, each with an optional warning level.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Budget {
     /// Micro-dollars.
     pub money: Option<Limit>,
@@ -403,7 +408,7 @@ impl Budget {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Limit {
     /// Micro-dollars for money, a count for tokens; for a budget that reads parameters, what
     /// their defaults give (0 without them): the run's arguments give the real one, from `expr`.
@@ -418,7 +423,7 @@ pub struct Limit {
 }
 
 /// The tree of statements. Leaves and named blocks point into `Workflow::steps`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Node {
     /// A `run`, `agent`, `call`, `gate` or `wait` step.
     Step(StepIdx),
@@ -465,14 +470,14 @@ pub enum Node {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Branch {
     pub cond: Expr,
     pub body: Vec<Node>,
 }
 
 /// What a phase or block declares about itself.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Control {
     pub timeout: Option<Expr>,
     pub on_failure: FailurePolicy,
@@ -482,13 +487,13 @@ pub struct Control {
 /// A loop or concurrency bound: an `int` expression of constants and parameters, with its
 /// value when it reads no parameter. A bound that reads one has the value the run's
 /// arguments give it, read by [`eval::count`] (the runner, `wf cost` and `--dry-run` alike).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Bound {
     pub expr: Expr,
     pub known: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub enum FailurePolicy {
     #[default]
     Abort,
@@ -503,7 +508,7 @@ impl FailurePolicy {
     pub const NAMES: &'static [&'static str] = &["abort", "continue", "rollback", "escalate"];
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Risk {
     #[default]
     Low,
@@ -511,7 +516,7 @@ pub enum Risk {
 }
 
 /// A named step or block.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Step {
     /// Stable id: `phase/name`, or `name` outside phases. Loop iterations add `[i]` at run time.
     pub id: String,
@@ -524,13 +529,14 @@ pub struct Step {
     /// The values it yields, with their types: what `NAME.field` reads. Known even when the
     /// step itself has errors (the language server shows them while it is being written).
     /// Not serialised: for a checked program it follows from `kind`, and the snapshots and
-    /// hashes are about what a step does.
+    /// hashes are about what a step does. A stored program (`journal::program`) reads back
+    /// without them: the runner never reads them.
     #[serde(skip)]
     pub fields: IndexMap<String, Type>,
 }
 
 /// Attributes every step may carry.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Common {
     pub retry: Option<Retry>,
     pub timeout: Option<Expr>,
@@ -540,7 +546,7 @@ pub struct Common {
     pub expect: Expect,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Retry {
     pub count: Bound,
     /// Milliseconds: the first delay and the cap.
@@ -572,7 +578,7 @@ impl Retry {
 
 pub const DEFAULT_BACKOFF: (u64, u64) = (1_000, 60_000);
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum RetryOn {
     Exit(i64),
     Timeout,
@@ -580,7 +586,7 @@ pub enum RetryOn {
     Any,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Expect {
     pub tokens: Option<u64>,
     /// Micro-dollars.
@@ -589,7 +595,7 @@ pub struct Expect {
     pub duration: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum StepKind {
     Run(Run),
     Agent(Agent),
@@ -603,7 +609,7 @@ pub enum StepKind {
     Block(BlockKind),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BlockKind {
     Phase,
     Parallel,
@@ -611,7 +617,7 @@ pub enum BlockKind {
     For,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Run {
     pub command: Template,
     pub dir: Option<Expr>,
@@ -623,7 +629,7 @@ pub struct Run {
 
 /// `watch NAME "command" every INTERVAL for DURATION { ... }`: a command polled, its outputs
 /// judged over windows of time.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Watch {
     /// What one poll runs and reads, as a `run` step does (its `cost` is always `None`).
     pub poll: Run,
@@ -637,13 +643,13 @@ pub struct Watch {
 
 /// `fail when COND for WINDOW`: a condition over a watch's outputs (read in it as loop
 /// variables, `ExprKind::LoopVar`), and how long it must hold; no window is one poll.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Judgement {
     pub cond: Expr,
     pub window: Option<Expr>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Output {
     pub name: String,
     pub ty: Type,
@@ -652,7 +658,7 @@ pub struct Output {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum OutputSource {
     /// An RFC 6901 JSON pointer.
     Json(String),
@@ -660,13 +666,13 @@ pub enum OutputSource {
     Regex(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Stream {
     Stdout,
     Stderr,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Agent {
     pub role: Template,
     pub prompt: Template,
@@ -675,32 +681,32 @@ pub struct Agent {
     pub returns: IndexMap<String, Type>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Call {
     pub workflow: WorkflowId,
     pub args: IndexMap<String, Expr>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Gate {
     pub checks: Vec<GateCheck>,
     pub approve: Option<Approval>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GateCheck {
     pub level: CheckLevel,
     pub cond: Expr,
     pub message: Template,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CheckLevel {
     Require,
     Warn,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Approval {
     pub question: Template,
     /// How long to wait for a person; the gate's `timeout`.
@@ -710,13 +716,13 @@ pub struct Approval {
 }
 
 /// A string with interpolations.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Template {
     pub parts: Vec<TemplatePart>,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum TemplatePart {
     Text(String),
     Expr(Expr),
@@ -737,14 +743,14 @@ impl Template {
 }
 
 /// A typed expression.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Expr {
     pub kind: ExprKind,
     pub ty: Type,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ExprKind {
     /// A literal, or a constant folded to its value.
     Value(Value),
@@ -785,7 +791,7 @@ pub enum ExprKind {
 }
 
 /// The built-in functions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Func {
     Len,
     Contains,

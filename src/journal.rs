@@ -20,6 +20,7 @@ pub use period::period_start;
 
 mod history;
 mod period;
+pub mod program;
 
 pub use history::{
     ApprovalWait, GateCheckRow, ModelTokens, RunFilter, RunNumbers, RunSummary, ShownStep, Snapshot, StepLine,
@@ -27,7 +28,7 @@ pub use history::{
 };
 
 /// The schema's version; a state file written by another version is refused, not guessed at.
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,7 +45,8 @@ CREATE TABLE IF NOT EXISTS runs (
   pid        INTEGER,
   started_at INTEGER NOT NULL,
   pid_start  INTEGER,
-  ended_at   INTEGER
+  ended_at   INTEGER,
+  program    TEXT
 );
 CREATE TABLE IF NOT EXISTS steps (
   run_id     TEXT NOT NULL REFERENCES runs(id),
@@ -131,6 +133,11 @@ CREATE TABLE IF NOT EXISTS polls (
   at           INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS polls_by_step ON polls (run_id, key, seq);
+CREATE TABLE IF NOT EXISTS programs (
+  key     TEXT PRIMARY KEY,
+  origins TEXT NOT NULL,
+  ir      TEXT NOT NULL
+);
 ";
 
 #[derive(Debug, thiserror::Error)]
@@ -235,6 +242,8 @@ pub struct RunRecord {
     pub ended_at: Option<i64>,
     /// The owner's start time (see [`Owner`]).
     pub pid_start: Option<u64>,
+    /// The key of the checked program it follows in the `programs` table, when stored.
+    pub program: Option<String>,
 }
 
 /// How a run was asked to run, as `runs.options` records it (JSON).
@@ -603,6 +612,8 @@ pub struct NewRun<'a> {
     pub options: &'a str,
     pub owner: Owner,
     pub at: i64,
+    /// The checked program, stored for `wf resume` (see [`program`]), and where it came from.
+    pub program: Option<(&'a program::Origins, &'a crate::ir::Program)>,
 }
 
 pub struct Journal {
@@ -667,11 +678,13 @@ impl Journal {
             // Schema 2 only added tables and indexes, which `SCHEMA` just created; schema 3
             // added two ledger columns (a CLI's own cost, whether the model had a price) and the
             // `exchanges` table; schema 4 added `runs.pid_start`, the owner's start time; schema 5
-            // the `polls` table of `watch` steps. Each column is added where missing.
-            Some(version) if ["1", "2", "3", "4"].contains(&version.as_str()) => {
+            // the `polls` table of `watch` steps; schema 6 the `programs` table and
+            // `runs.program`, a run's stored program. Each column is added where missing.
+            Some(version) if ["1", "2", "3", "4", "5"].contains(&version.as_str()) => {
                 add_column(&tx, "ledger", "reported_micros", "INTEGER")?;
                 add_column(&tx, "ledger", "priced", "INTEGER NOT NULL DEFAULT 1")?;
                 add_column(&tx, "runs", "pid_start", "INTEGER")?;
+                add_column(&tx, "runs", "program", "TEXT")?;
                 tx.execute("UPDATE meta SET value = ?1 WHERE key = 'schema'", [SCHEMA_VERSION.to_string()])?;
             }
             Some(found) => return Err(JournalError::Version { path: self.path.clone(), found }),
@@ -683,11 +696,13 @@ impl Journal {
     /// Records a new run and returns its id: short, unique, and sorting by start time.
     pub fn create_run(&self, run: &NewRun<'_>) -> Result<String> {
         let plan = serde_json::to_string(run.plan)?;
-        let conn = self.conn();
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let program = store_program(&tx, run.program)?;
         loop {
             let id = run_id(run.at);
-            let inserted = conn.prepare_cached("INSERT OR IGNORE INTO runs (id, workflow, file, file_hash, args, plan, options, status, pid, pid_start, started_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9, ?10)")?.execute(params![
+            let inserted = tx.prepare_cached("INSERT OR IGNORE INTO runs (id, workflow, file, file_hash, args, plan, options, status, pid, pid_start, started_at, program)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9, ?10, ?11)")?.execute(params![
                     id,
                     run.workflow,
                     run.file,
@@ -697,10 +712,12 @@ impl Journal {
                     run.options,
                     run.owner.pid,
                     run.owner.started.map(|started| i64::try_from(started).unwrap_or(i64::MAX)),
-                    run.at
+                    run.at,
+                    program
                 ],
             )?;
             if inserted == 1 {
+                tx.commit()?;
                 return Ok(id);
             }
         }
@@ -710,8 +727,16 @@ impl Journal {
     /// returns the run as it stood just before: in one transaction, so of several processes
     /// resuming one run at once exactly one gets it. A run whose owner is still alive is
     /// refused ([`JournalError::Owned`]); one whose owner died (crashed) is taken over.
-    pub fn claim(&self, id: &str, plan: &HashMap<String, String>, file_hash: &str, owner: Owner) -> Result<RunRecord> {
-        let plan = serde_json::to_string(plan)?;
+    /// `program` is the program the resume follows, when it checked the files again: stored
+    /// for the next resume in place of the run's.
+    pub fn claim(
+        &self,
+        id: &str,
+        plan: &HashMap<String, String>,
+        file_hash: &str,
+        owner: Owner,
+        program: Option<(&program::Origins, &crate::ir::Program)>,
+    ) -> Result<RunRecord> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let found = tx.query_row(&format!("{RUN_COLUMNS} WHERE id = ?1"), [id], read_run).optional()?;
@@ -724,14 +749,18 @@ impl Journal {
             }
             _ => {}
         }
+        // A resume of an unchanged program follows the plan it recorded: 10,000 steps' ids
+        // and hashes are not written again.
+        if program.is_some() || before.file_hash != file_hash {
+            let stored = store_program(&tx, program)?;
+            tx.prepare_cached("UPDATE runs SET plan = ?2, file_hash = ?3, program = ?4 WHERE id = ?1")?
+                .execute(params![id, serde_json::to_string(plan)?, file_hash, stored])?;
+        }
         tx.prepare_cached(
-            "UPDATE runs SET status = 'running', error = NULL, ended_at = NULL, plan = ?2, file_hash = ?3, pid = ?4,
-             pid_start = ?5 WHERE id = ?1",
+            "UPDATE runs SET status = 'running', error = NULL, ended_at = NULL, pid = ?2, pid_start = ?3 WHERE id = ?1",
         )?
         .execute(params![
             id,
-            plan,
-            file_hash,
             owner.pid,
             owner.started.map(|started| i64::try_from(started).unwrap_or(i64::MAX))
         ])?;
@@ -739,106 +768,44 @@ impl Journal {
         Ok(before)
     }
 
+    /// Records how the run stands, committed with whatever transitions were staged.
     pub fn set_status(&self, id: &str, status: RunStatus, error: Option<&str>, ended_at: Option<i64>) -> Result<()> {
-        self.conn()
-            .prepare_cached("UPDATE runs SET status = ?2, error = ?3, ended_at = ?4 WHERE id = ?1")?
+        let conn = self.conn();
+        conn.prepare_cached("UPDATE runs SET status = ?2, error = ?3, ended_at = ?4 WHERE id = ?1")?
             .execute(params![id, status.as_str(), error, ended_at])?;
-        Ok(())
+        commit_staged(&conn)
     }
 
     /// One transition: an event, and optionally the step's new state and ledger amounts,
-    /// committed together.
+    /// committed together, with every transition staged before it.
     pub fn record(&self, transition: &Transition<'_>) -> Result<()> {
-        let Transition { run, at, kind, key, data, step, ledger, decision, poll } = *transition;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.prepare_cached("INSERT INTO events (run_id, at, kind, key, data) VALUES (?1, ?2, ?3, ?4, ?5)")?
-            .execute(params![run, at, kind, key, data.to_string()])?;
-        let seq = tx.last_insert_rowid();
-        if let Some(step) = step {
-            let value = step.value.map(serde_json::to_string).transpose()?;
-            tx.prepare_cached("INSERT INTO steps (run_id, key, step_id, kind, hash, status, accepted, attempts, started_at, ended_at, value, error, seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-                 ON CONFLICT (run_id, key) DO UPDATE SET
-                   step_id = excluded.step_id, kind = excluded.kind, hash = excluded.hash,
-                   status = excluded.status, accepted = excluded.accepted, attempts = excluded.attempts,
-                   started_at = excluded.started_at, ended_at = excluded.ended_at, value = excluded.value,
-                   error = excluded.error, seq = excluded.seq")?.execute(params![
-                    run,
-                    step.key,
-                    step.step_id,
-                    step.kind,
-                    step.hash,
-                    step.status,
-                    step.accepted,
-                    step.attempts,
-                    step.started_at,
-                    step.ended_at,
-                    value,
-                    step.error,
-                    seq
-                ],
-            )?;
+        self.stage(transition)?;
+        self.flush()
+    }
+
+    /// Writes a transition into the transaction that the next [`Journal::flush`] (or
+    /// [`Journal::record`], or [`Journal::set_status`]) commits, opening it when none is:
+    /// several transitions then cost one commit. Until then no other process sees it and a
+    /// crash loses it, so the runner stages only what it has not shown or acted on yet. A
+    /// transition that cannot be written leaves those staged before it as they were.
+    pub fn stage(&self, transition: &Transition<'_>) -> Result<()> {
+        let conn = self.conn();
+        if conn.is_autocommit() {
+            conn.execute_batch("BEGIN IMMEDIATE")?;
         }
-        for entry in ledger {
-            tx.prepare_cached("INSERT INTO ledger (run_id, key, attempt, model, input, output, cached, micros, at, reported_micros, priced)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")?.execute(params![
-                    run,
-                    entry.key,
-                    entry.attempt,
-                    entry.model,
-                    i64::try_from(entry.input).unwrap_or(i64::MAX),
-                    i64::try_from(entry.output).unwrap_or(i64::MAX),
-                    i64::try_from(entry.cached).unwrap_or(i64::MAX),
-                    entry.micros,
-                    at,
-                    entry.reported_micros,
-                    !entry.unpriced
-                ],
-            )?;
-            if let Some(exchange) = &entry.exchange {
-                tx.prepare_cached(
-                    "INSERT INTO exchanges (run_id, key, attempt, provider, model, prompt, answer, error, at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )?
-                .execute(params![
-                    run,
-                    entry.key,
-                    entry.attempt,
-                    exchange.provider,
-                    exchange.model,
-                    exchange.prompt,
-                    exchange.answer,
-                    exchange.error,
-                    at
-                ])?;
+        conn.execute_batch("SAVEPOINT transition")?;
+        match write_transition(&conn, transition) {
+            Ok(()) => Ok(conn.execute_batch("RELEASE transition")?),
+            Err(error) => {
+                let _ = conn.execute_batch("ROLLBACK TO transition; RELEASE transition");
+                Err(error)
             }
         }
-        if let Some(decision) = decision {
-            write_decision(&tx, run, at, decision)?;
-        }
-        if let Some(poll) = poll {
-            let value = poll.value.as_ref().map(serde_json::to_string).transpose()?;
-            let ms = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
-            tx.prepare_cached(
-                "INSERT INTO polls (run_id, key, poll, elapsed_ms, ok, value, error, fail_held_ms, pass_held_ms, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(params![
-                run,
-                poll.key,
-                ms(poll.poll),
-                ms(poll.elapsed_ms),
-                poll.ok,
-                value,
-                poll.error,
-                poll.fail_held_ms.map(ms),
-                poll.pass_held_ms.map(ms),
-                at
-            ])?;
-        }
-        tx.commit()?;
-        Ok(())
+    }
+
+    /// Commits every staged transition; nothing to do when none is.
+    pub fn flush(&self) -> Result<()> {
+        commit_staged(&self.conn())
     }
 
     /// The polls of the watch `key` since it last started over (its last poll numbered 1),
@@ -965,6 +932,18 @@ impl Journal {
         Ok(steps)
     }
 
+    /// The program stored under `key` and where it came from; `None` when there is none, or
+    /// when this wf cannot read it (another build wrote it).
+    pub fn program(&self, key: &str) -> Result<Option<(program::Origins, crate::ir::Program)>> {
+        let conn = self.conn();
+        let row: Option<(String, String)> = conn
+            .prepare_cached("SELECT origins, ir FROM programs WHERE key = ?1")?
+            .query_row([key], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        drop(conn);
+        Ok(row.and_then(|(origins, ir)| Some((serde_json::from_str(&origins).ok()?, program::decode(&ir)?))))
+    }
+
     /// A run's events of one kind, in order.
     pub fn events_of(&self, run: &str, kind: &str) -> Result<Vec<EventRow>> {
         let conn = self.conn();
@@ -1008,7 +987,136 @@ impl Journal {
     }
 }
 
-fn write_decision(tx: &rusqlite::Transaction<'_>, run: &str, at: i64, decision: &DecisionWrite<'_>) -> Result<()> {
+/// Stores `program` unless a program of its key is stored already; returns the key. The
+/// program is encoded only when it is not there yet: a workflow run again and again is
+/// stored once.
+fn store_program(
+    tx: &rusqlite::Transaction<'_>,
+    program: Option<(&program::Origins, &crate::ir::Program)>,
+) -> Result<Option<String>> {
+    let Some((origins, program)) = program else { return Ok(None) };
+    let stored = tx
+        .prepare_cached("SELECT 1 FROM programs WHERE key = ?1")?
+        .query_row([&origins.key], |_| Ok(()))
+        .optional()?
+        .is_some();
+    if !stored {
+        tx.prepare_cached("INSERT INTO programs (key, origins, ir) VALUES (?1, ?2, ?3)")?.execute(params![
+            origins.key,
+            serde_json::to_string(origins)?,
+            program::encode(program)?
+        ])?;
+    }
+    Ok(Some(origins.key.clone()))
+}
+
+/// The writes of one transition, in the caller's transaction.
+fn write_transition(conn: &Connection, transition: &Transition<'_>) -> Result<()> {
+    let Transition { run, at, kind, key, data, step, ledger, decision, poll } = *transition;
+    conn.prepare_cached("INSERT INTO events (run_id, at, kind, key, data) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![run, at, kind, key, data.to_string()])?;
+    let seq = conn.last_insert_rowid();
+    if let Some(step) = step {
+        let value = step.value.map(serde_json::to_string).transpose()?;
+        conn.prepare_cached("INSERT INTO steps (run_id, key, step_id, kind, hash, status, accepted, attempts, started_at, ended_at, value, error, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT (run_id, key) DO UPDATE SET
+               step_id = excluded.step_id, kind = excluded.kind, hash = excluded.hash,
+               status = excluded.status, accepted = excluded.accepted, attempts = excluded.attempts,
+               started_at = excluded.started_at, ended_at = excluded.ended_at, value = excluded.value,
+               error = excluded.error, seq = excluded.seq")?.execute(params![
+                run,
+                step.key,
+                step.step_id,
+                step.kind,
+                step.hash,
+                step.status,
+                step.accepted,
+                step.attempts,
+                step.started_at,
+                step.ended_at,
+                value,
+                step.error,
+                seq
+            ],
+        )?;
+    }
+    for entry in ledger {
+        conn.prepare_cached("INSERT INTO ledger (run_id, key, attempt, model, input, output, cached, micros, at, reported_micros, priced)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")?.execute(params![
+                run,
+                entry.key,
+                entry.attempt,
+                entry.model,
+                i64::try_from(entry.input).unwrap_or(i64::MAX),
+                i64::try_from(entry.output).unwrap_or(i64::MAX),
+                i64::try_from(entry.cached).unwrap_or(i64::MAX),
+                entry.micros,
+                at,
+                entry.reported_micros,
+                !entry.unpriced
+            ],
+        )?;
+        if let Some(exchange) = &entry.exchange {
+            conn.prepare_cached(
+                "INSERT INTO exchanges (run_id, key, attempt, provider, model, prompt, answer, error, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                run,
+                entry.key,
+                entry.attempt,
+                exchange.provider,
+                exchange.model,
+                exchange.prompt,
+                exchange.answer,
+                exchange.error,
+                at
+            ])?;
+        }
+    }
+    if let Some(decision) = decision {
+        write_decision(conn, run, at, decision)?;
+    }
+    if let Some(poll) = poll {
+        let value = poll.value.as_ref().map(serde_json::to_string).transpose()?;
+        let ms = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
+        conn.prepare_cached(
+            "INSERT INTO polls (run_id, key, poll, elapsed_ms, ok, value, error, fail_held_ms, pass_held_ms, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?
+        .execute(params![
+            run,
+            poll.key,
+            ms(poll.poll),
+            ms(poll.elapsed_ms),
+            poll.ok,
+            value,
+            poll.error,
+            poll.fail_held_ms.map(ms),
+            poll.pass_held_ms.map(ms),
+            at
+        ])?;
+    }
+    Ok(())
+}
+
+/// Commits the staged transitions, if any. A commit that fails rolls them back, leaving the
+/// connection usable (the runner stops on the error).
+fn commit_staged(conn: &Connection) -> Result<()> {
+    if conn.is_autocommit() {
+        return Ok(());
+    }
+    if let Err(error) = conn.execute_batch("COMMIT") {
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        return Err(error.into());
+    }
+    Ok(())
+}
+
+fn write_decision(tx: &Connection, run: &str, at: i64, decision: &DecisionWrite<'_>) -> Result<()> {
     match *decision {
         DecisionWrite::Open { key, kind, question, deadline, on_timeout } => {
             tx.prepare_cached(
@@ -1092,8 +1200,7 @@ fn read_decision(row: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRow> {
     })
 }
 
-const RUN_COLUMNS: &str =
-    "SELECT id, workflow, file, file_hash, args, plan, options, status, error, pid, started_at, ended_at, pid_start FROM runs";
+const RUN_COLUMNS: &str = "SELECT id, workflow, file, file_hash, args, plan, options, status, error, pid, started_at, ended_at, pid_start, program FROM runs";
 
 /// Adds a column to a table that lacks it (a migration step that may meet it already added).
 fn add_column(tx: &rusqlite::Transaction<'_>, table: &str, column: &str, declaration: &str) -> Result<()> {
@@ -1141,6 +1248,7 @@ fn read_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawRun> {
             started_at: row.get(10)?,
             ended_at: row.get(11)?,
             pid_start: row.get::<_, Option<i64>>(12)?.and_then(|started| u64::try_from(started).ok()),
+            program: row.get(13)?,
         },
         row.get(5)?,
     ))
@@ -1175,7 +1283,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         {
             let conn = Connection::open(dir.path().join("state.db")).expect("opens");
-            let old_runs = SCHEMA.replace("  pid_start  INTEGER,\n", "");
+            let old_runs = SCHEMA
+                .replace("  pid_start  INTEGER,\n", "")
+                .replace("  ended_at   INTEGER,\n  program    TEXT\n", "  ended_at   INTEGER\n");
+            assert!(!old_runs.contains("program    TEXT"), "schema 2 had no stored programs");
             conn.execute_batch(&old_runs).expect("schema 2");
             conn.execute("INSERT INTO meta (key, value) VALUES ('schema', '2')", []).expect("version");
             conn.execute(
@@ -1188,8 +1299,9 @@ mod tests {
         let journal = Journal::open(dir.path()).expect("migrates");
         let old = journal.run("old").expect("the old run reads");
         assert_eq!(old.pid_start, None);
+        assert_eq!(old.program, None, "it stored no program: its resume checks the file");
         assert_eq!(old.status_now(), RunStatus::Crashed, "its owner is gone");
-        let claimed = journal.claim("old", &HashMap::new(), "1", Owner::current()).expect("taken over");
+        let claimed = journal.claim("old", &HashMap::new(), "1", Owner::current(), None).expect("taken over");
         assert_eq!(claimed.id, "old");
         assert_eq!(journal.run("old").expect("reads").owner(), Some(Owner::current()));
         let version: String =
@@ -1211,12 +1323,65 @@ mod tests {
             options: "{}",
             owner: Owner::current(),
             at: 1,
+            program: None,
         };
         let id = journal.create_run(&run).expect("created");
-        match journal.claim(&id, &plan, "0", Owner::current()) {
+        match journal.claim(&id, &plan, "0", Owner::current(), None) {
             Err(JournalError::Owned { pid, .. }) => assert_eq!(pid, std::process::id()),
             other => panic!("a live owner's run was claimed: {other:?}"),
         }
+    }
+
+    #[test]
+    fn staged_transitions_are_seen_once_committed_and_a_bad_one_drops_only_itself() {
+        fn transition<'a>(run: &'a str, kind: &'a str, step: Option<&'a StepWrite<'a>>) -> Transition<'a> {
+            static NULL: serde_json::Value = serde_json::Value::Null;
+            Transition { run, at: 2, kind, key: None, data: &NULL, step, ledger: &[], decision: None, poll: None }
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Journal::open(dir.path()).expect("opens");
+        let plan = HashMap::new();
+        let new = NewRun {
+            workflow: "w",
+            file: "/f.wf",
+            file_hash: "0",
+            args: "{}",
+            plan: &plan,
+            options: "{}",
+            owner: Owner::current(),
+            at: 1,
+            program: None,
+        };
+        let id = journal.create_run(&new).expect("created");
+        let run = id.as_str();
+        let other = Connection::open(dir.path().join("state.db")).expect("a second reader");
+        let committed = || -> Vec<String> {
+            let mut statement = other.prepare("SELECT kind FROM events ORDER BY seq").expect("query");
+            let kinds = statement.query_map([], |row| row.get(0)).expect("rows");
+            kinds.collect::<rusqlite::Result<_>>().expect("kinds")
+        };
+        journal.stage(&transition(run, "first", None)).expect("staged");
+        assert!(committed().is_empty(), "staged is not committed");
+        // A step of a run that does not exist breaks the foreign key: only it is undone.
+        let orphan = StepWrite {
+            key: "s",
+            step_id: "s",
+            kind: "run",
+            hash: "h",
+            status: "running",
+            accepted: false,
+            attempts: 1,
+            started_at: 2,
+            ended_at: None,
+            value: None,
+            error: None,
+        };
+        assert!(journal.stage(&transition("no-such-run", "orphan", Some(&orphan))).is_err());
+        journal.stage(&transition(run, "second", None)).expect("staged");
+        journal.flush().expect("committed");
+        assert_eq!(committed(), ["first", "second"]);
+        journal.record(&transition(run, "third", None)).expect("recorded");
+        assert_eq!(committed(), ["first", "second", "third"], "a record commits at once");
     }
 
     #[test]

@@ -2,17 +2,17 @@
 //! reads them and the IR computes with them; both use this module, neither the other, so the
 //! layers run one way (`syntax::ast` re-exports them for the tree's readers).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// `not x`, `-x`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UnaryOp {
     Not,
     Neg,
 }
 
 /// `a or b`, `a == b`, `a + b` and the rest of the binary operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BinaryOp {
     Or,
     And,

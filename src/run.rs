@@ -91,6 +91,9 @@ pub struct Target<'a> {
     pub file: PathBuf,
     /// SHA-256 of the file's text.
     pub file_hash: String,
+    /// Where the program was checked from, when it was checked now (not loaded from the
+    /// journal): the journal stores it under that, for `wf resume` to load.
+    pub checked: Option<&'a crate::journal::program::Origins>,
 }
 
 pub enum Begin {
@@ -200,13 +203,15 @@ async fn run(
                 options: &options_json,
                 owner,
                 at: now_ms(),
+                program: target.checked.map(|origins| (origins, program)),
             })?;
             (id, args, Replay::default(), recorded, false)
         }
         Begin::Resume { run } => {
             // Claimed first, and everything else read after: what the journal held before
             // another process finished its own resume would make this one run steps again.
-            let run = journal.claim(&run.id, &plan, &target.file_hash, owner)?;
+            let checked = target.checked.map(|origins| (origins, program));
+            let run = journal.claim(&run.id, &plan, &target.file_hash, owner, checked)?;
             let args: IndexMap<String, Value> = serde_json::from_str(&run.args)
                 .map_err(|error| RunError::Args { run: run.id.clone(), reason: error.to_string() })?;
             let records = journal.steps(&run.id)?;
@@ -288,6 +293,11 @@ async fn run(
         warned,
         raised: recorded.scopes.clone(),
         source: std::fs::read_to_string(&target.file).ok().map(|text| (shown_path(&target.file), text)),
+        staged: Cell::new(false),
+        unshown: RefCell::default(),
+        commits: Cell::new(0),
+        waiting: Cell::new(0),
+        committed: tokio::sync::Notify::new(),
     };
     // Records, and lists holding them, as the JSON `--arg` reads; other values as their text.
     let args_json = serde_json::Value::Object(
@@ -328,6 +338,7 @@ async fn run(
                     reusable: true,
                 };
                 let main = std::pin::pin!(runner.workflow(cx, runner.root.clone()));
+                let main = std::pin::pin!(until_idle(main, &runner));
                 until_interrupted(main, &runner).await
             }
         },
@@ -339,6 +350,7 @@ async fn run(
         Flow::Cancelled if runner.interrupted.get() => (RunStatus::Interrupted, Some("interrupted".to_owned()), None),
         Flow::Cancelled => (RunStatus::Failed, Some("cancelled".to_owned()), None),
     };
+    runner.flush();
     let error = runner.journal_failed.borrow().clone().or(error);
     let redactor = runner.secrets.redactor();
     let error = error.map(|error| redactor.text(&error).into_owned());
@@ -380,6 +392,37 @@ async fn until_interrupted<F: std::future::Future<Output = Flow>>(
     runner.root.cancel();
     main.await;
     Flow::Cancelled
+}
+
+/// How long a staged transition waits for a commit when no step waits for one: the end of
+/// a step that nothing follows yet is shown (and committed) this late at most.
+const COMMIT_DELAY: Duration = Duration::from_millis(10);
+
+/// Runs `main`, committing the journal's staged transitions (see `Runner::flush`) whenever
+/// everything that can go on has gone on and a step waits for the commit to start its
+/// process, or after [`COMMIT_DELAY`] when none does: one commit for many transitions.
+async fn until_idle<F: std::future::Future<Output = Flow>>(
+    mut main: std::pin::Pin<&mut F>,
+    runner: &Runner<'_>,
+) -> Flow {
+    let mut delay: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+    std::future::poll_fn(|context| {
+        let polled = std::future::Future::poll(main.as_mut(), context);
+        if polled.is_ready() || runner.waiting.get() > 0 {
+            runner.flush();
+            delay = None;
+        } else if runner.staged.get() || !runner.unshown.borrow().is_empty() {
+            let due = delay.get_or_insert_with(|| Box::pin(tokio::time::sleep(COMMIT_DELAY)));
+            if std::future::Future::poll(due.as_mut(), context).is_ready() {
+                runner.flush();
+                delay = None;
+            }
+        } else {
+            delay = None;
+        }
+        polled
+    })
+    .await
 }
 
 /// A path as people name it: relative to the working folder when it is inside it.

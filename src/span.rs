@@ -2,7 +2,7 @@
 
 use std::cell::Cell;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 thread_local! {
     static POSITIONS_HIDDEN: Cell<bool> = const { Cell::new(false) };
@@ -25,7 +25,7 @@ pub(crate) fn positions_hidden() -> bool {
 }
 
 /// A half-open byte range `start..end` into one source file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, Deserialize)]
 pub struct Span {
     pub start: usize,
     pub end: usize,

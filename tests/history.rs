@@ -346,6 +346,7 @@ fn write_history(journal: &Journal, runs: i64, now: i64) -> Vec<Planned> {
                 options: "{}",
                 owner: wf::journal::Owner { pid: 1, started: None },
                 at: p.started_at,
+                program: None,
             })
             .expect("run recorded");
         let at = p.started_at + 10;

@@ -348,6 +348,53 @@ fn edited_file_reruns_the_changed_step_and_everything_after_it() {
     assert_eq!(dir.read("log").lines().collect::<Vec<_>>(), ["a", "b", "c", "b2", "c"]);
 }
 
+/// Rewrites a command in the program the latest run stored, as only that program says it:
+/// what a resume then runs tells whether it followed the stored program or the files.
+fn rewrite_stored_command(dir: &Dir, from: &str, to: &str) {
+    let key = latest_run(dir).program.expect("the run stored its program");
+    let db = rusqlite::Connection::open(dir.path().join(".wf/state.db")).expect("opens");
+    let changed = db
+        .execute("UPDATE programs SET ir = replace(ir, ?2, ?3) WHERE key = ?1 AND instr(ir, ?2) > 0", [&key, from, to])
+        .expect("updates");
+    assert_eq!(changed, 1, "the stored program holds `{from}`");
+}
+
+#[test]
+fn resume_of_an_unchanged_workflow_follows_the_program_its_run_stored() {
+    let dir = Dir::new(
+        r#"workflow w() {
+  run a "echo a >> log"
+  run b "echo b >> log; exit 1"
+}"#,
+    );
+    dir.wf(&["run", "flow.wf"]).code(1);
+    rewrite_stored_command(&dir, "echo b >> log; exit 1", "echo stored >> log");
+    dir.wf(&["resume"]).code(0);
+    assert_eq!(dir.read("log").lines().collect::<Vec<_>>(), ["a", "b", "stored"]);
+}
+
+#[test]
+fn resume_checks_the_files_again_when_a_used_module_changed() {
+    let dir = Dir::new(
+        r#"use "./lib.wf" as lib
+workflow w() {
+  run a "echo a >> log"
+  call fix lib.fix()
+}"#,
+    );
+    dir.write("lib.wf", "workflow fix() {\n  run b \"echo b >> log; exit 1\"\n}\n");
+    dir.wf(&["run", "flow.wf"]).code(1);
+    let first = latest_run(&dir).program;
+    rewrite_stored_command(&dir, "echo b >> log; exit 1", "echo stored >> log");
+    dir.write("lib.wf", "workflow fix() {\n  run b \"echo b2 >> log\"\n}\n");
+    dir.wf(&["resume"]).code(0);
+    assert_eq!(dir.read("log").lines().collect::<Vec<_>>(), ["a", "b", "b2"]);
+    // The run now follows the program the resume checked, stored under the new files' key.
+    let run = latest_run(&dir);
+    assert_eq!(run.status, RunStatus::Succeeded);
+    assert!(run.program.is_some() && run.program != first, "{:?} after {first:?}", run.program);
+}
+
 #[test]
 fn eight_runs_share_one_state_file() {
     let mut steps = String::new();

@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use sha2::{Digest, Sha256};
 
 use wf::ir::{Mode, Program, WorkflowId};
+use wf::journal::program::Origins;
 use wf::journal::{Journal, JournalError, RunRecord, RunStatus};
 use wf::report::Palette;
 use wf::run::progress::Expected;
@@ -98,7 +99,7 @@ pub struct RunArgs {
 }
 
 pub fn run(request: RunArgs) -> Exit {
-    let (program, target) = match load(&request.file, request.workflow.as_deref()) {
+    let (program, target, origins) = match load(&request.file, request.workflow.as_deref()) {
         Ok(loaded) => loaded,
         Err(exit) => return exit,
     };
@@ -136,7 +137,13 @@ pub fn run(request: RunArgs) -> Exit {
     let Some(file_hash) = hash_file(&request.file) else {
         return Exit::Usage;
     };
-    let target = Target { program: &program, workflow: target, file: absolute(&request.file), file_hash };
+    let target = Target {
+        program: &program,
+        workflow: target,
+        file: absolute(&request.file),
+        file_hash,
+        checked: Some(&origins),
+    };
     execute(&target, Begin::New { args }, &request.common)
 }
 
@@ -168,9 +175,14 @@ pub fn resume(run_id: Option<String>, explain: bool, common: Common) -> Exit {
         return Exit::Usage;
     }
     let file = PathBuf::from(&record.file);
-    let (program, target) = match load(&file, Some(&record.workflow)) {
-        Ok(loaded) => loaded,
-        Err(exit) => return exit,
+    // The program the run stored, when no file it was checked from changed; else the file is
+    // checked again, and what a changed step means is the resume's to work out.
+    let (program, target, origins) = match stored(&journal, &record, &file) {
+        Some((program, target)) => (program, target, None),
+        None => match load(&file, Some(&record.workflow)) {
+            Ok((program, target, origins)) => (program, target, Some(origins)),
+            Err(exit) => return exit,
+        },
     };
     if explain {
         return explain_resume(&journal, &record, &program, target);
@@ -178,7 +190,7 @@ pub fn resume(run_id: Option<String>, explain: bool, common: Common) -> Exit {
     let Some(file_hash) = hash_file(&file) else {
         return Exit::Usage;
     };
-    let target = Target { program: &program, workflow: target, file, file_hash };
+    let target = Target { program: &program, workflow: target, file, file_hash, checked: origins.as_ref() };
     execute(&target, Begin::Resume { run: Box::new(record) }, &common)
 }
 
@@ -402,8 +414,25 @@ fn no_color_unset() -> bool {
 }
 
 /// Checks the file and chooses the workflow; what went wrong is printed, and how to exit.
-fn load(file: &Path, workflow: Option<&str>) -> Result<(Program, WorkflowId), Exit> {
-    super::workflow::choose(file, workflow).map(super::workflow::Chosen::into_program)
+/// Also says which files the check read, for the journal to store the program under.
+fn load(file: &Path, workflow: Option<&str>) -> Result<(Program, WorkflowId, Origins), Exit> {
+    let chosen = super::workflow::choose(file, workflow)?;
+    let origins = Origins::of(&chosen.outcome.sources, &|name| absolute(Path::new(name)).display().to_string());
+    let (program, target) = chosen.into_program();
+    Ok((program, target, origins))
+}
+
+/// The program `record` stored and its workflow, when every file it was checked from
+/// (`file` and the modules it used) reads as it did then.
+fn stored(journal: &Journal, record: &RunRecord, file: &Path) -> Option<(Program, WorkflowId)> {
+    let (origins, program) = journal.program(record.program.as_deref()?).ok()??;
+    let policy = super::source_policy(file);
+    let read = |path: &str| policy.read(Path::new(path)).ok().map(String::into_bytes);
+    if !origins.unchanged(&read) {
+        return None;
+    }
+    let target = program.entry.iter().copied().find(|id| program.workflows[id.0].name == record.workflow)?;
+    Some((program, target))
 }
 
 fn hash_file(file: &Path) -> Option<String> {

@@ -133,6 +133,14 @@ pub struct Runner<'p> {
     /// The workflow file as people name it, and its text: run-time errors in expressions of
     /// its workflows say where they are (`flow.wf:3:10`).
     pub source: Option<(String, String)>,
+    /// Transitions staged in the journal and not committed yet (see [`Runner::flush`]).
+    pub staged: Cell<bool>,
+    /// Events of staged transitions, and those that came after them: shown once committed.
+    pub unshown: RefCell<Vec<(i64, Event)>>,
+    /// Commits of staged transitions so far, and the steps waiting for the next one.
+    pub commits: Cell<u64>,
+    pub waiting: Cell<usize>,
+    pub committed: tokio::sync::Notify,
 }
 
 impl<'p> Runner<'p> {
@@ -178,6 +186,19 @@ impl<'p> Runner<'p> {
         let (step, decision) = (masked.step(), masked.decision());
         let (step, decision) = (step.as_ref(), decision.as_ref());
         let at = now_ms();
+        // What the run did before its next wait, or before the next step's process starts,
+        // is committed in one transaction: a step's end, the next one's start, a block's
+        // start and end, siblings' ends. Nothing staged is shown or acted on before it is
+        // committed, so a crash loses only what nobody saw; everything else is committed now.
+        let staged = matches!(
+            event,
+            Event::StepStarted { .. }
+                | Event::StepFinished { .. }
+                | Event::StepSkipped { .. }
+                | Event::BlockStarted { .. }
+                | Event::BlockFinished { .. }
+                | Event::Iteration { .. }
+        );
         // Output lines are too many to keep, and a reused step changes nothing: the journal
         // already holds its record (resuming 10,000 steps must not write 10,000 rows).
         if !matches!(event, Event::Output { .. } | Event::AgentProgress { .. } | Event::StepReused { .. }) {
@@ -193,7 +214,11 @@ impl<'p> Runner<'p> {
                 decision,
                 poll,
             };
-            if let Err(error) = self.journal.record(&transition) {
+            let written = self.journal.stage(&transition);
+            if written.is_ok() {
+                self.staged.set(true);
+            }
+            if let Err(error) = written.and_then(|()| if staged { Ok(()) } else { self.commit_staged() }) {
                 self.journal_failed.borrow_mut().get_or_insert_with(|| error.to_string());
                 self.root.cancel();
                 return Err(Flow::Failed(Failure {
@@ -203,10 +228,68 @@ impl<'p> Runner<'p> {
                 }));
             }
         }
-        for observer in &self.observers {
-            observer.event(at, &event);
+        let mut unshown = self.unshown.borrow_mut();
+        if staged || !unshown.is_empty() {
+            unshown.push((at, event));
+        } else {
+            drop(unshown);
+            for observer in &self.observers {
+                observer.event(at, &event);
+            }
         }
         Ok(())
+    }
+
+    /// Commits the staged transitions and shows their events. A journal that cannot commit
+    /// stops the run, as one that cannot write does.
+    pub fn flush(&self) {
+        if let Err(error) = self.commit_staged() {
+            self.journal_failed.borrow_mut().get_or_insert_with(|| error.to_string());
+            self.root.cancel();
+            self.unshown.borrow_mut().clear();
+        }
+    }
+
+    fn commit_staged(&self) -> Result<(), crate::journal::JournalError> {
+        if self.staged.replace(false) {
+            let committed = self.journal.flush();
+            self.commits.set(self.commits.get() + 1);
+            self.committed.notify_waiters();
+            committed?;
+        }
+        let unshown = std::mem::take(&mut *self.unshown.borrow_mut());
+        for (at, event) in &unshown {
+            for observer in &self.observers {
+                observer.event(*at, event);
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until what is staged now is committed: before a step's process starts, its
+    /// start is in the journal. The run's loop commits when every step that can go on has
+    /// (`run::until_idle`), so siblings starting together share one commit.
+    pub async fn durable(&self) {
+        if !self.staged.get() {
+            return;
+        }
+        /// Counts the step among the waiting for as long as it waits (its future may be dropped).
+        struct Waiting<'a>(&'a Cell<usize>);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.set(self.0.get() - 1);
+            }
+        }
+        let after = self.commits.get();
+        self.waiting.set(self.waiting.get() + 1);
+        let _waiting = Waiting(&self.waiting);
+        loop {
+            let next = self.committed.notified();
+            if self.commits.get() > after {
+                return;
+            }
+            next.await;
+        }
     }
 
     pub fn scope<'a>(&'a self, cx: &'a Cx<'p>) -> Scope<'a> {

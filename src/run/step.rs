@@ -211,6 +211,8 @@ impl<'p> Runner<'p> {
             if let Err(flow) = self.emit(event, Some(&write), &[]) {
                 return flow;
             }
+            // At least once: the start is in the journal before anything of the attempt runs.
+            self.durable().await;
             let attempt = {
                 let _permit = match (&self.concurrency, &step.kind) {
                     (Some(permits), StepKind::Run(_) | StepKind::Agent(_)) => tokio::select! {
