@@ -1,0 +1,262 @@
+#![allow(clippy::disallowed_methods)] // The harness runs the binary and reads journals.
+
+//! The equivalence harness (a test, not a product feature): the compiled GitHub Actions jobs
+//! run in dependency order the way the engine runs them — a folder per job, `$GITHUB_OUTPUT`,
+//! the step's `env:` with the engine's expressions replaced by what the engine would put
+//! there, the matrix one index at a time — and the statuses, values and ledger they end with
+//! are compared with `wf run` of the same workflow.
+
+mod common;
+#[path = "common/workdir.rs"]
+mod workdir;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use indexmap::IndexMap;
+use serde_json::Value as Json;
+use wf::compile::{Options, Target};
+use wf::journal::Journal;
+
+use workdir::Dir;
+
+/// What a job ended with.
+#[derive(Debug, Clone, PartialEq)]
+enum Ended {
+    Succeeded,
+    Failed,
+    Skipped,
+}
+
+struct Harness<'a> {
+    dir: &'a Path,
+    inputs: HashMap<String, String>,
+    outputs: HashMap<String, (String, String)>,
+    ended: HashMap<String, Ended>,
+    micros: i64,
+}
+
+impl Harness<'_> {
+    fn expand(&self, text: &str, index: Option<u64>) -> String {
+        let Some(inner) = text.strip_prefix("${{ ").and_then(|rest| rest.strip_suffix(" }}")) else {
+            return text.to_owned();
+        };
+        if let Some(name) = inner.strip_prefix("inputs.") {
+            return self.inputs.get(name).cloned().unwrap_or_default();
+        }
+        if let Some(rest) = inner.strip_prefix("needs.") {
+            let job = rest.strip_suffix(".outputs.values").expect("only values are read");
+            return self.outputs.get(job).map(|(values, _)| values.clone()).unwrap_or_default();
+        }
+        if inner == "matrix.index" {
+            return index.expect("a matrix job").to_string();
+        }
+        panic!("the harness does not know `{text}`");
+    }
+
+    fn job(&mut self, name: &str, job: &Json) {
+        let needs: Vec<String> = job["needs"]
+            .as_array()
+            .map(|needs| needs.iter().map(|n| n.as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default();
+        let failed = needs.iter().any(|need| self.ended[need] == Ended::Failed);
+        let all_ok = needs.iter().all(|need| self.ended[need] == Ended::Succeeded);
+        // GitHub's rule: a job runs when its needs succeeded, unless its `if` says otherwise;
+        // `failure()` is true when an ancestor failed (a failure skips its dependents, so
+        // a skipped need stands for one), `always()` whatever happened.
+        let ancestors_failed = failed || needs.iter().any(|need| self.ended[need] == Ended::Skipped);
+        let runs = match job["if"].as_str() {
+            Some("${{ failure() }}") => ancestors_failed,
+            Some("${{ always() }}") => true,
+            Some(other) => panic!("unknown if: {other}"),
+            None => all_ok,
+        };
+        if !runs {
+            self.ended.insert(name.to_owned(), Ended::Skipped);
+            return;
+        }
+        let indexes: Vec<Option<u64>> = match job["strategy"]["matrix"]["index"].as_array() {
+            Some(indexes) => indexes.iter().map(|i| i.as_u64()).collect(),
+            None => vec![None],
+        };
+        let step = &job["steps"][2];
+        let script = step["run"].as_str().unwrap();
+        assert!(script.starts_with("wf step "), "{script}");
+        let mut ok = true;
+        for index in indexes {
+            let output = self.dir.join(format!("{name}-{index:?}.out"));
+            std::fs::write(&output, "").unwrap();
+            let mut command = std::process::Command::new("sh");
+            command.arg("-c").arg(script).current_dir(self.dir);
+            let bin = Path::new(env!("CARGO_BIN_EXE_wf")).parent().unwrap();
+            command.env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()));
+            command
+                .env("GITHUB_OUTPUT", &output)
+                .env("WF_STATE_DIR", self.dir.join("engine-state"))
+                .env("NO_COLOR", "1");
+            if let Some(env) = step["env"].as_object() {
+                for (key, value) in env {
+                    command.env(key, self.expand(value.as_str().unwrap(), index));
+                }
+            }
+            let ran = command.output().unwrap();
+            ok &= ran.status.success();
+            let text = std::fs::read_to_string(&output).unwrap();
+            let mut values = String::new();
+            for line in text.lines() {
+                if let Some(json) = line.strip_prefix("values=") {
+                    values = json.to_owned();
+                }
+                if let Some(json) = line.strip_prefix("usage=") {
+                    let usage: Json = serde_json::from_str(json).unwrap();
+                    self.micros += usage["micros"].as_i64().unwrap();
+                }
+            }
+            if index.is_none() {
+                self.outputs.insert(name.to_owned(), (values, String::new()));
+            }
+        }
+        self.ended.insert(name.to_owned(), if ok { Ended::Succeeded } else { Ended::Failed });
+    }
+}
+
+/// The values `wf run` journaled, by step id, outside loops.
+fn run_values(journal: &Journal) -> (String, IndexMap<String, Json>, i64) {
+    let run = journal.latest_run().unwrap().unwrap();
+    let mut values = IndexMap::new();
+    let mut steps: Vec<_> = journal.steps(&run.id).unwrap().into_values().collect();
+    steps.sort_by_key(|step| step.seq);
+    for step in steps {
+        if step.key.contains('[') {
+            continue;
+        }
+        if let Some(value) = step.value {
+            values.insert(step.step_id.clone(), value.to_json());
+        }
+    }
+    let (micros, _) = journal.spent(&run.id).unwrap();
+    (run.status.as_str().to_owned(), values, micros)
+}
+
+/// A step's value without what differs between two runs of the same thing: time.
+fn comparable(value: &Json) -> Json {
+    let mut value = value.clone();
+    if let Some(object) = value.as_object_mut() {
+        object.remove("duration");
+    }
+    value
+}
+
+fn equivalent(source: &str, args: &[(&str, &str)]) {
+    let dir = Dir::new(source);
+    let mut run_args = vec!["run", "flow.wf", "--quiet"];
+    let pairs: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    for pair in &pairs {
+        run_args.push("--arg");
+        run_args.push(pair);
+    }
+    let ran = dir.wf(&run_args);
+    assert!(matches!(ran.output.status.code(), Some(0 | 1)), "wf run: {}", String::from_utf8_lossy(&ran.output.stderr));
+    let (status, expected, micros) = run_values(&dir.journal());
+
+    let outcome = common::check_text(source);
+    assert!(!outcome.checked.has_errors());
+    let program = &outcome.checked.program;
+    let options = Options {
+        target: Target::Github,
+        file: "flow.wf".to_owned(),
+        template: false,
+        image: String::new(),
+        secret_name: String::new(),
+        setup: String::new(),
+        runs_on: "ubuntu-latest".to_owned(),
+    };
+    let document = wf::compile::document(program, program.entry[0], &IndexMap::new(), &options).unwrap();
+    let mut inputs: HashMap<String, String> = HashMap::new();
+    for (name, input) in document["on"]["workflow_dispatch"]["inputs"].as_object().into_iter().flatten() {
+        if let Some(default) = input.get("default") {
+            inputs.insert(name.clone(), default.as_str().map_or_else(|| default.to_string(), str::to_owned));
+        }
+    }
+    for (k, v) in args {
+        inputs.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let mut harness = Harness { dir: dir.path(), inputs, outputs: HashMap::new(), ended: HashMap::new(), micros: 0 };
+    for (name, job) in document["jobs"].as_object().unwrap() {
+        harness.job(name, job);
+    }
+    let body_failed = document["jobs"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .any(|(name, job)| job.get("if").is_none() && harness.ended[name] == Ended::Failed);
+    let engine_status = if body_failed { "failed" } else { "succeeded" };
+    assert_eq!(engine_status, status, "wf run: {}", String::from_utf8_lossy(&ran.output.stdout));
+
+    let mut engine: IndexMap<String, Json> = IndexMap::new();
+    for (values, _) in harness.outputs.values() {
+        if values.is_empty() {
+            continue;
+        }
+        let object: serde_json::Map<String, Json> = serde_json::from_str(values).unwrap();
+        engine.extend(object);
+    }
+    for (id, value) in &expected {
+        let step = program.workflows[0].steps.iter().find(|step| &step.id == id).unwrap();
+        if matches!(step.kind, wf::ir::StepKind::Block(_)) {
+            continue; // Phases and blocks split over tasks have no value on the engine.
+        }
+        let got =
+            engine.get(id).unwrap_or_else(|| panic!("the engine has no value for `{id}`; it has {:?}", engine.keys()));
+        assert_eq!(comparable(got), comparable(value), "`{id}`");
+    }
+    assert_eq!(harness.micros, micros, "the ledger's total");
+}
+
+#[test]
+fn a_workflow_run_by_the_engine_ends_as_wf_run_ends_it() {
+    equivalent(
+        r#"workflow w(name: string = "it's $(here)", items: list<string> = ["a b", "c"]) {
+  phase measure {
+    parallel max 1 {
+      run probe "printf '{\"rate\": 0.5, \"n\": 3}'" {
+        output rate: percent = json(stdout, "/rate")
+        output n: int = json(stdout, "/n")
+      }
+      run greet "echo hello {{name}}" { cost $0.25 }
+    }
+  }
+  for item in items {
+    run each "echo {{item}} of {{len(items)}}"
+  }
+  if probe.n > 2 {
+    run big "echo big {{probe.n}}"
+  }
+  gate enough { require probe.rate < 60% "rate too high" }
+  run flaky "exit 3" { on failure continue }
+  run after "echo after {{flaky.status}} {{greet.stdout}}"
+  finally {
+    run log "echo done {{after.status}}"
+  }
+}"#,
+        &[],
+    );
+}
+
+#[test]
+fn a_failing_gate_fails_both_and_the_handlers_see_the_same() {
+    equivalent(
+        r#"workflow w(limit: int = 2) {
+  run count "echo 5" { output n: int = regex(stdout, "([0-9]+)") }
+  gate small { require count.n <= limit "too many: {{count.n}}" }
+  run never "echo never"
+  on failure {
+    run alert "echo alert {{count.status}} {{small.status}}"
+  }
+  finally {
+    run log "echo {{never.status}}"
+  }
+}"#,
+        &[("limit", "3")],
+    );
+}
