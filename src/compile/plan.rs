@@ -525,20 +525,60 @@ impl Lower<'_> {
         }
     }
 
+    /// An escalation asks a person after a failure: in the root workflow's steps and blocks,
+    /// or anywhere in a workflow it calls (reported at the call).
     fn escalations(&mut self) {
-        for id in self.program.reachable(self.program_id()) {
-            let workflow = &self.program.workflows[id.0];
-            for step in &workflow.steps {
-                if matches!(step.common.on_failure, FailurePolicy::Escalate { .. }) && id.0 == self.program_id().0 {
-                    self.errors.push(CompileError::Escalation { target: self.target.name(), span: step.span });
+        let target = self.target.name();
+        let escalates = |policy: &FailurePolicy| matches!(policy, FailurePolicy::Escalate { .. });
+        let mut spans = Vec::new();
+        for step in &self.workflow.steps {
+            if escalates(&step.common.on_failure) {
+                spans.push(step.span);
+            } else if let StepKind::Call(call) = &step.kind {
+                let called = self.program.reachable(call.workflow).into_iter().any(|id| {
+                    let workflow = &self.program.workflows[id.0];
+                    workflow.steps.iter().any(|inner| escalates(&inner.common.on_failure))
+                        || workflow.body.iter().any(|node| block_escalates(node, workflow))
+                });
+                if called {
+                    spans.push(step.span);
                 }
             }
         }
+        for node in self.workflow.body.iter().chain(&self.workflow.on_failure).chain(&self.workflow.finally) {
+            block_escalation_spans(node, self.workflow, &mut spans);
+        }
+        for span in spans {
+            self.errors.push(CompileError::Escalation { target, span });
+        }
     }
+}
 
-    fn program_id(&self) -> crate::ir::WorkflowId {
-        let index = self.program.workflows.iter().position(|w| std::ptr::eq(w, self.workflow)).unwrap_or_default();
-        crate::ir::WorkflowId(index)
+fn block_escalates(node: &Node, workflow: &Workflow) -> bool {
+    let mut spans = Vec::new();
+    block_escalation_spans(node, workflow, &mut spans);
+    !spans.is_empty()
+}
+
+/// The spans of blocks with `on failure escalate` in `node`'s subtree.
+fn block_escalation_spans(node: &Node, workflow: &Workflow, out: &mut Vec<Span>) {
+    let (control, span, body): (Option<&Control>, Span, Vec<&Node>) = match node {
+        Node::Step(_) | Node::Fail { .. } => (None, Span::default(), Vec::new()),
+        Node::Phase { step, body, control } => {
+            (Some(control), workflow.steps.get(step.0).map_or(Span::default(), |step| step.span), body.iter().collect())
+        }
+        Node::Parallel { body, control, span, .. }
+        | Node::Repeat { body, control, span, .. }
+        | Node::For { body, control, span, .. } => (Some(control), *span, body.iter().collect()),
+        Node::If { branches, otherwise, .. } => {
+            (None, Span::default(), branches.iter().flat_map(|branch| &branch.body).chain(otherwise).collect())
+        }
+    };
+    if control.is_some_and(|control| matches!(control.on_failure, FailurePolicy::Escalate { .. })) {
+        out.push(span);
+    }
+    for child in body {
+        block_escalation_spans(child, workflow, out);
     }
 }
 
