@@ -76,6 +76,11 @@ pub fn values_var(task: &str) -> String {
     format!("WF_VALUES_{}", task.to_ascii_uppercase().replace('-', "_"))
 }
 
+/// The environment variable the rollback handler reads the usage report of task `name` from.
+pub fn usage_var(task: &str) -> String {
+    format!("WF_USAGE_{}", task.to_ascii_uppercase().replace('-', "_"))
+}
+
 /// The environment variable a task's `wf step` reads parameter `name` from.
 pub fn arg_var(name: &str) -> String {
     format!("WF_ARG_{name}")
@@ -110,6 +115,16 @@ pub fn document(
 
 /// The `wf step` command line of a task, as separate words (no shell).
 pub fn step_words(plan: &Plan, task: &plan::Task, options: &Options) -> Vec<String> {
+    if task.role == plan::Role::Rollback {
+        return vec![
+            "wf".to_owned(),
+            "step".to_owned(),
+            options.file.clone(),
+            "--workflow".to_owned(),
+            plan.workflow.clone(),
+            "--rollback".to_owned(),
+        ];
+    }
     vec![
         "wf".to_owned(),
         "step".to_owned(),

@@ -34,6 +34,8 @@ struct Harness<'a> {
     outputs: HashMap<String, (String, String)>,
     ended: HashMap<String, Ended>,
     micros: i64,
+    /// The engine's runs, one per task and iteration, in the order they ran.
+    runs: Vec<String>,
 }
 
 impl Harness<'_> {
@@ -45,7 +47,10 @@ impl Harness<'_> {
             return self.inputs.get(name).cloned().unwrap_or_default();
         }
         if let Some(rest) = inner.strip_prefix("needs.") {
-            let job = rest.strip_suffix(".outputs.values").expect("only values are read");
+            if let Some(job) = rest.strip_suffix(".outputs.usage") {
+                return self.outputs.get(job).map(|(_, usage)| usage.clone()).unwrap_or_default();
+            }
+            let job = rest.strip_suffix(".outputs.values").expect("only values and usage are read");
             return self.outputs.get(job).map(|(values, _)| values.clone()).unwrap_or_default();
         }
         if inner == "matrix.index" {
@@ -103,6 +108,7 @@ impl Harness<'_> {
             ok &= ran.status.success();
             let text = std::fs::read_to_string(&output).unwrap();
             let mut values = String::new();
+            let mut usage_text = String::new();
             for line in text.lines() {
                 if let Some(json) = line.strip_prefix("values=") {
                     values = json.to_owned();
@@ -110,14 +116,38 @@ impl Harness<'_> {
                 if let Some(json) = line.strip_prefix("usage=") {
                     let usage: Json = serde_json::from_str(json).unwrap();
                     self.micros += usage["micros"].as_i64().unwrap();
+                    self.runs.push(usage["run"].as_str().unwrap().to_owned());
+                    usage_text = json.to_owned();
                 }
             }
             if index.is_none() {
-                self.outputs.insert(name.to_owned(), (values, String::new()));
+                self.outputs.insert(name.to_owned(), (values, usage_text));
             }
         }
         self.ended.insert(name.to_owned(), if ok { Ended::Succeeded } else { Ended::Failed });
     }
+}
+
+/// The undo commands a run ran, in order, with their statuses: `wf run`'s rollback events,
+/// and on the engine also the rollback handler's steps (`undo:KEY`).
+fn undos(journal: &Journal, run: &str) -> Vec<(String, String)> {
+    let mut undos: Vec<(String, String)> = journal
+        .events_of(run, "undo")
+        .unwrap()
+        .into_iter()
+        .map(|event| {
+            let data: Json = serde_json::from_str(&event.data).unwrap();
+            (event.key.unwrap(), data["status"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect();
+    let mut steps: Vec<_> = journal.steps(run).unwrap().into_values().collect();
+    steps.sort_by_key(|step| step.seq);
+    for step in steps {
+        if let Some(key) = step.key.strip_prefix("undo:") {
+            undos.push((key.to_owned(), step.status.clone()));
+        }
+    }
+    undos
 }
 
 /// The values `wf run` journaled, by step id, outside loops.
@@ -147,7 +177,9 @@ fn comparable(value: &Json) -> Json {
     value
 }
 
-fn equivalent(source: &str, args: &[(&str, &str)]) {
+/// Runs `source` both ways and compares them; returns the undos `wf run` ran, and what the
+/// commands of both runs appended to `undo.log` in the workflow's folder.
+fn equivalent(source: &str, args: &[(&str, &str)]) -> (Vec<(String, String)>, String) {
     let dir = Dir::new(source);
     let mut run_args = vec!["run", "flow.wf", "--quiet"];
     let pairs: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -181,7 +213,14 @@ fn equivalent(source: &str, args: &[(&str, &str)]) {
     for (k, v) in args {
         inputs.insert((*k).to_owned(), (*v).to_owned());
     }
-    let mut harness = Harness { dir: dir.path(), inputs, outputs: HashMap::new(), ended: HashMap::new(), micros: 0 };
+    let mut harness = Harness {
+        dir: dir.path(),
+        inputs,
+        outputs: HashMap::new(),
+        ended: HashMap::new(),
+        micros: 0,
+        runs: Vec::new(),
+    };
     for (name, job) in document["jobs"].as_object().unwrap() {
         harness.job(name, job);
     }
@@ -211,6 +250,14 @@ fn equivalent(source: &str, args: &[(&str, &str)]) {
         assert_eq!(comparable(got), comparable(value), "`{id}`");
     }
     assert_eq!(harness.micros, micros, "the ledger's total");
+
+    let local = dir.journal();
+    let run = local.latest_run().unwrap().unwrap();
+    let expected_undos = undos(&local, &run.id);
+    let engine_journal = Journal::open(&dir.path().join("engine-state")).unwrap();
+    let engine_undos: Vec<(String, String)> = harness.runs.iter().flat_map(|run| undos(&engine_journal, run)).collect();
+    assert_eq!(engine_undos, expected_undos, "the undos, in order, with their statuses");
+    (expected_undos, std::fs::read_to_string(dir.path().join("undo.log")).unwrap_or_default())
 }
 
 #[test]
@@ -259,4 +306,55 @@ fn a_failing_gate_fails_both_and_the_handlers_see_the_same() {
 }"#,
         &[("limit", "3")],
     );
+}
+
+#[test]
+fn a_rollback_across_tasks_undoes_what_wf_run_undoes_in_the_same_order() {
+    let undone = equivalent(
+        r#"workflow w(stages: list<string> = ["1%", "10%"]) {
+  run deploy "echo deployed" { undo run "echo removed the deployment >> undo.log" }
+  parallel {
+    run a "echo a" { undo run "echo undo a >> undo.log" }
+    run b "echo b"
+  }
+  for i, stage in stages {
+    run shift "echo shift {{stage}}" { undo run "echo unshift {{stage}} at {{i}} after {{a.stdout}} >> undo.log" }
+  }
+  run failing "exit 1" { on failure rollback }
+  run never "echo never" { undo run "echo never undone" }
+  on failure {
+    run alert "echo alert {{failing.status}}"
+  }
+}"#,
+        &[],
+    );
+    let (keys, log) = undone;
+    let keys: Vec<&str> = keys.iter().map(|(key, _)| key.as_str()).collect();
+    assert_eq!(keys, ["shift[2]", "shift[1]", "a", "deploy"], "newest first, and nothing that did not run");
+    // Both runs appended to the same log: `wf run`'s commands, then the engine's, the same.
+    let once = "unshift 10% at 1 after a\n\nunshift 1% at 0 after a\n\nundo a\nremoved the deployment\n";
+    assert_eq!(log, format!("{once}{once}"));
+}
+
+#[test]
+fn a_rollback_inside_a_loop_undoes_its_task_then_the_handler_the_rest() {
+    let undone = equivalent(
+        r#"workflow w(stages: list<int> = [1, 10, 50]) {
+  run deploy "echo deployed" { undo run "echo removed" }
+  for stage in stages {
+    run shift "echo shift {{stage}}" { undo run "echo unshift {{stage}}" }
+    gate healthy {
+      on failure rollback
+      require stage < 50 "unhealthy at {{stage}}"
+    }
+  }
+  run after "echo after" { undo run "echo never" }
+  finally {
+    run log "echo {{after.status}}"
+  }
+}"#,
+        &[],
+    );
+    let keys: Vec<&str> = undone.0.iter().map(|(key, _)| key.as_str()).collect();
+    assert_eq!(keys, ["shift[3]", "shift[2]", "shift[1]", "deploy"]);
 }

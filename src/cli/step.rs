@@ -26,8 +26,12 @@ pub struct StepArgs {
     #[arg(long, value_name = "NAME")]
     pub workflow: Option<String>,
     /// The node: `body.2.0` is the first child of the body's third statement.
-    #[arg(long, value_name = "PATH")]
-    pub node: String,
+    #[arg(long, value_name = "PATH", required_unless_present = "rollback")]
+    pub node: Option<String>,
+    /// Run the rollback handler: undo, newest first, what earlier tasks finished and did not
+    /// undo themselves, when one of them asked for a rollback (`WF_USAGE_*`).
+    #[arg(long, conflicts_with = "node")]
+    pub rollback: bool,
     /// The engine approved this task before it started (its approval step or environment).
     #[arg(long)]
     pub approved: bool,
@@ -75,15 +79,18 @@ pub fn run(request: &StepArgs) -> Exit {
             }
         },
     };
-    let node = wf::compile::find(workflow, &request.node);
+    let id = WorkflowId(chosen.program().workflows.iter().position(|w| std::ptr::eq(w, workflow)).unwrap_or_default());
+    let Some(path) = request.node.as_deref() else {
+        return rollback(request, &chosen, id, &args, &values, &env);
+    };
+    let node = wf::compile::find(workflow, path);
     let inside: Vec<StepIdx> = node.map(|node| steps_of(node, index.is_some())).unwrap_or_default();
     let approve: Vec<String> = if request.approved {
         inside.iter().map(|step| workflow.steps[step.0].id.clone()).collect()
     } else {
         Vec::new()
     };
-    let id = WorkflowId(chosen.program().workflows.iter().position(|w| std::ptr::eq(w, workflow)).unwrap_or_default());
-    let derived = match wf::compile::single::derive(chosen.program(), id, &request.node, index, &args, &values) {
+    let derived = match wf::compile::single::derive(chosen.program(), id, path, index, &args, &values) {
         Ok(derived) => derived,
         Err(reason) => {
             eprintln!("error: {reason}");
@@ -104,22 +111,7 @@ pub fn run(request: &StepArgs) -> Exit {
         file: std::path::absolute(&request.file).unwrap_or_else(|_| request.file.clone()),
         file_hash: format!("{:x}", Sha256::digest(&text)),
     };
-    let options = Options {
-        state_dir: request.state_dir.clone(),
-        mode: None,
-        strict: false,
-        lenient: false,
-        approve,
-        sim: None,
-        providers: std::collections::BTreeMap::new(),
-        kill_grace: std::time::Duration::from_secs(5),
-        output_limit: 64 << 20,
-        user: env.get("GITHUB_ACTOR").or_else(|| env.get("USER")).cloned().unwrap_or_else(|| "engine".to_owned()),
-        env: env.clone(),
-        verbose: true,
-        prompt: false,
-        raise: Vec::new(),
-    };
+    let options = Options { approve, ..options_for(request, &env) };
     let observers: Vec<Box<dyn run::Observer>> =
         vec![Box::new(wf::run::view::Plain::new(std::io::stderr(), wf::report::Palette::new(false)))];
     let ended = match run::execute(&target, Begin::New { args }, &journal, &options, observers) {
@@ -140,14 +132,169 @@ pub fn run(request: &StepArgs) -> Exit {
         }
     }
     let (micros, tokens) = journal.spent(&ended.run_id).unwrap_or_default();
-    let usage =
-        serde_json::json!({ "run": ended.run_id, "status": ended.status.as_str(), "micros": micros, "tokens": tokens });
+    // What a rollback handler needs: whether this task asked for one, and its finished steps
+    // with an `undo` that it did not undo itself, with when they finished.
+    let undone: Vec<String> = journal
+        .events_of(&ended.run_id, "undo")
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|event| event.key)
+        .collect();
+    let mut asked = false;
+    let mut undo = Vec::new();
+    let mut finished: Vec<_> = records.values().collect();
+    finished.sort_by_key(|record| record.seq);
+    for record in finished {
+        let Some(index) = workflow.steps.iter().position(|step| step.id == record.step_id) else { continue };
+        let failed = !record.accepted && record.status != "succeeded" && record.status != "skipped";
+        if failed && wf::compile::plan::rolls_back(workflow, StepIdx(index)) {
+            asked = true;
+        }
+        if record.status == "succeeded" && workflow.steps[index].common.undo.is_some() && !undone.contains(&record.key)
+        {
+            undo.push(serde_json::json!({
+                "key": record.key,
+                "step": record.step_id,
+                "at": record.ended_at.unwrap_or(record.started_at),
+                "value": record.value.as_ref().map(wf::ir::Value::to_json),
+            }));
+        }
+    }
+    let usage = serde_json::json!({
+        "run": ended.run_id,
+        "status": ended.status.as_str(),
+        "micros": micros,
+        "tokens": tokens,
+        "rollback": asked,
+        "undo": undo,
+    });
     let values = serde_json::Value::Object(out).to_string();
     if let Err(error) = publish(&values, &usage.to_string(), request.out.as_deref(), env.get("GITHUB_OUTPUT")) {
         eprintln!("error: cannot write the step's outputs: {error}");
         return Exit::Failure;
     }
     Exit::Code(ended.exit_code())
+}
+
+/// `wf step --rollback`: when a task's usage (`WF_USAGE_*`) says it asked for a rollback,
+/// the `undo` of every step the tasks finished and did not undo themselves runs, newest
+/// first, with the runner (as `wf run`'s rollback does); otherwise nothing runs.
+fn rollback(
+    request: &StepArgs,
+    chosen: &super::workflow::Chosen,
+    id: WorkflowId,
+    args: &indexmap::IndexMap<String, wf::ir::Value>,
+    values: &HashMap<StepIdx, wf::ir::Value>,
+    env: &HashMap<String, String>,
+) -> Exit {
+    let workflow = chosen.workflow();
+    let mut asked = false;
+    let mut entries: Vec<(i64, String, wf::compile::single::Undone)> = Vec::new();
+    let mut names: Vec<&String> = env.keys().filter(|name| name.starts_with("WF_USAGE_")).collect();
+    names.sort();
+    for name in names {
+        let text = &env[name];
+        if text.trim().is_empty() {
+            continue; // a task that did not run
+        }
+        let usage: serde_json::Value = match serde_json::from_str(text) {
+            Ok(usage) => usage,
+            Err(error) => {
+                eprintln!("error: {name}: {error}");
+                return Exit::Usage;
+            }
+        };
+        asked |= usage["rollback"].as_bool().unwrap_or(false);
+        for entry in usage["undo"].as_array().into_iter().flatten() {
+            let (Some(key), Some(step), Some(at)) =
+                (entry["key"].as_str(), entry["step"].as_str(), entry["at"].as_i64())
+            else {
+                eprintln!("error: {name}: an `undo` entry needs `key`, `step` and `at`");
+                return Exit::Usage;
+            };
+            let Some(index) = workflow.steps.iter().position(|s| s.id == step) else { continue };
+            let ty = Type::Record(workflow.steps[index].fields.clone());
+            let value = match entry.get("value").filter(|value| !value.is_null()) {
+                None => None,
+                Some(value) => match wf::args::from_json(&ty, value) {
+                    Ok(value) => Some(value),
+                    Err(reason) => {
+                        eprintln!("error: {name}: `{key}`: {reason}");
+                        return Exit::Usage;
+                    }
+                },
+            };
+            let undone = wf::compile::single::Undone { key: key.to_owned(), step: StepIdx(index), value };
+            entries.push((at, key.to_owned(), undone));
+        }
+    }
+    if !asked {
+        entries.clear();
+    }
+    // Newest first, by the finish times the tasks reported.
+    entries.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
+    let undone: Vec<_> = entries.into_iter().map(|(_, _, undone)| undone).collect();
+    let derived = match wf::compile::single::derive_rollback(chosen.program(), id, &undone, args, values) {
+        Ok(derived) => derived,
+        Err(reason) => {
+            eprintln!("error: {reason}");
+            return Exit::Usage;
+        }
+    };
+    let journal = match Journal::open(&request.state_dir) {
+        Ok(journal) => journal,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::Usage;
+        }
+    };
+    let text = std::fs::read(&request.file).unwrap_or_default();
+    let target = Target {
+        program: &derived,
+        workflow: id,
+        file: std::path::absolute(&request.file).unwrap_or_else(|_| request.file.clone()),
+        file_hash: format!("{:x}", Sha256::digest(&text)),
+    };
+    let options = options_for(request, env);
+    let observers: Vec<Box<dyn run::Observer>> =
+        vec![Box::new(wf::run::view::Plain::new(std::io::stderr(), wf::report::Palette::new(false)))];
+    let ended = match run::execute(&target, Begin::New { args: args.clone() }, &journal, &options, observers) {
+        Ok(ended) => ended,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::Usage;
+        }
+    };
+    let (micros, tokens) = journal.spent(&ended.run_id).unwrap_or_default();
+    let usage = serde_json::json!({
+        "run": ended.run_id, "status": ended.status.as_str(), "micros": micros, "tokens": tokens,
+        "rollback": false, "undo": [],
+    });
+    if let Err(error) = publish("{}", &usage.to_string(), request.out.as_deref(), env.get("GITHUB_OUTPUT")) {
+        eprintln!("error: cannot write the step's outputs: {error}");
+        return Exit::Failure;
+    }
+    Exit::Code(ended.exit_code())
+}
+
+/// How the runner runs a task: no person to ask, the engine's environment.
+fn options_for(request: &StepArgs, env: &HashMap<String, String>) -> Options {
+    Options {
+        state_dir: request.state_dir.clone(),
+        mode: None,
+        strict: false,
+        lenient: false,
+        approve: Vec::new(),
+        sim: None,
+        providers: std::collections::BTreeMap::new(),
+        kill_grace: std::time::Duration::from_secs(5),
+        output_limit: 64 << 20,
+        user: env.get("GITHUB_ACTOR").or_else(|| env.get("USER")).cloned().unwrap_or_else(|| "engine".to_owned()),
+        env: env.clone(),
+        verbose: true,
+        prompt: false,
+        raise: Vec::new(),
+    }
 }
 
 /// Every `WF_VALUES_*` variable: a JSON object of step ids to values, typed by the steps.

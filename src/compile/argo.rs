@@ -8,7 +8,7 @@
 use serde_json::{json, Map, Value};
 
 use super::plan::{Plan, Role, Task};
-use super::{arg_var, step_words, values_var, Options};
+use super::{arg_var, step_words, usage_var, values_var, Options};
 
 /// Where `wf step` writes the task's values and usage in the container.
 const OUT_DIR: &str = "/tmp/wf";
@@ -119,7 +119,7 @@ fn dag(name: &str, plan: &Plan, role: Role) -> Value {
         if !parameters.is_empty() {
             entry["arguments"] = json!({ "parameters": parameters });
         }
-        if task.role == Role::OnFailure {
+        if matches!(task.role, Role::OnFailure | Role::Rollback) {
             entry["when"] = json!("{{workflow.status}} != Succeeded");
         }
         tasks.push(entry);
@@ -130,18 +130,29 @@ fn dag(name: &str, plan: &Plan, role: Role) -> Value {
 /// The values a task reads, as arguments: from the tasks of its DAG, or (in the exit
 /// handler) from the global outputs the body's tasks export.
 fn reads(plan: &Plan, task: &Task, global: bool) -> Vec<Value> {
-    task.reads
-        .iter()
-        .map(|&i| {
-            let read = &plan.tasks[i];
-            let value = if global && read.role == Role::Body {
-                format!("{{{{workflow.outputs.parameters.{}}}}}", global_name(read))
-            } else {
-                format!("{{{{tasks.{}.outputs.parameters.values}}}}", read.name)
-            };
-            json!({ "name": param_name(read), "value": value })
-        })
-        .collect()
+    let mut parameters = Vec::new();
+    for &i in &task.reads {
+        let read = &plan.tasks[i];
+        let value = if global && read.role == Role::Body {
+            format!("{{{{workflow.outputs.parameters.{}}}}}", global_name(read))
+        } else {
+            format!("{{{{tasks.{}.outputs.parameters.values}}}}", read.name)
+        };
+        parameters.push(json!({ "name": param_name(read), "value": value }));
+        if task.role == Role::Rollback {
+            let usage = format!("{{{{workflow.outputs.parameters.{}}}}}", usage_global_name(read));
+            parameters.push(json!({ "name": usage_param_name(read), "value": usage }));
+        }
+    }
+    parameters
+}
+
+fn usage_param_name(task: &Task) -> String {
+    format!("usage-{}", task.name)
+}
+
+fn usage_global_name(task: &Task) -> String {
+    format!("wf-usage-{}", task.name)
 }
 
 fn param_name(task: &Task) -> String {
@@ -153,8 +164,13 @@ fn global_name(task: &Task) -> String {
 }
 
 fn inputs(plan: &Plan, task: &Task, index: bool) -> Value {
-    let mut parameters: Vec<Value> =
-        task.reads.iter().map(|&i| json!({ "name": param_name(&plan.tasks[i]) })).collect();
+    let mut parameters: Vec<Value> = Vec::new();
+    for &i in &task.reads {
+        parameters.push(json!({ "name": param_name(&plan.tasks[i]) }));
+        if task.role == Role::Rollback {
+            parameters.push(json!({ "name": usage_param_name(&plan.tasks[i]) }));
+        }
+    }
     if index {
         parameters.push(json!({ "name": "index" }));
     }
@@ -186,6 +202,10 @@ fn container(plan: &Plan, task: &Task, options: &Options) -> Value {
     for &i in &task.reads {
         let read = &plan.tasks[i];
         env.push(json!({ "name": values_var(&read.name), "value": format!("{{{{inputs.parameters.{}}}}}", param_name(read)) }));
+        if task.role == Role::Rollback {
+            let usage = format!("{{{{inputs.parameters.{}}}}}", usage_param_name(read));
+            env.push(json!({ "name": usage_var(&read.name), "value": usage }));
+        }
     }
     if task.fan.is_some() {
         env.push(json!({ "name": "WF_INDEX", "value": "{{inputs.parameters.index}}" }));
@@ -208,13 +228,19 @@ fn container(plan: &Plan, task: &Task, options: &Options) -> Value {
     {
         values["globalName"] = json!(global_name(task));
     }
+    let mut usage = json!({ "name": "usage", "valueFrom": { "path": format!("{OUT_DIR}/usage.json") } });
+    if task.role == Role::Body
+        && plan.tasks.iter().any(|other| other.role == Role::Rollback && other.reads.contains(&index_of(plan, task)))
+    {
+        usage["globalName"] = json!(usage_global_name(task));
+    }
     let mut template = json!({
         "name": task.name,
         "metadata": { "annotations": { "wf/node": task.title } },
         "container": { "image": options.image, "command": command, "env": env },
         "outputs": { "parameters": [
             values,
-            { "name": "usage", "valueFrom": { "path": format!("{OUT_DIR}/usage.json") } },
+            usage,
         ] },
     });
     if !task.reads.is_empty() || task.fan.is_some() {

@@ -9,13 +9,14 @@ use crate::span::Span;
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum CompileError {
-    #[error("`on failure rollback` cannot be compiled for {target}: the steps it would undo run as separate {unit}s")]
+    #[error("`on failure rollback` cannot be compiled for {target}: a step it would undo is out of the rollback handler's reach")]
     #[diagnostic(
         code(wf::compile::rollback),
         help(
-            "a rollback undoes every step with an `undo` that ran before it, newest first; on the engine those steps \
-             ran in other {unit}s, which wf cannot reach; use `on failure abort`, or keep the steps with `undo` in the \
-             same `repeat`, `for` iteration or called workflow as the rollback"
+            "on the engine, a rollback in the body undoes its own {unit}'s steps, and a rollback handler, after the \
+             body and before `on failure`, undoes the finished steps of the body's other {unit}s; a rollback in \
+             `on failure` or `finally`, or one that would undo the steps of a workflow called in another {unit}, \
+             cannot be done: move the rollback into the body, or the call into the rollback's {unit}"
         )
     )]
     Rollback {

@@ -8,7 +8,7 @@
 use serde_json::{json, Map, Value};
 
 use super::plan::{ParamKind, Plan, Role, Task};
-use super::{arg_var, step_words, values_var, Options};
+use super::{arg_var, step_words, usage_var, values_var, Options};
 
 pub fn workflow(plan: &Plan, options: &Options) -> Value {
     let mut inputs = Map::new();
@@ -65,7 +65,7 @@ fn job(plan: &Plan, task: &Task, options: &Options) -> Value {
     }
     match task.role {
         Role::Body => {}
-        Role::OnFailure => {
+        Role::OnFailure | Role::Rollback => {
             job.insert("if".into(), json!("${{ failure() }}"));
         }
         Role::Finally => {
@@ -104,6 +104,9 @@ fn job(plan: &Plan, task: &Task, options: &Options) -> Value {
     for &i in &task.reads {
         let read = &plan.tasks[i];
         env.insert(values_var(&read.name), json!(format!("${{{{ needs.{}.outputs.values }}}}", read.name)));
+        if task.role == Role::Rollback {
+            env.insert(usage_var(&read.name), json!(format!("${{{{ needs.{}.outputs.usage }}}}", read.name)));
+        }
     }
     if task.fan.is_some() {
         env.insert("WF_INDEX".into(), json!("${{ matrix.index }}"));

@@ -60,6 +60,9 @@ pub enum Role {
     OnFailure,
     /// The workflow's `finally`: runs whatever happened.
     Finally,
+    /// Undoes what a rollback asked for in one task needs undone in others: runs when the
+    /// body failed, before the `on failure` handler (`wf step --rollback`).
+    Rollback,
 }
 
 #[derive(Debug, Clone)]
@@ -121,13 +124,18 @@ pub fn plan(
         owner: HashMap::new(),
         errors: Vec::new(),
         names: BTreeSet::new(),
+        has_rollback: has_rollback(workflow),
     };
     let exits = lower.sequence(&workflow.body, "body", Vec::new(), Role::Body);
-    let failure_exits = lower.sequence(&workflow.on_failure, "on_failure", exits.clone(), Role::OnFailure);
+    let mut handler_preds = exits.clone();
+    if let Some(handler) = lower.rollback_handler() {
+        handler_preds.push(handler);
+    }
+    let failure_exits = lower.sequence(&workflow.on_failure, "on_failure", handler_preds, Role::OnFailure);
     let mut before_finally = exits;
     before_finally.extend(failure_exits);
     lower.sequence(&workflow.finally, "finally", before_finally, Role::Finally);
-    lower.rollbacks();
+    lower.handler_rollbacks();
     lower.escalations();
     if !lower.errors.is_empty() {
         return Err(lower.errors);
@@ -211,6 +219,8 @@ struct Lower<'a> {
     owner: HashMap<StepIdx, usize>,
     errors: Vec<CompileError>,
     names: BTreeSet<String>,
+    /// A step or block of the workflow rolls back on failure.
+    has_rollback: bool,
 }
 
 impl Lower<'_> {
@@ -253,7 +263,11 @@ impl Lower<'_> {
                     all
                 }
             }
-            Node::For { step, var, iter, parallel, control, span, .. } if plain(control) => {
+            // A loop whose steps a rollback may undo is one task: the engine keeps no output
+            // per iteration, so the rollback handler could not see which of them finished.
+            Node::For { step, var, iter, parallel, control, span, .. }
+                if plain(control) && !(self.has_rollback && has_undo(node, self.workflow)) =>
+            {
                 let count = match eval::eval(iter, &self.env) {
                     Ok(Value::List(items)) => Some(items.len() as u64),
                     Ok(_) | Err(_) => {
@@ -495,9 +509,11 @@ impl Lower<'_> {
         Some(timeout.saturating_mul(attempts).saturating_add(backoff))
     }
 
-    /// A rollback undoes the steps with an `undo` that ran before it; on the engine only
-    /// those of its own task are within reach.
-    fn rollbacks(&mut self) {
+    /// A rollback undoes the steps with an `undo` that ran before it. When one in a body task
+    /// may need to undo steps of other body tasks, a handler task does (`wf step --rollback`),
+    /// reading every body task that holds an `undo` or a rollback; it is returned. A rollback
+    /// across tasks in the handlers, or into a called workflow's `undo` steps, is reported.
+    fn rollback_handler(&mut self) -> Option<usize> {
         let mut sites: Vec<(Span, StepIdx)> = Vec::new();
         for (i, step) in self.workflow.steps.iter().enumerate() {
             if step.common.on_failure == FailurePolicy::Rollback {
@@ -508,13 +524,38 @@ impl Lower<'_> {
         for node in self.workflow.body.iter().chain(&self.workflow.on_failure).chain(&self.workflow.finally) {
             rollback_blocks(node, &mut blocks);
         }
-        sites.extend(blocks);
-        for (span, site) in sites {
+        for (span, step) in blocks {
+            let span = if span == Span::default() { self.workflow.steps[step.0].span } else { span };
+            sites.push((span, step));
+        }
+        let mut across = false;
+        for &(span, site) in &sites {
             let Some(&task) = self.owner.get(&site) else { continue };
+            // A rollback in a called workflow's steps cannot reach them from the handler.
+            for step in &self.workflow.steps {
+                if let StepKind::Call(call) = &step.kind {
+                    let undoes =
+                        self.program.reachable(call.workflow).into_iter().any(|id| {
+                            self.program.workflows[id.0].steps.iter().any(|inner| inner.common.undo.is_some())
+                        });
+                    if undoes && self.owner.get(&StepIdx(self.index_of(step))) != Some(&task) {
+                        self.errors.push(CompileError::Rollback {
+                            target: self.target.name(),
+                            unit: self.target.unit(),
+                            span,
+                            undo: step.span,
+                        });
+                    }
+                }
+            }
             let elsewhere = self.workflow.steps.iter().enumerate().find(|(i, step)| {
                 step.common.undo.is_some() && self.owner.get(&StepIdx(*i)).is_some_and(|&owner| owner != task)
             });
-            if let Some((_, undo)) = elsewhere {
+            let Some((undo_index, undo)) = elsewhere else { continue };
+            let in_body = |owner: Option<&usize>| owner.is_some_and(|&owner| self.tasks[owner].role == Role::Body);
+            if in_body(Some(&task)) && in_body(self.owner.get(&StepIdx(undo_index))) {
+                across = true;
+            } else {
                 self.errors.push(CompileError::Rollback {
                     target: self.target.name(),
                     unit: self.target.unit(),
@@ -523,6 +564,60 @@ impl Lower<'_> {
                 });
             }
         }
+        if !across {
+            return None;
+        }
+        let mut reads: Vec<usize> = Vec::new();
+        for (i, step) in self.workflow.steps.iter().enumerate() {
+            let relevant = step.common.undo.is_some() || sites.iter().any(|&(_, site)| site == StepIdx(i));
+            if let Some(&owner) = self.owner.get(&StepIdx(i)).filter(|_| relevant) {
+                if owner != usize::MAX && self.tasks[owner].role == Role::Body && !reads.contains(&owner) {
+                    reads.push(owner);
+                }
+            }
+        }
+        reads.sort_unstable();
+        let index = self.tasks.len();
+        let name = self.unique("rollback");
+        self.tasks.push(Task {
+            name,
+            node: "rollback".to_owned(),
+            title: "rollback".to_owned(),
+            needs: reads.clone(),
+            reads,
+            fan: None,
+            approval: None,
+            timeout_ms: None,
+            role: Role::Rollback,
+        });
+        Some(index)
+    }
+
+    /// A rollback in `on failure` or `finally` would undo steps of other tasks after the
+    /// rollback handler has run: reported.
+    fn handler_rollbacks(&mut self) {
+        for (i, step) in self.workflow.steps.iter().enumerate() {
+            let rolls = rolls_back(self.workflow, StepIdx(i));
+            let Some(&task) = self.owner.get(&StepIdx(i)).filter(|&&task| task != usize::MAX) else { continue };
+            if !rolls || self.tasks[task].role == Role::Body {
+                continue;
+            }
+            let elsewhere = self.workflow.steps.iter().enumerate().find(|(j, other)| {
+                other.common.undo.is_some() && self.owner.get(&StepIdx(*j)).is_some_and(|&owner| owner != task)
+            });
+            if let Some((_, undo)) = elsewhere {
+                self.errors.push(CompileError::Rollback {
+                    target: self.target.name(),
+                    unit: self.target.unit(),
+                    span: step.span,
+                    undo: undo.span,
+                });
+            }
+        }
+    }
+
+    fn index_of(&self, step: &Step) -> usize {
+        self.workflow.steps.iter().position(|other| std::ptr::eq(other, step)).unwrap_or(usize::MAX)
     }
 
     /// An escalation asks a person after a failure: in the root workflow's steps and blocks,
@@ -580,6 +675,34 @@ fn block_escalation_spans(node: &Node, workflow: &Workflow, out: &mut Vec<Span>)
     for child in body {
         block_escalation_spans(child, workflow, out);
     }
+}
+
+/// Whether a step or block of `workflow` rolls back on failure.
+fn has_rollback(workflow: &Workflow) -> bool {
+    let mut blocks = Vec::new();
+    for node in workflow.body.iter().chain(&workflow.on_failure).chain(&workflow.finally) {
+        rollback_blocks(node, &mut blocks);
+    }
+    !blocks.is_empty() || workflow.steps.iter().any(|step| step.common.on_failure == FailurePolicy::Rollback)
+}
+
+/// Whether a step in `node`'s subtree has an `undo`.
+fn has_undo(node: &Node, workflow: &Workflow) -> bool {
+    let mut inside = Vec::new();
+    steps_in(node, &mut inside);
+    inside.iter().any(|step| workflow.steps[step.0].common.undo.is_some())
+}
+
+/// Whether a failure of `step` (a step, or the step that names a block) rolls back.
+pub fn rolls_back(workflow: &Workflow, step: StepIdx) -> bool {
+    if workflow.steps.get(step.0).is_some_and(|s| s.common.on_failure == FailurePolicy::Rollback) {
+        return true;
+    }
+    let mut blocks = Vec::new();
+    for node in workflow.body.iter().chain(&workflow.on_failure).chain(&workflow.finally) {
+        rollback_blocks(node, &mut blocks);
+    }
+    blocks.iter().any(|&(_, block)| block == step)
 }
 
 /// A phase or block that declares nothing the engine would have to enforce across tasks.

@@ -245,3 +245,164 @@ impl Substitute<'_> {
         }
     }
 }
+
+/// A finished step with an `undo` that a rollback in another task must undo: what its task
+/// reported (docs/compile.md, "Rollback across tasks").
+#[derive(Debug, Clone)]
+pub struct Undone {
+    /// Its key in the task's run: the step's id and, inside loops, `[i]` per iteration.
+    pub key: String,
+    pub step: StepIdx,
+    /// Its own value, which its `undo` may read.
+    pub value: Option<Value>,
+}
+
+/// The rollback handler's program: one `run` step per entry of `undone` (newest first), whose
+/// command is the step's `undo`, in the step's folder, with the step's values and loop
+/// variables written in. Each is `on failure continue`, as a failing undo is in `wf run`: it
+/// is recorded and the others still run.
+pub fn derive_rollback(
+    program: &Program,
+    id: WorkflowId,
+    undone: &[Undone],
+    args: &IndexMap<String, Value>,
+    values: &HashMap<StepIdx, Value>,
+) -> Result<Program, String> {
+    let workflow = &program.workflows[id.0];
+    let mut derived = program.clone();
+    let target = &mut derived.workflows[id.0];
+    target.body = Vec::new();
+    target.on_failure = Vec::new();
+    target.finally = Vec::new();
+    target.mode = crate::ir::Mode::Autopilot;
+    let env = Args { args, workflow };
+    for entry in undone {
+        let original = &workflow.steps[entry.step.0];
+        let Some(command) = original.common.undo.clone() else { continue };
+        let vars = loop_vars(workflow, entry, &env)?;
+        let mut own = values.clone();
+        if let Some(value) = &entry.value {
+            own.insert(entry.step, value.clone());
+        }
+        let dir = match &original.kind {
+            StepKind::Run(run) => run.dir.clone(),
+            _ => None,
+        };
+        let mut step = Step {
+            id: format!("undo:{}", entry.key),
+            name: original.name.clone(),
+            kind: StepKind::Run(Run { command, dir, env: IndexMap::new(), outputs: Vec::new(), cost: None }),
+            common: crate::ir::Common {
+                retry: None,
+                timeout: None,
+                on_failure: FailurePolicy::Continue,
+                undo: None,
+                risk: crate::ir::Risk::Low,
+                expect: crate::ir::Expect::default(),
+            },
+            hash: format!("undo:{}", original.hash),
+            span: original.span,
+            fields: original.fields.clone(),
+        };
+        Substitute { values: &own, vars: &vars }.step(&mut step);
+        target.body.push(Node::Step(StepIdx(target.steps.len())));
+        target.steps.push(step);
+    }
+    let substitute = Substitute { values, vars: &HashMap::new() };
+    for value in target.env.values_mut() {
+        substitute.expr(value);
+    }
+    Ok(derived)
+}
+
+/// The loop variables of the iteration `entry.key` names: one `[i]` (from 1) per enclosing
+/// `repeat` or `for`, outermost first, as the runner numbers them.
+fn loop_vars(
+    workflow: &crate::ir::Workflow,
+    entry: &Undone,
+    params: &Args<'_>,
+) -> Result<HashMap<String, Value>, String> {
+    let id = &workflow.steps[entry.step.0].id;
+    let suffix = entry.key.strip_prefix(id.as_str()).unwrap_or_default();
+    let indexes: Vec<u64> = suffix
+        .split(['[', ']'])
+        .filter(|part| !part.is_empty())
+        .map(|part| part.parse::<u64>().map_err(|_| format!("`{}` is not a step key", entry.key)))
+        .collect::<Result<_, _>>()?;
+    let mut chain = Vec::new();
+    let roots = workflow.body.iter().chain(&workflow.on_failure).chain(&workflow.finally);
+    for node in roots {
+        if enclosing(node, entry.step, &mut chain) {
+            break;
+        }
+    }
+    let mut vars = HashMap::new();
+    for (node, index) in chain.iter().zip(indexes) {
+        if let Node::For { var, index: position, iter, .. } = node {
+            let env = Scope { params, vars: &vars };
+            let item = match eval::eval(iter, &env) {
+                Ok(Value::List(items)) => items
+                    .get(usize::try_from(index.saturating_sub(1)).unwrap_or(usize::MAX))
+                    .cloned()
+                    .ok_or_else(|| format!("`{}`: the loop has no item {index}", entry.key))?,
+                Ok(_) => return Err(format!("`{}`: the loop's list is not a list", entry.key)),
+                Err(error) => return Err(format!("`{}`: the loop's list: {error}", entry.key)),
+            };
+            vars.insert(var.clone(), item);
+            if let Some(position) = position {
+                vars.insert(position.clone(), Value::Int(i64::try_from(index.saturating_sub(1)).unwrap_or(i64::MAX)));
+            }
+        }
+    }
+    Ok(vars)
+}
+
+/// Whether `node`'s subtree holds `step`; the `repeat`s and `for`s around it go to `chain`.
+fn enclosing<'a>(node: &'a Node, step: StepIdx, chain: &mut Vec<&'a Node>) -> bool {
+    let children: Vec<&Node> = match node {
+        Node::Step(index) => return *index == step,
+        Node::Fail { .. } => return false,
+        Node::Phase { step: own, body, .. } => {
+            if *own == step {
+                return true;
+            }
+            body.iter().collect()
+        }
+        Node::Parallel { step: own, body, .. } => {
+            if *own == Some(step) {
+                return true;
+            }
+            body.iter().collect()
+        }
+        Node::Repeat { step: own, body, .. } | Node::For { step: own, body, .. } => {
+            if *own == Some(step) {
+                return true;
+            }
+            chain.push(node);
+            if body.iter().any(|child| enclosing(child, step, chain)) {
+                return true;
+            }
+            chain.pop();
+            return false;
+        }
+        Node::If { branches, otherwise, .. } => {
+            branches.iter().flat_map(|branch| &branch.body).chain(otherwise).collect()
+        }
+    };
+    children.into_iter().any(|child| enclosing(child, step, chain))
+}
+
+/// Parameters and the loop variables bound so far.
+struct Scope<'a> {
+    params: &'a Args<'a>,
+    vars: &'a HashMap<String, Value>,
+}
+
+impl Env for Scope<'_> {
+    fn param(&self, name: &str) -> Option<Value> {
+        self.params.param(name)
+    }
+    fn loop_var(&self, name: &str) -> Option<Value> {
+        self.vars.get(name).cloned()
+    }
+}
