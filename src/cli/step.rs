@@ -3,7 +3,9 @@
 //! journal; the arguments come from `WF_ARG_<name>`, earlier tasks' values from
 //! `WF_VALUES_<task>` (JSON), a `for` iteration from `WF_INDEX`. The values of the node's
 //! steps and the run's usage go to `$GITHUB_OUTPUT` (`values=`, `usage=`) when it is set,
-//! and to `DIR/values.json` and `DIR/usage.json` with `--out DIR`.
+//! and to `DIR/values.json` and `DIR/usage.json` with `--out DIR`. `--rollback` is the
+//! rollback handler: it reads the tasks' usage (`WF_USAGE_<task>`) and, when one asked for a
+//! rollback, undoes what they finished and did not undo themselves, newest first.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
