@@ -14,6 +14,7 @@ mod files;
 mod fmt;
 mod graph;
 mod history;
+mod import;
 mod init;
 mod list;
 mod lsp;
@@ -156,6 +157,8 @@ enum Command {
     Compile(compile::CompileArgs),
     /// Run one node of a compiled workflow, as an engine's task does (docs/compile.md).
     Step(step::StepArgs),
+    /// Record a compiled workflow's run report (its report node's) as a finished run.
+    Import(import::ImportArgs),
     /// Rewrite workflow files in the one canonical layout, keeping every comment.
     Fmt {
         /// Files, or directories meaning every `.wf` file under them; none means `.`.
@@ -284,7 +287,7 @@ impl Command {
         match self {
             Command::Run { dry_run, .. } => *dry_run,
             Command::Resume { explain, .. } => *explain,
-            Command::Lsp | Command::Step(_) => false,
+            Command::Lsp | Command::Step(_) | Command::Import(_) => false,
             Command::Check { .. }
             | Command::Approve { .. }
             | Command::Doctor { .. }
@@ -351,6 +354,7 @@ pub fn main() -> ExitCode {
         Command::Graph { file, args, workflow, format } => graph::run(&file, &args, workflow.as_deref(), format),
         Command::Compile(request) => compile::run(&request),
         Command::Step(request) => step::run(&request),
+        Command::Import(request) => import::run(&request),
         Command::Fmt { paths, check, stdin } => fmt::run(&paths, check, stdin),
         Command::Explain { code } => explain::run(code.as_deref()),
         Command::Run { file, args, workflow, dry_run, common } => {

@@ -66,6 +66,11 @@ pub struct Options {
     pub runs_on: String,
 }
 
+/// Where the GitHub report job writes the run's report, which it uploads as an artifact.
+pub const REPORT_FILE: &str = "wf-report.json";
+/// The artifact (GitHub) or output parameter (Argo) that holds the run's report.
+pub const REPORT_NAME: &str = "wf-report";
+
 pub const DEFAULT_IMAGE: &str = "wf:latest";
 pub const DEFAULT_SECRET: &str = "wf-secrets";
 pub const DEFAULT_SETUP: &str = "cargo install --locked --path .";
@@ -115,15 +120,19 @@ pub fn document(
 
 /// The `wf step` command line of a task, as separate words (no shell).
 pub fn step_words(plan: &Plan, task: &plan::Task, options: &Options) -> Vec<String> {
-    if task.role == plan::Role::Rollback {
-        return vec![
-            "wf".to_owned(),
-            "step".to_owned(),
-            options.file.clone(),
-            "--workflow".to_owned(),
-            plan.workflow.clone(),
-            "--rollback".to_owned(),
-        ];
+    let head = || {
+        vec!["wf".to_owned(), "step".to_owned(), options.file.clone(), "--workflow".to_owned(), plan.workflow.clone()]
+    };
+    match task.role {
+        plan::Role::Rollback => return [head(), vec!["--rollback".to_owned()]].concat(),
+        plan::Role::Report => {
+            let path = match options.target {
+                Target::Argo => "/tmp/wf/report.json",
+                Target::Github => REPORT_FILE,
+            };
+            return [head(), vec!["--report".to_owned(), path.to_owned()]].concat();
+        }
+        _ => {}
     }
     vec![
         "wf".to_owned(),

@@ -148,6 +148,7 @@ const ARGO_FIELDS: &[&str] = &[
     "valueFrom",
     "path",
     "globalName", // parameters
+    "parameter",  // valueFrom: a fanned-out loop's aggregated usage
     "dag",
     "tasks",
     "template",
@@ -388,7 +389,24 @@ fn a_for_fans_out_with_its_bound_and_a_parallel_max_runs_in_lanes() {
     assert_eq!(jobs["for-item"]["needs"], serde_json::json!(["one", "two", "three"]));
     let argo = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(Target::Argo)).unwrap();
     let templates = argo["spec"]["templates"].as_array().unwrap();
+    let schema = schemas_dir().join("argo-workflows.schema.json");
+    validate(&schema, &argo).unwrap_or_else(|error| panic!("the fanned-out manifest is not valid:\n{error}"));
+    let mut unknown = Vec::new();
+    argo_keys(&argo, "", &mut unknown);
+    assert!(unknown.is_empty(), "fields outside the closed list: {unknown:?}");
     let each = templates.iter().find(|t| t["name"] == "for-item-loop").unwrap();
+    assert_eq!(
+        each["outputs"]["parameters"][0]["valueFrom"]["parameter"], "{{steps.item.outputs.parameters.usage}}",
+        "the iterations' usage, aggregated for the report"
+    );
+    // GitHub: each iteration uploads its usage; the report job downloads them all.
+    let uploads = jobs["for-item"]["steps"].as_array().unwrap().iter().any(|step| {
+        step["uses"] == "actions/upload-artifact@v4" && step["with"]["name"] == "wf-usage-for-item-${{ matrix.index }}"
+    });
+    assert!(uploads, "{:#}", jobs["for-item"]);
+    let report = jobs["report"]["steps"].as_array().unwrap();
+    assert!(report.iter().any(|step| step["uses"] == "actions/download-artifact@v4"));
+    assert!(report.iter().any(|step| step["run"].as_str().is_some_and(|run| run.contains("--usage-dir wf-usage"))));
     assert_eq!(each["parallelism"], 2);
     assert_eq!(each["steps"][0][0]["withSequence"]["count"], "3");
     // `--arg` decides how far a `for` fans out.

@@ -59,6 +59,39 @@ impl Harness<'_> {
         panic!("the harness does not know `{text}`");
     }
 
+    /// `actions/upload-artifact` and `actions/download-artifact`, as folders under
+    /// `artifacts/` (every job of the harness shares one folder, as the engine's artifacts do).
+    fn artifacts(&self, step: &Json, index: Option<u64>) {
+        let store = self.dir.join("artifacts");
+        match step["uses"].as_str() {
+            Some("actions/upload-artifact@v4") => {
+                let name = step["with"]["name"].as_str().unwrap();
+                let name = name.replace("${{ matrix.index }}", &index.map(|i| i.to_string()).unwrap_or_default());
+                let path = self.dir.join(step["with"]["path"].as_str().unwrap());
+                let into = store.join(name);
+                std::fs::create_dir_all(&into).unwrap();
+                if path.is_file() {
+                    std::fs::copy(&path, into.join(path.file_name().unwrap())).unwrap();
+                }
+            }
+            Some("actions/download-artifact@v4") => {
+                let prefix = step["with"]["pattern"].as_str().unwrap().trim_end_matches('*');
+                let into = self.dir.join(step["with"]["path"].as_str().unwrap());
+                for entry in std::fs::read_dir(&store).into_iter().flatten().flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if !name.starts_with(prefix) {
+                        continue;
+                    }
+                    std::fs::create_dir_all(into.join(&name)).unwrap();
+                    for file in std::fs::read_dir(entry.path()).unwrap().flatten() {
+                        std::fs::copy(file.path(), into.join(&name).join(file.file_name())).unwrap();
+                    }
+                }
+            }
+            other => panic!("the harness does not know the step {other:?}"),
+        }
+    }
+
     fn job(&mut self, name: &str, job: &Json) {
         let needs: Vec<String> = job["needs"]
             .as_array()
@@ -84,7 +117,9 @@ impl Harness<'_> {
             Some(indexes) => indexes.iter().map(|i| i.as_u64()).collect(),
             None => vec![None],
         };
-        let step = &job["steps"][2];
+        let steps = job["steps"].as_array().unwrap();
+        let at = steps.iter().position(|step| step["id"] == "wf").expect("the job's wf step");
+        let step = &steps[at];
         let script = step["run"].as_str().unwrap();
         assert!(script.starts_with("wf step "), "{script}");
         let mut ok = true;
@@ -104,7 +139,13 @@ impl Harness<'_> {
                     command.env(key, self.expand(value.as_str().unwrap(), index));
                 }
             }
+            for before in &steps[2..at] {
+                self.artifacts(before, index);
+            }
             let ran = command.output().unwrap();
+            for after in &steps[at + 1..] {
+                self.artifacts(after, index);
+            }
             ok &= ran.status.success();
             let text = std::fs::read_to_string(&output).unwrap();
             let mut values = String::new();
@@ -148,6 +189,82 @@ fn undos(journal: &Journal, run: &str) -> Vec<(String, String)> {
         }
     }
     undos
+}
+
+/// The report node's document validates against docs/schemas/import.json; `wf import` records
+/// it in a journal of its own, and `wf show --format json` of it agrees with `wf run`'s run on
+/// the status, every step's status (blocks split over tasks aside) and the ledger's total; the
+/// same report a second time is refused.
+fn imported_like_wf_run(dir: &Dir) {
+    let report_path = dir.path().join(wf::compile::REPORT_FILE);
+    let text = std::fs::read_to_string(&report_path).expect("the report node wrote the report");
+    let report: Json = serde_json::from_str(&text).unwrap();
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schemas/import.json");
+    let schema: Json = serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validate = |instance: &Json| {
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        compiler.add_resource("file:///import.json", schema.clone()).unwrap();
+        let index = compiler.compile("file:///import.json", &mut schemas).unwrap();
+        schemas.validate(instance, index).map_err(|error| format!("{error:#}"))
+    };
+    if let Err(error) = validate(&report) {
+        panic!("the report is not valid against docs/schemas/import.json:\n{error}\n{report:#}");
+    }
+    let mut unversioned = report.clone();
+    unversioned.as_object_mut().unwrap().remove("version");
+    assert!(validate(&unversioned).is_err(), "the schema accepts a report without a version");
+
+    let imported = dir.wf(&["import", wf::compile::REPORT_FILE, "--state-dir", "imported"]);
+    assert_eq!(imported.output.status.code(), Some(0), "{}", String::from_utf8_lossy(&imported.output.stderr));
+    let again = dir.wf(&["import", wf::compile::REPORT_FILE, "--state-dir", "imported"]);
+    assert_eq!(again.output.status.code(), Some(1), "importing the same report twice is refused");
+    assert!(String::from_utf8_lossy(&again.output.stderr).contains("already"), "the refusal says why");
+
+    let show = |extra: &[&str]| -> Json {
+        let mut args = vec!["show", "--format", "json"];
+        args.extend_from_slice(extra);
+        let shown = dir.wf(&args);
+        assert_eq!(shown.output.status.code(), Some(0), "{}", String::from_utf8_lossy(&shown.output.stderr));
+        serde_json::from_slice(&shown.output.stdout).unwrap()
+    };
+    let runs = dir.wf(&["runs", "--format", "json", "--state-dir", "imported"]);
+    let runs: Json = serde_json::from_slice(&runs.output.stdout).unwrap();
+    assert_eq!(runs["runs"].as_array().map(Vec::len), Some(1), "`wf runs` lists the imported run: {runs}");
+    let local = show(&[]);
+    let engine = show(&["--state-dir", "imported"]);
+    assert_eq!(engine["status"], local["status"], "the run's status");
+    assert_eq!(engine["workflow"], local["workflow"]);
+    assert_eq!(engine["args"], local["args"], "the run's arguments");
+    assert_eq!(engine["report"]["cost_micros"], local["report"]["cost_micros"], "the ledger's total");
+    let blocks = ["phase", "parallel", "for", "repeat", "block"];
+    // The step tree, flat: the imported run has no rows for blocks split over tasks, so its
+    // steps hang elsewhere in the tree.
+    fn flatten(steps: &Json, out: &mut IndexMap<String, (String, String)>) {
+        for step in steps.as_array().into_iter().flatten() {
+            let text = |field: &str| step[field].as_str().unwrap_or_default().to_owned();
+            out.insert(text("key"), (text("kind"), text("status")));
+            flatten(&step["children"], out);
+        }
+    }
+    let statuses = |shown: &Json| -> IndexMap<String, (String, String)> {
+        let mut out = IndexMap::new();
+        flatten(&shown["steps"], &mut out);
+        out
+    };
+    let (local, engine) = (statuses(&local), statuses(&engine));
+    for (key, (kind, status)) in &local {
+        if blocks.contains(&kind.as_str()) || status == "skipped" {
+            continue; // Blocks split over tasks have no record; steps skipped by a failure no task.
+        }
+        assert_eq!(engine.get(key).map(|(_, status)| status), Some(status), "`{key}` in the imported run");
+    }
+    for (key, (kind, _)) in &engine {
+        assert!(
+            local.contains_key(key) || key.starts_with("undo:") || blocks.contains(&kind.as_str()),
+            "the imported run has `{key}`, which wf run has not"
+        );
+    }
 }
 
 /// The values `wf run` journaled, by step id, outside loops.
@@ -250,6 +367,8 @@ fn equivalent(source: &str, args: &[(&str, &str)]) -> (Vec<(String, String)>, St
         assert_eq!(comparable(got), comparable(value), "`{id}`");
     }
     assert_eq!(harness.micros, micros, "the ledger's total");
+
+    imported_like_wf_run(&dir);
 
     let local = dir.journal();
     let run = local.latest_run().unwrap().unwrap();

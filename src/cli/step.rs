@@ -28,12 +28,20 @@ pub struct StepArgs {
     #[arg(long, value_name = "NAME")]
     pub workflow: Option<String>,
     /// The node: `body.2.0` is the first child of the body's third statement.
-    #[arg(long, value_name = "PATH", required_unless_present = "rollback")]
+    #[arg(long, value_name = "PATH", required_unless_present_any = ["rollback", "report"])]
     pub node: Option<String>,
     /// Run the rollback handler: undo, newest first, what earlier tasks finished and did not
     /// undo themselves, when one of them asked for a rollback (`WF_USAGE_*`).
     #[arg(long, conflicts_with = "node")]
     pub rollback: bool,
+    /// Write the run's report to FILE: every task's usage (`WF_USAGE_*`) in one document that
+    /// `wf import` records in a journal. The compiled workflow's last node does this.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["node", "rollback"])]
+    pub report: Option<PathBuf>,
+    /// With `--report`: also every `*/usage.json` under DIR (GitHub: the matrix iterations'
+    /// usage, downloaded as artifacts named `wf-usage-JOB-INDEX`).
+    #[arg(long, value_name = "DIR", requires = "report")]
+    pub usage_dir: Option<PathBuf>,
     /// The engine approved this task before it started (its approval step or environment).
     #[arg(long)]
     pub approved: bool,
@@ -82,6 +90,9 @@ pub fn run(request: &StepArgs) -> Exit {
         },
     };
     let id = WorkflowId(chosen.program().workflows.iter().position(|w| std::ptr::eq(w, workflow)).unwrap_or_default());
+    if let Some(report) = &request.report {
+        return write_report(request, report, workflow, &args, &env);
+    }
     let Some(path) = request.node.as_deref() else {
         return rollback(request, &chosen, id, &args, &values, &env);
     };
@@ -133,7 +144,6 @@ pub fn run(request: &StepArgs) -> Exit {
             out.insert(id.clone(), value.to_json());
         }
     }
-    let (micros, tokens) = journal.spent(&ended.run_id).unwrap_or_default();
     // What a rollback handler needs: whether this task asked for one, and its finished steps
     // with an `undo` that it did not undo itself, with when they finished.
     let undone: Vec<String> = journal
@@ -162,14 +172,10 @@ pub fn run(request: &StepArgs) -> Exit {
             }));
         }
     }
-    let usage = serde_json::json!({
-        "run": ended.run_id,
-        "status": ended.status.as_str(),
-        "micros": micros,
-        "tokens": tokens,
-        "rollback": asked,
-        "undo": undo,
-    });
+    let suffix = index.map(|index| format!("[{}]", index + 1)).unwrap_or_default();
+    let mut usage = usage_of(&journal, &ended.run_id, &suffix);
+    usage["rollback"] = serde_json::json!(asked);
+    usage["undo"] = serde_json::Value::Array(undo);
     let values = serde_json::Value::Object(out).to_string();
     if let Err(error) = publish(&values, &usage.to_string(), request.out.as_deref(), env.get("GITHUB_OUTPUT")) {
         eprintln!("error: cannot write the step's outputs: {error}");
@@ -267,16 +273,161 @@ fn rollback(
             return Exit::Usage;
         }
     };
-    let (micros, tokens) = journal.spent(&ended.run_id).unwrap_or_default();
-    let usage = serde_json::json!({
-        "run": ended.run_id, "status": ended.status.as_str(), "micros": micros, "tokens": tokens,
-        "rollback": false, "undo": [],
-    });
+    let mut usage = usage_of(&journal, &ended.run_id, "");
+    usage["rollback"] = serde_json::json!(false);
+    usage["undo"] = serde_json::json!([]);
     if let Err(error) = publish("{}", &usage.to_string(), request.out.as_deref(), env.get("GITHUB_OUTPUT")) {
         eprintln!("error: cannot write the step's outputs: {error}");
         return Exit::Failure;
     }
     Exit::Code(ended.exit_code())
+}
+
+/// `wf step --report FILE`: the run's report (docs/schemas/import.json), from every task's
+/// usage. Its status is `failed` when a task's run failed; its totals are the tasks' sums.
+fn write_report(
+    request: &StepArgs,
+    path: &std::path::Path,
+    workflow: &wf::ir::Workflow,
+    args: &indexmap::IndexMap<String, wf::ir::Value>,
+    env: &HashMap<String, String>,
+) -> Exit {
+    let mut names: Vec<&String> = env.keys().filter(|name| name.starts_with("WF_USAGE_")).collect();
+    names.sort();
+    let mut sources: Vec<(String, String)> = names
+        .into_iter()
+        .map(|name| (name.trim_start_matches("WF_USAGE_").to_ascii_lowercase().replace('_', "-"), env[name].clone()))
+        .collect();
+    if let Some(dir) = &request.usage_dir {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path().join("usage.json"))
+            .filter(|path| path.is_file())
+            .collect();
+        found.sort();
+        for path in found {
+            let task = path.parent().and_then(|dir| dir.file_name()).map(|name| name.to_string_lossy().into_owned());
+            let task = task.unwrap_or_default().trim_start_matches("wf-usage-").to_owned();
+            sources.push((task, std::fs::read_to_string(&path).unwrap_or_default()));
+        }
+    }
+    let mut tasks = Vec::new();
+    for (task, text) in sources {
+        if text.trim().is_empty() {
+            continue; // a task that did not run
+        }
+        // A fanned-out task's usage is a list, one per iteration (Argo's aggregated outputs).
+        let usages = match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Array(items)) => items,
+            Ok(usage) if usage.is_object() => vec![usage],
+            _ => {
+                eprintln!("error: the usage of task `{task}` is not a JSON object or list");
+                return Exit::Usage;
+            }
+        };
+        for usage in usages {
+            // Argo may hand over each item of a list as the text of its JSON.
+            let mut usage = match usage {
+                serde_json::Value::String(text) => serde_json::from_str(&text).unwrap_or_default(),
+                other => other,
+            };
+            if !usage.is_object() {
+                eprintln!("error: the usage of task `{task}` is not a JSON object");
+                return Exit::Usage;
+            }
+            usage["task"] = serde_json::json!(task);
+            tasks.push(usage);
+        }
+    }
+    tasks.sort_by_key(|task| task["started_at"].as_i64().unwrap_or(i64::MAX));
+    let failed = tasks.iter().any(|task| task["status"] == "failed");
+    let sum = |field: &str| tasks.iter().map(|task| task[field].as_i64().unwrap_or(0)).sum::<i64>();
+    // As the journal keeps a run's arguments: typed, so that `wf import` records them exactly.
+    let args = serde_json::to_value(args).unwrap_or_default();
+    let report = serde_json::json!({
+        "version": wf::schema::VERSION,
+        "kind": "engine-run",
+        "workflow": workflow.name,
+        "file": request.file.to_string_lossy(),
+        "args": args,
+        "engine": if env.contains_key("GITHUB_RUN_ID") { "github" } else { "argo" },
+        "engine_run": env.get("GITHUB_RUN_ID").or_else(|| env.get("ARGO_WORKFLOW_NAME")),
+        "status": if failed { "failed" } else { "succeeded" },
+        "started_at": tasks.iter().filter_map(|task| task["started_at"].as_i64()).min(),
+        "ended_at": tasks.iter().filter_map(|task| task["ended_at"].as_i64()).max(),
+        "micros": sum("micros"),
+        "tokens": sum("tokens"),
+        "tasks": tasks,
+    });
+    let written = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(path, serde_json::to_string_pretty(&report).unwrap_or_default()))
+        .and_then(|()| publish("{}", "{}", request.out.as_deref(), None));
+    if let Err(error) = written {
+        eprintln!("error: cannot write the report: {error}");
+        return Exit::Failure;
+    }
+    Exit::Success
+}
+
+/// What a task's run spent and did, for the rollback handler and the report node: its id,
+/// status and times, its totals, each step's record and the ledger's amounts (without the
+/// agents' exchanges). `suffix` (`[i]`, a fanned-out iteration) goes after every step key, so
+/// that the iterations' steps stay apart in the report.
+fn usage_of(journal: &Journal, run: &str, suffix: &str) -> serde_json::Value {
+    let (micros, tokens) = journal.spent(run).unwrap_or_default();
+    let record = journal.run(run).ok();
+    let mut records: Vec<_> = journal.steps(run).unwrap_or_default().into_values().collect();
+    records.sort_by_key(|record| record.seq);
+    let steps: Vec<serde_json::Value> = records
+        .iter()
+        .map(|step| {
+            serde_json::json!({
+                "key": format!("{}{suffix}", step.key),
+                "step": step.step_id,
+                "kind": step.kind,
+                "hash": step.hash,
+                "status": step.status,
+                "accepted": step.accepted,
+                "attempts": step.attempts,
+                "started_at": step.started_at,
+                "ended_at": step.ended_at,
+                "error": step.error,
+            })
+        })
+        .collect();
+    let ledger: Vec<serde_json::Value> = journal
+        .ledger(run)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|entry| {
+            serde_json::json!({
+                "key": format!("{}{suffix}", entry.key),
+                "attempt": entry.attempt,
+                "model": entry.model,
+                "input": entry.input,
+                "output": entry.output,
+                "cached": entry.cached,
+                "micros": entry.micros,
+                "reported_micros": entry.reported_micros,
+                "unpriced": entry.unpriced,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "run": run,
+        "status": record.as_ref().map_or("failed", |record| record.status.as_str()),
+        "started_at": record.as_ref().map(|record| record.started_at),
+        "ended_at": record.as_ref().and_then(|record| record.ended_at),
+        "micros": micros,
+        "tokens": tokens,
+        "steps": steps,
+        "ledger": ledger,
+    })
 }
 
 /// How the runner runs a task: no person to ask, the engine's environment.

@@ -8,7 +8,7 @@
 use serde_json::{json, Map, Value};
 
 use super::plan::{Plan, Role, Task};
-use super::{arg_var, step_words, usage_var, values_var, Options};
+use super::{arg_var, step_words, usage_var, values_var, Options, REPORT_NAME};
 
 /// Where `wf step` writes the task's values and usage in the container.
 const OUT_DIR: &str = "/tmp/wf";
@@ -73,6 +73,11 @@ pub fn manifest(plan: &Plan, options: &Options) -> Value {
             if let Some(max) = fan.max {
                 loop_template["parallelism"] = json!(max);
             }
+            // The iterations' usage, as Argo aggregates a fanned-out step's outputs: a list.
+            loop_template["outputs"] = json!({ "parameters": [{
+                "name": "usage",
+                "valueFrom": { "parameter": "{{steps.item.outputs.parameters.usage}}" },
+            }] });
             templates.push(loop_template);
         }
     }
@@ -133,14 +138,21 @@ fn reads(plan: &Plan, task: &Task, global: bool) -> Vec<Value> {
     let mut parameters = Vec::new();
     for &i in &task.reads {
         let read = &plan.tasks[i];
-        let value = if global && read.role == Role::Body {
+        let from_global = global && read.role == Role::Body;
+        let value = if from_global {
             format!("{{{{workflow.outputs.parameters.{}}}}}", global_name(read))
         } else {
             format!("{{{{tasks.{}.outputs.parameters.values}}}}", read.name)
         };
-        parameters.push(json!({ "name": param_name(read), "value": value }));
-        if task.role == Role::Rollback {
-            let usage = format!("{{{{workflow.outputs.parameters.{}}}}}", usage_global_name(read));
+        if task.role != Role::Report {
+            parameters.push(json!({ "name": param_name(read), "value": value }));
+        }
+        if task.role == Role::Report || (task.role == Role::Rollback && read.fan.is_none()) {
+            let usage = if from_global {
+                format!("{{{{workflow.outputs.parameters.{}}}}}", usage_global_name(read))
+            } else {
+                format!("{{{{tasks.{}.outputs.parameters.usage}}}}", read.name)
+            };
             parameters.push(json!({ "name": usage_param_name(read), "value": usage }));
         }
     }
@@ -166,8 +178,10 @@ fn global_name(task: &Task) -> String {
 fn inputs(plan: &Plan, task: &Task, index: bool) -> Value {
     let mut parameters: Vec<Value> = Vec::new();
     for &i in &task.reads {
-        parameters.push(json!({ "name": param_name(&plan.tasks[i]) }));
-        if task.role == Role::Rollback {
+        if task.role != Role::Report {
+            parameters.push(json!({ "name": param_name(&plan.tasks[i]) }));
+        }
+        if task.role == Role::Report || (task.role == Role::Rollback && plan.tasks[i].fan.is_none()) {
             parameters.push(json!({ "name": usage_param_name(&plan.tasks[i]) }));
         }
     }
@@ -201,8 +215,10 @@ fn container(plan: &Plan, task: &Task, options: &Options) -> Value {
         .collect();
     for &i in &task.reads {
         let read = &plan.tasks[i];
-        env.push(json!({ "name": values_var(&read.name), "value": format!("{{{{inputs.parameters.{}}}}}", param_name(read)) }));
-        if task.role == Role::Rollback {
+        if task.role != Role::Report {
+            env.push(json!({ "name": values_var(&read.name), "value": format!("{{{{inputs.parameters.{}}}}}", param_name(read)) }));
+        }
+        if task.role == Role::Report || (task.role == Role::Rollback && read.fan.is_none()) {
             let usage = format!("{{{{inputs.parameters.{}}}}}", usage_param_name(read));
             env.push(json!({ "name": usage_var(&read.name), "value": usage }));
         }
@@ -224,13 +240,17 @@ fn container(plan: &Plan, task: &Task, options: &Options) -> Value {
     }
     let mut values = json!({ "name": "values", "valueFrom": { "path": format!("{OUT_DIR}/values.json") } });
     if task.role == Role::Body
-        && plan.tasks.iter().any(|other| other.role != Role::Body && other.reads.contains(&index_of(plan, task)))
+        && plan.tasks.iter().any(|other| {
+            !matches!(other.role, Role::Body | Role::Report) && other.reads.contains(&index_of(plan, task))
+        })
     {
         values["globalName"] = json!(global_name(task));
     }
     let mut usage = json!({ "name": "usage", "valueFrom": { "path": format!("{OUT_DIR}/usage.json") } });
     if task.role == Role::Body
-        && plan.tasks.iter().any(|other| other.role == Role::Rollback && other.reads.contains(&index_of(plan, task)))
+        && plan.tasks.iter().any(|other| {
+            matches!(other.role, Role::Rollback | Role::Report) && other.reads.contains(&index_of(plan, task))
+        })
     {
         usage["globalName"] = json!(usage_global_name(task));
     }
@@ -243,6 +263,12 @@ fn container(plan: &Plan, task: &Task, options: &Options) -> Value {
             usage,
         ] },
     });
+    if task.role == Role::Report {
+        let report = json!({ "name": REPORT_NAME, "valueFrom": { "path": format!("{OUT_DIR}/report.json") } });
+        if let Some(parameters) = template["outputs"]["parameters"].as_array_mut() {
+            parameters.push(report);
+        }
+    }
     if !task.reads.is_empty() || task.fan.is_some() {
         template["inputs"] = inputs(plan, task, task.fan.is_some());
     }

@@ -8,7 +8,12 @@
 use serde_json::{json, Map, Value};
 
 use super::plan::{ParamKind, Plan, Role, Task};
-use super::{arg_var, step_words, usage_var, values_var, Options};
+use super::{arg_var, step_words, usage_var, values_var, Options, REPORT_FILE, REPORT_NAME};
+
+/// Where a matrix iteration writes its usage, and the report job finds them all.
+const USAGE_DIR: &str = "wf-usage";
+/// The artifacts of the iterations' usage: this, the job's name, `-`, the index.
+const USAGE_ARTIFACT: &str = "wf-usage-";
 
 pub fn workflow(plan: &Plan, options: &Options) -> Value {
     let mut inputs = Map::new();
@@ -68,7 +73,7 @@ fn job(plan: &Plan, task: &Task, options: &Options) -> Value {
         Role::OnFailure | Role::Rollback => {
             job.insert("if".into(), json!("${{ failure() }}"));
         }
-        Role::Finally => {
+        Role::Finally | Role::Report => {
             job.insert("if".into(), json!("${{ always() }}"));
         }
     }
@@ -103,8 +108,13 @@ fn job(plan: &Plan, task: &Task, options: &Options) -> Value {
     }
     for &i in &task.reads {
         let read = &plan.tasks[i];
-        env.insert(values_var(&read.name), json!(format!("${{{{ needs.{}.outputs.values }}}}", read.name)));
-        if task.role == Role::Rollback {
+        if task.role == Role::Report && read.fan.is_some() {
+            continue; // A matrix job has no outputs of its own.
+        }
+        if task.role != Role::Report {
+            env.insert(values_var(&read.name), json!(format!("${{{{ needs.{}.outputs.values }}}}", read.name)));
+        }
+        if matches!(task.role, Role::Rollback | Role::Report) {
             env.insert(usage_var(&read.name), json!(format!("${{{{ needs.{}.outputs.usage }}}}", read.name)));
         }
     }
@@ -115,6 +125,12 @@ fn job(plan: &Plan, task: &Task, options: &Options) -> Value {
         env.insert(secret.clone(), json!(format!("${{{{ secrets.{secret} }}}}")));
     }
     let mut words = step_words(plan, task, options);
+    if task.fan.is_some() {
+        words.extend(["--out".to_owned(), USAGE_DIR.to_owned()]);
+    }
+    if task.role == Role::Report && plan.tasks.iter().any(|other| other.fan.is_some()) {
+        words.extend(["--usage-dir".to_owned(), USAGE_DIR.to_owned()]);
+    }
     if task.approval.is_some() {
         // The environment's reviewers approved the job before it started.
         words.push("--approved".to_owned());
@@ -128,13 +144,36 @@ fn job(plan: &Plan, task: &Task, options: &Options) -> Value {
     if !env.is_empty() {
         step["env"] = Value::Object(env);
     }
-    job.insert(
-        "steps".into(),
-        json!([
-            { "uses": "actions/checkout@v4" },
-            { "name": "Install wf", "run": options.setup },
-            step,
-        ]),
-    );
+    let mut steps =
+        vec![json!({ "uses": "actions/checkout@v4" }), json!({ "name": "Install wf", "run": options.setup }), step];
+    if task.fan.is_some() {
+        // A matrix job has no outputs of its own: each iteration uploads its usage, and the
+        // report job downloads them all.
+        steps.push(json!({
+            "name": "Upload the iteration's usage",
+            "if": "${{ always() }}",
+            "uses": "actions/upload-artifact@v4",
+            "with": { "name": format!("{USAGE_ARTIFACT}{}-${{{{ matrix.index }}}}", task.name), "path": format!("{USAGE_DIR}/usage.json") },
+        }));
+    }
+    if task.role == Role::Report && plan.tasks.iter().any(|other| other.fan.is_some()) {
+        steps.insert(
+            2,
+            json!({
+                "name": "Download the iterations' usage",
+                "uses": "actions/download-artifact@v4",
+                "with": { "pattern": format!("{USAGE_ARTIFACT}*"), "path": USAGE_DIR },
+            }),
+        );
+    }
+    if task.role == Role::Report {
+        steps.push(json!({
+            "name": "Upload the run's report",
+            "if": "${{ always() }}",
+            "uses": "actions/upload-artifact@v4",
+            "with": { "name": REPORT_NAME, "path": REPORT_FILE },
+        }));
+    }
+    job.insert("steps".into(), Value::Array(steps));
     Value::Object(job)
 }

@@ -63,6 +63,9 @@ pub enum Role {
     /// Undoes what a rollback asked for in one task needs undone in others: runs when the
     /// body failed, before the `on failure` handler (`wf step --rollback`).
     Rollback,
+    /// Runs last, whatever happened: gathers every task's usage into the run's report
+    /// (`wf step --report`), which `wf import` records in a journal.
+    Report,
 }
 
 #[derive(Debug, Clone)]
@@ -135,6 +138,7 @@ pub fn plan(
     let mut before_finally = exits;
     before_finally.extend(failure_exits);
     lower.sequence(&workflow.finally, "finally", before_finally, Role::Finally);
+    lower.report();
     lower.handler_rollbacks();
     lower.escalations();
     if !lower.errors.is_empty() {
@@ -614,6 +618,23 @@ impl Lower<'_> {
                 });
             }
         }
+    }
+
+    /// The report node: after every task, reading the usage of each.
+    fn report(&mut self) {
+        let all: Vec<usize> = (0..self.tasks.len()).collect();
+        let name = self.unique("report");
+        self.tasks.push(Task {
+            name,
+            node: "report".to_owned(),
+            title: "report".to_owned(),
+            needs: all.clone(),
+            reads: all,
+            fan: None,
+            approval: None,
+            timeout_ms: None,
+            role: Role::Report,
+        });
     }
 
     fn index_of(&self, step: &Step) -> usize {
