@@ -6,6 +6,7 @@
 
 mod approve;
 mod check;
+mod compile;
 mod cost;
 mod doctor;
 mod explain;
@@ -13,11 +14,13 @@ mod files;
 mod fmt;
 mod graph;
 mod history;
+mod import;
 mod init;
 mod list;
 mod lsp;
 mod run;
 mod shell;
+mod step;
 mod workflow;
 
 use std::path::PathBuf;
@@ -150,6 +153,12 @@ enum Command {
         #[arg(long, value_enum, default_value = "mermaid")]
         format: graph::GraphFormat,
     },
+    /// Write a workflow as an Argo Workflows manifest or a GitHub Actions workflow file.
+    Compile(compile::CompileArgs),
+    /// Run one node of a compiled workflow, as an engine's task does (docs/compile.md).
+    Step(step::StepArgs),
+    /// Record a compiled workflow's run report (its report node's) as a finished run.
+    Import(import::ImportArgs),
     /// Rewrite workflow files in the one canonical layout, keeping every comment.
     Fmt {
         /// Files, or directories meaning every `.wf` file under them; none means `.`.
@@ -278,7 +287,7 @@ impl Command {
         match self {
             Command::Run { dry_run, .. } => *dry_run,
             Command::Resume { explain, .. } => *explain,
-            Command::Lsp => false,
+            Command::Lsp | Command::Step(_) | Command::Import(_) => false,
             Command::Check { .. }
             | Command::Approve { .. }
             | Command::Doctor { .. }
@@ -288,6 +297,7 @@ impl Command {
             | Command::Man { .. }
             | Command::Cost { .. }
             | Command::Graph { .. }
+            | Command::Compile(_)
             | Command::Fmt { .. }
             | Command::Explain { .. }
             | Command::Runs { .. }
@@ -342,6 +352,9 @@ pub fn main() -> ExitCode {
             cost::run(&file, &args, workflow.as_deref(), format, history)
         }
         Command::Graph { file, args, workflow, format } => graph::run(&file, &args, workflow.as_deref(), format),
+        Command::Compile(request) => compile::run(&request),
+        Command::Step(request) => step::run(&request),
+        Command::Import(request) => import::run(&request),
         Command::Fmt { paths, check, stdin } => fmt::run(&paths, check, stdin),
         Command::Explain { code } => explain::run(code.as_deref()),
         Command::Run { file, args, workflow, dry_run, common } => {

@@ -19,6 +19,7 @@ pub use owner::Owner;
 pub use period::period_start;
 
 mod history;
+pub mod import;
 mod period;
 pub mod program;
 

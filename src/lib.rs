@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod args;
 pub mod check;
+pub mod compile;
 pub mod cost;
 pub mod diag;
 pub mod explain;

@@ -125,7 +125,7 @@ fn history_json_without_a_journal_follows_the_schemas_too() {
 
 #[test]
 fn every_schema_is_used_by_a_test() {
-    let used = ["check", "list", "cost", "report", "event", "runs", "show", "stats", "trends", "exchanges"];
+    let used = ["check", "list", "cost", "report", "event", "runs", "show", "stats", "trends", "exchanges", "import"];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schemas");
     let mut found: Vec<String> = std::fs::read_dir(dir)
         .unwrap()

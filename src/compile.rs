@@ -1,0 +1,146 @@
+//! `wf compile`: a checked workflow as an Argo Workflows manifest or a GitHub Actions
+//! workflow file (docs/compile.md).
+//!
+//! [`plan::plan`] lowers the IR into engine-neutral tasks and their dependencies, or reports
+//! every construct a target cannot run with the same meaning ([`CompileError`]); [`argo`] and
+//! [`github`] write the plan as the engine's JSON, and [`yaml`] prints it. Each task runs
+//! `wf step` on its node of the same file, so a step means the same on the engine as in
+//! `wf run`. Pure: the CLI reads the file and writes the result.
+
+pub mod argo;
+mod error;
+pub mod github;
+pub mod plan;
+pub mod single;
+pub mod yaml;
+
+use indexmap::IndexMap;
+
+pub use error::CompileError;
+pub use plan::{find, Plan};
+
+use crate::diag::Diagnostic;
+use crate::ir::{Program, Value, WorkflowId};
+
+/// The engine a workflow is compiled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Argo,
+    Github,
+}
+
+impl Target {
+    /// Its name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Argo => "Argo Workflows",
+            Target::Github => "GitHub Actions",
+        }
+    }
+
+    /// What the engine calls the unit a task becomes.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Target::Argo => "Argo task",
+            Target::Github => "GitHub job",
+        }
+    }
+}
+
+/// How the compiled workflow finds the file and `wf`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub target: Target,
+    /// The workflow file as `wf step` is given it, relative to the engine's working directory
+    /// (the repository's root on GitHub, the image's working directory on Argo).
+    pub file: String,
+    /// Argo: a `WorkflowTemplate` instead of a `Workflow`.
+    pub template: bool,
+    /// Argo: the container image that has `wf` on its `PATH` and the file.
+    pub image: String,
+    /// Argo: the Kubernetes secret holding the workflow's secrets, one key each.
+    pub secret_name: String,
+    /// GitHub: the shell command of the step that puts `wf` on the `PATH`.
+    pub setup: String,
+    /// GitHub: the runner label.
+    pub runs_on: String,
+}
+
+/// Where the GitHub report job writes the run's report, which it uploads as an artifact.
+pub const REPORT_FILE: &str = "wf-report.json";
+/// The artifact (GitHub) or output parameter (Argo) that holds the run's report.
+pub const REPORT_NAME: &str = "wf-report";
+
+pub const DEFAULT_IMAGE: &str = "wf:latest";
+pub const DEFAULT_SECRET: &str = "wf-secrets";
+pub const DEFAULT_SETUP: &str = "cargo install --locked --path .";
+pub const DEFAULT_RUNS_ON: &str = "ubuntu-latest";
+
+/// The environment variable a task's `wf step` reads the values of task `name` from.
+pub fn values_var(task: &str) -> String {
+    format!("WF_VALUES_{}", task.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// The environment variable the rollback handler reads the usage report of task `name` from.
+pub fn usage_var(task: &str) -> String {
+    format!("WF_USAGE_{}", task.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// The environment variable a task's `wf step` reads parameter `name` from.
+pub fn arg_var(name: &str) -> String {
+    format!("WF_ARG_{name}")
+}
+
+/// The workflow `id` of `program` compiled for `options.target`: the document's text, or
+/// every construct that does not compile.
+pub fn compile(
+    program: &Program,
+    id: WorkflowId,
+    args: &IndexMap<String, Value>,
+    options: &Options,
+) -> Result<String, Vec<Diagnostic>> {
+    document(program, id, args, options).map(|document| yaml::to_yaml(&document))
+}
+
+/// What [`compile`] prints, as JSON: what the engines' schemas validate.
+pub fn document(
+    program: &Program,
+    id: WorkflowId,
+    args: &IndexMap<String, Value>,
+    options: &Options,
+) -> Result<serde_json::Value, Vec<Diagnostic>> {
+    let workflow = &program.workflows[id.0];
+    let plan = plan::plan(program, workflow, args, options.target)
+        .map_err(|errors| errors.into_iter().map(|error| Diagnostic::new(workflow.file, error)).collect::<Vec<_>>())?;
+    Ok(match options.target {
+        Target::Argo => argo::manifest(&plan, options),
+        Target::Github => github::workflow(&plan, options),
+    })
+}
+
+/// The `wf step` command line of a task, as separate words (no shell).
+pub fn step_words(plan: &Plan, task: &plan::Task, options: &Options) -> Vec<String> {
+    let head = || {
+        vec!["wf".to_owned(), "step".to_owned(), options.file.clone(), "--workflow".to_owned(), plan.workflow.clone()]
+    };
+    match task.role {
+        plan::Role::Rollback => return [head(), vec!["--rollback".to_owned()]].concat(),
+        plan::Role::Report => {
+            let path = match options.target {
+                Target::Argo => "/tmp/wf/report.json",
+                Target::Github => REPORT_FILE,
+            };
+            return [head(), vec!["--report".to_owned(), path.to_owned()]].concat();
+        }
+        _ => {}
+    }
+    vec![
+        "wf".to_owned(),
+        "step".to_owned(),
+        options.file.clone(),
+        "--workflow".to_owned(),
+        plan.workflow.clone(),
+        "--node".to_owned(),
+        task.node.clone(),
+    ]
+}
