@@ -123,6 +123,9 @@ pub fn run(request: &StepArgs) -> Exit {
         workflow: id,
         file: std::path::absolute(&request.file).unwrap_or_else(|_| request.file.clone()),
         file_hash: format!("{:x}", Sha256::digest(&text)),
+        // A task's program is cut down from the file's: never stored under the file's key,
+        // where a resume of a whole run of that file would find it.
+        checked: None,
     };
     let options = Options { approve, ..options_for(request, &env) };
     let observers: Vec<Box<dyn run::Observer>> =
@@ -262,6 +265,9 @@ fn rollback(
         workflow: id,
         file: std::path::absolute(&request.file).unwrap_or_else(|_| request.file.clone()),
         file_hash: format!("{:x}", Sha256::digest(&text)),
+        // A task's program is cut down from the file's: never stored under the file's key,
+        // where a resume of a whole run of that file would find it.
+        checked: None,
     };
     let options = options_for(request, env);
     let observers: Vec<Box<dyn run::Observer>> =

@@ -64,6 +64,7 @@ pub fn import(journal: &Journal, report: &Json, source: &str) -> Result<String, 
         options: &options.to_string(),
         owner: Owner { pid: std::process::id(), started: None },
         at: started_at,
+        program: None,
     })?;
     for task in tasks {
         let mut ledger: HashMap<String, Vec<LedgerEntry>> = HashMap::new();
