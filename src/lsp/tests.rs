@@ -309,3 +309,46 @@ fn an_edit_across_statements_or_items_or_with_an_error() {
         assert_same_as_full(&documents, &uri).expect("the same as a full parse");
     }
 }
+
+/// The nesting bound falls at the same place for a statement parsed alone as in its file: the
+/// deepest statement the file accepts is spliced, one level more is parsed whole (and
+/// reported).
+#[test]
+fn the_nesting_bound_holds_for_a_spliced_statement() {
+    let text = |depth: usize| format!("workflow w() {{\n  wait w {}30m{}\n}}\n", "(".repeat(depth), ")".repeat(depth));
+    let deepest = (1..200).take_while(|&depth| crate::syntax::parse(&text(depth)).errors.is_empty()).last();
+    let deepest = deepest.expect("some nesting parses");
+    assert!(deepest < 199, "the bound is reached");
+    for (from, spliced) in [(deepest - 1, true), (deepest, false)] {
+        let before = text(from);
+        let (mut documents, uri) = checked(&before);
+        let at = before.find("30m").expect("the duration");
+        let document = documents.get(&uri).expect("open");
+        let range = document.lines.range(&document.text, Span::new(at, at + 3));
+        let change =
+            TextDocumentContentChangeEvent { range: Some(range), range_length: None, text: "(30m)".to_string() };
+        documents.change(&uri, 2, vec![change]);
+        assert_eq!(documents.get(&uri).expect("open").tree.is_some(), spliced, "from depth {from}");
+        assert_eq!(documents.get(&uri).expect("open").text, text(from + 1));
+        documents.refresh(&no_files);
+        assert_same_as_full(&documents, &uri).expect("the same as a full parse");
+    }
+}
+
+/// A line comment typed into a statement that runs to the statement's end could run on past
+/// it in the file (here over the next step): that edit is parsed whole.
+#[test]
+fn a_line_comment_reaching_the_end_of_a_statement_is_parsed_whole() {
+    let before = "workflow w() {\n  run a \"x\" { timeout 1m } run b \"y\"\n}\n";
+    let (mut documents, uri) = checked(before);
+    let at = before.find("{ timeout").expect("the block");
+    let document = documents.get(&uri).expect("open");
+    let range = document.lines.range(&document.text, Span::new(at, at + "{ timeout 1m ".len()));
+    let change = TextDocumentContentChangeEvent { range: Some(range), range_length: None, text: "// c {".to_string() };
+    documents.change(&uri, 2, vec![change]);
+    let document = documents.get(&uri).expect("open");
+    assert_eq!(document.text, "workflow w() {\n  run a \"x\" // c {} run b \"y\"\n}\n");
+    assert!(document.tree.is_none(), "the comment hides `run b`: parsed whole");
+    documents.refresh(&no_files);
+    assert_same_as_full(&documents, &uri).expect("the same as a full parse");
+}
