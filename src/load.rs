@@ -6,6 +6,7 @@
 
 mod error;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -17,7 +18,7 @@ use crate::ir::FileId;
 use crate::source::{Refused, Sources};
 use crate::stdlib;
 use crate::suggest::did_you_mean;
-use crate::syntax::{self, ast};
+use crate::syntax::{self, ast, SyntaxError};
 
 /// One parsed module.
 #[derive(Debug)]
@@ -50,17 +51,59 @@ enum Origin {
 /// error reading the root itself is returned, errors reading modules become diagnostics.
 pub fn load(root: &Path, read: &dyn Fn(&Path) -> io::Result<String>) -> io::Result<Loaded> {
     let text = read(root)?;
-    let mut loader = Loader { loaded: Loaded::default(), by_origin: HashMap::new(), stack: Vec::new(), read };
+    let mut loader = Loader::new(read, None);
     let name = root.display().to_string();
-    loader.add(Origin::Path(normalise(root)), name, text);
+    loader.add(Origin::Path(normalise(root)), name, text, None);
     Ok(loader.loaded)
 }
 
 /// Loads a root given as text (for tests, `--stdin` and the language server).
 pub fn load_text(name: &str, text: &str, read: &dyn Fn(&Path) -> io::Result<String>) -> Loaded {
-    let mut loader = Loader { loaded: Loaded::default(), by_origin: HashMap::new(), stack: Vec::new(), read };
-    loader.add(Origin::Path(normalise(Path::new(name))), name.to_string(), text.to_string());
+    let mut loader = Loader::new(read, None);
+    loader.add(Origin::Path(normalise(Path::new(name))), name.to_string(), text.to_string(), None);
     loader.loaded
+}
+
+/// [`load_text`] for a caller that loads again and again (the language server): the modules
+/// come from `cache` when their text has not changed, and `root`, when given, is the parse of
+/// `text` without syntax errors, already made.
+pub fn load_text_cached(
+    name: &str,
+    text: &str,
+    root: Option<ast::File>,
+    read: &dyn Fn(&Path) -> io::Result<String>,
+    cache: &ModuleCache,
+) -> Loaded {
+    let mut loader = Loader::new(read, Some(cache));
+    let root = root.map(|file| (file, Vec::new()));
+    loader.add(Origin::Path(normalise(Path::new(name))), name.to_string(), text.to_string(), root);
+    loader.loaded
+}
+
+/// The parses of the modules a root used, kept between loads: by where each came from, with
+/// the text it was parsed from (a module whose text changed is parsed again). One entry per
+/// module, so it grows with the modules used, not with the edits.
+#[derive(Debug, Default)]
+pub struct ModuleCache {
+    parsed: RefCell<HashMap<Origin, CachedModule>>,
+}
+
+/// A module's text, and its tree and syntax errors.
+type CachedModule = (String, ast::File, Vec<SyntaxError>);
+
+impl ModuleCache {
+    /// The parse of `text`, the module at `origin`: from the cache when it holds this text.
+    fn parse(&self, origin: &Origin, text: &str) -> (ast::File, Vec<SyntaxError>) {
+        if let Some((cached, file, errors)) = self.parsed.borrow().get(origin) {
+            if cached == text {
+                return (file.clone(), errors.clone());
+            }
+        }
+        let parsed = syntax::parse(text);
+        let kept = (text.to_string(), parsed.file.clone(), parsed.errors.clone());
+        self.parsed.borrow_mut().insert(origin.clone(), kept);
+        (parsed.file, parsed.errors)
+    }
 }
 
 struct Loader<'a> {
@@ -69,13 +112,32 @@ struct Loader<'a> {
     /// Modules being loaded, outermost first: a `use` of one of these is a cycle.
     stack: Vec<usize>,
     read: &'a dyn Fn(&Path) -> io::Result<String>,
+    cache: Option<&'a ModuleCache>,
 }
 
-impl Loader<'_> {
-    fn add(&mut self, origin: Origin, name: String, text: String) -> usize {
-        let parsed = syntax::parse(&text);
+impl<'a> Loader<'a> {
+    fn new(read: &'a dyn Fn(&Path) -> io::Result<String>, cache: Option<&'a ModuleCache>) -> Loader<'a> {
+        Loader { loaded: Loaded::default(), by_origin: HashMap::new(), stack: Vec::new(), read, cache }
+    }
+
+    /// Adds the module at `origin`, parsing `text` unless `parsed` is its parse already.
+    fn add(
+        &mut self,
+        origin: Origin,
+        name: String,
+        text: String,
+        parsed: Option<(ast::File, Vec<SyntaxError>)>,
+    ) -> usize {
+        let (ast, errors) = match (parsed, self.cache) {
+            (Some(parsed), _) => parsed,
+            (None, Some(cache)) => cache.parse(&origin, &text),
+            (None, None) => {
+                let parsed = syntax::parse(&text);
+                (parsed.file, parsed.errors)
+            }
+        };
         let file = self.loaded.sources.add(name, text);
-        for error in parsed.errors {
+        for error in errors {
             self.loaded.diagnostics.push(Diagnostic::new(file, error));
         }
         let std_name = match &origin {
@@ -83,7 +145,7 @@ impl Loader<'_> {
             Origin::Path(_) => None,
         };
         let index = self.loaded.modules.len();
-        self.loaded.modules.push(Module { file, std_name, ast: parsed.file, uses: Vec::new() });
+        self.loaded.modules.push(Module { file, std_name, ast, uses: Vec::new() });
         self.by_origin.insert(origin.clone(), index);
         self.stack.push(index);
 
@@ -145,7 +207,7 @@ impl Loader<'_> {
 
         match &origin {
             Origin::Std(path) => match stdlib::module(path) {
-                Some(text) => Some(self.add(origin.clone(), format!("std/{path}"), text.to_string())),
+                Some(text) => Some(self.add(origin.clone(), format!("std/{path}"), text.to_string(), None)),
                 None => {
                     let names = stdlib::MODULES.iter().map(|(name, _)| *name);
                     let help = did_you_mean(path, names).map(|name| format!("did you mean `std/{name}`?"));
@@ -156,7 +218,7 @@ impl Loader<'_> {
                 }
             },
             Origin::Path(path) => match (self.read)(path) {
-                Ok(text) => Some(self.add(origin.clone(), path.display().to_string(), text)),
+                Ok(text) => Some(self.add(origin.clone(), path.display().to_string(), text, None)),
                 Err(error) if Refused::of(&error).is_some() => {
                     let reason = Refused::of(&error).map(ToString::to_string).unwrap_or_default();
                     let path = path.display().to_string();

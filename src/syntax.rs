@@ -11,7 +11,9 @@ mod error;
 mod grammar;
 mod limits;
 mod lower;
+pub mod reparse;
 mod scan;
+pub mod shift;
 
 pub(crate) use diagnose::RESERVED;
 pub use error::{SyntaxError, SKIPS_TEXT};

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::check::{self, Checked};
 use crate::ir::{self, StepIdx};
-use crate::load::{self, Loaded};
+use crate::load::{self, Loaded, ModuleCache};
+use crate::syntax::ast;
 
 use super::index::Index;
 
@@ -23,14 +24,22 @@ pub struct Analysis {
 
 impl Analysis {
     /// Loads and checks `text`, named `name` (its path, which relative `use` paths start
-    /// from), reading the modules it uses with `read`.
-    pub fn new(name: &str, text: &str, read: &dyn Fn(&Path) -> io::Result<String>) -> Analysis {
+    /// from), reading the modules it uses with `read` and taking their parses from `cache`
+    /// when their text is unchanged; `tree`, when given, is the parse of `text` (which has no
+    /// syntax error), already made: see [`load::load_text_cached`].
+    pub fn new(
+        name: &str,
+        text: &str,
+        tree: Option<ast::File>,
+        read: &dyn Fn(&Path) -> io::Result<String>,
+        cache: &ModuleCache,
+    ) -> Analysis {
         let reads = RefCell::new(Vec::new());
         let recording = |path: &Path| {
             reads.borrow_mut().push(path.to_path_buf());
             read(path)
         };
-        let loaded = load::load_text(name, text, &recording);
+        let loaded = load::load_text_cached(name, text, tree, &recording, cache);
         let checked = check::check(&loaded);
         Analysis { loaded, checked, reads: reads.into_inner(), index: OnceCell::new() }
     }

@@ -10,7 +10,8 @@ use std::rc::Rc;
 use indexmap::IndexSet;
 use lsp_types::{TextDocumentContentChangeEvent, Url};
 
-use crate::load::normalise;
+use crate::load::{normalise, ModuleCache};
+use crate::syntax::{ast, reparse};
 
 use super::analysis::Analysis;
 use super::position::LineIndex;
@@ -27,6 +28,10 @@ pub struct Document {
     /// The last check of a text without syntax errors. The parser drops an item with a
     /// syntax error, and the text being typed often has one: completion falls back on this.
     pub parsed: Option<Rc<Analysis>>,
+    /// The parse of the current text while it has no syntax error (`None` otherwise): an edit
+    /// inside one statement parses that statement again and splices it in here
+    /// ([`reparse::splice`]) instead of parsing the whole text.
+    pub tree: Option<ast::File>,
 }
 
 impl Document {
@@ -37,8 +42,16 @@ impl Document {
                 let start = self.lines.offset(&self.text, range.start);
                 let end = self.lines.offset(&self.text, range.end).max(start);
                 self.text.replace_range(start..end, &change.text);
+                if let Some(tree) = &mut self.tree {
+                    if !reparse::splice(tree, &self.text, start, end, change.text.len()) {
+                        self.tree = None;
+                    }
+                }
             }
-            None => self.text = change.text,
+            None => {
+                self.text = change.text;
+                self.tree = None;
+            }
         }
         self.lines = LineIndex::new(&self.text);
     }
@@ -48,6 +61,8 @@ impl Document {
 #[derive(Default)]
 pub struct Documents {
     open: HashMap<Url, Document>,
+    /// The parses of the modules the documents use, so that an edit parses none of them.
+    modules: ModuleCache,
     /// Changed since they were last checked (or using a module that changed), in order.
     dirty: IndexSet<Url>,
 }
@@ -60,7 +75,7 @@ impl Documents {
     pub fn open(&mut self, uri: Url, version: i32, text: String) {
         let path = uri.to_file_path().ok().map(|path| normalise(&path));
         let lines = LineIndex::new(&text);
-        let document = Document { version, text, lines, path, analysis: None, parsed: None };
+        let document = Document { version, text, lines, path, analysis: None, parsed: None, tree: None };
         self.dependents_changed(&uri, document.path.as_deref());
         self.dirty.insert(uri.clone());
         self.open.insert(uri, document);
@@ -119,10 +134,15 @@ impl Documents {
                     }
                     read(path)
                 };
-                Analysis::new(&name, &document.text, &read_module)
+                Analysis::new(&name, &document.text, document.tree.clone(), &read_module, &self.modules)
             };
             if let Some(document) = self.open.get_mut(uri) {
                 let analysis = Rc::new(analysis);
+                document.tree = match (document.tree.take(), analysis.has_syntax_errors()) {
+                    (_, true) => None,
+                    (Some(tree), false) => Some(tree),
+                    (None, false) => analysis.loaded.modules.first().map(|module| module.ast.clone()),
+                };
                 if !analysis.has_syntax_errors() {
                     retired.0.extend(document.parsed.replace(Rc::clone(&analysis)));
                 }

@@ -175,7 +175,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
             "an item (`use`, `const`, `model`, `provider` or `workflow`)"
         }
         // Fast mode never reports: a failed fast parse is parsed again in full.
-        Rule::fast => "something else",
+        Rule::fast | Rule::stmt_fast => "something else",
         Rule::expr_entry
         | Rule::expr
         | Rule::primary

@@ -20,7 +20,11 @@ pub(super) const MAX_OPERATORS: usize = 256;
 
 /// The first bound the item breaks, if any.
 pub(super) fn check(item: &Pair<'_, Rule>) -> Option<SyntaxError> {
-    let mut depth = 0usize;
+    check_from(item, 0)
+}
+
+/// The same for a pair that sits `depth` rules deep in its item (a statement parsed alone).
+pub(super) fn check_from(item: &Pair<'_, Rule>, mut depth: usize) -> Option<SyntaxError> {
     // The rules open, each with the depth it adds: a parse in fast mode (see the grammar)
     // leaves out the `stmt` and `attr` that wrap a block's entries, so such an entry counts for
     // its wrapper too, and the bound falls at the same place in either parse.

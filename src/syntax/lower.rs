@@ -14,13 +14,13 @@ use pest::error::InputLocation;
 use pest::iterators::{Pair, Pairs};
 use pest::Parser;
 
-use self::block::lower_block;
+use self::block::{lower_block, lower_stmt};
 use self::expr::{lower_expr, lower_str};
 use self::literal::lower_literal;
 pub(crate) use self::literal::read_literal;
 use super::ast::{
     Comment, Const, FieldType, File, Ident, Item, Model, ModelAttr, Param, Path, Price, PriceKind, Provider,
-    ProviderAttr, TypeExpr, Use, UseTarget, Workflow,
+    ProviderAttr, Stmt, TypeExpr, Use, UseTarget, Workflow,
 };
 use super::error::SyntaxError;
 use super::grammar::{is_token, Rule, WfParser};
@@ -54,8 +54,44 @@ pub(crate) fn parse(source: &str) -> Parsed {
 /// when the parse fails or holds a literal that never ends.
 fn parse_clean(source: &str, entry: Rule) -> Option<Parsed> {
     let file = WfParser::parse(entry, source).ok()?;
+    let comments = clean_comments(source, file.clone())?;
+    let mut errors = Vec::new();
+    let mut items = Vec::new();
+    lower_items(file, &mut items, &mut errors);
+    errors.sort_by(|a, b| {
+        let (a_span, b_span) = (a.span(), b.span());
+        (a_span.start, a_span.end, a.code()).cmp(&(b_span.start, b_span.end, b.code()))
+    });
+    errors.dedup();
+    Some(Parsed { file: File { items, comments }, errors })
+}
+
+/// A file's text that parses whole without a single error, parsed (in fast mode); `None`
+/// when [`parse`] would report anything.
+pub(super) fn parse_if_clean(source: &str) -> Option<Parsed> {
+    parse_clean(source, Rule::file_fast).filter(|parsed| parsed.errors.is_empty())
+}
+
+/// `source`, which must be one block statement alone (spans relative to it), parsed in fast
+/// mode, with its comments; `depth` is how many grammar rules deep it sits in its item (the
+/// nesting bound counts them). `None` when the text is anything else or has any error.
+pub(super) fn parse_statement(source: &str, depth: usize) -> Option<(Stmt, Vec<Comment>)> {
+    let mut pairs = WfParser::parse(Rule::stmt_fast, source).ok()?;
+    let comments = clean_comments(source, pairs.clone())?;
+    let stmt = pairs.next()?.into_inner().find(|pair| pair.as_rule() == Rule::stmt)?;
+    if limits::check_from(&stmt, depth).is_some() {
+        return None;
+    }
+    let mut errors = Vec::new();
+    let lowered = lower_stmt(only_child(stmt), &mut errors);
+    errors.is_empty().then_some((lowered, comments))
+}
+
+/// The comments of a parse that succeeded; `None` when it holds a literal or a block comment
+/// that never ends (the full path reports those).
+fn clean_comments(source: &str, pairs: Pairs<'_, Rule>) -> Option<Vec<Comment>> {
     let mut literals: Vec<Span> = Vec::new();
-    for pair in file.clone().flatten() {
+    for pair in pairs.flatten() {
         match pair.as_rule() {
             Rule::unterminated => return None,
             Rule::str_lit => {
@@ -68,16 +104,7 @@ fn parse_clean(source: &str, entry: Rule) -> Option<Parsed> {
             _ => {}
         }
     }
-    let comments = comments_between(source, &literals)?;
-    let mut errors = Vec::new();
-    let mut items = Vec::new();
-    lower_items(file, &mut items, &mut errors);
-    errors.sort_by(|a, b| {
-        let (a_span, b_span) = (a.span(), b.span());
-        (a_span.start, a_span.end, a.code()).cmp(&(b_span.start, b_span.end, b.code()))
-    });
-    errors.dedup();
-    Some(Parsed { file: File { items, comments }, errors })
+    comments_between(source, &literals)
 }
 
 /// The comments in the code between string literals; `None` when a block comment never ends.

@@ -66,7 +66,7 @@ fn is_attr(rule: Rule) -> bool {
 }
 
 /// Lowers one of the alternatives of `stmt`.
-fn lower_stmt(stmt: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Stmt {
+pub(super) fn lower_stmt(stmt: Pair<'_, Rule>, errors: &mut Vec<SyntaxError>) -> Stmt {
     match stmt.as_rule() {
         Rule::phase_stmt => Stmt::Phase(lower_phase(stmt, errors)),
         Rule::run_stmt => Stmt::Run(lower_run(stmt, errors)),
