@@ -360,6 +360,23 @@ fn rewrite_stored_command(dir: &Dir, from: &str, to: &str) {
 }
 
 #[test]
+fn a_reused_steps_value_reaches_the_expressions_after_it() {
+    let dir = Dir::new(
+        r#"workflow w() {
+  run a "echo hello; echo a >> log"
+  run b "test -f gate"
+  run c "echo got {{a.stdout}} > out"
+}"#,
+    );
+    dir.wf(&["run", "flow.wf"]).code(1);
+    dir.write("gate", "");
+    dir.wf(&["resume"]).code(0);
+    // `a` ran once: its value came from the journal, taken out of the replay, not re-run.
+    assert_eq!(dir.read("log"), "a\n");
+    assert_eq!(dir.read("out").trim(), "got hello");
+}
+
+#[test]
 fn resume_of_an_unchanged_workflow_follows_the_program_its_run_stored() {
     let dir = Dir::new(
         r#"workflow w() {

@@ -144,7 +144,11 @@ pub fn run(request: RunArgs) -> Exit {
         file_hash,
         checked: Some(&origins),
     };
-    execute(&target, Begin::New { args }, &request.common)
+    let exit = execute(&target, Begin::New { args }, &request.common);
+    // The process ends next: freeing the program piece by piece is time spent for nothing.
+    std::mem::forget(target);
+    std::mem::forget((program, origins));
+    exit
 }
 
 pub fn resume(run_id: Option<String>, explain: bool, common: Common) -> Exit {
@@ -191,7 +195,11 @@ pub fn resume(run_id: Option<String>, explain: bool, common: Common) -> Exit {
         return Exit::Usage;
     };
     let target = Target { program: &program, workflow: target, file, file_hash, checked: origins.as_ref() };
-    execute(&target, Begin::Resume { run: Box::new(record) }, &common)
+    let exit = execute(&target, Begin::Resume { run: Box::new(record) }, &common);
+    // As in `run`: the process ends next, and a 10,000-step program takes a while to free.
+    std::mem::forget(target);
+    std::mem::forget((program, origins));
+    exit
 }
 
 /// What the plain view counts progress against: `wf cost`'s expected steps and duration,

@@ -496,8 +496,8 @@ impl<'p> Runner<'p> {
         // Skipped after it escalated, in an earlier process: the run went on past it.
         if let (Some(index), Some(record)) = (named, record) {
             if record.accepted && record.status != Status::Succeeded.as_str() {
-                if let Some(value) = &record.value {
-                    cx.frame.set(index, value.clone());
+                if let Some(value) = key.as_deref().and_then(|key| self.replay.value(key)) {
+                    cx.frame.set(index, value);
                 }
                 return Flow::Done;
             }
@@ -513,7 +513,7 @@ impl<'p> Runner<'p> {
             };
             let value = match (named, record) {
                 (Some(index), _) if cx.frame.get(index).is_some() => cx.frame.get(index),
-                (_, Some(record)) => record.value.clone(),
+                (_, Some(_)) => key.as_deref().and_then(|key| self.replay.value(key)),
                 _ => None,
             }
             .unwrap_or_else(|| block_value(kind, false, 0, 0, 0));

@@ -5,9 +5,10 @@
 //! its workflow changed. Anything else runs again; a step that was running when the run
 //! stopped runs again from its first attempt (at-least-once).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
-use crate::ir::{Program, Step, StepKind, Workflow, WorkflowId};
+use crate::ir::{Program, Step, StepKind, Value, Workflow, WorkflowId};
 
 use crate::journal::StepRecord;
 
@@ -41,9 +42,27 @@ pub fn plan(program: &Program) -> HashMap<String, String> {
 /// What a resume knows: the records, and from which step on each workflow changed.
 #[derive(Default)]
 pub struct Replay {
-    records: HashMap<String, StepRecord>,
+    records: HashMap<String, Entry>,
     /// Per workflow, the arena index of its first step whose definition changed.
     changed_from: HashMap<WorkflowId, (usize, String)>,
+}
+
+/// A record, and its value held apart: a reused step takes the value instead of copying it
+/// (ten thousand reused steps copied ten thousand records).
+struct Entry {
+    record: StepRecord,
+    value: RefCell<Option<Value>>,
+    /// The journal held a value (so `None` in `value` means a reuse took it).
+    recorded_value: bool,
+}
+
+/// What [`Replay::take_value`] finds.
+pub enum Recorded {
+    Value(Value),
+    /// An earlier reuse in this process took it.
+    Taken,
+    /// The journal holds none.
+    Absent,
 }
 
 /// Whether a step instance is reused, and why (for `wf resume --explain`).
@@ -64,6 +83,14 @@ impl Replay {
                 changed_from.insert(WorkflowId(index), (position, step.id.clone()));
             }
         }
+        let records = records
+            .into_iter()
+            .map(|(key, mut record)| {
+                let value = record.value.take();
+                let recorded_value = value.is_some();
+                (key, Entry { record, value: RefCell::new(value), recorded_value })
+            })
+            .collect();
         Replay { records, changed_from }
     }
 
@@ -71,14 +98,35 @@ impl Replay {
         self.records.is_empty()
     }
 
+    /// The record of `key`; its value is read with [`Replay::value`] or taken with
+    /// [`Replay::take_value`].
     pub fn record(&self, key: &str) -> Option<&StepRecord> {
-        self.records.get(key)
+        self.records.get(key).map(|entry| &entry.record)
+    }
+
+    /// A copy of the recorded value of `key`, unless a reuse took it.
+    pub fn value(&self, key: &str) -> Option<Value> {
+        self.records.get(key).and_then(|entry| entry.value.borrow().clone())
+    }
+
+    /// The recorded value of `key`, moved out: the first reuse of a step takes it, and a
+    /// later one (the step's block walked again) gets `Taken` and finds the value in the
+    /// frame the first one set.
+    pub fn take_value(&self, key: &str) -> Recorded {
+        match self.records.get(key) {
+            Some(entry) => match entry.value.borrow_mut().take() {
+                Some(value) => Recorded::Value(value),
+                None if entry.recorded_value => Recorded::Taken,
+                None => Recorded::Absent,
+            },
+            None => Recorded::Absent,
+        }
     }
 
     /// Decides for the instance `key` of `step` (at arena `position` of workflow `workflow`).
     /// `reusable` is false inside handlers and under a call that runs again.
     pub fn decide(&self, key: &str, workflow: WorkflowId, position: usize, step: &Step, reusable: bool) -> Decision {
-        let Some(record) = self.records.get(key) else {
+        let Some(Entry { record, .. }) = self.records.get(key) else {
             return Decision::Run("not run before".into());
         };
         if !reusable {

@@ -19,7 +19,7 @@ use super::event::{Event, FailureKind, Status};
 use super::exec::{Cx, Failure, Flow, Runner, Undo, WfCx};
 use super::output::read_output;
 use super::record::{accepted, kind_name, millis, now_ms};
-use super::replay::Decision;
+use super::replay::{Decision, Recorded};
 use super::scope::{base_fields, kind_fields, step_value, Costs, Frame};
 use super::shell::render_command;
 use super::watch::{End, Polled};
@@ -128,8 +128,8 @@ impl<'p> Runner<'p> {
         let key = cx.key_of(index);
         // An escalation still open when the run stopped, or answered since with `wf approve`.
         if let Some(open) = self.open_question(&key, AskKind::Escalation) {
-            if let Some(record) = self.replay.record(&key).filter(|record| record.hash == step.hash) {
-                let value = record.value.clone().unwrap_or_else(|| step_value(step, Status::Failed));
+            if self.replay.record(&key).is_some_and(|record| record.hash == step.hash) {
+                let value = self.replay.value(&key).unwrap_or_else(|| step_value(step, Status::Failed));
                 let skipped = accepted(step, &key, &value, Some(&open.question));
                 match self.escalate(&key, &open.question, Some(&skipped), cx).await {
                     Ok(Answer::Retry) => {}
@@ -401,7 +401,12 @@ impl<'p> Runner<'p> {
         let Some(record) = self.replay.record(key) else {
             return Flow::Done;
         };
-        let value = record.value.clone().unwrap_or_else(|| super::scope::step_value(step, Status::Skipped));
+        let value = match self.replay.take_value(key) {
+            Recorded::Value(value) => Some(value),
+            Recorded::Taken => cx.frame.get(index),
+            Recorded::Absent => None,
+        }
+        .unwrap_or_else(|| super::scope::step_value(step, Status::Skipped));
         if let Value::Record(fields) = &value {
             let micros = match fields.get("cost") {
                 Some(Value::Money(micros)) => *micros,
