@@ -110,32 +110,10 @@ pub fn run(request: &StepArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    let journal = match Journal::open(&request.state_dir) {
-        Ok(journal) => journal,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Exit::Usage;
-        }
-    };
-    let text = std::fs::read(&request.file).unwrap_or_default();
-    let target = Target {
-        program: &derived,
-        workflow: id,
-        file: std::path::absolute(&request.file).unwrap_or_else(|_| request.file.clone()),
-        file_hash: format!("{:x}", Sha256::digest(&text)),
-        // A task's program is cut down from the file's: never stored under the file's key,
-        // where a resume of a whole run of that file would find it.
-        checked: None,
-    };
     let options = Options { approve, ..options_for(request, &env) };
-    let observers: Vec<Box<dyn run::Observer>> =
-        vec![Box::new(wf::run::view::Plain::new(std::io::stderr(), wf::report::Palette::new(false)))];
-    let ended = match run::execute(&target, Begin::New { args }, &journal, &options, observers) {
-        Ok(ended) => ended,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Exit::Usage;
-        }
+    let (journal, ended) = match execute(request, &derived, id, args, &options) {
+        Ok(ran) => ran,
+        Err(exit) => return exit,
     };
     let records = journal.steps(&ended.run_id).unwrap_or_default();
     let mut out = serde_json::Map::new();
@@ -252,32 +230,9 @@ fn rollback(
             return Exit::Usage;
         }
     };
-    let journal = match Journal::open(&request.state_dir) {
-        Ok(journal) => journal,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Exit::Usage;
-        }
-    };
-    let text = std::fs::read(&request.file).unwrap_or_default();
-    let target = Target {
-        program: &derived,
-        workflow: id,
-        file: std::path::absolute(&request.file).unwrap_or_else(|_| request.file.clone()),
-        file_hash: format!("{:x}", Sha256::digest(&text)),
-        // A task's program is cut down from the file's: never stored under the file's key,
-        // where a resume of a whole run of that file would find it.
-        checked: None,
-    };
-    let options = options_for(request, env);
-    let observers: Vec<Box<dyn run::Observer>> =
-        vec![Box::new(wf::run::view::Plain::new(std::io::stderr(), wf::report::Palette::new(false)))];
-    let ended = match run::execute(&target, Begin::New { args: args.clone() }, &journal, &options, observers) {
-        Ok(ended) => ended,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Exit::Usage;
-        }
+    let (journal, ended) = match execute(request, &derived, id, args.clone(), &options_for(request, env)) {
+        Ok(ran) => ran,
+        Err(exit) => return exit,
     };
     let mut usage = usage_of(&journal, &ended.run_id, "");
     usage["rollback"] = serde_json::json!(false);
@@ -287,6 +242,40 @@ fn rollback(
         return Exit::Failure;
     }
     Exit::Code(ended.exit_code())
+}
+
+/// Runs `derived`, a program cut down from the file's, with the real runner in a run of its
+/// own in the journal at `--state-dir`; its progress goes to stderr.
+fn execute(
+    request: &StepArgs,
+    derived: &wf::ir::Program,
+    id: WorkflowId,
+    args: indexmap::IndexMap<String, wf::ir::Value>,
+    options: &Options,
+) -> Result<(Journal, run::Ended), Exit> {
+    let journal = Journal::open(&request.state_dir).map_err(|error| {
+        eprintln!("error: {error}");
+        Exit::Usage
+    })?;
+    let text = std::fs::read(&request.file).unwrap_or_default();
+    let target = Target {
+        program: derived,
+        workflow: id,
+        file: std::path::absolute(&request.file).unwrap_or_else(|_| request.file.clone()),
+        file_hash: format!("{:x}", Sha256::digest(&text)),
+        // Never stored under the file's key, where a resume of a whole run of that file
+        // would find it.
+        checked: None,
+    };
+    let observers: Vec<Box<dyn run::Observer>> =
+        vec![Box::new(wf::run::view::Plain::new(std::io::stderr(), wf::report::Palette::new(false)))];
+    match run::execute(&target, Begin::New { args }, &journal, options, observers) {
+        Ok(ended) => Ok((journal, ended)),
+        Err(error) => {
+            eprintln!("error: {error}");
+            Err(Exit::Usage)
+        }
+    }
 }
 
 /// `wf step --report FILE`: the run's report (docs/schemas/import.json), from every task's
