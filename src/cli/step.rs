@@ -154,15 +154,8 @@ pub fn run(request: &StepArgs) -> Exit {
         }
     }
     let suffix = index.map(|index| format!("[{}]", index + 1)).unwrap_or_default();
-    let mut usage = usage_of(&journal, &ended.run_id, &suffix);
-    usage["rollback"] = serde_json::json!(asked);
-    usage["undo"] = serde_json::Value::Array(undo);
-    let values = serde_json::Value::Object(out).to_string();
-    if let Err(error) = publish(&values, &usage.to_string(), request.out.as_deref(), env.get("GITHUB_OUTPUT")) {
-        eprintln!("error: cannot write the step's outputs: {error}");
-        return Exit::Failure;
-    }
-    Exit::Code(ended.exit_code())
+    let usage = usage_of(&journal, &ended.run_id, &suffix);
+    finish(request, &env, &ended, serde_json::Value::Object(out), usage, asked, undo)
 }
 
 /// `wf step --rollback`: when a task's usage (`WF_USAGE_*`) says it asked for a rollback,
@@ -234,10 +227,25 @@ fn rollback(
         Ok(ran) => ran,
         Err(exit) => return exit,
     };
-    let mut usage = usage_of(&journal, &ended.run_id, "");
-    usage["rollback"] = serde_json::json!(false);
-    usage["undo"] = serde_json::json!([]);
-    if let Err(error) = publish("{}", &usage.to_string(), request.out.as_deref(), env.get("GITHUB_OUTPUT")) {
+    let usage = usage_of(&journal, &ended.run_id, "");
+    finish(request, env, &ended, serde_json::json!({}), usage, false, Vec::new())
+}
+
+/// Publishes a task's values and its usage, with whether it asked for a rollback and the
+/// finished steps it left for the rollback handler to undo; exits as its run ended.
+fn finish(
+    request: &StepArgs,
+    env: &HashMap<String, String>,
+    ended: &run::Ended,
+    values: serde_json::Value,
+    mut usage: serde_json::Value,
+    rollback: bool,
+    undo: Vec<serde_json::Value>,
+) -> Exit {
+    usage["rollback"] = serde_json::json!(rollback);
+    usage["undo"] = serde_json::Value::Array(undo);
+    let published = publish(&values.to_string(), &usage.to_string(), request.out.as_deref(), env.get("GITHUB_OUTPUT"));
+    if let Err(error) = published {
         eprintln!("error: cannot write the step's outputs: {error}");
         return Exit::Failure;
     }
