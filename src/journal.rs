@@ -1310,22 +1310,27 @@ mod tests {
         assert_eq!(version, SCHEMA_VERSION.to_string());
     }
 
+    /// A run of workflow `w` in `/f.wf` (file hash `0`), owned by this process.
+    fn new_run(plan: &HashMap<String, String>) -> NewRun<'_> {
+        NewRun {
+            workflow: "w",
+            file: "/f.wf",
+            file_hash: "0",
+            args: "{}",
+            plan,
+            options: "{}",
+            owner: Owner::current(),
+            at: 1,
+            program: None,
+        }
+    }
+
     #[test]
     fn a_live_owner_keeps_its_run() {
         let dir = tempfile::tempdir().expect("temp dir");
         let journal = Journal::open(dir.path()).expect("opens");
         let plan = HashMap::new();
-        let run = NewRun {
-            workflow: "w",
-            file: "/f.wf",
-            file_hash: "0",
-            args: "{}",
-            plan: &plan,
-            options: "{}",
-            owner: Owner::current(),
-            at: 1,
-            program: None,
-        };
+        let run = new_run(&plan);
         let id = journal.create_run(&run).expect("created");
         match journal.claim(&id, &plan, "0", Owner::current(), None) {
             Err(JournalError::Owned { pid, .. }) => assert_eq!(pid, std::process::id()),
@@ -1342,17 +1347,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let journal = Journal::open(dir.path()).expect("opens");
         let plan = HashMap::new();
-        let new = NewRun {
-            workflow: "w",
-            file: "/f.wf",
-            file_hash: "0",
-            args: "{}",
-            plan: &plan,
-            options: "{}",
-            owner: Owner::current(),
-            at: 1,
-            program: None,
-        };
+        let new = new_run(&plan);
         let id = journal.create_run(&new).expect("created");
         let run = id.as_str();
         let other = Connection::open(dir.path().join("state.db")).expect("a second reader");
