@@ -81,6 +81,10 @@ pub struct Options {
     pub prompt: bool,
     /// `--budget`: the run's budget (scope `None`) or a phase's or call's, by key, raised.
     pub raise: Vec<(Option<String>, crate::cost::Budget)>,
+    /// Money (micro-dollars) and tokens that the run spent before this process's part of it:
+    /// the earlier tasks of a compiled workflow on an engine (`wf step`). Held against the
+    /// run's budget and the budgets across runs, as if this run's ledger held it.
+    pub spent_before: (i64, u64),
 }
 
 /// What to run: a checked program and one of its workflows.
@@ -228,7 +232,10 @@ async fn run(
     };
     let decisions = if resumed { journal.decisions(&run_id)? } else { Vec::new() };
     let warned = if resumed { budget_warnings(journal, &run_id)? } else { HashSet::new() };
-    let prior = if resumed { journal.spent(&run_id)? } else { (0, 0) };
+    let (before_micros, before_tokens) = options.spent_before;
+    let with_before =
+        |(micros, tokens): (i64, u64)| (micros.saturating_add(before_micros), tokens.saturating_add(before_tokens));
+    let prior = with_before(if resumed { journal.spent(&run_id)? } else { (0, 0) });
     let warned_of = |scope: &str| {
         (
             warned.contains(&(scope.to_owned(), "money".to_owned())),
@@ -242,7 +249,7 @@ async fn run(
             around.as_ref(),
             period.period.name(),
             period.limits,
-            period.spent,
+            with_before(period.spent),
             warned_of(period.period.name()),
         );
         around = Some(purse);

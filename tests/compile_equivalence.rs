@@ -294,23 +294,8 @@ fn comparable(value: &Json) -> Json {
     value
 }
 
-/// Runs `source` both ways and compares them; returns the undos `wf run` ran, and what the
-/// commands of both runs appended to `undo.log` in the workflow's folder.
-fn equivalent(source: &str, args: &[(&str, &str)]) -> (Vec<(String, String)>, String) {
-    let dir = Dir::new(source);
-    let mut run_args = vec!["run", "flow.wf", "--quiet"];
-    let pairs: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    for pair in &pairs {
-        run_args.push("--arg");
-        run_args.push(pair);
-    }
-    let ran = dir.wf(&run_args);
-    assert!(matches!(ran.output.status.code(), Some(0 | 1)), "wf run: {}", String::from_utf8_lossy(&ran.output.stderr));
-    let (status, expected, micros) = run_values(&dir.journal());
-
-    let outcome = common::check_text(source);
-    assert!(!outcome.checked.has_errors());
-    let program = &outcome.checked.program;
+/// Compiles `program`'s workflow for GitHub and runs its jobs in the harness, in `dir`.
+fn on_the_engine<'a>(dir: &'a Dir, program: &wf::ir::Program, args: &[(&str, &str)]) -> (Harness<'a>, Json) {
     let options = Options {
         target: Target::Github,
         file: "flow.wf".to_owned(),
@@ -341,6 +326,27 @@ fn equivalent(source: &str, args: &[(&str, &str)]) -> (Vec<(String, String)>, St
     for (name, job) in document["jobs"].as_object().unwrap() {
         harness.job(name, job);
     }
+    (harness, document)
+}
+
+/// Runs `source` both ways and compares them; returns the undos `wf run` ran, and what the
+/// commands of both runs appended to `undo.log` in the workflow's folder.
+fn equivalent(source: &str, args: &[(&str, &str)]) -> (Vec<(String, String)>, String) {
+    let dir = Dir::new(source);
+    let mut run_args = vec!["run", "flow.wf", "--quiet"];
+    let pairs: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    for pair in &pairs {
+        run_args.push("--arg");
+        run_args.push(pair);
+    }
+    let ran = dir.wf(&run_args);
+    assert!(matches!(ran.output.status.code(), Some(0 | 1)), "wf run: {}", String::from_utf8_lossy(&ran.output.stderr));
+    let (status, expected, micros) = run_values(&dir.journal());
+
+    let outcome = common::check_text(source);
+    assert!(!outcome.checked.has_errors());
+    let program = &outcome.checked.program;
+    let (harness, document) = on_the_engine(&dir, program, args);
     let body_failed = document["jobs"]
         .as_object()
         .unwrap()
@@ -476,4 +482,44 @@ fn a_rollback_inside_a_loop_undoes_its_task_then_the_handler_the_rest() {
     );
     let keys: Vec<&str> = undone.0.iter().map(|(key, _)| key.as_str()).collect();
     assert_eq!(keys, ["shift[3]", "shift[2]", "shift[1]", "deploy"]);
+}
+
+/// A budget is the run's, not each task's: every task starts from what the tasks before it
+/// spent (counting a task that two branches both followed once), so the engine stops at the
+/// step `wf run` stops at. Without the carried spend every step would run; counting `a` once
+/// per branch would stop before `d`.
+#[test]
+fn a_budget_holds_across_tasks_as_in_wf_run() {
+    let source = r#"workflow w() {
+  budget $1.00
+  run a "echo a" { cost $0.30 }
+  parallel {
+    run b "echo b" { cost $0.10 }
+    run c "echo c" { cost $0.10 }
+  }
+  run d "echo d" { cost $0.40 }
+  run e "echo e" { cost $0.40 }
+}"#;
+    let dir = Dir::new(source);
+    let ran = dir.wf(&["run", "flow.wf", "--quiet"]);
+    assert_eq!(ran.output.status.code(), Some(3), "wf run pauses on the budget");
+    let (status, expected, micros) = run_values(&dir.journal());
+    assert_eq!(status, "paused");
+    assert_eq!(expected.keys().collect::<Vec<_>>(), ["a", "b", "c", "d"], "wf run stops before `e`");
+
+    let outcome = common::check_text(source);
+    let program = &outcome.checked.program;
+    let (harness, _) = on_the_engine(&dir, program, &[]);
+    for (job, ended) in
+        [("a", Ended::Succeeded), ("b", Ended::Succeeded), ("d", Ended::Succeeded), ("e", Ended::Failed)]
+    {
+        assert_eq!(harness.ended[job], ended, "job `{job}`");
+    }
+    let usage: Json = serde_json::from_str(&harness.outputs["e"].1).unwrap();
+    assert_eq!(usage["status"], "paused", "`e`'s task pauses on the run's budget, as wf run does");
+    let values: serde_json::Map<String, Json> = serde_json::from_str(&harness.outputs["e"].0).unwrap();
+    assert!(values.get("e").is_none_or(|value| value["status"] != "succeeded"), "`e` did not run: {values:?}");
+    assert_eq!(harness.micros, micros, "the ledger's total");
+    let spent: serde_json::Map<String, Json> = usage["spent"].as_object().unwrap().clone();
+    assert_eq!(spent.len(), 5, "`e` counts the runs of a, b, c, d and its own, once each: {spent:?}");
 }

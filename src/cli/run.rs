@@ -274,6 +274,7 @@ fn execute(target: &Target<'_>, begin: Begin, common: &Common) -> Exit {
         verbose: common.verbose,
         prompt: !common.no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         raise: common.budget.clone(),
+        spent_before: (0, 0),
     };
     // Human output goes to stdout, unless the events or the JSON report take stdout.
     let stdout_taken = json || common.events.is_some() && common.events_file.is_none();

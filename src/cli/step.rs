@@ -79,6 +79,13 @@ pub fn run(request: &StepArgs) -> Exit {
             return Exit::Usage;
         }
     };
+    let carried = match carried(&env) {
+        Ok(carried) => carried,
+        Err(reason) => {
+            eprintln!("error: WF_USAGE_*: {reason}");
+            return Exit::Usage;
+        }
+    };
     let index = match env.get("WF_INDEX").filter(|text| !text.is_empty()) {
         None => None,
         Some(text) => match text.parse::<u64>() {
@@ -94,7 +101,7 @@ pub fn run(request: &StepArgs) -> Exit {
         return write_report(request, report, workflow, &args, &env);
     }
     let Some(path) = request.node.as_deref() else {
-        return rollback(request, &chosen, id, &args, &values, &env);
+        return rollback(request, &chosen, id, &args, &values, &env, &carried);
     };
     let node = wf::compile::find(workflow, path);
     let inside: Vec<StepIdx> = node.map(|node| steps_of(node, index.is_some())).unwrap_or_default();
@@ -110,7 +117,7 @@ pub fn run(request: &StepArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    let options = Options { approve, ..options_for(request, &env) };
+    let options = Options { approve, ..options_for(request, &env, &carried) };
     let (journal, ended) = match execute(request, &derived, id, args, &options) {
         Ok(ran) => ran,
         Err(exit) => return exit,
@@ -154,7 +161,7 @@ pub fn run(request: &StepArgs) -> Exit {
         }
     }
     let suffix = index.map(|index| format!("[{}]", index + 1)).unwrap_or_default();
-    let usage = usage_of(&journal, &ended.run_id, &suffix);
+    let usage = usage_of(&journal, &ended.run_id, &suffix, &carried);
     finish(request, &env, &ended, serde_json::Value::Object(out), usage, asked, undo)
 }
 
@@ -168,6 +175,7 @@ fn rollback(
     args: &indexmap::IndexMap<String, wf::ir::Value>,
     values: &HashMap<StepIdx, wf::ir::Value>,
     env: &HashMap<String, String>,
+    carried: &Carried,
 ) -> Exit {
     let workflow = chosen.workflow();
     let mut asked = false;
@@ -223,11 +231,11 @@ fn rollback(
             return Exit::Usage;
         }
     };
-    let (journal, ended) = match execute(request, &derived, id, args.clone(), &options_for(request, env)) {
+    let (journal, ended) = match execute(request, &derived, id, args.clone(), &options_for(request, env, carried)) {
         Ok(ran) => ran,
         Err(exit) => return exit,
     };
-    let usage = usage_of(&journal, &ended.run_id, "");
+    let usage = usage_of(&journal, &ended.run_id, "", carried);
     finish(request, env, &ended, serde_json::json!({}), usage, false, Vec::new())
 }
 
@@ -380,9 +388,17 @@ fn write_report(
 /// What a task's run spent and did, for the rollback handler and the report node: its id,
 /// status and times, its totals, each step's record and the ledger's amounts (without the
 /// agents' exchanges). `suffix` (`[i]`, a fanned-out iteration) goes after every step key, so
-/// that the iterations' steps stay apart in the report.
-fn usage_of(journal: &Journal, run: &str, suffix: &str) -> serde_json::Value {
+/// that the iterations' steps stay apart in the report. `spent` is what the run has spent up
+/// to the end of this task, by task run (`carried` and this one's): the tasks after it start
+/// from there.
+fn usage_of(journal: &Journal, run: &str, suffix: &str, carried: &Carried) -> serde_json::Value {
     let (micros, tokens) = journal.spent(run).unwrap_or_default();
+    let mut spent = carried.clone();
+    spent.insert(run.to_owned(), (micros, tokens));
+    let spent: serde_json::Map<String, serde_json::Value> = spent
+        .into_iter()
+        .map(|(run, (micros, tokens))| (run, serde_json::json!({ "micros": micros, "tokens": tokens })))
+        .collect();
     let record = journal.run(run).ok();
     let mut records: Vec<_> = journal.steps(run).unwrap_or_default().into_values().collect();
     records.sort_by_key(|record| record.seq);
@@ -428,13 +444,42 @@ fn usage_of(journal: &Journal, run: &str, suffix: &str) -> serde_json::Value {
         "ended_at": record.as_ref().and_then(|record| record.ended_at),
         "micros": micros,
         "tokens": tokens,
+        "spent": spent,
         "steps": steps,
         "ledger": ledger,
     })
 }
 
-/// How the runner runs a task: no person to ask, the engine's environment.
-fn options_for(request: &StepArgs, env: &HashMap<String, String>) -> Options {
+/// What the earlier tasks of the engine's run spent, by their task runs: the union of the
+/// `spent` of every task's usage this one was given (`WF_USAGE_*`). Runs are keys, so a task
+/// that two branches both count (before a `parallel`) counts once.
+type Carried = std::collections::BTreeMap<String, (i64, u64)>;
+
+fn carried(env: &HashMap<String, String>) -> Result<Carried, String> {
+    let mut carried = Carried::new();
+    for (name, text) in env.iter().filter(|(name, _)| name.starts_with("WF_USAGE_")) {
+        if text.trim().is_empty() {
+            continue; // a task that did not run
+        }
+        let usage: serde_json::Value = serde_json::from_str(text).map_err(|error| format!("{name}: {error}"))?;
+        let Some(spent) = usage.get("spent") else { continue };
+        let Some(spent) = spent.as_object() else { return Err(format!("{name}: `spent` is not a JSON object")) };
+        for (run, amounts) in spent {
+            let (Some(micros), Some(tokens)) = (amounts["micros"].as_i64(), amounts["tokens"].as_u64()) else {
+                return Err(format!("{name}: `spent.{run}` needs `micros` and `tokens`"));
+            };
+            carried.insert(run.clone(), (micros, tokens));
+        }
+    }
+    Ok(carried)
+}
+
+/// How the runner runs a task: no person to ask, the engine's environment, and what the
+/// run spent before it held against its budgets.
+fn options_for(request: &StepArgs, env: &HashMap<String, String>, carried: &Carried) -> Options {
+    let spent_before = carried
+        .values()
+        .fold((0i64, 0u64), |(micros, tokens), &(m, t)| (micros.saturating_add(m), tokens.saturating_add(t)));
     Options {
         state_dir: request.state_dir.clone(),
         mode: None,
@@ -450,6 +495,7 @@ fn options_for(request: &StepArgs, env: &HashMap<String, String>) -> Options {
         verbose: true,
         prompt: false,
         raise: Vec::new(),
+        spent_before,
     }
 }
 

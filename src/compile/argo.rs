@@ -67,7 +67,7 @@ pub fn manifest(plan: &Plan, options: &Options) -> Value {
                     "arguments": { "parameters": forward(plan, task, true) },
                 }]],
             });
-            if !task.reads.is_empty() {
+            if !taken(plan, task).is_empty() {
                 loop_template["inputs"] = inputs(plan, task, false);
             }
             if let Some(max) = fan.max {
@@ -132,59 +132,65 @@ fn dag(name: &str, plan: &Plan, role: Role) -> Value {
     json!({ "name": name, "dag": { "tasks": tasks } })
 }
 
-/// The values a task reads, as arguments: from the tasks of its DAG, or (in the exit
-/// handler) from the global outputs the body's tasks export.
-fn reads(plan: &Plan, task: &Task, global: bool) -> Vec<Value> {
-    let mut parameters = Vec::new();
-    for &i in &task.reads {
-        let read = &plan.tasks[i];
-        let from_global = global && read.role == Role::Body;
-        let value = if from_global {
-            format!("{{{{workflow.outputs.parameters.{}}}}}", global_name(read))
-        } else {
-            format!("{{{{tasks.{}.outputs.parameters.values}}}}", read.name)
-        };
-        if task.role != Role::Report {
-            parameters.push(json!({ "name": param_name(read), "value": value }));
-        }
-        if task.role == Role::Report || (task.role == Role::Rollback && read.fan.is_none()) {
-            let usage = if from_global {
-                format!("{{{{workflow.outputs.parameters.{}}}}}", usage_global_name(read))
-            } else {
-                format!("{{{{tasks.{}.outputs.parameters.usage}}}}", read.name)
-            };
-            parameters.push(json!({ "name": usage_param_name(read), "value": usage }));
+/// What a task takes from another, as an input parameter and an environment variable.
+#[derive(Clone, Copy)]
+enum Taken {
+    /// Its steps' values (`WF_VALUES_<task>`).
+    Values,
+    /// Its usage (`WF_USAGE_<task>`).
+    Usage,
+}
+
+impl Taken {
+    fn output(self) -> &'static str {
+        match self {
+            Taken::Values => "values",
+            Taken::Usage => "usage",
         }
     }
-    parameters
+
+    fn param(self, from: &Task) -> String {
+        format!("{}-{}", self.output(), from.name)
+    }
+
+    fn global(self, from: &Task) -> String {
+        format!("wf-{}-{}", self.output(), from.name)
+    }
+
+    fn var(self, from: &Task) -> String {
+        match self {
+            Taken::Values => values_var(&from.name),
+            Taken::Usage => usage_var(&from.name),
+        }
+    }
 }
 
-fn usage_param_name(task: &Task) -> String {
-    format!("usage-{}", task.name)
+/// Everything `task` takes from other tasks: the values of those it reads (the report needs
+/// none), the usage of those in its `usage`.
+fn taken<'a>(plan: &'a Plan, task: &'a Task) -> Vec<(Taken, &'a Task)> {
+    let values = task.reads.iter().filter(|_| task.role != Role::Report).map(|&i| (Taken::Values, &plan.tasks[i]));
+    values.chain(task.usage.iter().map(|&i| (Taken::Usage, &plan.tasks[i]))).collect()
 }
 
-fn usage_global_name(task: &Task) -> String {
-    format!("wf-usage-{}", task.name)
-}
-
-fn param_name(task: &Task) -> String {
-    format!("values-{}", task.name)
-}
-
-fn global_name(task: &Task) -> String {
-    format!("wf-values-{}", task.name)
+/// What a task takes, as arguments: from the tasks of its DAG, or (in the exit handler)
+/// from the global outputs the body's tasks export.
+fn reads(plan: &Plan, task: &Task, global: bool) -> Vec<Value> {
+    taken(plan, task)
+        .into_iter()
+        .map(|(taken, from)| {
+            let value = if global && from.role == Role::Body {
+                format!("{{{{workflow.outputs.parameters.{}}}}}", taken.global(from))
+            } else {
+                format!("{{{{tasks.{}.outputs.parameters.{}}}}}", from.name, taken.output())
+            };
+            json!({ "name": taken.param(from), "value": value })
+        })
+        .collect()
 }
 
 fn inputs(plan: &Plan, task: &Task, index: bool) -> Value {
-    let mut parameters: Vec<Value> = Vec::new();
-    for &i in &task.reads {
-        if task.role != Role::Report {
-            parameters.push(json!({ "name": param_name(&plan.tasks[i]) }));
-        }
-        if task.role == Role::Report || (task.role == Role::Rollback && plan.tasks[i].fan.is_none()) {
-            parameters.push(json!({ "name": usage_param_name(&plan.tasks[i]) }));
-        }
-    }
+    let mut parameters: Vec<Value> =
+        taken(plan, task).into_iter().map(|(taken, from)| json!({ "name": taken.param(from) })).collect();
     if index {
         parameters.push(json!({ "name": "index" }));
     }
@@ -193,11 +199,10 @@ fn inputs(plan: &Plan, task: &Task, index: bool) -> Value {
 
 /// A loop's arguments to one iteration: what it was given, and the item's index.
 fn forward(plan: &Plan, task: &Task, index: bool) -> Vec<Value> {
-    let mut parameters: Vec<Value> = task
-        .reads
-        .iter()
-        .map(|&i| {
-            let name = param_name(&plan.tasks[i]);
+    let mut parameters: Vec<Value> = taken(plan, task)
+        .into_iter()
+        .map(|(taken, from)| {
+            let name = taken.param(from);
             json!({ "name": name, "value": format!("{{{{inputs.parameters.{name}}}}}") })
         })
         .collect();
@@ -213,15 +218,10 @@ fn container(plan: &Plan, task: &Task, options: &Options) -> Value {
         .iter()
         .map(|param| json!({ "name": arg_var(&param.name), "value": format!("{{{{workflow.parameters.{}}}}}", param.name) }))
         .collect();
-    for &i in &task.reads {
-        let read = &plan.tasks[i];
-        if task.role != Role::Report {
-            env.push(json!({ "name": values_var(&read.name), "value": format!("{{{{inputs.parameters.{}}}}}", param_name(read)) }));
-        }
-        if task.role == Role::Report || (task.role == Role::Rollback && read.fan.is_none()) {
-            let usage = format!("{{{{inputs.parameters.{}}}}}", usage_param_name(read));
-            env.push(json!({ "name": usage_var(&read.name), "value": usage }));
-        }
+    for (taken, from) in taken(plan, task) {
+        env.push(
+            json!({ "name": taken.var(from), "value": format!("{{{{inputs.parameters.{}}}}}", taken.param(from)) }),
+        );
     }
     if task.fan.is_some() {
         env.push(json!({ "name": "WF_INDEX", "value": "{{inputs.parameters.index}}" }));
@@ -238,21 +238,22 @@ fn container(plan: &Plan, task: &Task, options: &Options) -> Value {
         // The suspend node before it was resumed by a person: the approval is given.
         command.push("--approved".to_owned());
     }
+    // A body task's outputs that the exit handler's tasks take are exported globally.
+    let exported = |taken: Taken| {
+        let index = index_of(plan, task);
+        task.role == Role::Body
+            && plan.tasks.iter().filter(|other| other.role != Role::Body).any(|other| match taken {
+                Taken::Values => other.role != Role::Report && other.reads.contains(&index),
+                Taken::Usage => other.usage.contains(&index),
+            })
+    };
     let mut values = json!({ "name": "values", "valueFrom": { "path": format!("{OUT_DIR}/values.json") } });
-    if task.role == Role::Body
-        && plan.tasks.iter().any(|other| {
-            !matches!(other.role, Role::Body | Role::Report) && other.reads.contains(&index_of(plan, task))
-        })
-    {
-        values["globalName"] = json!(global_name(task));
+    if exported(Taken::Values) {
+        values["globalName"] = json!(Taken::Values.global(task));
     }
     let mut usage = json!({ "name": "usage", "valueFrom": { "path": format!("{OUT_DIR}/usage.json") } });
-    if task.role == Role::Body
-        && plan.tasks.iter().any(|other| {
-            matches!(other.role, Role::Rollback | Role::Report) && other.reads.contains(&index_of(plan, task))
-        })
-    {
-        usage["globalName"] = json!(usage_global_name(task));
+    if exported(Taken::Usage) {
+        usage["globalName"] = json!(Taken::Usage.global(task));
     }
     let mut template = json!({
         "name": task.name,
@@ -269,7 +270,7 @@ fn container(plan: &Plan, task: &Task, options: &Options) -> Value {
             parameters.push(report);
         }
     }
-    if !task.reads.is_empty() || task.fan.is_some() {
+    if !taken(plan, task).is_empty() || task.fan.is_some() {
         template["inputs"] = inputs(plan, task, task.fan.is_some());
     }
     if let Some(timeout) = task.timeout_ms {

@@ -106,17 +106,15 @@ fn job(plan: &Plan, task: &Task, options: &Options) -> Value {
     for param in &plan.params {
         env.insert(arg_var(&param.name), json!(format!("${{{{ inputs.{} }}}}", param.name)));
     }
-    for &i in &task.reads {
-        let read = &plan.tasks[i];
-        if task.role == Role::Report && read.fan.is_some() {
-            continue; // A matrix job has no outputs of its own.
+    if task.role != Role::Report {
+        for &i in &task.reads {
+            let read = &plan.tasks[i].name;
+            env.insert(values_var(read), json!(format!("${{{{ needs.{read}.outputs.values }}}}")));
         }
-        if task.role != Role::Report {
-            env.insert(values_var(&read.name), json!(format!("${{{{ needs.{}.outputs.values }}}}", read.name)));
-        }
-        if matches!(task.role, Role::Rollback | Role::Report) {
-            env.insert(usage_var(&read.name), json!(format!("${{{{ needs.{}.outputs.usage }}}}", read.name)));
-        }
+    }
+    // A matrix job has no outputs of its own: the report downloads its iterations' usage.
+    for read in task.usage.iter().map(|&i| &plan.tasks[i]).filter(|read| read.fan.is_none()) {
+        env.insert(usage_var(&read.name), json!(format!("${{{{ needs.{}.outputs.usage }}}}", read.name)));
     }
     if task.fan.is_some() {
         env.insert("WF_INDEX".into(), json!("${{ matrix.index }}"));

@@ -80,6 +80,11 @@ pub struct Task {
     pub needs: Vec<usize>,
     /// Tasks whose step values this one reads; each is also in `needs`.
     pub reads: Vec<usize>,
+    /// Tasks whose usage this one reads (`WF_USAGE_<task>`): the report every task's, the
+    /// rollback handler that of the body tasks it reads for their `undo`s, every other task
+    /// that of the tasks it waits for in its own DAG, whose spend counts against the run's
+    /// budget. Only the report reads a fanned-out task's (a list on Argo, artifacts on GitHub).
+    pub usage: Vec<usize>,
     pub fan: Option<Fan>,
     /// The question a person answers before the task runs (a gate's `approve`, a risky step
     /// in hybrid mode, any step in supervised mode).
@@ -139,6 +144,7 @@ pub fn plan(
     before_finally.extend(failure_exits);
     lower.sequence(&workflow.finally, "finally", before_finally, Role::Finally);
     lower.report();
+    lower.usage_reads();
     lower.handler_rollbacks();
     lower.escalations();
     if !lower.errors.is_empty() {
@@ -396,6 +402,7 @@ impl Lower<'_> {
             title,
             needs,
             reads,
+            usage: Vec::new(),
             fan: None,
             approval,
             timeout_ms,
@@ -589,6 +596,7 @@ impl Lower<'_> {
             title: "rollback".to_owned(),
             needs: reads.clone(),
             reads,
+            usage: Vec::new(),
             fan: None,
             approval: None,
             timeout_ms: None,
@@ -630,11 +638,32 @@ impl Lower<'_> {
             title: "report".to_owned(),
             needs: all.clone(),
             reads: all,
+            usage: Vec::new(),
             fan: None,
             approval: None,
             timeout_ms: None,
             role: Role::Report,
         });
+    }
+
+    /// Fills in each task's `usage` (see [`Task::usage`]) once every task is known.
+    fn usage_reads(&mut self) {
+        for i in 0..self.tasks.len() {
+            let task = &self.tasks[i];
+            let plain = |&other: &usize| self.tasks[other].fan.is_none();
+            let usage: Vec<usize> = match task.role {
+                Role::Report => task.reads.clone(),
+                Role::Rollback => task.reads.iter().copied().filter(plain).collect(),
+                role => task
+                    .needs
+                    .iter()
+                    .copied()
+                    .filter(plain)
+                    .filter(|&need| (self.tasks[need].role == Role::Body) == (role == Role::Body))
+                    .collect(),
+            };
+            self.tasks[i].usage = usage;
+        }
     }
 
     fn index_of(&self, step: &Step) -> usize {
