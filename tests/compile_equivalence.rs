@@ -332,8 +332,15 @@ fn on_the_engine<'a>(dir: &'a Dir, program: &wf::ir::Program, args: &[(&str, &st
 /// Runs `source` both ways and compares them; returns the undos `wf run` ran, and what the
 /// commands of both runs appended to `undo.log` in the workflow's folder.
 fn equivalent(source: &str, args: &[(&str, &str)]) -> (Vec<(String, String)>, String) {
+    equivalent_with(source, args, &[])
+}
+
+/// [`equivalent`], with more of `wf run`'s flags (`--approve` for what the engine's reviewers
+/// approve before a task).
+fn equivalent_with(source: &str, args: &[(&str, &str)], flags: &[&str]) -> (Vec<(String, String)>, String) {
     let dir = Dir::new(source);
     let mut run_args = vec!["run", "flow.wf", "--quiet"];
+    run_args.extend_from_slice(flags);
     let pairs: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
     for pair in &pairs {
         run_args.push("--arg");
@@ -364,7 +371,9 @@ fn equivalent(source: &str, args: &[(&str, &str)]) -> (Vec<(String, String)>, St
         engine.extend(object);
     }
     for (id, value) in &expected {
-        let step = program.workflows[0].steps.iter().find(|step| &step.id == id).unwrap();
+        let Some(step) = program.workflows[0].steps.iter().find(|step| &step.id == id) else {
+            continue; // A called workflow's step: its value is inside the call's.
+        };
         if matches!(step.kind, wf::ir::StepKind::Block(_)) {
             continue; // Phases and blocks split over tasks have no value on the engine.
         }
@@ -522,4 +531,75 @@ fn a_budget_holds_across_tasks_as_in_wf_run() {
     assert_eq!(harness.micros, micros, "the ledger's total");
     let spent: serde_json::Map<String, Json> = usage["spent"].as_object().unwrap().clone();
     assert_eq!(spent.len(), 5, "`e` counts the runs of a, b, c, d and its own, once each: {spent:?}");
+}
+
+/// A step that asks a person inside a task (a gate in a `repeat`, a gate in a called
+/// workflow) is approved with the task, before it starts: the engine's run ends as `wf run`
+/// with those gates approved ahead (`--approve`) ends.
+#[test]
+fn questions_inside_a_task_are_approved_before_it_as_wf_run_approves_ahead() {
+    let source = r#"workflow w() {
+  mode hybrid
+  repeat rounds max 2 until counter.ok {
+    gate check { approve "Another round?" }
+    run counter "echo round"
+  }
+  call s sub()
+  run after "echo after {{counter.stdout}}"
+}
+
+workflow sub() {
+  gate ok { approve "Go on?" }
+  run inner "echo inner"
+}"#;
+    equivalent_with(source, &[], &["--workflow", "w", "--approve", "check", "--approve", "ok"]);
+    let outcome = common::check_text(source);
+    let program = &outcome.checked.program;
+    let plan = wf::compile::plan::plan(program, &program.workflows[0], &IndexMap::new(), Target::Github).unwrap();
+    let asked: Vec<(&str, &str)> = plan
+        .tasks
+        .iter()
+        .filter_map(|task| task.approval.as_deref().map(|question| (task.name.as_str(), question)))
+        .collect();
+    assert_eq!(asked, [("rounds", "Another round?"), ("s", "sub: Go on?")], "each task asks before it starts");
+}
+
+/// An escalated failure pauses the task's run as it pauses `wf run`'s; on the engine that
+/// fails the job (nothing resumes it there), the steps after it do not run, and the task
+/// says how a person retries it with the engine.
+#[test]
+fn an_escalation_pauses_the_task_and_says_how_to_retry_it_on_the_engine() {
+    let source = r#"workflow w() {
+  run ok "echo ok"
+  run bad "exit 1" { on failure escalate "the tests fail: retry, skip or abort?" }
+  run after "echo after"
+}"#;
+    let dir = Dir::new(source);
+    let ran = dir.wf(&["run", "flow.wf", "--quiet"]);
+    assert_eq!(ran.output.status.code(), Some(3), "wf run pauses on the escalation");
+    let (status, expected, _) = run_values(&dir.journal());
+    assert_eq!(status, "paused");
+    let outcome = common::check_text(source);
+    let (harness, _) = on_the_engine(&dir, &outcome.checked.program, &[]);
+    assert_eq!(harness.ended["ok"], Ended::Succeeded);
+    assert_eq!(harness.ended["bad"], Ended::Failed, "the escalated task fails the engine's run");
+    assert_eq!(harness.ended["after"], Ended::Skipped, "as in `wf run`, nothing after it runs");
+    let usage: Json = serde_json::from_str(&harness.outputs["bad"].1).unwrap();
+    assert_eq!(usage["status"], "paused", "the task's run pauses on the escalation, as wf run's does");
+    let values: serde_json::Map<String, Json> = serde_json::from_str(&harness.outputs["ok"].0).unwrap();
+    assert_eq!(comparable(&values["ok"]), comparable(&expected["ok"]));
+
+    let step = dir
+        .command(&["step", "flow.wf", "--workflow", "w", "--node", "body.1"])
+        .env("GITHUB_ACTIONS", "true")
+        .env_remove("GITHUB_OUTPUT")
+        .output()
+        .unwrap();
+    assert_eq!(step.status.code(), Some(3));
+    let stdout = String::from_utf8_lossy(&step.stdout);
+    assert!(
+        stdout.starts_with("::error title=wf: escalated::`bad` failed and escalates: the tests fail")
+            && stdout.contains("re-run this task to retry"),
+        "a GitHub error annotation says what to do: {stdout}"
+    );
 }

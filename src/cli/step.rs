@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 use wf::ir::{StepIdx, Type, WorkflowId};
-use wf::journal::Journal;
+use wf::journal::{AskKind, Journal};
 use wf::run::{self, Begin, Options, Target};
 
 use super::workflow::choose;
@@ -105,11 +105,20 @@ pub fn run(request: &StepArgs) -> Exit {
     };
     let node = wf::compile::find(workflow, path);
     let inside: Vec<StepIdx> = node.map(|node| steps_of(node, index.is_some())).unwrap_or_default();
-    let approve: Vec<String> = if request.approved {
-        inside.iter().map(|step| workflow.steps[step.0].id.clone()).collect()
-    } else {
-        Vec::new()
-    };
+    // The engine's reviewers approved the task before it started: every question its steps,
+    // and the steps of the workflows they call, would ask (docs/compile.md).
+    let mut approve: Vec<String> = Vec::new();
+    if request.approved {
+        for step in &inside {
+            let step = &workflow.steps[step.0];
+            approve.push(step.id.clone());
+            if let wf::ir::StepKind::Call(call) = &step.kind {
+                for called in chosen.program().reachable(call.workflow) {
+                    approve.extend(chosen.program().workflows[called.0].steps.iter().map(|step| step.id.clone()));
+                }
+            }
+        }
+    }
     let derived = match wf::compile::single::derive(chosen.program(), id, path, index, &args, &values) {
         Ok(derived) => derived,
         Err(reason) => {
@@ -250,6 +259,9 @@ fn finish(
     rollback: bool,
     undo: Vec<serde_json::Value>,
 ) -> Exit {
+    if let Some(pause) = &ended.pause {
+        say_paused(pause, env);
+    }
     usage["rollback"] = serde_json::json!(rollback);
     usage["undo"] = serde_json::Value::Array(undo);
     let published = publish(&values.to_string(), &usage.to_string(), request.out.as_deref(), env.get("GITHUB_OUTPUT"));
@@ -258,6 +270,39 @@ fn finish(
         return Exit::Failure;
     }
     Exit::Code(ended.exit_code())
+}
+
+/// A task's run paused: nothing on the engine resumes it (its journal ends with the task), so
+/// the task fails with exit 3, and this says what a person can do there instead of the
+/// runner's `wf resume` hint. On GitHub Actions it is also an error annotation on the run.
+fn say_paused(pause: &wf::run::Pause, env: &HashMap<String, String>) {
+    let (title, text) = match pause.kind {
+        AskKind::Escalation => (
+            "escalated",
+            format!(
+                "`{}` failed and escalates: {}. On the engine, re-run this task to retry it (GitHub: \"Re-run failed \
+                 jobs\"; Argo: `argo retry`), or leave the run failed to abort",
+                pause.key, pause.reason
+            ),
+        ),
+        AskKind::Budget => (
+            "budget spent",
+            format!(
+                "`{}`: {}. The engine's run stops here: raise the workflow's budget and start it again",
+                pause.key, pause.reason
+            ),
+        ),
+        AskKind::Approval => (
+            "approval missing",
+            format!("`{}` waits for an approval the engine did not give: {}", pause.key, pause.reason),
+        ),
+    };
+    eprintln!("wf step: {text}");
+    if env.get("GITHUB_ACTIONS").is_some_and(|value| value == "true") {
+        // Workflow commands read `%`, CR and LF as syntax: escaped as the runner documents.
+        let escape = |text: &str| text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+        println!("::error title=wf: {}::{}", escape(title), escape(&text));
+    }
 }
 
 /// Runs `derived`, a program cut down from the file's, with the real runner in a run of its

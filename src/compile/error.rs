@@ -28,35 +28,6 @@ pub enum CompileError {
         undo: Span,
     },
 
-    #[error("`{what}` asks a person, inside a part of the workflow that runs as one {unit} on {target}")]
-    #[diagnostic(
-        code(wf::compile::person_inside),
-        help(
-            "an approval on the engine waits before a whole {unit}; move the step out of its `if`, `repeat`, `for` or \
-             called workflow, or run in `mode autopilot`"
-        )
-    )]
-    PersonInside {
-        what: String,
-        target: &'static str,
-        unit: &'static str,
-        #[label(primary, "asks a person here")]
-        span: Span,
-        #[label("this runs as one {unit}")]
-        container: Span,
-    },
-
-    #[error("`on failure escalate` cannot be compiled for {target}: the engine has no one to ask after a failure")]
-    #[diagnostic(
-        code(wf::compile::escalation),
-        help("an escalation asks a person to retry, skip or abort; on the engine use `retry` and `on failure continue` or `abort`")
-    )]
-    Escalation {
-        target: &'static str,
-        #[label(primary, "escalates")]
-        span: Span,
-    },
-
     #[error("the list of `for {var}` is not known when compiling for {target}: {reason}")]
     #[diagnostic(
         code(wf::compile::unknown_list),

@@ -146,7 +146,6 @@ pub fn plan(
     lower.report();
     lower.usage_reads();
     lower.handler_rollbacks();
-    lower.escalations();
     if !lower.errors.is_empty() {
         return Err(lower.errors);
     }
@@ -390,7 +389,7 @@ impl Lower<'_> {
         needs.extend(reads.iter().copied());
         needs.sort_unstable();
         needs.dedup();
-        let approval = self.approval(node, &inside, span);
+        let approval = self.approval(&inside, &title);
         let timeout_ms = match node {
             Node::Step(index) => self.step_deadline(&self.workflow.steps[index.0]),
             _ => None,
@@ -445,65 +444,42 @@ impl Lower<'_> {
             || (mode == Mode::Supervised && !matches!(step.kind, StepKind::Block(_)))
     }
 
-    fn approval(&mut self, node: &Node, inside: &[StepIdx], span: Span) -> Option<String> {
-        if let Node::Step(index) = node {
-            let step = &self.workflow.steps[index.0];
-            if self.asks(step) {
-                if let StepKind::Call(call) = &step.kind {
-                    self.called_people(call.workflow, span);
-                }
-                return Some(match &step.kind {
-                    StepKind::Gate(Gate { approve: Some(approval), .. }) => approval.question.to_string(),
-                    _ if step.common.risk == crate::ir::Risk::High => {
-                        format!("`{}` is a high-risk step: run it?", step.id)
-                    }
-                    _ => format!("Run `{}`?", step.id),
-                });
-            }
-            if let StepKind::Call(call) = &step.kind {
-                self.called_people(call.workflow, span);
-            }
-            return None;
-        }
+    /// The question a person answers before the task starts, when a step in it asks one in
+    /// `wf run`. The engine cannot stop a task in the middle to ask, so a task whose steps
+    /// (or whose called workflows' steps) ask is approved as a whole before it starts, as
+    /// `wf run --approve` approves ahead (`wf step --approved` approves each of them).
+    fn approval(&self, inside: &[StepIdx], title: &str) -> Option<String> {
+        let mut questions: Vec<String> = Vec::new();
         for index in inside {
             let step = &self.workflow.steps[index.0];
             if self.asks(step) {
-                self.errors.push(CompileError::PersonInside {
-                    what: step.id.clone(),
-                    target: self.target.name(),
-                    unit: self.target.unit(),
-                    span: step.span,
-                    container: span,
-                });
-            } else if let StepKind::Call(call) = &step.kind {
-                self.called_people(call.workflow, step.span);
+                questions.push(question(step));
+            }
+            if let StepKind::Call(call) = &step.kind {
+                questions.extend(self.called_questions(call.workflow));
             }
         }
-        None
+        match questions.len() {
+            0 => None,
+            1 => questions.pop(),
+            n => Some(format!(
+                "`{title}` asks {n} questions; approve them all before it starts: {}",
+                questions.join(" · ")
+            )),
+        }
     }
 
-    /// A called workflow runs inside one task: none of its steps may ask a person.
-    fn called_people(&mut self, root: crate::ir::WorkflowId, call_span: Span) {
-        if self.workflow.mode == Mode::Autopilot {
-            return;
-        }
+    /// The questions the steps of a called workflow (and those it calls) ask, in the caller's
+    /// mode.
+    fn called_questions(&self, root: crate::ir::WorkflowId) -> Vec<String> {
+        let mut questions = Vec::new();
         for id in self.program.reachable(root) {
-            for step in &self.program.workflows[id.0].steps {
-                let asks = matches!(&step.kind, StepKind::Gate(Gate { approve: Some(_), .. }))
-                    || step.common.risk == crate::ir::Risk::High
-                    || (self.workflow.mode == Mode::Supervised && !matches!(step.kind, StepKind::Block(_)));
-                if asks {
-                    self.errors.push(CompileError::PersonInside {
-                        what: format!("{}: {}", self.program.workflows[id.0].name, step.id),
-                        target: self.target.name(),
-                        unit: self.target.unit(),
-                        span: call_span,
-                        container: call_span,
-                    });
-                    return;
-                }
+            let called = &self.program.workflows[id.0];
+            for step in called.steps.iter().filter(|step| self.asks(step)) {
+                questions.push(format!("{}: {}", called.name, question(step)));
             }
         }
+        questions
     }
 
     /// The engine's deadline for one step: its timeout for every attempt and the longest
@@ -669,61 +645,14 @@ impl Lower<'_> {
     fn index_of(&self, step: &Step) -> usize {
         self.workflow.steps.iter().position(|other| std::ptr::eq(other, step)).unwrap_or(usize::MAX)
     }
-
-    /// An escalation asks a person after a failure: in the root workflow's steps and blocks,
-    /// or anywhere in a workflow it calls (reported at the call).
-    fn escalations(&mut self) {
-        let target = self.target.name();
-        let escalates = |policy: &FailurePolicy| matches!(policy, FailurePolicy::Escalate { .. });
-        let mut spans = Vec::new();
-        for step in &self.workflow.steps {
-            if escalates(&step.common.on_failure) {
-                spans.push(step.span);
-            } else if let StepKind::Call(call) = &step.kind {
-                let called = self.program.reachable(call.workflow).into_iter().any(|id| {
-                    let workflow = &self.program.workflows[id.0];
-                    workflow.steps.iter().any(|inner| escalates(&inner.common.on_failure))
-                        || workflow.body.iter().any(|node| block_escalates(node, workflow))
-                });
-                if called {
-                    spans.push(step.span);
-                }
-            }
-        }
-        for node in self.workflow.body.iter().chain(&self.workflow.on_failure).chain(&self.workflow.finally) {
-            block_escalation_spans(node, self.workflow, &mut spans);
-        }
-        for span in spans {
-            self.errors.push(CompileError::Escalation { target, span });
-        }
-    }
 }
 
-fn block_escalates(node: &Node, workflow: &Workflow) -> bool {
-    let mut spans = Vec::new();
-    block_escalation_spans(node, workflow, &mut spans);
-    !spans.is_empty()
-}
-
-/// The spans of blocks with `on failure escalate` in `node`'s subtree.
-fn block_escalation_spans(node: &Node, workflow: &Workflow, out: &mut Vec<Span>) {
-    let (control, span, body): (Option<&Control>, Span, Vec<&Node>) = match node {
-        Node::Step(_) | Node::Fail { .. } => (None, Span::default(), Vec::new()),
-        Node::Phase { step, body, control } => {
-            (Some(control), workflow.steps.get(step.0).map_or(Span::default(), |step| step.span), body.iter().collect())
-        }
-        Node::Parallel { body, control, span, .. }
-        | Node::Repeat { body, control, span, .. }
-        | Node::For { body, control, span, .. } => (Some(control), *span, body.iter().collect()),
-        Node::If { branches, otherwise, .. } => {
-            (None, Span::default(), branches.iter().flat_map(|branch| &branch.body).chain(otherwise).collect())
-        }
-    };
-    if control.is_some_and(|control| matches!(control.on_failure, FailurePolicy::Escalate { .. })) {
-        out.push(span);
-    }
-    for child in body {
-        block_escalation_spans(child, workflow, out);
+/// What a person is asked before `step` runs.
+fn question(step: &Step) -> String {
+    match &step.kind {
+        StepKind::Gate(Gate { approve: Some(approval), .. }) => approval.question.to_string(),
+        _ if step.common.risk == crate::ir::Risk::High => format!("`{}` is a high-risk step: run it?", step.id),
+        _ => format!("Run `{}`?", step.id),
     }
 }
 
