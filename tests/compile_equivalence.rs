@@ -233,6 +233,10 @@ fn imported_like_wf_run(dir: &Dir) {
     assert_eq!(runs["runs"].as_array().map(Vec::len), Some(1), "`wf runs` lists the imported run: {runs}");
     let local = show(&[]);
     let engine = show(&["--state-dir", "imported"]);
+    assert_eq!(engine["imported"]["from"], wf::compile::REPORT_FILE, "the imported run says where it came from");
+    assert!(local.get("imported").is_none(), "a local run is not imported");
+    let human = dir.wf(&["show", "--state-dir", "imported"]);
+    assert!(human.stdout().contains("imported from wf-report.json (run"), "{}", human.stdout());
     assert_eq!(engine["status"], local["status"], "the run's status");
     assert_eq!(engine["workflow"], local["workflow"]);
     assert_eq!(engine["args"], local["args"], "the run's arguments");

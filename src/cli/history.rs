@@ -140,6 +140,11 @@ fn show_human(out: &mut impl Write, shown: &history::Show) -> std::io::Result<()
     writeln!(out, "run {} `{}` ({})", shown.run, shown.workflow, shown.file)?;
     let ended = shown.ended_at.map(|at| format!(" · ended {}", local_time(at))).unwrap_or_default();
     writeln!(out, "  started {}{ended}", local_time(shown.started_at))?;
+    if let Some(imported) = &shown.imported {
+        let text = |field: &str| imported[field].as_str().unwrap_or("?").to_owned();
+        let run = imported["run"].as_str().map(|run| format!(" {run}")).unwrap_or_default();
+        writeln!(out, "  imported from {} (run{run} on {}, by `wf import`)", text("from"), text("engine"))?;
+    }
     let args: indexmap::IndexMap<String, Value> = serde_json::from_value(shown.args.clone()).unwrap_or_default();
     if !args.is_empty() {
         let args: Vec<String> = args.iter().map(|(name, value)| format!("{name}={value}")).collect();

@@ -52,7 +52,9 @@ pub fn import(journal: &Journal, report: &Json, source: &str) -> Result<String, 
     }
     let tasks = report["tasks"].as_array().ok_or_else(|| ImportError::Shape("`tasks` is not a list".into()))?;
     let started_at = report["started_at"].as_i64().unwrap_or_default();
-    let options = serde_json::json!({ "imported": { "from": source, "digest": digest, "engine": report["engine"] } });
+    let options = serde_json::json!({ "imported": {
+        "from": source, "digest": digest, "engine": report["engine"], "run": report["engine_run"],
+    } });
     let args = report["args"].to_string();
     let plan: HashMap<String, String> = HashMap::new();
     let id = journal.create_run(&NewRun {

@@ -27,6 +27,9 @@ pub struct Show<'j> {
     pub started_at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<i64>,
+    /// A run recorded by `wf import` from an engine's report: `{"from", "digest", "engine"}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imported: Option<serde_json::Value>,
     /// Top-level steps and blocks in the order they started; phases and calls hold theirs.
     pub steps: Steps<'j>,
     pub report: Report,
@@ -175,6 +178,9 @@ pub fn show<'j>(journal: &'j Journal, run_id: &str) -> Result<Show<'j>> {
         args: serde_json::from_str(&run.args).unwrap_or(serde_json::Value::Null),
         started_at: run.started_at,
         ended_at: run.ended_at,
+        imported: serde_json::from_str::<serde_json::Value>(&run.options)
+            .ok()
+            .and_then(|mut options| options.get_mut("imported").map(serde_json::Value::take)),
         steps,
         report,
     })
