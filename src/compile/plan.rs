@@ -570,7 +570,9 @@ impl Lower<'_> {
             name,
             node: "rollback".to_owned(),
             title: "rollback".to_owned(),
-            needs: reads.clone(),
+            // After every body task, as `wf run`'s rollback runs once the body has stopped: a
+            // task still running in another branch of a `parallel` finishes before the undos.
+            needs: (0..index).filter(|&i| self.tasks[i].role == Role::Body).collect(),
             reads,
             usage: Vec::new(),
             fan: None,
