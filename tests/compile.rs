@@ -2,9 +2,11 @@
 
 //! `wf compile`: every example and stdlib flow for both engines, against the engines' own
 //! schemas (`../shared/schemas/`, or `WF_SCHEMAS_DIR`), a closed list of Argo field names,
-//! and `actionlint`; the compiled bug-fix and canary examples as reviewed snapshots; each
+//! the rules Argo's validator adds to its schema (`common/argo_rules.rs`), and `actionlint`; the compiled bug-fix and canary examples as reviewed snapshots; each
 //! `wf::compile::*` code's example from docs/diagnostics.md.
 
+#[path = "common/argo_rules.rs"]
+mod argo_rules;
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -395,4 +397,53 @@ fn a_for_fans_out_with_its_bound_and_a_parallel_max_runs_in_lanes() {
     let args = wf::args::parse_args(&program.workflows[0], &["items=x,y".to_owned()]).unwrap();
     let github = wf::compile::document(program, WorkflowId(0), &args, &options(Target::Github)).unwrap();
     assert_eq!(github["jobs"]["for-item"]["strategy"]["matrix"]["index"], serde_json::json!([0, 1]));
+}
+
+/// What Argo's validator checks beyond its schema (tests/common/argo_rules.rs) holds for every
+/// example and stdlib flow, as a Workflow and as a WorkflowTemplate; and the rules do catch a
+/// task reading an output it does not wait for, and a template that is not there.
+#[test]
+fn every_argo_manifest_keeps_the_validators_rules() {
+    let mut report = Vec::new();
+    for path in sources() {
+        let name = path.strip_prefix(root()).unwrap().to_string_lossy().into_owned();
+        let Ok(manifest) = compile(&path, Target::Argo) else { continue };
+        for violation in argo_rules::violations(&manifest) {
+            report.push(format!("{name}: {violation}"));
+        }
+    }
+    assert!(report.is_empty(), "{}", report.join("\n"));
+
+    let manifest = compile(&root().join("examples/bug-fix.wf"), Target::Argo).unwrap();
+    let tasks = manifest["spec"]["templates"][0]["dag"]["tasks"].as_array().unwrap();
+    let reader = tasks
+        .iter()
+        .position(|task| {
+            task["arguments"]["parameters"].as_array().is_some_and(|params| {
+                params.iter().any(|param| param["value"].as_str().is_some_and(|value| value.starts_with("{{tasks.")))
+            })
+        })
+        .expect("bug-fix has a task that reads another's output");
+    let mut broken = manifest.clone();
+    broken["spec"]["templates"][0]["dag"]["tasks"][reader].as_object_mut().unwrap().remove("dependencies");
+    let found = argo_rules::violations(&broken);
+    assert!(found.iter().any(|violation| violation.contains("missing dependency")), "{found:?}");
+    let mut broken = manifest.clone();
+    broken["spec"]["templates"][0]["dag"]["tasks"][reader]["template"] = serde_json::json!("no-such-template");
+    let found = argo_rules::violations(&broken);
+    assert!(found.iter().any(|violation| violation.contains("`no-such-template` not found")), "{found:?}");
+    // An output no template declares, and an input a container does not declare.
+    let text = serde_json::to_string(&manifest).unwrap();
+    let broken: serde_json::Value =
+        serde_json::from_str(&text.replacen(".outputs.parameters.values}}", ".outputs.parameters.valuez}}", 1))
+            .unwrap();
+    let found = argo_rules::violations(&broken);
+    assert!(found.iter().any(|violation| violation.contains("failed to resolve {{tasks.")), "{found:?}");
+    let broken: serde_json::Value =
+        serde_json::from_str(&text.replacen("{{inputs.parameters.values-", "{{inputs.parameters.nothing-", 1)).unwrap();
+    let found = argo_rules::violations(&broken);
+    assert!(
+        found.iter().any(|violation| violation.contains("failed to resolve {{inputs.parameters.nothing-")),
+        "{found:?}"
+    );
 }
