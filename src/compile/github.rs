@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value};
 
-use super::plan::{ParamKind, Plan, Role};
+use super::plan::{ParamKind, Plan, Role, Task};
 use super::{arg_var, step_words, usage_var, values_var, Options, REPORT_FILE, REPORT_NAME};
 
 /// Where a matrix iteration writes its usage, and the report job finds them all.
@@ -175,7 +175,7 @@ fn job(plan: &Plan, index: usize, options: &Options) -> Value {
         step["env"] = Value::Object(env);
     }
     let sources = sources(plan, index);
-    let handler = matches!(task.role, Role::OnFailure | Role::Rollback | Role::Finally);
+    let handler = runs_after_skipped(task);
     let mut steps = Vec::new();
     if sources.is_empty() {
         steps.push(checkout());
@@ -199,7 +199,12 @@ fn job(plan: &Plan, index: usize, options: &Options) -> Value {
             }
             steps.push(download);
         }
-        steps.push(json!({ "name": "Restore the workspace", "id": RESTORE_ID, "shell": "bash", "run": restore(plan, &sources) }));
+        steps.push(json!({
+            "name": "Restore the workspace",
+            "id": RESTORE_ID,
+            "shell": "bash",
+            "run": restore(plan, &sources),
+        }));
         if handler {
             // Not one of them ran (the body failed at its first job): the checkout, as the
             // handler of `wf run` would find the files then.
@@ -262,24 +267,26 @@ fn carries(plan: &Plan, index: usize) -> bool {
     plan.tasks.iter().any(|other| other.role != Role::Report && other.needs.contains(&index))
 }
 
+/// Whether a job can run when some of the jobs it needs did not (GitHub skips a job whose need
+/// failed or was skipped, unless its `if:` says otherwise): the handlers.
+fn runs_after_skipped(task: &Task) -> bool {
+    matches!(task.role, Role::OnFailure | Role::Rollback | Role::Finally)
+}
+
 /// The jobs whose workspaces a job starts from, in the plan's order. A body job runs only
-/// when its needs succeeded: theirs (all carry one, being needed). A handler runs after a failure, when the jobs it needs
-/// may not have run: every job before it, of which the restore keeps the last that ran on
-/// each path. The report reads no files: the checkout.
+/// when its needs succeeded: theirs (all carry one, being needed), but for a need another need
+/// waits for, whose files that one's already hold. A job that can run after jobs that did not
+/// takes every job before it, of which the restore keeps the last that ran on each path. The
+/// report reads no files: the checkout.
 fn sources(plan: &Plan, index: usize) -> Vec<usize> {
     let task = &plan.tasks[index];
-    match task.role {
-        Role::Report => Vec::new(),
-        // A need that another need waits for: that one's files already hold its own.
-        Role::Body => task
-            .needs
-            .iter()
-            .copied()
-            .filter(|&need| !task.needs.iter().any(|&other| ancestors(plan, other).contains(&need)))
-            .collect(),
-        Role::OnFailure | Role::Rollback | Role::Finally => {
-            ancestors(plan, index).into_iter().filter(|&before| carries(plan, before)).collect()
-        }
+    if task.role == Role::Report {
+        Vec::new()
+    } else if runs_after_skipped(task) {
+        ancestors(plan, index).into_iter().filter(|&before| carries(plan, before)).collect()
+    } else {
+        let needs = task.needs.iter().copied();
+        needs.filter(|&need| !task.needs.iter().any(|&other| ancestors(plan, other).contains(&need))).collect()
     }
 }
 
@@ -311,13 +318,12 @@ take() { if arrived \"$1\"; then find \"$from/$1\" -name workspace.tar | sort >>
 ",
     );
     for &source in sources {
-        // A body job runs only when its needs succeeded, so when a body job after this one
-        // arrived, so did this one's dependent on the way to it: only dependents and the
-        // handlers (which run after jobs that did not) need asking.
+        // A job that runs only when its needs succeeded arrived only if they did: of the
+        // jobs after this one, its dependents and those that run after skipped jobs say it.
         let later: Vec<&str> = sources
             .iter()
             .filter(|&&other| {
-                (plan.tasks[other].needs.contains(&source) || plan.tasks[other].role != Role::Body)
+                (plan.tasks[other].needs.contains(&source) || runs_after_skipped(&plan.tasks[other]))
                     && ancestors(plan, other).contains(&source)
             })
             .map(|&other| plan.tasks[other].name.as_str())
