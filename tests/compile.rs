@@ -593,3 +593,68 @@ fn a_matrix_hands_every_iterations_files_to_the_job_after_it() {
         serde_json::json!({ "pattern": "wf-workspace.for-item.*", "path": "${{ runner.temp }}/wf-workspace/for-item" })
     );
 }
+
+/// The GitHub pack and restore scripts, run with bash as the runner runs them: the files
+/// arrive with their bytes, modes and links, hidden ones included, and the job's own journal
+/// and wf's scratch files stay behind; with nothing downloaded, the restore says so.
+#[test]
+fn the_pack_and_restore_scripts_hand_on_the_files_but_not_wfs_own() {
+    use std::os::unix::fs::PermissionsExt;
+    let outcome = common::check_text("workflow w() {\n  run first \"echo 1\"\n  run second \"echo 2\"\n}");
+    let program = &outcome.checked.program;
+    let github = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(Target::Github)).unwrap();
+    let script = |job: &str, name: &str| -> String {
+        let steps = github["jobs"][job]["steps"].as_array().unwrap();
+        let step = steps.iter().find(|step| step["name"] == name).unwrap_or_else(|| panic!("{job}: {name}"));
+        assert_eq!(step["shell"], "bash");
+        step["run"].as_str().unwrap().to_owned()
+    };
+    let run = |script: &str, folder: &Path, temp: &Path| -> String {
+        let output = temp.join("output");
+        std::fs::write(&output, "").unwrap();
+        let ran = std::process::Command::new("bash")
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+            .current_dir(folder)
+            .env("RUNNER_TEMP", temp)
+            .env("GITHUB_OUTPUT", &output)
+            .output()
+            .unwrap();
+        assert!(ran.status.success(), "{script}\n{}", String::from_utf8_lossy(&ran.stderr));
+        std::fs::read_to_string(&output).unwrap()
+    };
+    let root = tempfile::tempdir().unwrap();
+    let (first, first_temp, second, second_temp) =
+        (root.path().join("first"), root.path().join("t1"), root.path().join("second"), root.path().join("t2"));
+    for folder in [&first, &first_temp, &second, &second_temp] {
+        std::fs::create_dir_all(folder).unwrap();
+    }
+    std::fs::create_dir_all(first.join("bin")).unwrap();
+    std::fs::create_dir_all(first.join(".wf")).unwrap();
+    std::fs::create_dir_all(first.join("wf-usage")).unwrap();
+    std::fs::write(first.join("fix.rs"), "fn fixed() {}\n").unwrap();
+    std::fs::write(first.join(".hidden"), "h").unwrap();
+    std::fs::write(first.join("bin/tool"), "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(first.join("bin/tool"), std::fs::Permissions::from_mode(0o750)).unwrap();
+    std::os::unix::fs::symlink("fix.rs", first.join("link")).unwrap();
+    std::fs::write(first.join(".wf/state.db"), "journal").unwrap();
+    std::fs::write(first.join("wf-usage/usage.json"), "{}").unwrap();
+    std::fs::write(first.join("wf-report.json"), "{}").unwrap();
+
+    let nothing = run(&script("second", "Restore the workspace"), &second, &second_temp);
+    assert_eq!(nothing, "restored=false\n", "nothing was downloaded");
+
+    run(&script("first", "Pack the workspace"), &first, &first_temp);
+    let downloaded = second_temp.join("wf-workspace/first");
+    std::fs::create_dir_all(&downloaded).unwrap();
+    std::fs::rename(first_temp.join("workspace.tar"), downloaded.join("workspace.tar")).unwrap();
+    let restored = run(&script("second", "Restore the workspace"), &second, &second_temp);
+    assert_eq!(restored, "restored=true\n");
+    assert_eq!(std::fs::read_to_string(second.join("fix.rs")).unwrap(), "fn fixed() {}\n");
+    assert_eq!(std::fs::read_to_string(second.join(".hidden")).unwrap(), "h");
+    let mode = std::fs::metadata(second.join("bin/tool")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o750, "the mode is kept");
+    assert_eq!(std::fs::read_link(second.join("link")).unwrap(), Path::new("fix.rs"));
+    for own in [".wf", "wf-usage", "wf-report.json"] {
+        assert!(!second.join(own).exists(), "{own} travelled with the workspace");
+    }
+}
