@@ -668,3 +668,20 @@ fn the_on_failure_handler_sees_the_files_of_the_step_that_failed() {
     assert_eq!(stdout(&compared, "look"), "error: it broke\nprepared\nbuild.log\nflow.wf\nnotes.txt\n");
     assert_eq!(stdout(&compared, "after"), "error: it broke\n");
 }
+
+#[test]
+fn a_file_an_undo_deletes_is_gone_for_the_on_failure_handler() {
+    let compared = equivalent(
+        r#"workflow w() {
+  run deploy "echo v2 > deployed.txt" { undo run "rm deployed.txt" }
+  run check "echo checked > check.log && exit 1" { on failure rollback }
+  on failure {
+    run look "ls"
+  }
+}"#,
+        &[],
+    );
+    // The rollback handler started from the failed job's files and deleted one; the handler
+    // after it starts from its files.
+    assert_eq!(stdout(&compared, "look"), "check.log\nflow.wf\n");
+}
