@@ -658,3 +658,20 @@ fn the_pack_and_restore_scripts_hand_on_the_files_but_not_wfs_own() {
         assert!(!second.join(own).exists(), "{own} travelled with the workspace");
     }
 }
+
+#[test]
+fn volume_sizes_and_storage_class_names_are_checked_before_they_reach_the_claim() {
+    for good in ["1Gi", "500Mi", "1.5Ti", "1073741824", "10G", "2k"] {
+        assert!(wf::compile::is_volume_size(good), "{good}");
+    }
+    for bad in ["", "Gi", "0", "0.0Gi", "1 Gi", "1GB", "1gi", "-1Gi", "1..5Gi", "1e9"] {
+        assert!(!wf::compile::is_volume_size(bad), "{bad}");
+    }
+    for good in ["standard", "nfs-rwx", "fast.ssd", "a", "gp3"] {
+        assert!(wf::compile::is_storage_class(good), "{good}");
+    }
+    let long = "a".repeat(254);
+    for bad in ["", "Fast", "-x", "x-", "a_b", "a b", long.as_str()] {
+        assert!(!wf::compile::is_storage_class(bad), "{bad}");
+    }
+}
