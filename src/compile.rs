@@ -60,6 +60,10 @@ pub struct Options {
     pub image: String,
     /// Argo: the Kubernetes secret holding the workflow's secrets, one key each.
     pub secret_name: String,
+    /// Argo: the size of the shared workspace volume, a Kubernetes quantity (`1Gi`).
+    pub volume_size: String,
+    /// Argo: the storage class of the workspace volume; `None` is the cluster's default.
+    pub storage_class: Option<String>,
     /// GitHub: the shell command of the step that puts `wf` on the `PATH`.
     pub setup: String,
     /// GitHub: the runner label.
@@ -73,8 +77,40 @@ pub const REPORT_NAME: &str = "wf-report";
 
 pub const DEFAULT_IMAGE: &str = "wf:latest";
 pub const DEFAULT_SECRET: &str = "wf-secrets";
-pub const DEFAULT_SETUP: &str = "cargo install --locked --path .";
+pub const DEFAULT_VOLUME_SIZE: &str = "1Gi";
+/// Builds `wf` from the repository into `$RUNNER_TEMP`, never into `./target`: the working
+/// directory is the workspace every job hands on, and a build in it would travel in every
+/// tarball. The binary lands in `~/.cargo/bin`, which is on the runners' `PATH`.
+pub const DEFAULT_SETUP: &str = "cargo install --locked --path . --target-dir \"$RUNNER_TEMP/wf-target\"";
 pub const DEFAULT_RUNS_ON: &str = "ubuntu-latest";
+
+/// The task (Argo) that seeds the shared workspace before any other; the plan keeps the name
+/// from every step, so no task of the workflow can take it.
+pub const WORKSPACE_TASK: &str = "wf-workspace";
+
+/// Whether `text` is a Kubernetes quantity a volume can request: a number, perhaps with
+/// decimals, and a binary (`Ki` … `Ei`) or decimal (`k` … `E`) suffix, or none (bytes).
+pub fn is_volume_size(text: &str) -> bool {
+    let number_end = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, suffix) = text.split_at(number_end);
+    let mut parts = number.split('.');
+    let whole = parts.next().unwrap_or_default();
+    let fraction = parts.next();
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let number_ok = parts.next().is_none() && digits(whole) && fraction.is_none_or(digits);
+    let suffixes = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "k", "M", "G", "T", "P", "E"];
+    number_ok && suffixes.contains(&suffix) && number.bytes().any(|b| b != b'0' && b != b'.')
+}
+
+/// Whether `text` can name a Kubernetes storage class (a DNS subdomain): at most 253
+/// lower-case letters, digits, `-` and `.`, beginning and ending with a letter or digit.
+pub fn is_storage_class(text: &str) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    text.len() <= 253
+        && edge(text.chars().next())
+        && edge(text.chars().last())
+        && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+}
 
 /// The environment variable a task's `wf step` reads the values of task `name` from.
 pub fn values_var(task: &str) -> String {

@@ -9,6 +9,7 @@
 mod argo_rules;
 mod common;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
@@ -40,6 +41,8 @@ fn options(target: Target) -> Options {
         template: false,
         image: wf::compile::DEFAULT_IMAGE.to_owned(),
         secret_name: wf::compile::DEFAULT_SECRET.to_owned(),
+        volume_size: wf::compile::DEFAULT_VOLUME_SIZE.to_owned(),
+        storage_class: None,
         setup: wf::compile::DEFAULT_SETUP.to_owned(),
         runs_on: wf::compile::DEFAULT_RUNS_ON.to_owned(),
     }
@@ -150,7 +153,16 @@ const ARGO_FIELDS: &[&str] = &[
     "command",
     "env",
     "secretKeyRef",
-    "key", // container
+    "key",
+    "workingDir",
+    "volumeMounts",
+    "mountPath", // container
+    "volumeClaimTemplates",
+    "accessModes",
+    "resources",
+    "requests",
+    "storage",          // a requested resource's name
+    "storageClassName", // the workspace's claim
 ];
 
 fn argo_keys(json: &serde_json::Value, path: &str, out: &mut Vec<String>) {
@@ -446,4 +458,254 @@ fn every_argo_manifest_keeps_the_validators_rules() {
         found.iter().any(|violation| violation.contains("failed to resolve {{inputs.parameters.nothing-")),
         "{found:?}"
     );
+}
+
+/// The Argo manifest's shared workspace: one claim, a first task that seeds it without a
+/// shell, every body task after it, and every container working in it with a journal of its own.
+#[test]
+fn argo_tasks_share_one_volume_seeded_first() {
+    let mut compiled = 0;
+    for path in sources() {
+        let Ok(document) = compile(&path, Target::Argo) else { continue };
+        compiled += 1;
+        let name = path.display();
+        let claims = document["spec"]["volumeClaimTemplates"].as_array().unwrap();
+        assert_eq!(claims.len(), 1, "{name}");
+        assert_eq!(claims[0]["metadata"]["name"], "workspace");
+        assert_eq!(claims[0]["spec"]["accessModes"], serde_json::json!(["ReadWriteOnce"]));
+        assert_eq!(claims[0]["spec"]["resources"]["requests"]["storage"], "1Gi");
+        assert_eq!(claims[0]["spec"].get("storageClassName"), None, "the cluster's default class");
+        let templates = document["spec"]["templates"].as_array().unwrap();
+        let seed = templates.iter().find(|t| t["name"] == wf::compile::WORKSPACE_TASK).unwrap();
+        assert_eq!(seed["container"]["command"], serde_json::json!(["cp", "-a", "./.", "/workspace/"]));
+        assert_eq!(
+            seed["container"]["volumeMounts"],
+            serde_json::json!([{ "name": "workspace", "mountPath": "/workspace" }])
+        );
+        for template in templates.iter().filter(|t| t.get("container").is_some() && *t != seed) {
+            let container = &template["container"];
+            assert_eq!(container["workingDir"], "/workspace", "{name}: {}", template["name"]);
+            assert_eq!(container["volumeMounts"], seed["container"]["volumeMounts"], "{name}: {}", template["name"]);
+            let state = container["env"].as_array().unwrap().iter().find(|env| env["name"] == "WF_STATE_DIR");
+            assert_eq!(state.map(|env| &env["value"]), Some(&serde_json::json!("/tmp/wf-state")), "{name}");
+        }
+        // Every task of the body's DAG waits for the seed, directly or through another.
+        let main = templates.iter().find(|t| t["name"] == "main").unwrap();
+        let tasks = main["dag"]["tasks"].as_array().unwrap();
+        assert_eq!(tasks[0]["name"], wf::compile::WORKSPACE_TASK);
+        assert_eq!(tasks[0].get("dependencies"), None);
+        let mut seeded = BTreeSet::from([wf::compile::WORKSPACE_TASK.to_owned()]);
+        for task in &tasks[1..] {
+            let dependencies = task["dependencies"].as_array().unwrap_or_else(|| panic!("{name}: {task}"));
+            assert!(dependencies.iter().all(|d| seeded.contains(d.as_str().unwrap())), "{name}: {task}");
+            seeded.insert(task["name"].as_str().unwrap().to_owned());
+        }
+    }
+    assert!(compiled >= 5);
+}
+
+/// GitHub: a job checks out only when nothing before it hands files on; otherwise it downloads
+/// exactly the artifacts of the jobs before it, which upload them after `wf step` whatever
+/// happened; handlers tolerate the ones that never ran.
+#[test]
+fn github_jobs_hand_their_workspace_to_the_jobs_that_need_them() {
+    for path in sources() {
+        let Ok(document) = compile(&path, Target::Github) else { continue };
+        let name = path.display();
+        let jobs = document["jobs"].as_object().unwrap();
+        let needed: BTreeSet<&str> = jobs
+            .iter()
+            .filter(|(job, _)| job.as_str() != "report")
+            .flat_map(|(_, job)| job["needs"].as_array().into_iter().flatten().map(|need| need.as_str().unwrap()))
+            .collect();
+        for (job_name, job) in jobs {
+            let steps = job["steps"].as_array().unwrap();
+            let uses = |action: &'static str| steps.iter().filter(move |step| step["uses"] == action);
+            let uploads: Vec<&serde_json::Value> = uses("actions/upload-artifact@v4")
+                .filter(|step| step["with"]["name"].as_str().is_some_and(|n| n.starts_with("wf-workspace.")))
+                .collect();
+            if needed.contains(job_name.as_str()) {
+                let suffix = if job.get("strategy").is_some() { ".${{ matrix.index }}" } else { "" };
+                assert_eq!(uploads.len(), 1, "{name}: {job_name} is needed and uploads its workspace");
+                assert_eq!(uploads[0]["with"]["name"], format!("wf-workspace.{job_name}{suffix}"));
+                assert_eq!(uploads[0]["if"], "${{ always() }}");
+                assert_eq!(uploads[0]["with"]["retention-days"], 1);
+                let pack = steps.iter().find(|step| step["name"] == "Pack the workspace").unwrap();
+                assert_eq!(pack["if"], "${{ always() }}");
+                let script = pack["run"].as_str().unwrap();
+                assert!(script.contains("--exclude=./.wf ") && !script.contains("${{"), "{script}");
+            } else {
+                assert!(uploads.is_empty(), "{name}: nobody needs {job_name}, yet it uploads");
+            }
+            let downloads: Vec<&serde_json::Value> = uses("actions/download-artifact@v4")
+                .filter(|step| step["name"].as_str().is_some_and(|n| n.starts_with("Download the workspace")))
+                .collect();
+            let checkout = uses("actions/checkout@v4").next();
+            let handler = job.get("if").is_some() && job_name != "report";
+            if downloads.is_empty() {
+                let checkout =
+                    checkout.unwrap_or_else(|| panic!("{name}: {job_name} neither checks out nor downloads"));
+                assert_eq!(checkout.get("if"), None);
+                assert!(
+                    job.get("needs").is_none() || job_name == "report",
+                    "{name}: {job_name} ignores its needs' files"
+                );
+            } else {
+                let restore = steps.iter().find(|step| step["id"] == "workspace").unwrap();
+                assert!(!restore["run"].as_str().unwrap().contains("${{"));
+                for download in &downloads {
+                    let from = download["with"]["name"].as_str().or(download["with"]["pattern"].as_str()).unwrap();
+                    let from = from.strip_prefix("wf-workspace.").unwrap().trim_end_matches(".*");
+                    assert!(jobs.contains_key(from), "{name}: {job_name} downloads from {from}");
+                    assert_eq!(download.get("continue-on-error").is_some(), handler, "{name}: {job_name}");
+                    assert!(restore["run"].as_str().unwrap().contains(&format!("take {from}\n")));
+                }
+                // Only a handler falls back to the checkout, when nothing before it ran.
+                assert_eq!(checkout.is_some(), handler, "{name}: {job_name}");
+            }
+        }
+    }
+}
+
+#[test]
+fn no_step_takes_the_workspace_tasks_name() {
+    let outcome = common::check_text("workflow w() {\n  run wf_workspace \"echo hi\"\n}");
+    let program = &outcome.checked.program;
+    let argo = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(Target::Argo)).unwrap();
+    let tasks = argo["spec"]["templates"][0]["dag"]["tasks"].as_array().unwrap();
+    let names: Vec<&str> = tasks.iter().map(|task| task["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["wf-workspace", "wf-workspace-2"]);
+}
+
+#[test]
+fn the_volume_options_reach_the_claim_and_bad_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.wf"), "workflow w() {\n  run a \"echo a\"\n}\n").unwrap();
+    let compile = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wf"))
+            .args(["compile", "flow.wf", "--target", "argo"])
+            .args(extra)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let ok = compile(&["--volume-size", "20Gi", "--storage-class", "nfs-rwx"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    let text = String::from_utf8_lossy(&ok.stdout);
+    assert!(text.contains("storage: \"20Gi\"") && text.contains("storageClassName: nfs-rwx"), "{text}");
+    for (flag, bad, says) in [
+        ("--volume-size", "1 Gi", "Kubernetes quantity"),
+        ("--volume-size", "0Gi", "Kubernetes quantity"),
+        ("--volume-size", "1GB", "Kubernetes quantity"),
+        ("--storage-class", "Fast_SSD", "storage class"),
+    ] {
+        let refused = compile(&[flag, bad]);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{flag} {bad}: {stderr}");
+        assert!(stderr.contains(says) && stderr.contains(flag), "{flag} {bad}: {stderr}");
+    }
+}
+
+#[test]
+fn a_matrix_hands_every_iterations_files_to_the_job_after_it() {
+    let outcome = common::check_text(
+        "workflow w(items: list<string> = [\"a\", \"b\"]) {\n  for item in items {\n    run each \"echo {{item}} > {{item}}.txt\"\n  }\n  run after \"cat a.txt b.txt\"\n}",
+    );
+    assert!(outcome.checked.diagnostics.is_empty());
+    let program = &outcome.checked.program;
+    let github = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(Target::Github)).unwrap();
+    let upload = github["jobs"]["for-item"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|step| step["name"] == "Upload the workspace");
+    assert_eq!(upload.unwrap()["with"]["name"], "wf-workspace.for-item.${{ matrix.index }}");
+    let download = &github["jobs"]["after"]["steps"][0];
+    assert_eq!(download["uses"], "actions/download-artifact@v4");
+    assert_eq!(
+        download["with"],
+        serde_json::json!({ "pattern": "wf-workspace.for-item.*", "path": "${{ runner.temp }}/wf-workspace/for-item" })
+    );
+}
+
+/// The GitHub pack and restore scripts, run with bash as the runner runs them: the files
+/// arrive with their bytes, modes and links, hidden ones included, and the job's own journal
+/// and wf's scratch files stay behind; with nothing downloaded, the restore says so.
+#[test]
+fn the_pack_and_restore_scripts_hand_on_the_files_but_not_wfs_own() {
+    use std::os::unix::fs::PermissionsExt;
+    let outcome = common::check_text("workflow w() {\n  run first \"echo 1\"\n  run second \"echo 2\"\n}");
+    let program = &outcome.checked.program;
+    let github = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(Target::Github)).unwrap();
+    let script = |job: &str, name: &str| -> String {
+        let steps = github["jobs"][job]["steps"].as_array().unwrap();
+        let step = steps.iter().find(|step| step["name"] == name).unwrap_or_else(|| panic!("{job}: {name}"));
+        assert_eq!(step["shell"], "bash");
+        step["run"].as_str().unwrap().to_owned()
+    };
+    let run = |script: &str, folder: &Path, temp: &Path| -> String {
+        let output = temp.join("output");
+        std::fs::write(&output, "").unwrap();
+        let ran = std::process::Command::new("bash")
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+            .current_dir(folder)
+            .env("RUNNER_TEMP", temp)
+            .env("GITHUB_OUTPUT", &output)
+            .output()
+            .unwrap();
+        assert!(ran.status.success(), "{script}\n{}", String::from_utf8_lossy(&ran.stderr));
+        std::fs::read_to_string(&output).unwrap()
+    };
+    let root = tempfile::tempdir().unwrap();
+    let (first, first_temp, second, second_temp) =
+        (root.path().join("first"), root.path().join("t1"), root.path().join("second"), root.path().join("t2"));
+    for folder in [&first, &first_temp, &second, &second_temp] {
+        std::fs::create_dir_all(folder).unwrap();
+    }
+    std::fs::create_dir_all(first.join("bin")).unwrap();
+    std::fs::create_dir_all(first.join(".wf")).unwrap();
+    std::fs::create_dir_all(first.join("wf-usage")).unwrap();
+    std::fs::write(first.join("fix.rs"), "fn fixed() {}\n").unwrap();
+    std::fs::write(first.join(".hidden"), "h").unwrap();
+    std::fs::write(first.join("bin/tool"), "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(first.join("bin/tool"), std::fs::Permissions::from_mode(0o750)).unwrap();
+    std::os::unix::fs::symlink("fix.rs", first.join("link")).unwrap();
+    std::fs::write(first.join(".wf/state.db"), "journal").unwrap();
+    std::fs::write(first.join("wf-usage/usage.json"), "{}").unwrap();
+    std::fs::write(first.join("wf-report.json"), "{}").unwrap();
+
+    let nothing = run(&script("second", "Restore the workspace"), &second, &second_temp);
+    assert_eq!(nothing, "restored=false\n", "nothing was downloaded");
+
+    run(&script("first", "Pack the workspace"), &first, &first_temp);
+    let downloaded = second_temp.join("wf-workspace/first");
+    std::fs::create_dir_all(&downloaded).unwrap();
+    std::fs::rename(first_temp.join("workspace.tar"), downloaded.join("workspace.tar")).unwrap();
+    let restored = run(&script("second", "Restore the workspace"), &second, &second_temp);
+    assert_eq!(restored, "restored=true\n");
+    assert_eq!(std::fs::read_to_string(second.join("fix.rs")).unwrap(), "fn fixed() {}\n");
+    assert_eq!(std::fs::read_to_string(second.join(".hidden")).unwrap(), "h");
+    let mode = std::fs::metadata(second.join("bin/tool")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o750, "the mode is kept");
+    assert_eq!(std::fs::read_link(second.join("link")).unwrap(), Path::new("fix.rs"));
+    for own in [".wf", "wf-usage", "wf-report.json"] {
+        assert!(!second.join(own).exists(), "{own} travelled with the workspace");
+    }
+}
+
+#[test]
+fn volume_sizes_and_storage_class_names_are_checked_before_they_reach_the_claim() {
+    for good in ["1Gi", "500Mi", "1.5Ti", "1073741824", "10G", "2k"] {
+        assert!(wf::compile::is_volume_size(good), "{good}");
+    }
+    for bad in ["", "Gi", "0", "0.0Gi", "1 Gi", "1GB", "1gi", "-1Gi", "1..5Gi", "1e9"] {
+        assert!(!wf::compile::is_volume_size(bad), "{bad}");
+    }
+    for good in ["standard", "nfs-rwx", "fast.ssd", "a", "gp3"] {
+        assert!(wf::compile::is_storage_class(good), "{good}");
+    }
+    let long = "a".repeat(254);
+    for bad in ["", "Fast", "-x", "x-", "a_b", "a b", long.as_str()] {
+        assert!(!wf::compile::is_storage_class(bad), "{bad}");
+    }
 }

@@ -1,17 +1,20 @@
 #![allow(clippy::disallowed_methods)] // The harness runs the binary and reads journals.
 
 //! The equivalence harness (a test, not a product feature): the compiled GitHub Actions jobs
-//! run in dependency order the way the engine runs them — a folder per job, `$GITHUB_OUTPUT`,
-//! the step's `env:` with the engine's expressions replaced by what the engine would put
-//! there, the matrix one index at a time — and the statuses, values and ledger they end with
-//! are compared with `wf run` of the same workflow.
+//! run in dependency order the way the engine runs them — each job (and each matrix index)
+//! in a fresh folder of its own, as on a fresh runner: `actions/checkout` copies the test's
+//! folder as it was before anything ran, the artifact actions are folders of a store shared by
+//! the run, every `run:` step but "Install wf" runs with `sh -c` (`$RUNNER_TEMP` a folder per
+//! job, `$GITHUB_OUTPUT` per step), the step's `env:` with the engine's expressions replaced by
+//! what the engine would put there, the matrix one index at a time — and the statuses, values
+//! and ledger they end with are compared with `wf run` of the same workflow.
 
 mod common;
 #[path = "common/workdir.rs"]
 mod workdir;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde_json::Value as Json;
@@ -29,13 +32,33 @@ enum Ended {
 }
 
 struct Harness<'a> {
-    dir: &'a Path,
+    /// The engine's side: `source/` (the checkout), `jobs/`, `temp/`, `artifacts/` and the
+    /// journal the jobs share (`engine-state`, which the harness reads back).
+    root: &'a Path,
     inputs: HashMap<String, String>,
     outputs: HashMap<String, (String, String)>,
     ended: HashMap<String, Ended>,
     micros: i64,
     /// The engine's runs, one per task and iteration, in the order they ran.
     runs: Vec<String>,
+    /// The folder of the last job but the report that ran: the workspace as the run left it.
+    last: Option<PathBuf>,
+}
+
+/// `from`'s files under `to`, bytes, modes and links as they are.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let kind = entry.file_type().unwrap();
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path()).unwrap(), &target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
 
 impl Harness<'_> {
@@ -59,37 +82,87 @@ impl Harness<'_> {
         panic!("the harness does not know `{text}`");
     }
 
-    /// `actions/upload-artifact` and `actions/download-artifact`, as folders under
-    /// `artifacts/` (every job of the harness shares one folder, as the engine's artifacts do).
-    fn artifacts(&self, step: &Json, index: Option<u64>) {
-        let store = self.dir.join("artifacts");
+    /// A `with:` value: `${{ runner.temp }}` and `${{ matrix.index }}` inside it replaced.
+    fn with(step: &Json, field: &str, temp: &Path, index: Option<u64>) -> Option<String> {
+        let text = step["with"][field].as_str()?;
+        let text = text.replace("${{ runner.temp }}", &temp.to_string_lossy());
+        let text = text.replace("${{ matrix.index }}", &index.map(|i| i.to_string()).unwrap_or_default());
+        assert!(!text.contains("${{"), "the harness does not know `{text}`");
+        Some(text)
+    }
+
+    /// `actions/checkout`, `actions/upload-artifact` and `actions/download-artifact`, as
+    /// folders (`artifacts/NAME/`, shared by the run as the engine's artifacts are); whether
+    /// the step succeeded.
+    fn action(&self, step: &Json, folder: &Path, temp: &Path, index: Option<u64>) -> bool {
+        let store = self.root.join("artifacts");
         match step["uses"].as_str() {
+            Some("actions/checkout@v4") => copy_tree(&self.root.join("source"), folder),
             Some("actions/upload-artifact@v4") => {
-                let name = step["with"]["name"].as_str().unwrap();
-                let name = name.replace("${{ matrix.index }}", &index.map(|i| i.to_string()).unwrap_or_default());
-                let path = self.dir.join(step["with"]["path"].as_str().unwrap());
-                let into = store.join(name);
-                std::fs::create_dir_all(&into).unwrap();
+                let name = Self::with(step, "name", temp, index).unwrap();
+                let path = folder.join(Self::with(step, "path", temp, index).unwrap());
+                // `if-no-files-found: warn`, the default: no file, no artifact.
                 if path.is_file() {
+                    let into = store.join(name);
+                    std::fs::create_dir_all(&into).unwrap();
                     std::fs::copy(&path, into.join(path.file_name().unwrap())).unwrap();
                 }
             }
             Some("actions/download-artifact@v4") => {
-                let prefix = step["with"]["pattern"].as_str().unwrap().trim_end_matches('*');
-                let into = self.dir.join(step["with"]["path"].as_str().unwrap());
-                for entry in std::fs::read_dir(&store).into_iter().flatten().flatten() {
-                    let name = entry.file_name().to_string_lossy().into_owned();
-                    if !name.starts_with(prefix) {
-                        continue;
+                let into = folder.join(Self::with(step, "path", temp, index).unwrap());
+                if let Some(name) = Self::with(step, "name", temp, index) {
+                    // One artifact by name: its files straight into the path; a missing one fails.
+                    if !store.join(&name).is_dir() {
+                        return false;
                     }
-                    std::fs::create_dir_all(into.join(&name)).unwrap();
-                    for file in std::fs::read_dir(entry.path()).unwrap().flatten() {
-                        std::fs::copy(file.path(), into.join(&name).join(file.file_name())).unwrap();
+                    copy_tree(&store.join(name), &into);
+                } else {
+                    // A pattern: each artifact that matches into a folder of its name.
+                    let pattern = Self::with(step, "pattern", temp, index).unwrap();
+                    let prefix = pattern.strip_suffix('*').expect("a pattern ending in *");
+                    for entry in std::fs::read_dir(&store).into_iter().flatten().flatten() {
+                        let name = entry.file_name().to_string_lossy().into_owned();
+                        if name.starts_with(prefix) {
+                            copy_tree(&entry.path(), &into.join(&name));
+                        }
                     }
                 }
             }
             other => panic!("the harness does not know the step {other:?}"),
         }
+        true
+    }
+
+    /// A step's `if:`: `always()`, or a comparison of an earlier step's output, which (as on
+    /// GitHub) also needs every step before to have succeeded.
+    fn step_runs(step: &Json, failed: bool, outputs: &HashMap<String, HashMap<String, String>>) -> bool {
+        let Some(condition) = step["if"].as_str() else { return !failed };
+        if condition == "${{ always() }}" {
+            return true;
+        }
+        let inner = condition.strip_prefix("${{ steps.").and_then(|rest| rest.strip_suffix("' }}"));
+        let inner = inner.unwrap_or_else(|| panic!("the harness does not know the step condition {condition}"));
+        let (left, value) = inner.split_once(" '").unwrap();
+        let (reference, equal) = match left.strip_suffix(" !=") {
+            Some(reference) => (reference, false),
+            None => (left.strip_suffix(" ==").unwrap(), true),
+        };
+        let (id, output) = reference.split_once(".outputs.").unwrap();
+        let got = outputs.get(id).and_then(|outputs| outputs.get(output)).map_or("", String::as_str);
+        !failed && ((got == value) == equal)
+    }
+
+    fn command(&self, script: &str, folder: &Path, temp: &Path, output: &Path) -> std::process::Command {
+        let mut command = std::process::Command::new("sh");
+        command.arg("-c").arg(script).current_dir(folder);
+        let bin = Path::new(env!("CARGO_BIN_EXE_wf")).parent().unwrap();
+        command.env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()));
+        command
+            .env("GITHUB_OUTPUT", output)
+            .env("RUNNER_TEMP", temp)
+            .env("WF_STATE_DIR", self.root.join("engine-state"))
+            .env("NO_COLOR", "1");
+        command
     }
 
     fn job(&mut self, name: &str, job: &Json) {
@@ -118,54 +191,86 @@ impl Harness<'_> {
             None => vec![None],
         };
         let steps = job["steps"].as_array().unwrap();
-        let at = steps.iter().position(|step| step["id"] == "wf").expect("the job's wf step");
-        let step = &steps[at];
-        let script = step["run"].as_str().unwrap();
-        assert!(script.starts_with("wf step "), "{script}");
         let mut ok = true;
         for index in indexes {
-            let output = self.dir.join(format!("{name}-{index:?}.out"));
-            std::fs::write(&output, "").unwrap();
-            let mut command = std::process::Command::new("sh");
-            command.arg("-c").arg(script).current_dir(self.dir);
-            let bin = Path::new(env!("CARGO_BIN_EXE_wf")).parent().unwrap();
-            command.env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()));
-            command
-                .env("GITHUB_OUTPUT", &output)
-                .env("WF_STATE_DIR", self.dir.join("engine-state"))
-                .env("NO_COLOR", "1");
-            if let Some(env) = step["env"].as_object() {
-                for (key, value) in env {
-                    command.env(key, self.expand(value.as_str().unwrap(), index));
+            // A fresh runner: an empty working directory and an empty temp folder.
+            let label = index.map_or_else(|| name.to_owned(), |index| format!("{name}.{index}"));
+            let folder = self.root.join("jobs").join(&label);
+            let temp = self.root.join("temp").join(&label);
+            std::fs::create_dir_all(&folder).unwrap();
+            std::fs::create_dir_all(&temp).unwrap();
+            let mut failed = false;
+            let mut step_outputs: HashMap<String, HashMap<String, String>> = HashMap::new();
+            for (at, step) in steps.iter().enumerate() {
+                if !Self::step_runs(step, failed, &step_outputs) {
+                    continue;
+                }
+                let succeeded = if step.get("uses").is_some() {
+                    self.action(step, &folder, &temp, index)
+                } else if step["name"] == "Install wf" {
+                    true // The harness puts the built binary on PATH.
+                } else {
+                    let script = step["run"].as_str().unwrap();
+                    let output = temp.join(format!("output-{at}"));
+                    std::fs::write(&output, "").unwrap();
+                    let mut command = self.command(script, &folder, &temp, &output);
+                    if step["id"] == "wf" {
+                        assert!(script.starts_with("wf step "), "{script}");
+                    }
+                    if let Some(env) = step["env"].as_object() {
+                        for (key, value) in env {
+                            command.env(key, self.expand(value.as_str().unwrap(), index));
+                        }
+                    }
+                    let ran = command.output().unwrap();
+                    let text = std::fs::read_to_string(&output).unwrap();
+                    let mut outputs = HashMap::new();
+                    for line in text.lines() {
+                        if let Some((key, value)) = line.split_once('=') {
+                            outputs.insert(key.to_owned(), value.to_owned());
+                        }
+                    }
+                    if step["id"] == "wf" {
+                        self.wf_step(name, index, &outputs);
+                    } else {
+                        assert!(
+                            ran.status.success(),
+                            "`{}` of {label} failed: {}",
+                            step["name"],
+                            String::from_utf8_lossy(&ran.stderr)
+                        );
+                    }
+                    if let Some(id) = step["id"].as_str() {
+                        step_outputs.insert(id.to_owned(), outputs);
+                    }
+                    ran.status.success()
+                };
+                if !succeeded && step["continue-on-error"] != true {
+                    failed = true;
                 }
             }
-            for before in &steps[2..at] {
-                self.artifacts(before, index);
-            }
-            let ran = command.output().unwrap();
-            for after in &steps[at + 1..] {
-                self.artifacts(after, index);
-            }
-            ok &= ran.status.success();
-            let text = std::fs::read_to_string(&output).unwrap();
-            let mut values = String::new();
-            let mut usage_text = String::new();
-            for line in text.lines() {
-                if let Some(json) = line.strip_prefix("values=") {
-                    values = json.to_owned();
-                }
-                if let Some(json) = line.strip_prefix("usage=") {
-                    let usage: Json = serde_json::from_str(json).unwrap();
-                    self.micros += usage["micros"].as_i64().unwrap();
-                    self.runs.push(usage["run"].as_str().unwrap().to_owned());
-                    usage_text = json.to_owned();
-                }
-            }
-            if index.is_none() {
-                self.outputs.insert(name.to_owned(), (values, usage_text));
+            ok &= !failed;
+            let report = steps.iter().any(|step| step["run"].as_str().is_some_and(|run| run.contains(" --report ")));
+            if !report {
+                self.last = Some(folder);
             }
         }
         self.ended.insert(name.to_owned(), if ok { Ended::Succeeded } else { Ended::Failed });
+    }
+
+    /// What `wf step` published: the values and usage of a plain job, the usage's run and
+    /// amount of every iteration.
+    fn wf_step(&mut self, name: &str, index: Option<u64>, outputs: &HashMap<String, String>) {
+        let values = outputs.get("values").cloned().unwrap_or_default();
+        let usage_text = outputs.get("usage").cloned().unwrap_or_default();
+        if !usage_text.is_empty() {
+            let usage: Json = serde_json::from_str(&usage_text).unwrap();
+            self.micros += usage["micros"].as_i64().unwrap();
+            self.runs.push(usage["run"].as_str().unwrap().to_owned());
+        }
+        if index.is_none() {
+            self.outputs.insert(name.to_owned(), (values, usage_text));
+        }
     }
 }
 
@@ -298,14 +403,36 @@ fn comparable(value: &Json) -> Json {
     value
 }
 
-/// Compiles `program`'s workflow for GitHub and runs its jobs in the harness, in `dir`.
-fn on_the_engine<'a>(dir: &'a Dir, program: &wf::ir::Program, args: &[(&str, &str)]) -> (Harness<'a>, Json) {
+/// What both runs ended with, beyond what [`equivalent`] compares itself.
+struct Compared {
+    /// The undos `wf run` ran (the engine's are the same).
+    undos: Vec<(String, String)>,
+    /// `undo.log` as `wf run` left it in the workflow's folder.
+    local_log: String,
+    /// `undo.log` in the workspace of the last job but the report to run on the engine.
+    engine_log: String,
+    /// The values the engine's jobs published, by step id (equal to `wf run`'s).
+    values: IndexMap<String, Json>,
+}
+
+/// The engine's side of a test, before anything runs: `source/` is the folder as it is now,
+/// which every job's checkout copies.
+fn runner_for(dir: &Dir) -> tempfile::TempDir {
+    let runner = tempfile::tempdir().unwrap();
+    copy_tree(dir.path(), &runner.path().join("source"));
+    runner
+}
+
+/// Compiles `program`'s workflow for GitHub and runs its jobs in the harness, under `runner`.
+fn on_the_engine<'a>(runner: &'a Path, program: &wf::ir::Program, args: &[(&str, &str)]) -> (Harness<'a>, Json) {
     let options = Options {
         target: Target::Github,
         file: "flow.wf".to_owned(),
         template: false,
         image: String::new(),
         secret_name: String::new(),
+        volume_size: String::new(),
+        storage_class: None,
         setup: String::new(),
         runs_on: "ubuntu-latest".to_owned(),
     };
@@ -320,12 +447,13 @@ fn on_the_engine<'a>(dir: &'a Dir, program: &wf::ir::Program, args: &[(&str, &st
         inputs.insert((*k).to_owned(), (*v).to_owned());
     }
     let mut harness = Harness {
-        dir: dir.path(),
+        root: runner,
         inputs,
         outputs: HashMap::new(),
         ended: HashMap::new(),
         micros: 0,
         runs: Vec::new(),
+        last: None,
     };
     for (name, job) in document["jobs"].as_object().unwrap() {
         harness.job(name, job);
@@ -333,16 +461,16 @@ fn on_the_engine<'a>(dir: &'a Dir, program: &wf::ir::Program, args: &[(&str, &st
     (harness, document)
 }
 
-/// Runs `source` both ways and compares them; returns the undos `wf run` ran, and what the
-/// commands of both runs appended to `undo.log` in the workflow's folder.
-fn equivalent(source: &str, args: &[(&str, &str)]) -> (Vec<(String, String)>, String) {
+/// Runs `source` both ways and compares them.
+fn equivalent(source: &str, args: &[(&str, &str)]) -> Compared {
     equivalent_with(source, args, &[])
 }
 
 /// [`equivalent`], with more of `wf run`'s flags (`--approve` for what the engine's reviewers
 /// approve before a task).
-fn equivalent_with(source: &str, args: &[(&str, &str)], flags: &[&str]) -> (Vec<(String, String)>, String) {
+fn equivalent_with(source: &str, args: &[(&str, &str)], flags: &[&str]) -> Compared {
     let dir = Dir::new(source);
+    let runner = runner_for(&dir);
     let mut run_args = vec!["run", "flow.wf", "--quiet"];
     run_args.extend_from_slice(flags);
     let pairs: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -357,7 +485,10 @@ fn equivalent_with(source: &str, args: &[(&str, &str)], flags: &[&str]) -> (Vec<
     let outcome = common::check_text(source);
     assert!(!outcome.checked.has_errors());
     let program = &outcome.checked.program;
-    let (harness, document) = on_the_engine(&dir, program, args);
+    let (harness, document) = on_the_engine(runner.path(), program, args);
+    // The report, as `gh run download -n wf-report` would fetch it.
+    let report = runner.path().join("artifacts").join(wf::compile::REPORT_NAME).join(wf::compile::REPORT_FILE);
+    std::fs::copy(&report, dir.path().join(wf::compile::REPORT_FILE)).expect("the report job uploaded the report");
     let body_failed = document["jobs"]
         .as_object()
         .unwrap()
@@ -392,10 +523,16 @@ fn equivalent_with(source: &str, args: &[(&str, &str)], flags: &[&str]) -> (Vec<
     let local = dir.journal();
     let run = local.latest_run().unwrap().unwrap();
     let expected_undos = undos(&local, &run.id);
-    let engine_journal = Journal::open(&dir.path().join("engine-state")).unwrap();
+    let engine_journal = Journal::open(&runner.path().join("engine-state")).unwrap();
     let engine_undos: Vec<(String, String)> = harness.runs.iter().flat_map(|run| undos(&engine_journal, run)).collect();
     assert_eq!(engine_undos, expected_undos, "the undos, in order, with their statuses");
-    (expected_undos, std::fs::read_to_string(dir.path().join("undo.log")).unwrap_or_default())
+    let last = harness.last.expect("a job ran");
+    Compared {
+        undos: expected_undos,
+        local_log: dir.read("undo.log"),
+        engine_log: std::fs::read_to_string(last.join("undo.log")).unwrap_or_default(),
+        values: engine,
+    }
 }
 
 #[test]
@@ -466,12 +603,13 @@ fn a_rollback_across_tasks_undoes_what_wf_run_undoes_in_the_same_order() {
 }"#,
         &[],
     );
-    let (keys, log) = undone;
-    let keys: Vec<&str> = keys.iter().map(|(key, _)| key.as_str()).collect();
+    let keys: Vec<&str> = undone.undos.iter().map(|(key, _)| key.as_str()).collect();
     assert_eq!(keys, ["shift[2]", "shift[1]", "a", "deploy"], "newest first, and nothing that did not run");
-    // Both runs appended to the same log: `wf run`'s commands, then the engine's, the same.
+    // What the undo commands wrote, in `wf run`'s folder and in the workspace the engine's
+    // jobs handed on: the same lines in the same order.
     let once = "unshift 10% at 1 after a\n\nunshift 1% at 0 after a\n\nundo a\nremoved the deployment\n";
-    assert_eq!(log, format!("{once}{once}"));
+    assert_eq!(undone.local_log, once);
+    assert_eq!(undone.engine_log, once);
 }
 
 #[test]
@@ -493,8 +631,84 @@ fn a_rollback_inside_a_loop_undoes_its_task_then_the_handler_the_rest() {
 }"#,
         &[],
     );
-    let keys: Vec<&str> = undone.0.iter().map(|(key, _)| key.as_str()).collect();
+    let keys: Vec<&str> = undone.undos.iter().map(|(key, _)| key.as_str()).collect();
     assert_eq!(keys, ["shift[3]", "shift[2]", "shift[1]", "deploy"]);
+}
+
+/// The stdout of step `id` on the engine.
+fn stdout(compared: &Compared, id: &str) -> String {
+    compared.values[id]["stdout"].as_str().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn a_file_a_task_writes_is_there_for_the_tasks_after_it() {
+    let compared = equivalent(
+        r#"workflow w(items: list<string> = ["a", "b"]) {
+  run fix "printf 'fixed\\n' > fix.txt && printf 'hidden\\n' > .notes && printf '#!/bin/sh\\necho tool ran\\n' > tool.sh && chmod +x tool.sh"
+  for item in items {
+    run each "cat fix.txt > out-{{item}}.txt && echo {{item}} >> out-{{item}}.txt"
+  }
+  run test "cat fix.txt .notes out-a.txt out-b.txt && ./tool.sh"
+}"#,
+        &[],
+    );
+    // Hidden files, modes and every iteration's files arrive.
+    assert_eq!(stdout(&compared, "test"), "fixed\nhidden\nfixed\na\nfixed\nb\ntool ran\n");
+}
+
+#[test]
+fn files_two_parallel_branches_write_all_reach_the_task_after_them() {
+    let compared = equivalent(
+        r#"workflow w() {
+  run base "echo base > base.txt && echo kept > kept.txt"
+  parallel {
+    run left "echo left > left.txt && echo changed by left > base.txt"
+    run right "echo right > right.txt"
+  }
+  run both "cat base.txt kept.txt left.txt right.txt"
+}"#,
+        &[],
+    );
+    // `right` started from `base`'s files, so its copy of base.txt is the older one: the
+    // newer, `left`'s, wins.
+    assert_eq!(stdout(&compared, "both"), "changed by left\nkept\nleft\nright\n");
+}
+
+#[test]
+fn the_on_failure_handler_sees_the_files_of_the_step_that_failed() {
+    let compared = equivalent(
+        r#"workflow w() {
+  run prepare "echo prepared > notes.txt"
+  run build "echo 'error: it broke' > build.log && exit 1"
+  run never "echo never > never.txt"
+  on failure {
+    run look "cat build.log notes.txt && ls"
+  }
+  finally {
+    run after "cat build.log"
+  }
+}"#,
+        &[],
+    );
+    assert_eq!(stdout(&compared, "look"), "error: it broke\nprepared\nbuild.log\nflow.wf\nnotes.txt\n");
+    assert_eq!(stdout(&compared, "after"), "error: it broke\n");
+}
+
+#[test]
+fn a_file_an_undo_deletes_is_gone_for_the_on_failure_handler() {
+    let compared = equivalent(
+        r#"workflow w() {
+  run deploy "echo v2 > deployed.txt" { undo run "rm deployed.txt" }
+  run check "echo checked > check.log && exit 1" { on failure rollback }
+  on failure {
+    run look "ls"
+  }
+}"#,
+        &[],
+    );
+    // The rollback handler started from the failed job's files and deleted one; the handler
+    // after it starts from its files.
+    assert_eq!(stdout(&compared, "look"), "check.log\nflow.wf\n");
 }
 
 /// A budget is the run's, not each task's: every task starts from what the tasks before it
@@ -514,15 +728,18 @@ fn a_budget_holds_across_tasks_as_in_wf_run() {
   run e "echo e" { cost $0.40 }
 }"#;
     let dir = Dir::new(source);
+    let runner = runner_for(&dir);
     let ran = dir.wf(&["run", "flow.wf", "--quiet"]);
     assert_eq!(ran.output.status.code(), Some(3), "wf run pauses on the budget");
     let (status, expected, micros) = run_values(&dir.journal());
     assert_eq!(status, "paused");
-    assert_eq!(expected.keys().collect::<Vec<_>>(), ["a", "b", "c", "d"], "wf run stops before `e`");
+    let mut ran_steps: Vec<&String> = expected.keys().collect();
+    ran_steps.sort(); // `b` and `c` run side by side, in either order.
+    assert_eq!(ran_steps, ["a", "b", "c", "d"], "wf run stops before `e`");
 
     let outcome = common::check_text(source);
     let program = &outcome.checked.program;
-    let (harness, _) = on_the_engine(&dir, program, &[]);
+    let (harness, _) = on_the_engine(runner.path(), program, &[]);
     for (job, ended) in
         [("a", Ended::Succeeded), ("b", Ended::Succeeded), ("d", Ended::Succeeded), ("e", Ended::Failed)]
     {
@@ -579,12 +796,13 @@ fn an_escalation_pauses_the_task_and_says_how_to_retry_it_on_the_engine() {
   run after "echo after"
 }"#;
     let dir = Dir::new(source);
+    let runner = runner_for(&dir);
     let ran = dir.wf(&["run", "flow.wf", "--quiet"]);
     assert_eq!(ran.output.status.code(), Some(3), "wf run pauses on the escalation");
     let (status, expected, _) = run_values(&dir.journal());
     assert_eq!(status, "paused");
     let outcome = common::check_text(source);
-    let (harness, _) = on_the_engine(&dir, &outcome.checked.program, &[]);
+    let (harness, _) = on_the_engine(runner.path(), &outcome.checked.program, &[]);
     assert_eq!(harness.ended["ok"], Ended::Succeeded);
     assert_eq!(harness.ended["bad"], Ended::Failed, "the escalated task fails the engine's run");
     assert_eq!(harness.ended["after"], Ended::Skipped, "as in `wf run`, nothing after it runs");

@@ -46,6 +46,13 @@ pub struct CompileArgs {
     /// Argo: the Kubernetes secret whose keys are the workflow's secrets and provider keys.
     #[arg(long, value_name = "NAME", default_value = compile::DEFAULT_SECRET)]
     pub secret: String,
+    /// Argo: the size of the shared workspace volume, a Kubernetes quantity.
+    #[arg(long, value_name = "SIZE", default_value = compile::DEFAULT_VOLUME_SIZE, value_parser = volume_size)]
+    pub volume_size: String,
+    /// Argo: the storage class of the workspace volume (the cluster's default without it; an
+    /// RWX class lets parallel tasks run on different nodes).
+    #[arg(long, value_name = "NAME", value_parser = storage_class)]
+    pub storage_class: Option<String>,
     /// GitHub: the command of the step that puts `wf` on the PATH, after the checkout.
     #[arg(long, value_name = "COMMAND", default_value = compile::DEFAULT_SETUP)]
     pub setup: String,
@@ -75,6 +82,8 @@ pub fn run(request: &CompileArgs) -> Exit {
         template: request.template,
         image: request.image.clone(),
         secret_name: request.secret.clone(),
+        volume_size: request.volume_size.clone(),
+        storage_class: request.storage_class.clone(),
         setup: request.setup.clone(),
         runs_on: request.runs_on.clone(),
     };
@@ -97,6 +106,22 @@ pub fn run(request: &CompileArgs) -> Exit {
             );
             Exit::Failure
         }
+    }
+}
+
+fn volume_size(text: &str) -> Result<String, String> {
+    if compile::is_volume_size(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("not a Kubernetes quantity: a number and a suffix such as Mi or Gi (500Mi, 1Gi, 1.5Ti)".to_owned())
+    }
+}
+
+fn storage_class(text: &str) -> Result<String, String> {
+    if compile::is_storage_class(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("not a storage class name: lower-case letters, digits, `-` and `.`, beginning and ending with a letter or digit".to_owned())
     }
 }
 

@@ -4,15 +4,24 @@
 //! Nothing passes through a shell: the container's `command` is a list of words, and what
 //! a task needs (arguments, values of earlier tasks, the `for` index) reaches `wf step` as
 //! environment variables, which Argo substitutes as values, never as syntax.
+//!
+//! Files pass from task to task on a volume: the workflow claims one (`workspace`), a first
+//! task copies the image's working directory onto it, and every task's container works in it.
+//! Each pod keeps its own journal outside it, so concurrent pods never share one SQLite file.
 
 use serde_json::{json, Map, Value};
 
 use super::plan::{Plan, Role, Task};
-use super::{arg_var, step_words, usage_var, values_var, Options, REPORT_NAME};
+use super::{arg_var, step_words, usage_var, values_var, Options, REPORT_NAME, WORKSPACE_TASK};
 
 /// Where `wf step` writes the task's values and usage in the container.
 const OUT_DIR: &str = "/tmp/wf";
 const EXIT_HANDLER: &str = "handlers";
+/// The volume claim every task mounts, and where.
+const VOLUME: &str = "workspace";
+const MOUNT: &str = "/workspace";
+/// The pod's own journal: never on the shared volume, where concurrent pods would share it.
+const STATE_DIR: &str = "/tmp/wf-state";
 
 pub fn manifest(plan: &Plan, options: &Options) -> Value {
     let name = dns_name(&plan.workflow);
@@ -48,10 +57,12 @@ pub fn manifest(plan: &Plan, options: &Options) -> Value {
     if !handlers.is_empty() {
         spec.insert("onExit".into(), json!(EXIT_HANDLER));
     }
+    spec.insert("volumeClaimTemplates".into(), json!([claim(options)]));
     let mut templates = vec![dag("main", plan, Role::Body)];
     if !handlers.is_empty() {
         templates.push(dag(EXIT_HANDLER, plan, Role::OnFailure));
     }
+    templates.push(seed(options));
     for task in &plan.tasks {
         if task.approval.is_some() {
             templates.push(json!({ "name": format!("approve-{}", task.name), "suspend": {} }));
@@ -98,6 +109,9 @@ fn dag(name: &str, plan: &Plan, role: Role) -> Value {
         _ => task.role != Role::Body,
     };
     let mut tasks = Vec::new();
+    if role == Role::Body {
+        tasks.push(json!({ "name": WORKSPACE_TASK, "template": WORKSPACE_TASK }));
+    }
     for task in plan.tasks.iter().filter(|task| in_dag(task)) {
         let mut dependencies: Vec<String> = task
             .needs
@@ -106,6 +120,10 @@ fn dag(name: &str, plan: &Plan, role: Role) -> Value {
             .filter(|need| in_dag(need))
             .map(|need| need.name.clone())
             .collect();
+        if role == Role::Body && dependencies.is_empty() {
+            // The others wait for it through their dependencies.
+            dependencies.push(WORKSPACE_TASK.to_owned());
+        }
         if task.approval.is_some() {
             let approve = format!("approve-{}", task.name);
             let mut entry = json!({ "name": approve, "template": approve });
@@ -130,6 +148,36 @@ fn dag(name: &str, plan: &Plan, role: Role) -> Value {
         tasks.push(entry);
     }
     json!({ "name": name, "dag": { "tasks": tasks } })
+}
+
+/// The shared workspace's claim: one volume for the whole run, deleted with the workflow.
+fn claim(options: &Options) -> Value {
+    let mut spec = json!({
+        "accessModes": ["ReadWriteOnce"],
+        "resources": { "requests": { "storage": options.volume_size } },
+    });
+    if let Some(class) = &options.storage_class {
+        spec["storageClassName"] = json!(class);
+    }
+    json!({ "metadata": { "name": VOLUME }, "spec": spec })
+}
+
+/// The first task: the image's working directory (its contents, hidden files included) copied
+/// onto the volume, without a shell.
+fn seed(options: &Options) -> Value {
+    json!({
+        "name": WORKSPACE_TASK,
+        "metadata": { "annotations": { "wf/node": "the shared workspace" } },
+        "container": {
+            "image": options.image,
+            "command": ["cp", "-a", "./.", format!("{MOUNT}/")],
+            "volumeMounts": [mount()],
+        },
+    })
+}
+
+fn mount() -> Value {
+    json!({ "name": VOLUME, "mountPath": MOUNT })
 }
 
 /// What a task takes from another, as an input parameter and an environment variable.
@@ -213,11 +261,10 @@ fn forward(plan: &Plan, task: &Task, index: bool) -> Vec<Value> {
 }
 
 fn container(plan: &Plan, task: &Task, options: &Options) -> Value {
-    let mut env: Vec<Value> = plan
-        .params
-        .iter()
-        .map(|param| json!({ "name": arg_var(&param.name), "value": format!("{{{{workflow.parameters.{}}}}}", param.name) }))
-        .collect();
+    let mut env: Vec<Value> = vec![json!({ "name": "WF_STATE_DIR", "value": STATE_DIR })];
+    env.extend(plan.params.iter().map(
+        |param| json!({ "name": arg_var(&param.name), "value": format!("{{{{workflow.parameters.{}}}}}", param.name) }),
+    ));
     for (taken, from) in taken(plan, task) {
         env.push(
             json!({ "name": taken.var(from), "value": format!("{{{{inputs.parameters.{}}}}}", taken.param(from)) }),
@@ -258,7 +305,13 @@ fn container(plan: &Plan, task: &Task, options: &Options) -> Value {
     let mut template = json!({
         "name": task.name,
         "metadata": { "annotations": { "wf/node": task.title } },
-        "container": { "image": options.image, "command": command, "env": env },
+        "container": {
+            "image": options.image,
+            "command": command,
+            "env": env,
+            "workingDir": MOUNT,
+            "volumeMounts": [mount()],
+        },
         "outputs": { "parameters": [
             values,
             usage,

@@ -4,6 +4,13 @@
 //! No `${{ }}` expression is ever written into a `run:` script, the classic injection:
 //! inputs, earlier jobs' values and the matrix index reach `wf step` through the step's
 //! `env:`, which the runner sets as values.
+//!
+//! Files pass from job to job as artifacts: a job that another needs tars its working
+//! directory after `wf step` (whatever happened, as a failed task's files are what `wf run`'s
+//! `on failure` handler sees) and uploads it; a job whose needs did so downloads and unpacks
+//! their tarballs instead of checking out, so it starts from the files they left.
+
+use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value};
 
@@ -14,6 +21,28 @@ use super::{arg_var, step_words, usage_var, values_var, Options, REPORT_FILE, RE
 const USAGE_DIR: &str = "wf-usage";
 /// The artifacts of the iterations' usage: this, the job's name, `-`, the index.
 const USAGE_ARTIFACT: &str = "wf-usage-";
+/// The artifacts of the jobs' workspaces: this, the job's name, and for a matrix iteration
+/// `.` and the index. Job names are `[a-z0-9-]`, so the `.` keeps any two apart, and GitHub
+/// allows it in an artifact's name.
+const WORKSPACE_ARTIFACT: &str = "wf-workspace.";
+/// Under `$RUNNER_TEMP`: a folder per job whose workspace is downloaded, and the tarball a
+/// job uploads.
+const WORKSPACE_DIR: &str = "wf-workspace";
+const WORKSPACE_TAR: &str = "workspace.tar";
+/// The restore step's id, whose output `restored` says whether any workspace arrived.
+const RESTORE_ID: &str = "workspace";
+
+/// Tars the working directory for the jobs after this one: paths and modes as they are, the
+/// times to the nanosecond (the pax format) for `--keep-newer-files` on the other side, without
+/// what is the job's own — its journal (`.wf`) and wf's scratch files.
+const PACK: &str = "set -eu
+tar -c --format=pax -f \"$RUNNER_TEMP/workspace.tar\" --exclude=./.wf --exclude=./wf-usage --exclude=./wf-report.json .
+";
+
+fn checkout() -> Value {
+    // No token in `.git/config`: the folder travels to other jobs as an artifact.
+    json!({ "uses": "actions/checkout@v4", "with": { "persist-credentials": false } })
+}
 
 pub fn workflow(plan: &Plan, options: &Options) -> Value {
     let mut inputs = Map::new();
@@ -46,8 +75,8 @@ pub fn workflow(plan: &Plan, options: &Options) -> Value {
     }
     let dispatch = if inputs.is_empty() { json!({}) } else { json!({ "inputs": inputs }) };
     let mut jobs = Map::new();
-    for task in &plan.tasks {
-        jobs.insert(task.name.clone(), job(plan, task, options));
+    for index in 0..plan.tasks.len() {
+        jobs.insert(plan.tasks[index].name.clone(), job(plan, index, options));
     }
     let mut document = json!({
         "name": plan.workflow,
@@ -61,7 +90,8 @@ pub fn workflow(plan: &Plan, options: &Options) -> Value {
     document
 }
 
-fn job(plan: &Plan, task: &Task, options: &Options) -> Value {
+fn job(plan: &Plan, index: usize, options: &Options) -> Value {
+    let task = &plan.tasks[index];
     let mut job = Map::new();
     job.insert("name".into(), json!(task.title));
     if !task.needs.is_empty() {
@@ -142,8 +172,54 @@ fn job(plan: &Plan, task: &Task, options: &Options) -> Value {
     if !env.is_empty() {
         step["env"] = Value::Object(env);
     }
-    let mut steps =
-        vec![json!({ "uses": "actions/checkout@v4" }), json!({ "name": "Install wf", "run": options.setup }), step];
+    let sources = sources(plan, index);
+    let handler = runs_after_skipped(task);
+    let mut steps = Vec::new();
+    if sources.is_empty() {
+        steps.push(checkout());
+    } else {
+        for &source in &sources {
+            let need = &plan.tasks[source];
+            let mut with = if need.fan.is_some() {
+                json!({ "pattern": format!("{WORKSPACE_ARTIFACT}{}.*", need.name) })
+            } else {
+                json!({ "name": format!("{WORKSPACE_ARTIFACT}{}", need.name) })
+            };
+            with["path"] = json!(format!("${{{{ runner.temp }}}}/{WORKSPACE_DIR}/{}", need.name));
+            let mut download = json!({
+                "name": format!("Download the workspace of {}", need.name),
+                "uses": "actions/download-artifact@v4",
+                "with": with,
+            });
+            if handler {
+                // A handler runs after a failure: some of the jobs before it never ran.
+                download["continue-on-error"] = json!(true);
+            }
+            steps.push(download);
+        }
+        steps.push(json!({
+            "name": "Restore the workspace",
+            "id": RESTORE_ID,
+            "shell": "bash",
+            "run": restore(plan, &sources),
+        }));
+        if handler {
+            // Not one of them ran (the body failed at its first job): the checkout, as the
+            // handler of `wf run` would find the files then.
+            let mut fallback = checkout();
+            fallback["if"] = json!(format!("${{{{ steps.{RESTORE_ID}.outputs.restored != 'true' }}}}"));
+            steps.push(fallback);
+        }
+    }
+    steps.push(json!({ "name": "Install wf", "run": options.setup }));
+    if task.role == Role::Report && plan.tasks.iter().any(|other| other.fan.is_some()) {
+        steps.push(json!({
+            "name": "Download the iterations' usage",
+            "uses": "actions/download-artifact@v4",
+            "with": { "pattern": format!("{USAGE_ARTIFACT}*"), "path": USAGE_DIR },
+        }));
+    }
+    steps.push(step);
     if task.fan.is_some() {
         // A matrix job has no outputs of its own: each iteration uploads its usage, and the
         // report job downloads them all.
@@ -154,15 +230,23 @@ fn job(plan: &Plan, task: &Task, options: &Options) -> Value {
             "with": { "name": format!("{USAGE_ARTIFACT}{}-${{{{ matrix.index }}}}", task.name), "path": format!("{USAGE_DIR}/usage.json") },
         }));
     }
-    if task.role == Role::Report && plan.tasks.iter().any(|other| other.fan.is_some()) {
-        steps.insert(
-            2,
-            json!({
-                "name": "Download the iterations' usage",
-                "uses": "actions/download-artifact@v4",
-                "with": { "pattern": format!("{USAGE_ARTIFACT}*"), "path": USAGE_DIR },
-            }),
-        );
+    if carries(plan, index) {
+        let name = if task.fan.is_some() {
+            format!("{WORKSPACE_ARTIFACT}{}.${{{{ matrix.index }}}}", task.name)
+        } else {
+            format!("{WORKSPACE_ARTIFACT}{}", task.name)
+        };
+        steps.push(json!({ "name": "Pack the workspace", "if": "${{ always() }}", "shell": "bash", "run": PACK }));
+        steps.push(json!({
+            "name": "Upload the workspace",
+            "if": "${{ always() }}",
+            "uses": "actions/upload-artifact@v4",
+            "with": {
+                "name": name,
+                "path": format!("${{{{ runner.temp }}}}/{WORKSPACE_TAR}"),
+                "retention-days": 1,
+            },
+        }));
     }
     if task.role == Role::Report {
         steps.push(json!({
@@ -174,4 +258,87 @@ fn job(plan: &Plan, task: &Task, options: &Options) -> Value {
     }
     job.insert("steps".into(), Value::Array(steps));
     Value::Object(job)
+}
+
+/// Whether a job's workspace goes on to another: some job but the report needs it.
+fn carries(plan: &Plan, index: usize) -> bool {
+    plan.tasks.iter().any(|other| other.role != Role::Report && other.needs.contains(&index))
+}
+
+/// Whether a job can run when some of the jobs it needs did not (GitHub skips a job whose need
+/// failed or was skipped, unless its `if:` says otherwise): the handlers.
+fn runs_after_skipped(task: &Task) -> bool {
+    matches!(task.role, Role::OnFailure | Role::Rollback | Role::Finally)
+}
+
+/// The jobs whose workspaces a job starts from, in the plan's order. A body job runs only
+/// when its needs succeeded: theirs (all carry one, being needed), but for a need another need
+/// waits for, whose files that one's already hold. A job that can run after jobs that did not
+/// takes every job before it, of which the restore keeps the last that ran on each path. The
+/// report reads no files: the checkout.
+fn sources(plan: &Plan, index: usize) -> Vec<usize> {
+    let task = &plan.tasks[index];
+    if task.role == Role::Report {
+        Vec::new()
+    } else if runs_after_skipped(task) {
+        ancestors(plan, index).into_iter().filter(|&before| carries(plan, before)).collect()
+    } else {
+        let needs = task.needs.iter().copied();
+        needs.filter(|&need| !task.needs.iter().any(|&other| ancestors(plan, other).contains(&need))).collect()
+    }
+}
+
+/// Every job that job `index` waits for, directly or through others.
+fn ancestors(plan: &Plan, index: usize) -> BTreeSet<usize> {
+    let mut found = BTreeSet::new();
+    let mut next: Vec<usize> = plan.tasks[index].needs.clone();
+    while let Some(need) = next.pop() {
+        if found.insert(need) {
+            next.extend(plan.tasks[need].needs.iter().copied());
+        }
+    }
+    found
+}
+
+/// The restore step's script: fixed words only (job names are `[a-z0-9-]`), no `${{ }}`.
+/// It takes the tarballs of each source from which no source that arrived descends (one that
+/// did already holds the earlier one's files), unpacks the first plainly and the others with
+/// `--keep-newer-files`, so that files changed in parallel branches all arrive (the newest
+/// copy of each), and sets the output `restored`.
+fn restore(plan: &Plan, sources: &[usize]) -> String {
+    let mut script = String::from(
+        "set -eu
+from=\"$RUNNER_TEMP/wf-workspace\"
+list=\"$RUNNER_TEMP/wf-workspace.list\"
+: > \"$list\"
+arrived() { [ -d \"$from/$1\" ] && [ -n \"$(find \"$from/$1\" -name workspace.tar)\" ]; }
+take() { if arrived \"$1\"; then find \"$from/$1\" -name workspace.tar | sort >> \"$list\"; fi; }
+",
+    );
+    for &source in sources {
+        // A job that runs only when its needs succeeded arrived only if they did: of the
+        // jobs after this one, its dependents and those that run after skipped jobs say it.
+        let later: Vec<&str> = sources
+            .iter()
+            .filter(|&&other| {
+                (plan.tasks[other].needs.contains(&source) || runs_after_skipped(&plan.tasks[other]))
+                    && ancestors(plan, other).contains(&source)
+            })
+            .map(|&other| plan.tasks[other].name.as_str())
+            .collect();
+        for name in later {
+            script.push_str(&format!("arrived {name} || "));
+        }
+        script.push_str(&format!("take {}\n", plan.tasks[source].name));
+    }
+    script.push_str(
+        "keep=\"\"
+while IFS= read -r tarball; do
+  tar -x -p -f \"$tarball\" $keep
+  keep=--keep-newer-files
+done < \"$list\"
+if [ -s \"$list\" ]; then echo restored=true; else echo restored=false; fi >> \"$GITHUB_OUTPUT\"
+",
+    );
+    script
 }

@@ -131,7 +131,8 @@ pub fn plan(
         tasks: Vec::new(),
         owner: HashMap::new(),
         errors: Vec::new(),
-        names: BTreeSet::new(),
+        // The task that seeds the shared workspace on Argo: no step may take its name.
+        names: BTreeSet::from([super::WORKSPACE_TASK.to_owned()]),
         has_rollback: has_rollback(workflow),
     };
     let exits = lower.sequence(&workflow.body, "body", Vec::new(), Role::Body);
