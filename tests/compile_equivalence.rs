@@ -32,6 +32,10 @@ struct Harness<'a> {
     dir: &'a Path,
     inputs: HashMap<String, String>,
     outputs: HashMap<String, (String, String)>,
+    /// The branch each condition job chose (its `branch` output).
+    branches: HashMap<String, String>,
+    /// Each job's needs, to find its ancestors.
+    needs: HashMap<String, Vec<String>>,
     ended: HashMap<String, Ended>,
     micros: i64,
     /// The engine's runs, one per task and iteration, in the order they ran.
@@ -57,6 +61,39 @@ impl Harness<'_> {
             return index.expect("a matrix job").to_string();
         }
         panic!("the harness does not know `{text}`");
+    }
+
+    /// GitHub's rule: a job runs when its needs succeeded, unless it has an `if`, which
+    /// decides. `failure()` is true when an ancestor failed, transitively (a skipped need does
+    /// not stand for a failure: a branch not taken skips jobs too), `always()` and
+    /// `!cancelled()` whatever happened (nothing is cancelled here), and
+    /// `needs.X.outputs.branch == 'N'` reads the branch condition job X published (nothing,
+    /// when it did not run).
+    fn runs(&self, condition: Option<&str>, needs: &[String]) -> bool {
+        let Some(condition) = condition else {
+            return needs.iter().all(|need| self.ended[need] == Ended::Succeeded);
+        };
+        let mut ancestors: Vec<&String> = needs.iter().collect();
+        let mut failed = false;
+        while let Some(ancestor) = ancestors.pop() {
+            failed |= self.ended[ancestor] == Ended::Failed;
+            ancestors.extend(&self.needs[ancestor]);
+        }
+        let inner = condition.strip_prefix("${{ ").and_then(|rest| rest.strip_suffix(" }}")).expect("${{ }}");
+        inner.split(" && ").all(|term| match term {
+            "failure()" => failed,
+            "!failure()" => !failed,
+            "always()" | "!cancelled()" => true,
+            _ => {
+                let (job, branch) = term
+                    .strip_prefix("needs.")
+                    .and_then(|rest| rest.split_once(".outputs.branch == "))
+                    .unwrap_or_else(|| panic!("the harness does not know `{term}` in `{condition}`"));
+                assert!(needs.iter().any(|need| need == job), "`{job}` is not in the needs of `{condition}`");
+                let branch = branch.trim_matches('\'');
+                self.branches.get(job).map(String::as_str) == Some(branch)
+            }
+        })
     }
 
     /// `actions/upload-artifact` and `actions/download-artifact`, as folders under
@@ -97,19 +134,8 @@ impl Harness<'_> {
             .as_array()
             .map(|needs| needs.iter().map(|n| n.as_str().unwrap().to_owned()).collect())
             .unwrap_or_default();
-        let failed = needs.iter().any(|need| self.ended[need] == Ended::Failed);
-        let all_ok = needs.iter().all(|need| self.ended[need] == Ended::Succeeded);
-        // GitHub's rule: a job runs when its needs succeeded, unless its `if` says otherwise;
-        // `failure()` is true when an ancestor failed (a failure skips its dependents, so
-        // a skipped need stands for one), `always()` whatever happened.
-        let ancestors_failed = failed || needs.iter().any(|need| self.ended[need] == Ended::Skipped);
-        let runs = match job["if"].as_str() {
-            Some("${{ failure() }}") => ancestors_failed,
-            Some("${{ always() }}") => true,
-            Some(other) => panic!("unknown if: {other}"),
-            None => all_ok,
-        };
-        if !runs {
+        self.needs.insert(name.to_owned(), needs.clone());
+        if !self.runs(job["if"].as_str(), &needs) {
             self.ended.insert(name.to_owned(), Ended::Skipped);
             return;
         }
@@ -154,6 +180,9 @@ impl Harness<'_> {
                 if let Some(json) = line.strip_prefix("values=") {
                     values = json.to_owned();
                 }
+                if let Some(branch) = line.strip_prefix("branch=") {
+                    self.branches.insert(name.to_owned(), branch.to_owned());
+                }
                 if let Some(json) = line.strip_prefix("usage=") {
                     let usage: Json = serde_json::from_str(json).unwrap();
                     self.micros += usage["micros"].as_i64().unwrap();
@@ -193,8 +222,9 @@ fn undos(journal: &Journal, run: &str) -> Vec<(String, String)> {
 
 /// The report node's document validates against docs/schemas/import.json; `wf import` records
 /// it in a journal of its own, and `wf show --format json` of it agrees with `wf run`'s run on
-/// the status, every step's status (blocks split over tasks aside) and the ledger's total; the
-/// same report a second time is refused.
+/// the status, every step's status (blocks split over tasks aside; the steps of a branch not
+/// taken skipped by its condition task) and the ledger's total; the same report a second time
+/// is refused.
 fn imported_like_wf_run(dir: &Dir) {
     let report_path = dir.path().join(wf::compile::REPORT_FILE);
     let text = std::fs::read_to_string(&report_path).expect("the report node wrote the report");
@@ -254,16 +284,18 @@ fn imported_like_wf_run(dir: &Dir) {
     };
     let (local, engine) = (statuses(&local), statuses(&engine));
     for (key, (kind, status)) in &local {
-        if blocks.contains(&kind.as_str()) || status == "skipped" {
-            continue; // Blocks split over tasks have no record; steps skipped by a failure no task.
+        if blocks.contains(&kind.as_str()) {
+            continue; // Blocks split over tasks have no record.
         }
         assert_eq!(engine.get(key).map(|(_, status)| status), Some(status), "`{key}` in the imported run");
     }
-    for (key, (kind, _)) in &engine {
-        assert!(
-            local.contains_key(key) || key.starts_with("undo:") || blocks.contains(&kind.as_str()),
-            "the imported run has `{key}`, which wf run has not"
-        );
+    for (key, (kind, status)) in &engine {
+        if key.starts_with("undo:") || blocks.contains(&kind.as_str()) {
+            continue;
+        }
+        let Some((_, expected)) = local.get(key) else { panic!("the imported run has `{key}`, which wf run has not") };
+        // Steps of branches not taken included: the condition task records them as skipped.
+        assert_eq!(status, expected, "`{key}` in the imported run");
     }
 }
 
@@ -334,6 +366,8 @@ fn equivalent(source: &str, args: &[(&str, &str)]) -> (Vec<(String, String)>, St
         dir: dir.path(),
         inputs,
         outputs: HashMap::new(),
+        branches: HashMap::new(),
+        needs: HashMap::new(),
         ended: HashMap::new(),
         micros: 0,
         runs: Vec::new(),
@@ -341,11 +375,13 @@ fn equivalent(source: &str, args: &[(&str, &str)]) -> (Vec<(String, String)>, St
     for (name, job) in document["jobs"].as_object().unwrap() {
         harness.job(name, job);
     }
+    // The body's jobs: no `if`, or one that runs them after skipped needs.
+    let in_body = |job: &Json| job["if"].as_str().is_none_or(|condition| condition.starts_with("${{ !failure()"));
     let body_failed = document["jobs"]
         .as_object()
         .unwrap()
         .iter()
-        .any(|(name, job)| job.get("if").is_none() && harness.ended[name] == Ended::Failed);
+        .any(|(name, job)| in_body(job) && harness.ended[name] == Ended::Failed);
     let engine_status = if body_failed { "failed" } else { "succeeded" };
     assert_eq!(engine_status, status, "wf run: {}", String::from_utf8_lossy(&ran.output.stdout));
 
@@ -362,8 +398,12 @@ fn equivalent(source: &str, args: &[(&str, &str)]) -> (Vec<(String, String)>, St
         if matches!(step.kind, wf::ir::StepKind::Block(_)) {
             continue; // Phases and blocks split over tasks have no value on the engine.
         }
-        let got =
-            engine.get(id).unwrap_or_else(|| panic!("the engine has no value for `{id}`; it has {:?}", engine.keys()));
+        let Some(got) = engine.get(id) else {
+            // A step of a branch not taken: no task ran it, so a later task reads it as
+            // skipped, which is the value `wf run` gave it (the tests read its `.status`).
+            assert_eq!(value["status"], "skipped", "the engine has no value for `{id}`; it has {:?}", engine.keys());
+            continue;
+        };
         assert_eq!(comparable(got), comparable(value), "`{id}`");
     }
     assert_eq!(harness.micros, micros, "the ledger's total");
@@ -476,4 +516,62 @@ fn a_rollback_inside_a_loop_undoes_its_task_then_the_handler_the_rest() {
     );
     let keys: Vec<&str> = undone.0.iter().map(|(key, _)| key.as_str()).collect();
     assert_eq!(keys, ["shift[3]", "shift[2]", "shift[1]", "deploy"]);
+}
+
+/// An `if` with `else if` and `else`, one branch nested with an `if` of its own and one with a
+/// `parallel`, reading an earlier task's value in a condition; after it, and in `finally`, steps
+/// read the `status` of steps in every branch, taken or not.
+const BRANCHES: &str = r#"workflow w(pick: int = 0) {
+  run probe "echo 3" { output n: int = regex(stdout, "([0-9]+)") }
+  if pick == 0 {
+    run zero "echo zero {{probe.n}}"
+  } else if pick == 1 and probe.n > 2 {
+    run one "echo one"
+    if one.exit_code == 0 {
+      run inner "echo inner"
+    } else {
+      run never "echo never"
+    }
+  } else {
+    parallel {
+      run other "echo other"
+      run again "echo again"
+    }
+    run last "echo last {{other.stdout}}"
+  }
+  run after "echo after {{zero.status}} {{one.status}} {{inner.status}} {{never.status}} {{again.status}}"
+  finally {
+    run log "echo {{zero.status}} {{never.status}} {{other.status}}"
+  }
+}"#;
+
+#[test]
+fn an_if_takes_the_branch_wf_run_takes_and_skips_the_others_as_it_does() {
+    for pick in ["0", "1", "2"] {
+        equivalent(BRANCHES, &[("pick", pick)]);
+    }
+}
+
+#[test]
+fn a_failing_step_in_a_branch_fails_both_and_skips_what_comes_after() {
+    equivalent(
+        r#"workflow w(broken: bool = true) {
+  if broken {
+    run breaks "exit 4"
+    run unreached "echo unreached"
+  }
+  run after "echo after"
+  on failure {
+    run alert "echo alert {{breaks.status}} {{unreached.status}}"
+  }
+  finally {
+    if after.ok {
+      run fine "echo fine"
+    } else {
+      run cleanup "echo cleanup {{breaks.status}}"
+    }
+  }
+}"#,
+        &[],
+    );
 }

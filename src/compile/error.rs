@@ -32,8 +32,9 @@ pub enum CompileError {
     #[diagnostic(
         code(wf::compile::person_inside),
         help(
-            "an approval on the engine waits before a whole {unit}; move the step out of its `if`, `repeat`, `for` or \
-             called workflow, or run in `mode autopilot`"
+            "an approval on the engine waits before a whole {unit}; move the step out of its `repeat`, `for`, block \
+             with its own timeout, budget or failure policy, or called workflow (a step in an `if` branch is a \
+             {unit} of its own), or run in `mode autopilot`"
         )
     )]
     PersonInside {

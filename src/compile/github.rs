@@ -8,7 +8,7 @@
 use serde_json::{json, Map, Value};
 
 use super::plan::{ParamKind, Plan, Role, Task};
-use super::{arg_var, step_words, usage_var, values_var, Options, REPORT_FILE, REPORT_NAME};
+use super::{arg_var, step_words, usage_var, values_var, Options, BRANCH_OUTPUT, REPORT_FILE, REPORT_NAME};
 
 /// Where a matrix iteration writes its usage, and the report job finds them all.
 const USAGE_DIR: &str = "wf-usage";
@@ -68,14 +68,21 @@ fn job(plan: &Plan, task: &Task, options: &Options) -> Value {
         let needs: Vec<&str> = task.needs.iter().map(|&i| plan.tasks[i].name.as_str()).collect();
         job.insert("needs".into(), json!(needs));
     }
-    match task.role {
-        Role::Body => {}
-        Role::OnFailure | Role::Rollback => {
-            job.insert("if".into(), json!("${{ failure() }}"));
-        }
-        Role::Finally | Role::Report => {
-            job.insert("if".into(), json!("${{ always() }}"));
-        }
+    // A job whose need was skipped is skipped too, unless its `if` has a status function: a
+    // body job after a branch that may not run says "no ancestor failed and nothing was
+    // cancelled" itself, and a job in a branch adds the branch its `if`s chose.
+    let status = match task.role {
+        Role::Body if !task.when.is_empty() || after_branch(plan, task) => Some("!failure() && !cancelled()"),
+        Role::Body => None,
+        Role::OnFailure | Role::Rollback => Some("failure()"),
+        Role::Finally | Role::Report => Some("always()"),
+    };
+    let mut terms: Vec<String> = status.into_iter().map(str::to_owned).collect();
+    for &(decider, branch) in &task.when {
+        terms.push(format!("needs.{}.outputs.{BRANCH_OUTPUT} == '{branch}'", plan.tasks[decider].name));
+    }
+    if !terms.is_empty() {
+        job.insert("if".into(), json!(format!("${{{{ {} }}}}", terms.join(" && "))));
     }
     job.insert("runs-on".into(), json!(options.runs_on));
     if task.approval.is_some() {
@@ -97,10 +104,12 @@ fn job(plan: &Plan, task: &Task, options: &Options) -> Value {
         }
         job.insert("strategy".into(), strategy);
     } else {
-        job.insert(
-            "outputs".into(),
-            json!({ "values": "${{ steps.wf.outputs.values }}", "usage": "${{ steps.wf.outputs.usage }}" }),
-        );
+        let mut outputs =
+            json!({ "values": "${{ steps.wf.outputs.values }}", "usage": "${{ steps.wf.outputs.usage }}" });
+        if task.decides {
+            outputs[BRANCH_OUTPUT] = json!(format!("${{{{ steps.wf.outputs.{BRANCH_OUTPUT} }}}}"));
+        }
+        job.insert("outputs".into(), outputs);
     }
     let mut env = Map::new();
     for param in &plan.params {
@@ -176,4 +185,21 @@ fn job(plan: &Plan, task: &Task, options: &Options) -> Value {
     }
     job.insert("steps".into(), Value::Array(steps));
     Value::Object(job)
+}
+
+/// Whether a job in `task`'s ancestry runs only in one branch of an `if`, and so may be
+/// skipped.
+fn after_branch(plan: &Plan, task: &Task) -> bool {
+    let mut seen = vec![false; plan.tasks.len()];
+    let mut stack: Vec<usize> = task.needs.clone();
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        if !plan.tasks[i].when.is_empty() {
+            return true;
+        }
+        stack.extend(plan.tasks[i].needs.iter().copied());
+    }
+    false
 }
