@@ -575,3 +575,29 @@ fn a_failing_step_in_a_branch_fails_both_and_skips_what_comes_after() {
         &[],
     );
 }
+
+#[test]
+fn a_condition_that_cannot_be_read_fails_the_condition_task_as_it_fails_wf_run() {
+    equivalent(
+        r#"workflow w() {
+  run first "echo first"
+  if env("WF_TEST_SURELY_UNSET") == "x" {
+    run never "echo never"
+  }
+  run after "echo after"
+  finally {
+    run log "echo {{never.status}} {{after.status}}"
+  }
+}"#,
+        &[],
+    );
+}
+
+#[test]
+fn branch_is_refused_on_a_node_that_is_not_an_if() {
+    let dir = Dir::new("workflow w() {\n  run first \"echo first\"\n}\n");
+    let ran = dir.wf(&["step", "flow.wf", "--node", "body.0", "--branch", "--out", "out"]);
+    assert_eq!(ran.output.status.code(), Some(2), "{}", String::from_utf8_lossy(&ran.output.stderr));
+    assert!(String::from_utf8_lossy(&ran.output.stderr).contains("`body.0` is not an `if`"));
+    assert!(!dir.path().join("out/branch").exists(), "nothing ran, nothing was published");
+}
