@@ -500,3 +500,23 @@ fn an_if_is_a_condition_task_and_its_branches_run_only_where_it_chose() {
         .iter()
         .any(|parameter| parameter["name"] == "branch" && parameter["valueFrom"]["path"] == "/tmp/wf/branch"));
 }
+
+/// examples/release.wf's high-risk publish inside an `if` is a task with its own approval now;
+/// what still does not compile is only the called workflows that ask a person, at the `call`.
+#[test]
+fn release_is_refused_only_for_the_called_workflows_that_ask() {
+    let path = root().join("examples/release.wf");
+    let outcome = common::check_file(&path);
+    let program = &outcome.checked.program;
+    for target in [Target::Argo, Target::Github] {
+        let errors = wf::compile::document(program, program.entry[0], &IndexMap::new(), &options(target)).unwrap_err();
+        assert!(!errors.is_empty());
+        for error in &errors {
+            assert_eq!(error.code(), "wf::compile::person_inside", "{}", error.message());
+            let (start, end) = (error.span().start, error.span().end);
+            let at = &std::fs::read_to_string(&path).unwrap()[start..end];
+            assert!(at.starts_with("call "), "reported at `{at}`, not at a call: {}", error.message());
+        }
+        assert!(!errors.iter().any(|error| error.message().contains("publish_npm")));
+    }
+}
