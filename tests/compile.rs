@@ -487,9 +487,9 @@ fn an_if_is_a_condition_task_and_its_branches_run_only_where_it_chose() {
     let dag = templates[0]["dag"]["tasks"].as_array().unwrap();
     let entry = |name: &str| dag.iter().find(|task| task["name"] == name).unwrap();
     let both =
-        "{{tasks.if-pick-0.outputs.parameters.branch}} == 0 && {{tasks.if-probe-n-2.outputs.parameters.branch}} == 0";
-    assert_eq!(entry("zero")["when"], "{{tasks.if-pick-0.outputs.parameters.branch}} == 0");
-    assert_eq!(entry("other")["when"], "{{tasks.if-pick-0.outputs.parameters.branch}} == 1");
+        "'{{tasks.if-pick-0.outputs.parameters.branch}}' == '0' && '{{tasks.if-probe-n-2.outputs.parameters.branch}}' == '0'";
+    assert_eq!(entry("zero")["when"], "'{{tasks.if-pick-0.outputs.parameters.branch}}' == '0'");
+    assert_eq!(entry("other")["when"], "'{{tasks.if-pick-0.outputs.parameters.branch}}' == '1'");
     assert_eq!(entry("approve-publish")["when"], both, "the approval waits only in its branch");
     assert_eq!(entry("publish")["when"], both, "a task runs after a skipped dependency: it carries its branch");
     assert_eq!(entry("after").get("when"), None);

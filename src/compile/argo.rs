@@ -107,12 +107,14 @@ fn dag(name: &str, plan: &Plan, role: Role) -> Value {
             .map(|need| need.name.clone())
             .collect();
         // Argo runs a task whose dependency was skipped, so each task of a branch carries
-        // the branch itself (nested `if`s: every enclosing one's, joined with `&&`).
+        // the branch itself (nested `if`s: every enclosing one's, joined with `&&`). Both sides
+        // are quoted strings: `none` is no bare word to Argo's expression engines, and the
+        // output of a condition task that was skipped (an outer branch not taken) is empty.
         let mut when: Vec<String> = task
             .when
             .iter()
             .map(|&(decider, branch)| {
-                format!("{{{{tasks.{}.outputs.parameters.{BRANCH_OUTPUT}}}}} == {branch}", plan.tasks[decider].name)
+                format!("'{{{{tasks.{}.outputs.parameters.{BRANCH_OUTPUT}}}}}' == '{branch}'", plan.tasks[decider].name)
             })
             .collect();
         if matches!(task.role, Role::OnFailure | Role::Rollback) {
