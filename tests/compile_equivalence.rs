@@ -74,10 +74,13 @@ impl Harness<'_> {
             return needs.iter().all(|need| self.ended[need] == Ended::Succeeded);
         };
         let mut ancestors: Vec<&String> = needs.iter().collect();
+        let mut seen = std::collections::HashSet::new();
         let mut failed = false;
         while let Some(ancestor) = ancestors.pop() {
-            failed |= self.ended[ancestor] == Ended::Failed;
-            ancestors.extend(&self.needs[ancestor]);
+            if seen.insert(ancestor) {
+                failed |= self.ended[ancestor] == Ended::Failed;
+                ancestors.extend(&self.needs[ancestor]);
+            }
         }
         let inner = condition.strip_prefix("${{ ").and_then(|rest| rest.strip_suffix(" }}")).expect("${{ }}");
         inner.split(" && ").all(|term| match term {
