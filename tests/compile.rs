@@ -520,3 +520,41 @@ fn release_is_refused_only_for_the_called_workflows_that_ask() {
         assert!(!errors.iter().any(|error| error.message().contains("publish_npm")));
     }
 }
+
+/// An `if` inside a block that runs as one task stays in that task: no condition task, and a
+/// step in it that asks a person is still refused.
+#[test]
+fn an_if_inside_a_repeat_stays_in_the_repeats_task() {
+    let outcome = common::check_text(
+        r#"workflow w() {
+  mode hybrid
+  repeat tries max 2 until probe.ok {
+    run probe "echo probe"
+    if probe.ok {
+      run push "echo pushed" { risk high }
+    }
+  }
+}"#,
+    );
+    assert!(outcome.checked.diagnostics.is_empty(), "{:?}", outcome.checked.diagnostics);
+    let program = &outcome.checked.program;
+    for target in [Target::Argo, Target::Github] {
+        let errors = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(target)).unwrap_err();
+        let codes: Vec<String> = errors.iter().map(wf::diag::Diagnostic::code).collect();
+        assert_eq!(codes, ["wf::compile::person_inside"], "{}", target_name(target));
+    }
+    let autopilot = common::check_text(
+        r#"workflow w() {
+  repeat tries max 2 until probe.ok {
+    run probe "echo probe"
+    if probe.ok {
+      run push "echo pushed"
+    }
+  }
+}"#,
+    );
+    let program = &autopilot.checked.program;
+    let github = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(Target::Github)).unwrap();
+    let jobs: Vec<&String> = github["jobs"].as_object().unwrap().keys().collect();
+    assert_eq!(jobs, ["tries", "report"], "the repeat, with its `if`, is one job");
+}

@@ -604,3 +604,31 @@ fn branch_is_refused_on_a_node_that_is_not_an_if() {
     assert!(String::from_utf8_lossy(&ran.output.stderr).contains("`body.0` is not an `if`"));
     assert!(!dir.path().join("out/branch").exists(), "nothing ran, nothing was published");
 }
+
+#[test]
+fn ifs_in_lanes_of_a_parallel_and_in_the_failure_handler_run_as_in_wf_run() {
+    equivalent(
+        r#"workflow w(level: int = 2) {
+  parallel max 1 {
+    if level > 1 {
+      run high "echo high"
+    } else {
+      run low "echo low"
+    }
+    run side "echo side"
+  }
+  run failing "exit 1"
+  on failure {
+    if high.ok {
+      run page "echo page {{low.status}}"
+    } else if level == 0 {
+      run quiet "echo quiet"
+    }
+  }
+  finally {
+    run log "echo {{page.status}} {{quiet.status}} {{side.status}}"
+  }
+}"#,
+        &[],
+    );
+}
