@@ -29,7 +29,8 @@ pub struct StepArgs {
     /// The workflow, when the file declares several.
     #[arg(long, value_name = "NAME")]
     pub workflow: Option<String>,
-    /// The node: `body.2.0` is the first child of the body's third statement.
+    /// The node: `body.2.0` is the first child of the body's third statement; inside an `if`
+    /// the branch comes first (`body.3.1.0`: the first child of its second branch).
     #[arg(long, value_name = "PATH", required_unless_present_any = ["rollback", "report"])]
     pub node: Option<String>,
     /// Run the rollback handler: undo, newest first, what earlier tasks finished and did not
@@ -52,7 +53,7 @@ pub struct StepArgs {
     /// The engine approved this task before it started (its approval step or environment).
     #[arg(long)]
     pub approved: bool,
-    /// Where to write `values.json` and `usage.json`.
+    /// Where to write `values.json` and `usage.json` (and `branch`, with `--branch`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Where the journal lives.

@@ -74,7 +74,8 @@ pub enum Role {
 pub struct Task {
     /// Unique, lower-case letters, digits and `-`: a valid Argo task and GitHub job name.
     pub name: String,
-    /// Where the node is: `body.2.0` is the first child of the workflow's third statement.
+    /// Where the node is: `body.2.0` is the first child of the workflow's third statement;
+    /// inside an `if`, the branch comes first (`body.3.1.0`, see [`find`]).
     pub node: String,
     /// What people read: the step's id, or the kind of block and its line.
     pub title: String,
