@@ -170,13 +170,13 @@ pub fn step_words(plan: &Plan, task: &plan::Task, options: &Options) -> Vec<Stri
         }
         _ => {}
     }
-    vec![
-        "wf".to_owned(),
-        "step".to_owned(),
-        options.file.clone(),
-        "--workflow".to_owned(),
-        plan.workflow.clone(),
-        "--node".to_owned(),
-        task.node.clone(),
-    ]
+    let mut words = [head(), vec!["--node".to_owned(), task.node.clone()]].concat();
+    if task.decides {
+        words.push("--branch".to_owned());
+    }
+    words
 }
+
+/// The output that says which branch of an `if` a condition task chose: its index (the
+/// `else` is the one after the last) or `none`.
+pub const BRANCH_OUTPUT: &str = "branch";

@@ -159,6 +159,24 @@ pub fn execute(
     runtime.block_on(run(target, begin, journal, options, observers))
 }
 
+/// Which branch of an `if` a run of workflow `id` takes when the `if` is the first thing it
+/// runs (a compiled workflow's condition task, `wf step --branch`): read with
+/// [`crate::ir::eval::branch`] in the scope such a run starts with — its arguments, the
+/// environment without the secrets, no step values yet — as the runner reads it. `None` is the
+/// `else`; an error is the runner's own, which the run reports when it reaches the `if`.
+pub fn branch(
+    program: &Program,
+    id: WorkflowId,
+    branches: &[crate::ir::Branch],
+    args: &IndexMap<String, Value>,
+    env: &HashMap<String, String>,
+) -> Result<Option<usize>, String> {
+    let secrets = redact::Secrets::load(program, id, env).map_err(|error| error.to_string())?;
+    let frame = Frame::root();
+    let scope = scope::Scope { workflow: &program.workflows[id.0], args, frame: &frame, env: secrets.environment() };
+    crate::ir::eval::branch(branches, &scope).map_err(|(_, error)| format!("an `if` condition: {error}"))
+}
+
 async fn run(
     target: &Target<'_>,
     begin: Begin,

@@ -541,7 +541,18 @@ fn github_jobs_hand_their_workspace_to_the_jobs_that_need_them() {
                 .filter(|step| step["name"].as_str().is_some_and(|n| n.starts_with("Download the workspace")))
                 .collect();
             let checkout = uses("actions/checkout@v4").next();
-            let handler = job.get("if").is_some() && job_name != "report";
+            // A job that runs after jobs that did not: a handler, or a job after one that runs
+            // in one branch of an `if` only.
+            let condition = job["if"].as_str().unwrap_or_default();
+            let mut before: Vec<&str> =
+                job["needs"].as_array().into_iter().flatten().filter_map(|need| need.as_str()).collect();
+            let mut after_branch = false;
+            while let Some(need) = before.pop() {
+                after_branch |= jobs[need]["if"].as_str().is_some_and(|c| c.contains(".outputs.branch =="));
+                before.extend(jobs[need]["needs"].as_array().into_iter().flatten().filter_map(|need| need.as_str()));
+            }
+            let handler = job_name != "report"
+                && (condition.contains("failure() }}") || condition.contains("always()") || after_branch);
             if downloads.is_empty() {
                 let checkout =
                     checkout.unwrap_or_else(|| panic!("{name}: {job_name} neither checks out nor downloads"));
@@ -707,5 +718,122 @@ fn volume_sizes_and_storage_class_names_are_checked_before_they_reach_the_claim(
     let long = "a".repeat(254);
     for bad in ["", "Fast", "-x", "x-", "a_b", "a b", long.as_str()] {
         assert!(!wf::compile::is_storage_class(bad), "{bad}");
+    }
+}
+
+#[test]
+fn an_if_is_a_condition_task_and_its_branches_run_only_where_it_chose() {
+    let outcome = common::check_text(
+        r#"workflow w(pick: int = 0) {
+  mode hybrid
+  run probe "echo 3" { output n: int = regex(stdout, "([0-9]+)") }
+  if pick == 0 {
+    run zero "echo zero"
+    if probe.n > 2 {
+      run publish "echo publish" { risk high }
+    }
+  } else {
+    run other "echo other"
+  }
+  run after "echo after {{publish.status}}"
+}"#,
+    );
+    assert!(outcome.checked.diagnostics.is_empty(), "{:?}", outcome.checked.diagnostics);
+    let program = &outcome.checked.program;
+    let workflow = &program.workflows[0];
+    // Paths into branches: statement, branch (the `else` after the last), child.
+    assert!(matches!(wf::compile::find(workflow, "body.1"), Some(wf::ir::Node::If { .. })));
+    assert!(matches!(wf::compile::find(workflow, "body.1.0.1"), Some(wf::ir::Node::If { .. })));
+    let step = |path: &str| match wf::compile::find(workflow, path) {
+        Some(wf::ir::Node::Step(index)) => Some(workflow.steps[index.0].id.as_str()),
+        _ => None,
+    };
+    assert_eq!(step("body.1.0.0"), Some("zero"));
+    assert_eq!(step("body.1.0.1.0.0"), Some("publish"));
+    assert_eq!(step("body.1.1.0"), Some("other"));
+    assert!(wf::compile::find(workflow, "body.1.1").is_none(), "a branch is not a node");
+    assert!(wf::compile::find(workflow, "body.1.2.0").is_none(), "there is no third branch");
+
+    let github = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(Target::Github)).unwrap();
+    let jobs = &github["jobs"];
+    let run = |job: &str| {
+        let steps = jobs[job]["steps"].as_array().unwrap();
+        steps.iter().find(|step| step["id"] == "wf").unwrap()["run"].as_str().unwrap().to_owned()
+    };
+    assert!(run("if-pick-0").ends_with("--node body.1 --branch"), "{}", run("if-pick-0"));
+    assert_eq!(jobs["if-pick-0"]["outputs"]["branch"], "${{ steps.wf.outputs.branch }}");
+    assert_eq!(jobs["if-pick-0"].get("if"), None, "the condition task runs where the `if` is");
+    assert_eq!(jobs["zero"]["if"], "${{ !failure() && !cancelled() && needs.if-pick-0.outputs.branch == '0' }}");
+    assert_eq!(jobs["other"]["if"], "${{ !failure() && !cancelled() && needs.if-pick-0.outputs.branch == '1' }}");
+    assert_eq!(
+        jobs["publish"]["if"],
+        "${{ !failure() && !cancelled() && needs.if-pick-0.outputs.branch == '0' && needs.if-probe-n-2.outputs.branch == '0' }}",
+        "a nested `if` adds its branch"
+    );
+    assert_eq!(jobs["publish"]["needs"], serde_json::json!(["if-pick-0", "if-probe-n-2"]));
+    assert_eq!(jobs["publish"]["environment"], "publish", "the risky step in a branch is a job with its approval");
+    assert_eq!(jobs["after"]["if"], "${{ !failure() && !cancelled() }}", "after a branch that may be skipped");
+    assert_eq!(jobs["probe"].get("if"), None);
+    assert!(run("publish").ends_with("--node body.1.0.1.0.0 --approved"), "{}", run("publish"));
+    let schema = schemas_dir().join("github-workflows.json");
+    validate(&schema, &github).unwrap_or_else(|error| panic!("not a valid GitHub workflow:\n{error}"));
+    if let Some(actionlint) = actionlint() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".github/workflows/if.yml");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, wf::compile::yaml::to_yaml(&github)).unwrap();
+        let output = std::process::Command::new(&actionlint).arg("-no-color").arg(&file).output().unwrap();
+        assert!(output.status.success(), "actionlint:\n{}", String::from_utf8_lossy(&output.stdout));
+    }
+
+    let argo = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(Target::Argo)).unwrap();
+    validate(&schemas_dir().join("argo-workflows.schema.json"), &argo)
+        .unwrap_or_else(|error| panic!("not a valid Argo manifest:\n{error}"));
+    let mut unknown = Vec::new();
+    argo_keys(&argo, "", &mut unknown);
+    assert!(unknown.is_empty(), "fields outside the closed list: {unknown:?}");
+    let templates = argo["spec"]["templates"].as_array().unwrap();
+    let dag = templates[0]["dag"]["tasks"].as_array().unwrap();
+    let entry = |name: &str| dag.iter().find(|task| task["name"] == name).unwrap();
+    let both =
+        "'{{tasks.if-pick-0.outputs.parameters.branch}}' == '0' && '{{tasks.if-probe-n-2.outputs.parameters.branch}}' == '0'";
+    assert_eq!(entry("zero")["when"], "'{{tasks.if-pick-0.outputs.parameters.branch}}' == '0'");
+    assert_eq!(entry("other")["when"], "'{{tasks.if-pick-0.outputs.parameters.branch}}' == '1'");
+    assert_eq!(entry("approve-publish")["when"], both, "the approval waits only in its branch");
+    assert_eq!(entry("publish")["when"], both, "a task runs after a skipped dependency: it carries its branch");
+    assert_eq!(entry("after").get("when"), None);
+    let decides = templates.iter().find(|template| template["name"] == "if-pick-0").unwrap();
+    assert!(decides["outputs"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|parameter| parameter["name"] == "branch" && parameter["valueFrom"]["path"] == "/tmp/wf/branch"));
+}
+
+/// An `if` inside a block that runs as one task stays in that task: no condition task, and a
+/// step in it that asks a person is asked before the whole task.
+#[test]
+fn an_if_inside_a_repeat_stays_in_the_repeats_task() {
+    for (mode, asks) in [("mode hybrid", true), ("mode autopilot", false)] {
+        let outcome = common::check_text(&format!(
+            r#"workflow w() {{
+  {mode}
+  repeat tries max 2 until probe.ok {{
+    run probe "echo probe"
+    if probe.ok {{
+      run push "echo pushed" {{ risk high }}
+    }}
+  }}
+}}"#
+        ));
+        assert!(outcome.checked.diagnostics.is_empty(), "{:?}", outcome.checked.diagnostics);
+        let program = &outcome.checked.program;
+        let github = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(Target::Github)).unwrap();
+        let jobs: Vec<&String> = github["jobs"].as_object().unwrap().keys().collect();
+        assert_eq!(jobs, ["tries", "report"], "the repeat, with its `if`, is one job");
+        assert_eq!(github["jobs"]["tries"].get("environment").is_some(), asks, "{mode}: approved before the job");
+        let argo = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(Target::Argo)).unwrap();
+        let suspends = argo["spec"]["templates"].as_array().unwrap().iter().any(|t| t["name"] == "approve-tries");
+        assert_eq!(suspends, asks, "{mode}: a suspend node before the task");
     }
 }

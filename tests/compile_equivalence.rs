@@ -37,6 +37,10 @@ struct Harness<'a> {
     root: &'a Path,
     inputs: HashMap<String, String>,
     outputs: HashMap<String, (String, String)>,
+    /// The branch each condition job chose (its `branch` output).
+    branches: HashMap<String, String>,
+    /// Each job's needs, to find its ancestors.
+    needs: HashMap<String, Vec<String>>,
     ended: HashMap<String, Ended>,
     micros: i64,
     /// The engine's runs, one per task and iteration, in the order they ran.
@@ -80,6 +84,42 @@ impl Harness<'_> {
             return index.expect("a matrix job").to_string();
         }
         panic!("the harness does not know `{text}`");
+    }
+
+    /// GitHub's rule: a job runs when its needs succeeded, unless it has an `if`, which
+    /// decides. `failure()` is true when an ancestor failed, transitively (a skipped need does
+    /// not stand for a failure: a branch not taken skips jobs too), `always()` and
+    /// `!cancelled()` whatever happened (nothing is cancelled here), and
+    /// `needs.X.outputs.branch == 'N'` reads the branch condition job X published (nothing,
+    /// when it did not run).
+    fn runs(&self, condition: Option<&str>, needs: &[String]) -> bool {
+        let Some(condition) = condition else {
+            return needs.iter().all(|need| self.ended[need] == Ended::Succeeded);
+        };
+        let mut ancestors: Vec<&String> = needs.iter().collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut failed = false;
+        while let Some(ancestor) = ancestors.pop() {
+            if seen.insert(ancestor) {
+                failed |= self.ended[ancestor] == Ended::Failed;
+                ancestors.extend(&self.needs[ancestor]);
+            }
+        }
+        let inner = condition.strip_prefix("${{ ").and_then(|rest| rest.strip_suffix(" }}")).expect("${{ }}");
+        inner.split(" && ").all(|term| match term {
+            "failure()" => failed,
+            "!failure()" => !failed,
+            "always()" | "!cancelled()" => true,
+            _ => {
+                let (job, branch) = term
+                    .strip_prefix("needs.")
+                    .and_then(|rest| rest.split_once(".outputs.branch == "))
+                    .unwrap_or_else(|| panic!("the harness does not know `{term}` in `{condition}`"));
+                assert!(needs.iter().any(|need| need == job), "`{job}` is not in the needs of `{condition}`");
+                let branch = branch.trim_matches('\'');
+                self.branches.get(job).map(String::as_str) == Some(branch)
+            }
+        })
     }
 
     /// A `with:` value: `${{ runner.temp }}` and `${{ matrix.index }}` inside it replaced.
@@ -170,19 +210,8 @@ impl Harness<'_> {
             .as_array()
             .map(|needs| needs.iter().map(|n| n.as_str().unwrap().to_owned()).collect())
             .unwrap_or_default();
-        let failed = needs.iter().any(|need| self.ended[need] == Ended::Failed);
-        let all_ok = needs.iter().all(|need| self.ended[need] == Ended::Succeeded);
-        // GitHub's rule: a job runs when its needs succeeded, unless its `if` says otherwise;
-        // `failure()` is true when an ancestor failed (a failure skips its dependents, so
-        // a skipped need stands for one), `always()` whatever happened.
-        let ancestors_failed = failed || needs.iter().any(|need| self.ended[need] == Ended::Skipped);
-        let runs = match job["if"].as_str() {
-            Some("${{ failure() }}") => ancestors_failed,
-            Some("${{ always() }}") => true,
-            Some(other) => panic!("unknown if: {other}"),
-            None => all_ok,
-        };
-        if !runs {
+        self.needs.insert(name.to_owned(), needs.clone());
+        if !self.runs(job["if"].as_str(), &needs) {
             self.ended.insert(name.to_owned(), Ended::Skipped);
             return;
         }
@@ -263,6 +292,9 @@ impl Harness<'_> {
     fn wf_step(&mut self, name: &str, index: Option<u64>, outputs: &HashMap<String, String>) {
         let values = outputs.get("values").cloned().unwrap_or_default();
         let usage_text = outputs.get("usage").cloned().unwrap_or_default();
+        if let Some(branch) = outputs.get("branch") {
+            self.branches.insert(name.to_owned(), branch.clone());
+        }
         if !usage_text.is_empty() {
             let usage: Json = serde_json::from_str(&usage_text).unwrap();
             self.micros += usage["micros"].as_i64().unwrap();
@@ -298,8 +330,9 @@ fn undos(journal: &Journal, run: &str) -> Vec<(String, String)> {
 
 /// The report node's document validates against docs/schemas/import.json; `wf import` records
 /// it in a journal of its own, and `wf show --format json` of it agrees with `wf run`'s run on
-/// the status, every step's status (blocks split over tasks aside) and the ledger's total; the
-/// same report a second time is refused.
+/// the status, every step's status (blocks split over tasks aside; the steps of a branch not
+/// taken skipped by its condition task) and the ledger's total; the same report a second time
+/// is refused.
 fn imported_like_wf_run(dir: &Dir) {
     let report_path = dir.path().join(wf::compile::REPORT_FILE);
     let text = std::fs::read_to_string(&report_path).expect("the report node wrote the report");
@@ -363,16 +396,18 @@ fn imported_like_wf_run(dir: &Dir) {
     };
     let (local, engine) = (statuses(&local), statuses(&engine));
     for (key, (kind, status)) in &local {
-        if blocks.contains(&kind.as_str()) || status == "skipped" {
-            continue; // Blocks split over tasks have no record; steps skipped by a failure no task.
+        if blocks.contains(&kind.as_str()) {
+            continue; // Blocks split over tasks have no record.
         }
         assert_eq!(engine.get(key).map(|(_, status)| status), Some(status), "`{key}` in the imported run");
     }
-    for (key, (kind, _)) in &engine {
-        assert!(
-            local.contains_key(key) || key.starts_with("undo:") || blocks.contains(&kind.as_str()),
-            "the imported run has `{key}`, which wf run has not"
-        );
+    for (key, (kind, status)) in &engine {
+        if key.starts_with("undo:") || blocks.contains(&kind.as_str()) {
+            continue;
+        }
+        let Some((_, expected)) = local.get(key) else { panic!("the imported run has `{key}`, which wf run has not") };
+        // Steps of branches not taken included: the condition task records them as skipped.
+        assert_eq!(status, expected, "`{key}` in the imported run");
     }
 }
 
@@ -450,6 +485,8 @@ fn on_the_engine<'a>(runner: &'a Path, program: &wf::ir::Program, args: &[(&str,
         root: runner,
         inputs,
         outputs: HashMap::new(),
+        branches: HashMap::new(),
+        needs: HashMap::new(),
         ended: HashMap::new(),
         micros: 0,
         runs: Vec::new(),
@@ -489,11 +526,13 @@ fn equivalent_with(source: &str, args: &[(&str, &str)], flags: &[&str]) -> Compa
     // The report, as `gh run download -n wf-report` would fetch it.
     let report = runner.path().join("artifacts").join(wf::compile::REPORT_NAME).join(wf::compile::REPORT_FILE);
     std::fs::copy(&report, dir.path().join(wf::compile::REPORT_FILE)).expect("the report job uploaded the report");
+    // The body's jobs: no `if`, or one that runs them after skipped needs.
+    let in_body = |job: &Json| job["if"].as_str().is_none_or(|condition| condition.starts_with("${{ !failure()"));
     let body_failed = document["jobs"]
         .as_object()
         .unwrap()
         .iter()
-        .any(|(name, job)| job.get("if").is_none() && harness.ended[name] == Ended::Failed);
+        .any(|(name, job)| in_body(job) && harness.ended[name] == Ended::Failed);
     let engine_status = if body_failed { "failed" } else { "succeeded" };
     assert_eq!(engine_status, status, "wf run: {}", String::from_utf8_lossy(&ran.output.stdout));
 
@@ -512,8 +551,12 @@ fn equivalent_with(source: &str, args: &[(&str, &str)], flags: &[&str]) -> Compa
         if matches!(step.kind, wf::ir::StepKind::Block(_)) {
             continue; // Phases and blocks split over tasks have no value on the engine.
         }
-        let got =
-            engine.get(id).unwrap_or_else(|| panic!("the engine has no value for `{id}`; it has {:?}", engine.keys()));
+        let Some(got) = engine.get(id) else {
+            // A step of a branch not taken: no task ran it, so a later task reads it as
+            // skipped, which is the value `wf run` gave it (the tests read its `.status`).
+            assert_eq!(value["status"], "skipped", "the engine has no value for `{id}`; it has {:?}", engine.keys());
+            continue;
+        };
         assert_eq!(comparable(got), comparable(value), "`{id}`");
     }
     assert_eq!(harness.micros, micros, "the ledger's total");
@@ -823,5 +866,117 @@ fn an_escalation_pauses_the_task_and_says_how_to_retry_it_on_the_engine() {
         stdout.starts_with("::error title=wf: escalated::`bad` failed and escalates: the tests fail")
             && stdout.contains("re-run this task to retry"),
         "a GitHub error annotation says what to do: {stdout}"
+    );
+}
+
+/// An `if` with `else if` and `else`, one branch nested with an `if` of its own and one with a
+/// `parallel`, reading an earlier task's value in a condition; after it, and in `finally`, steps
+/// read the `status` of steps in every branch, taken or not.
+const BRANCHES: &str = r#"workflow w(pick: int = 0) {
+  run probe "echo 3" { output n: int = regex(stdout, "([0-9]+)") }
+  if pick == 0 {
+    run zero "echo zero {{probe.n}}"
+  } else if pick == 1 and probe.n > 2 {
+    run one "echo one"
+    if one.exit_code == 0 {
+      run inner "echo inner"
+    } else {
+      run never "echo never"
+    }
+  } else {
+    parallel {
+      run other "echo other"
+      run again "echo again"
+    }
+    run last "echo last {{other.stdout}}"
+  }
+  run after "echo after {{zero.status}} {{one.status}} {{inner.status}} {{never.status}} {{again.status}}"
+  finally {
+    run log "echo {{zero.status}} {{never.status}} {{other.status}}"
+  }
+}"#;
+
+#[test]
+fn an_if_takes_the_branch_wf_run_takes_and_skips_the_others_as_it_does() {
+    for pick in ["0", "1", "2"] {
+        equivalent(BRANCHES, &[("pick", pick)]);
+    }
+}
+
+#[test]
+fn a_failing_step_in_a_branch_fails_both_and_skips_what_comes_after() {
+    equivalent(
+        r#"workflow w(broken: bool = true) {
+  if broken {
+    run breaks "exit 4"
+    run unreached "echo unreached"
+  }
+  run after "echo after"
+  on failure {
+    run alert "echo alert {{breaks.status}} {{unreached.status}}"
+  }
+  finally {
+    if after.ok {
+      run fine "echo fine"
+    } else {
+      run cleanup "echo cleanup {{breaks.status}}"
+    }
+  }
+}"#,
+        &[],
+    );
+}
+
+#[test]
+fn a_condition_that_cannot_be_read_fails_the_condition_task_as_it_fails_wf_run() {
+    equivalent(
+        r#"workflow w() {
+  run first "echo first"
+  if env("WF_TEST_SURELY_UNSET") == "x" {
+    run never "echo never"
+  }
+  run after "echo after"
+  finally {
+    run log "echo {{never.status}} {{after.status}}"
+  }
+}"#,
+        &[],
+    );
+}
+
+#[test]
+fn branch_is_refused_on_a_node_that_is_not_an_if() {
+    let dir = Dir::new("workflow w() {\n  run first \"echo first\"\n}\n");
+    let ran = dir.wf(&["step", "flow.wf", "--node", "body.0", "--branch", "--out", "out"]);
+    assert_eq!(ran.output.status.code(), Some(2), "{}", String::from_utf8_lossy(&ran.output.stderr));
+    assert!(String::from_utf8_lossy(&ran.output.stderr).contains("`body.0` is not an `if`"));
+    assert!(!dir.path().join("out/branch").exists(), "nothing ran, nothing was published");
+}
+
+#[test]
+fn ifs_in_lanes_of_a_parallel_and_in_the_failure_handler_run_as_in_wf_run() {
+    equivalent(
+        r#"workflow w(level: int = 2) {
+  parallel max 1 {
+    if level > 1 {
+      run high "echo high"
+    } else {
+      run low "echo low"
+    }
+    run side "echo side"
+  }
+  run failing "exit 1"
+  on failure {
+    if high.ok {
+      run page "echo page {{low.status}}"
+    } else if level == 0 {
+      run quiet "echo quiet"
+    }
+  }
+  finally {
+    run log "echo {{page.status}} {{quiet.status}} {{side.status}}"
+  }
+}"#,
+        &[],
     );
 }

@@ -6,6 +6,8 @@
 //! and to `DIR/values.json` and `DIR/usage.json` with `--out DIR`. `--rollback` is the
 //! rollback handler: it reads the tasks' usage (`WF_USAGE_<task>`) and, when one asked for a
 //! rollback, undoes what they finished and did not undo themselves, newest first.
+//! `--branch` is an `if`'s condition task: it publishes which branch runs (`branch=`,
+//! `DIR/branch`) and records the steps of the others as skipped.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -27,7 +29,8 @@ pub struct StepArgs {
     /// The workflow, when the file declares several.
     #[arg(long, value_name = "NAME")]
     pub workflow: Option<String>,
-    /// The node: `body.2.0` is the first child of the body's third statement.
+    /// The node: `body.2.0` is the first child of the body's third statement; inside an `if`
+    /// the branch comes first (`body.3.1.0`: the first child of its second branch).
     #[arg(long, value_name = "PATH", required_unless_present_any = ["rollback", "report"])]
     pub node: Option<String>,
     /// Run the rollback handler: undo, newest first, what earlier tasks finished and did not
@@ -42,10 +45,15 @@ pub struct StepArgs {
     /// usage, downloaded as artifacts named `wf-usage-JOB-INDEX`).
     #[arg(long, value_name = "DIR", requires = "report")]
     pub usage_dir: Option<PathBuf>,
+    /// The node is an `if`: decide which branch runs, as the runner does, record the steps of
+    /// the others as skipped, and publish the branch (`branch`: its index, the `else` the one
+    /// after the last, or `none`); each branch's own tasks run its steps.
+    #[arg(long, requires = "node")]
+    pub branch: bool,
     /// The engine approved this task before it started (its approval step or environment).
     #[arg(long)]
     pub approved: bool,
-    /// Where to write `values.json` and `usage.json`.
+    /// Where to write `values.json` and `usage.json` (and `branch`, with `--branch`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Where the journal lives.
@@ -126,6 +134,9 @@ pub fn run(request: &StepArgs) -> Exit {
             return Exit::Usage;
         }
     };
+    if request.branch {
+        return decide(request, derived, id, args, &env, &carried);
+    }
     let options = Options { approve, ..options_for(request, &env, &carried) };
     let (journal, ended) = match execute(request, &derived, id, args, &options) {
         Ok(ran) => ran,
@@ -172,6 +183,69 @@ pub fn run(request: &StepArgs) -> Exit {
     let suffix = index.map(|index| format!("[{}]", index + 1)).unwrap_or_default();
     let usage = usage_of(&journal, &ended.run_id, &suffix, &carried);
     finish(request, &env, &ended, serde_json::Value::Object(out), usage, asked, undo)
+}
+
+/// `wf step --node PATH --branch`: the `if` at PATH decides. The branch it takes is left out
+/// of the program (its own tasks run it) and the runner runs the rest: it reads the conditions
+/// again, in the same scope, so it takes the same branch, and records every step of the
+/// others as skipped, as `wf run` does; a condition it cannot read fails the task as it fails
+/// `wf run`. The branch goes out as the `branch` output.
+fn decide(
+    request: &StepArgs,
+    mut derived: wf::ir::Program,
+    id: WorkflowId,
+    args: indexmap::IndexMap<String, wf::ir::Value>,
+    env: &HashMap<String, String>,
+    carried: &Carried,
+) -> Exit {
+    let node = request.node.as_deref().unwrap_or_default();
+    let Some(wf::ir::Node::If { branches, otherwise, .. }) = derived.workflows[id.0].body.first() else {
+        eprintln!("error: `{node}` is not an `if`; `--branch` decides an `if`'s branch");
+        return Exit::Usage;
+    };
+    let chosen = run::branch(&derived, id, branches, &args, env);
+    let branch = match chosen {
+        Ok(Some(i)) => i.to_string(),
+        Ok(None) if !otherwise.is_empty() => branches.len().to_string(),
+        Ok(None) | Err(_) => "none".to_owned(),
+    };
+    if let Some(wf::ir::Node::If { branches, otherwise, .. }) = derived.workflows[id.0].body.first_mut() {
+        match chosen {
+            Ok(Some(i)) => branches[i].body.clear(),
+            Ok(None) => otherwise.clear(),
+            // The runner fails at the condition before it runs or skips anything.
+            Err(_) => {
+                branches.iter_mut().for_each(|branch| branch.body.clear());
+                otherwise.clear();
+            }
+        }
+    }
+    let (journal, ended) = match execute(request, &derived, id, args, &options_for(request, env, carried)) {
+        Ok(ran) => ran,
+        Err(exit) => return exit,
+    };
+    let branch = if ended.exit_code() == 0 { branch } else { "none".to_owned() };
+    if let Err(error) = publish_branch(&branch, request.out.as_deref(), env.get("GITHUB_OUTPUT")) {
+        eprintln!("error: cannot write the step's outputs: {error}");
+        return Exit::Failure;
+    }
+    let usage = usage_of(&journal, &ended.run_id, "", carried);
+    finish(request, env, &ended, serde_json::json!({}), usage, false, Vec::new())
+}
+
+/// The branch a condition task chose, as `DIR/branch` and a `branch=` line of `$GITHUB_OUTPUT`.
+fn publish_branch(branch: &str, out: Option<&std::path::Path>, github: Option<&String>) -> std::io::Result<()> {
+    let name = wf::compile::BRANCH_OUTPUT;
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join(name), branch)?;
+    }
+    if let Some(path) = github.filter(|path| !path.is_empty()) {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new().append(true).create(true).open(path)?;
+        writeln!(file, "{name}={branch}")?;
+    }
+    Ok(())
 }
 
 /// `wf step --rollback`: when a task's usage (`WF_USAGE_*`) says it asked for a rollback,

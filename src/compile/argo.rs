@@ -12,7 +12,7 @@
 use serde_json::{json, Map, Value};
 
 use super::plan::{Plan, Role, Task};
-use super::{arg_var, step_words, usage_var, values_var, Options, REPORT_NAME, WORKSPACE_TASK};
+use super::{arg_var, step_words, usage_var, values_var, Options, BRANCH_OUTPUT, REPORT_NAME, WORKSPACE_TASK};
 
 /// Where `wf step` writes the task's values and usage in the container.
 const OUT_DIR: &str = "/tmp/wf";
@@ -124,11 +124,29 @@ fn dag(name: &str, plan: &Plan, role: Role) -> Value {
             // The others wait for it through their dependencies.
             dependencies.push(WORKSPACE_TASK.to_owned());
         }
+        // Argo runs a task whose dependency was skipped, so each task of a branch carries
+        // the branch itself (nested `if`s: every enclosing one's, joined with `&&`). Both sides
+        // are quoted strings: `none` is no bare word to Argo's expression engines, and the
+        // output of a condition task that was skipped (an outer branch not taken) is empty.
+        let mut when: Vec<String> = task
+            .when
+            .iter()
+            .map(|&(decider, branch)| {
+                format!("'{{{{tasks.{}.outputs.parameters.{BRANCH_OUTPUT}}}}}' == '{branch}'", plan.tasks[decider].name)
+            })
+            .collect();
+        if matches!(task.role, Role::OnFailure | Role::Rollback) {
+            when.insert(0, "{{workflow.status}} != Succeeded".to_owned());
+        }
+        let when = when.join(" && ");
         if task.approval.is_some() {
             let approve = format!("approve-{}", task.name);
             let mut entry = json!({ "name": approve, "template": approve });
             if !dependencies.is_empty() {
                 entry["dependencies"] = json!(dependencies);
+            }
+            if !when.is_empty() {
+                entry["when"] = json!(when);
             }
             tasks.push(entry);
             dependencies = vec![approve];
@@ -142,8 +160,8 @@ fn dag(name: &str, plan: &Plan, role: Role) -> Value {
         if !parameters.is_empty() {
             entry["arguments"] = json!({ "parameters": parameters });
         }
-        if matches!(task.role, Role::OnFailure | Role::Rollback) {
-            entry["when"] = json!("{{workflow.status}} != Succeeded");
+        if !when.is_empty() {
+            entry["when"] = json!(when);
         }
         tasks.push(entry);
     }
@@ -317,6 +335,12 @@ fn container(plan: &Plan, task: &Task, options: &Options) -> Value {
             usage,
         ] },
     });
+    if task.decides {
+        let branch = json!({ "name": BRANCH_OUTPUT, "valueFrom": { "path": format!("{OUT_DIR}/{BRANCH_OUTPUT}") } });
+        if let Some(parameters) = template["outputs"]["parameters"].as_array_mut() {
+            parameters.push(branch);
+        }
+    }
     if task.role == Role::Report {
         let report = json!({ "name": REPORT_NAME, "valueFrom": { "path": format!("{OUT_DIR}/report.json") } });
         if let Some(parameters) = template["outputs"]["parameters"].as_array_mut() {

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Map, Value};
 
 use super::plan::{ParamKind, Plan, Role, Task};
-use super::{arg_var, step_words, usage_var, values_var, Options, REPORT_FILE, REPORT_NAME};
+use super::{arg_var, step_words, usage_var, values_var, Options, BRANCH_OUTPUT, REPORT_FILE, REPORT_NAME};
 
 /// Where a matrix iteration writes its usage, and the report job finds them all.
 const USAGE_DIR: &str = "wf-usage";
@@ -98,14 +98,21 @@ fn job(plan: &Plan, index: usize, options: &Options) -> Value {
         let needs: Vec<&str> = task.needs.iter().map(|&i| plan.tasks[i].name.as_str()).collect();
         job.insert("needs".into(), json!(needs));
     }
-    match task.role {
-        Role::Body => {}
-        Role::OnFailure | Role::Rollback => {
-            job.insert("if".into(), json!("${{ failure() }}"));
-        }
-        Role::Finally | Role::Report => {
-            job.insert("if".into(), json!("${{ always() }}"));
-        }
+    // A job whose need was skipped is skipped too, unless its `if` has a status function: a
+    // body job after a branch that may not run says "no ancestor failed and nothing was
+    // cancelled" itself, and a job in a branch adds the branch its `if`s chose.
+    let status = match task.role {
+        Role::Body if !task.when.is_empty() || after_branch(plan, task) => Some("!failure() && !cancelled()"),
+        Role::Body => None,
+        Role::OnFailure | Role::Rollback => Some("failure()"),
+        Role::Finally | Role::Report => Some("always()"),
+    };
+    let mut terms: Vec<String> = status.into_iter().map(str::to_owned).collect();
+    for &(decider, branch) in &task.when {
+        terms.push(format!("needs.{}.outputs.{BRANCH_OUTPUT} == '{branch}'", plan.tasks[decider].name));
+    }
+    if !terms.is_empty() {
+        job.insert("if".into(), json!(format!("${{{{ {} }}}}", terms.join(" && "))));
     }
     job.insert("runs-on".into(), json!(options.runs_on));
     if task.approval.is_some() {
@@ -127,10 +134,12 @@ fn job(plan: &Plan, index: usize, options: &Options) -> Value {
         }
         job.insert("strategy".into(), strategy);
     } else {
-        job.insert(
-            "outputs".into(),
-            json!({ "values": "${{ steps.wf.outputs.values }}", "usage": "${{ steps.wf.outputs.usage }}" }),
-        );
+        let mut outputs =
+            json!({ "values": "${{ steps.wf.outputs.values }}", "usage": "${{ steps.wf.outputs.usage }}" });
+        if task.decides {
+            outputs[BRANCH_OUTPUT] = json!(format!("${{{{ steps.wf.outputs.{BRANCH_OUTPUT} }}}}"));
+        }
+        job.insert("outputs".into(), outputs);
     }
     let mut env = Map::new();
     for param in &plan.params {
@@ -173,7 +182,7 @@ fn job(plan: &Plan, index: usize, options: &Options) -> Value {
         step["env"] = Value::Object(env);
     }
     let sources = sources(plan, index);
-    let handler = runs_after_skipped(task);
+    let handler = runs_after_skipped(plan, task);
     let mut steps = Vec::new();
     if sources.is_empty() {
         steps.push(checkout());
@@ -266,9 +275,11 @@ fn carries(plan: &Plan, index: usize) -> bool {
 }
 
 /// Whether a job can run when some of the jobs it needs did not (GitHub skips a job whose need
-/// failed or was skipped, unless its `if:` says otherwise): the handlers.
-fn runs_after_skipped(task: &Task) -> bool {
+/// failed or was skipped, unless its `if:` says otherwise): the handlers, and a body job after
+/// a job that runs in one branch of an `if` only.
+fn runs_after_skipped(plan: &Plan, task: &Task) -> bool {
     matches!(task.role, Role::OnFailure | Role::Rollback | Role::Finally)
+        || (task.role == Role::Body && after_branch(plan, task))
 }
 
 /// The jobs whose workspaces a job starts from, in the plan's order. A body job runs only
@@ -280,7 +291,7 @@ fn sources(plan: &Plan, index: usize) -> Vec<usize> {
     let task = &plan.tasks[index];
     if task.role == Role::Report {
         Vec::new()
-    } else if runs_after_skipped(task) {
+    } else if runs_after_skipped(plan, task) {
         ancestors(plan, index).into_iter().filter(|&before| carries(plan, before)).collect()
     } else {
         let needs = task.needs.iter().copied();
@@ -321,7 +332,7 @@ take() { if arrived \"$1\"; then find \"$from/$1\" -name workspace.tar | sort >>
         let later: Vec<&str> = sources
             .iter()
             .filter(|&&other| {
-                (plan.tasks[other].needs.contains(&source) || runs_after_skipped(&plan.tasks[other]))
+                (plan.tasks[other].needs.contains(&source) || runs_after_skipped(plan, &plan.tasks[other]))
                     && ancestors(plan, other).contains(&source)
             })
             .map(|&other| plan.tasks[other].name.as_str())
@@ -341,4 +352,21 @@ if [ -s \"$list\" ]; then echo restored=true; else echo restored=false; fi >> \"
 ",
     );
     script
+}
+
+/// Whether a job in `task`'s ancestry runs only in one branch of an `if`, and so may be
+/// skipped.
+fn after_branch(plan: &Plan, task: &Task) -> bool {
+    let mut seen = vec![false; plan.tasks.len()];
+    let mut stack: Vec<usize> = task.needs.clone();
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        if !plan.tasks[i].when.is_empty() {
+            return true;
+        }
+        stack.extend(plan.tasks[i].needs.iter().copied());
+    }
+    false
 }

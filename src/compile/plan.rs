@@ -4,10 +4,12 @@
 //! task, a GitHub Actions job) by calling `wf step` on it. The tree is split where the engine
 //! has a construct of its own: a sequence becomes dependencies, a `parallel` siblings with the
 //! same dependencies (`max N` as N lanes, each child after the one N places before it), a
-//! phase that declares nothing of its own its children, a `for` a fan-out over its items. A
-//! step is a task. What the engine cannot take apart — an `if`, a `repeat`, a `fail`, a phase
-//! or block with its own timeout, budget or failure policy — is one task whose whole subtree
-//! wf runs. Workflow handlers (`on failure`, `finally`) are tasks after the body.
+//! phase that declares nothing of its own its children, a `for` a fan-out over its items, an
+//! `if` a condition task that decides and its branches' tasks, which run only in the branch
+//! it chose (Argo `when`, GitHub `if:`). A step is a task. What the engine cannot take apart —
+//! a `repeat`, a `fail`, a phase or block with its own timeout, budget or failure policy — is
+//! one task whose whole subtree wf runs. Workflow handlers (`on failure`, `finally`) are tasks
+//! after the body.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -72,7 +74,8 @@ pub enum Role {
 pub struct Task {
     /// Unique, lower-case letters, digits and `-`: a valid Argo task and GitHub job name.
     pub name: String,
-    /// Where the node is: `body.2.0` is the first child of the workflow's third statement.
+    /// Where the node is: `body.2.0` is the first child of the workflow's third statement;
+    /// inside an `if`, the branch comes first (`body.3.1.0`, see [`find`]).
     pub node: String,
     /// What people read: the step's id, or the kind of block and its line.
     pub title: String,
@@ -92,6 +95,12 @@ pub struct Task {
     /// The most the task can take, retries and their backoff included, in milliseconds.
     pub timeout_ms: Option<u64>,
     pub role: Role,
+    /// The `if` branches the task is inside, outermost first: the condition task of each
+    /// `if` (by index, also in `needs`) and the branch's index (the `else` is the one after
+    /// the last). The task runs only when every one of them chose its branch.
+    pub when: Vec<(usize, usize)>,
+    /// A condition task: `wf step --branch` on an `if`, which publishes the branch that runs.
+    pub decides: bool,
 }
 
 /// A `for` fanned out: one engine instance per item, `--index` telling `wf step` which.
@@ -134,6 +143,7 @@ pub fn plan(
         // The task that seeds the shared workspace on Argo: no step may take its name.
         names: BTreeSet::from([super::WORKSPACE_TASK.to_owned()]),
         has_rollback: has_rollback(workflow),
+        when: Vec::new(),
     };
     let exits = lower.sequence(&workflow.body, "body", Vec::new(), Role::Body);
     let mut handler_preds = exits.clone();
@@ -231,6 +241,8 @@ struct Lower<'a> {
     names: BTreeSet<String>,
     /// A step or block of the workflow rolls back on failure.
     has_rollback: bool,
+    /// The `if` branches being lowered, outermost first (see [`Task::when`]).
+    when: Vec<(usize, usize)>,
 }
 
 impl Lower<'_> {
@@ -323,6 +335,25 @@ impl Lower<'_> {
                 let task = self.task(node, path, step.id.clone(), preds, role, step.span);
                 vec![task]
             }
+            // An `if` here is a condition task, then each branch's body as a sequence after
+            // it, every task of a branch carrying the branch (`when`): the engine skips the
+            // branches not taken, and a step in a branch that asks a person is a task with
+            // its own approval. An `if` inside a `repeat`, a `for` that is one task, or a
+            // block with its own timeout, budget or failure policy never gets here: it runs
+            // inside that block's task, where the engine cannot see it.
+            Node::If { branches, otherwise, .. } => {
+                let condition = self.condition(branches, path, preds, role);
+                let mut exits = vec![condition];
+                let bodies = branches.iter().map(|branch| branch.body.as_slice()).chain([otherwise.as_slice()]);
+                for (i, body) in bodies.enumerate() {
+                    self.when.push((condition, i));
+                    exits.extend(self.sequence(body, &format!("{path}.{i}"), vec![condition], role));
+                    self.when.pop();
+                }
+                exits.sort_unstable();
+                exits.dedup();
+                exits
+            }
             other => {
                 let (title, span) = self.describe(other);
                 vec![self.task(other, path, title, preds, role, span)]
@@ -364,32 +395,7 @@ impl Lower<'_> {
             step_refs(&serde_json::to_value(&self.workflow.steps[step.0]).unwrap_or_default(), &mut refs);
         }
         step_refs(&serde_json::to_value(node).unwrap_or_default(), &mut refs);
-        let mut reads = Vec::new();
-        for read in refs {
-            match self.owner.get(&read) {
-                Some(&owner) if owner == index || owner == usize::MAX => {}
-                Some(&owner) => {
-                    if self.tasks[owner].fan.is_some() {
-                        self.errors.push(CompileError::LoopValue {
-                            name: title.clone(),
-                            block: self.workflow.steps[read.0].name.clone(),
-                            target: self.target.name(),
-                            unit: self.target.unit(),
-                            span,
-                        });
-                    }
-                    if !reads.contains(&owner) {
-                        reads.push(owner);
-                    }
-                }
-                None => {}
-            }
-        }
-        reads.sort_unstable();
-        let mut needs = preds;
-        needs.extend(reads.iter().copied());
-        needs.sort_unstable();
-        needs.dedup();
+        let (reads, needs) = self.reads(refs, index, &title, span, preds);
         let approval = self.approval(&inside, &title);
         let timeout_ms = match node {
             Node::Step(index) => self.step_deadline(&self.workflow.steps[index.0]),
@@ -407,6 +413,86 @@ impl Lower<'_> {
             approval,
             timeout_ms,
             role,
+            when: self.when.clone(),
+            decides: false,
+        });
+        index
+    }
+
+    /// The tasks that task `index` (`title`, at `span`) reads the steps `refs` from, and what
+    /// it waits for: those, `preds`, and the condition tasks of the branches it is in, whose
+    /// outputs the engine reads. A value of a fanned-out loop is reported: it has none.
+    fn reads(
+        &mut self,
+        refs: Vec<StepIdx>,
+        index: usize,
+        title: &str,
+        span: Span,
+        preds: Vec<usize>,
+    ) -> (Vec<usize>, Vec<usize>) {
+        let mut reads = Vec::new();
+        for read in refs {
+            match self.owner.get(&read) {
+                Some(&owner) if owner == index || owner == usize::MAX => {}
+                Some(&owner) => {
+                    if self.tasks[owner].fan.is_some() {
+                        self.errors.push(CompileError::LoopValue {
+                            name: title.to_owned(),
+                            block: self.workflow.steps[read.0].name.clone(),
+                            target: self.target.name(),
+                            unit: self.target.unit(),
+                            span,
+                        });
+                    }
+                    if !reads.contains(&owner) {
+                        reads.push(owner);
+                    }
+                }
+                None => {}
+            }
+        }
+        reads.sort_unstable();
+        let mut needs = preds;
+        needs.extend(reads.iter().copied());
+        needs.extend(self.when.iter().map(|&(task, _)| task));
+        needs.sort_unstable();
+        needs.dedup();
+        (reads, needs)
+    }
+
+    /// The condition task of an `if`: it reads what the conditions read, owns no step (each
+    /// branch's steps are in the branches' tasks), and decides which branch runs.
+    fn condition(&mut self, branches: &[crate::ir::Branch], path: &str, preds: Vec<usize>, role: Role) -> usize {
+        let index = self.tasks.len();
+        let mut refs = Vec::new();
+        for branch in branches {
+            step_refs(&serde_json::to_value(&branch.cond).unwrap_or_default(), &mut refs);
+        }
+        // What people read: the first condition, as written, without what an engine would
+        // read as its own expression in a name (`${{ }}`, `{{ }}`).
+        let mut title = match branches.first() {
+            Some(branch) => format!("if {}", branch.cond).replace(['{', '}', '$'], ""),
+            None => "if".to_owned(),
+        };
+        if title.chars().count() > 60 {
+            title = format!("{}…", title.chars().take(59).collect::<String>());
+        }
+        let span = branches.first().map_or(Span::default(), |branch| branch.cond.span);
+        let (reads, needs) = self.reads(refs, index, &title, span, preds);
+        let name = self.unique(&title);
+        self.tasks.push(Task {
+            name,
+            node: path.to_owned(),
+            title,
+            needs,
+            reads,
+            usage: Vec::new(),
+            fan: None,
+            approval: None,
+            timeout_ms: None,
+            role,
+            when: self.when.clone(),
+            decides: true,
         });
         index
     }
@@ -580,6 +666,8 @@ impl Lower<'_> {
             approval: None,
             timeout_ms: None,
             role: Role::Rollback,
+            when: Vec::new(),
+            decides: false,
         });
         Some(index)
     }
@@ -622,6 +710,8 @@ impl Lower<'_> {
             approval: None,
             timeout_ms: None,
             role: Role::Report,
+            when: Vec::new(),
+            decides: false,
         });
     }
 
@@ -767,11 +857,24 @@ pub fn find<'a>(workflow: &'a Workflow, path: &str) -> Option<&'a Node> {
         _ => return None,
     };
     let mut found = None;
-    for part in parts {
+    while let Some(part) = parts.next() {
         let node = nodes.get(part.parse::<usize>().ok()?)?;
         found = Some(node);
         nodes = match node {
             Node::Phase { body, .. } | Node::Parallel { body, .. } => body,
+            // After an `if`, a branch (the `else` is the one after the last), then a child of
+            // its body: a branch alone is not a node.
+            Node::If { branches, otherwise, .. } => match parts.next() {
+                None => break,
+                Some(branch) => {
+                    found = None;
+                    match branch.parse::<usize>().ok()? {
+                        i if i < branches.len() => &branches[i].body,
+                        i if i == branches.len() => otherwise,
+                        _ => return None,
+                    }
+                }
+            },
             _ => &[],
         };
     }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::{Bound, Expr, ExprKind, Func, StepIdx, Template, TemplatePart, Value};
+use super::{Bound, Branch, Expr, ExprKind, Func, StepIdx, Template, TemplatePart, Value};
 use crate::lexicon::{BinaryOp, UnaryOp};
 
 /// What an expression may read besides literals; what an environment does not know (the
@@ -144,6 +144,21 @@ pub fn count(bound: &Bound, env: &dyn Env) -> Result<u64> {
         Value::Int(n) => u64::try_from(n).map_err(|_| EvalError::Negative { value: n }),
         _ => Err(EvalError::Type),
     }
+}
+
+/// The branch of an `if` that runs: the first whose condition is `true`, or `None` for the
+/// `else` (or nothing). A condition that is not a boolean does not hold. The one reading of
+/// an `if`, for the runner and for a compiled workflow's condition task (`wf step --branch`);
+/// an error comes with the condition it is in.
+pub fn branch<'a>(branches: &'a [Branch], env: &dyn Env) -> std::result::Result<Option<usize>, (&'a Expr, EvalError)> {
+    for (i, branch) in branches.iter().enumerate() {
+        match eval(&branch.cond, env) {
+            Ok(Value::Bool(true)) => return Ok(Some(i)),
+            Ok(_) => {}
+            Err(error) => return Err((&branch.cond, error)),
+        }
+    }
+    Ok(None)
 }
 
 /// A duration (a `wait`, a timeout) in milliseconds with what `env` knows; like [`count`],

@@ -399,17 +399,17 @@ impl<'p> Runner<'p> {
             Node::Repeat { step, control, .. } => self.block(*step, BlockKind::Repeat, control, node, cx).await,
             Node::For { step, control, .. } => self.block(*step, BlockKind::For, control, node, cx).await,
             Node::If { branches, otherwise, .. } => {
-                let mut chosen: Option<usize> = None;
-                for (i, branch) in branches.iter().enumerate() {
-                    match self.eval(&branch.cond, cx, "an `if` condition") {
-                        Ok(Value::Bool(true)) => {
-                            chosen = Some(i);
-                            break;
-                        }
-                        Ok(_) => {}
-                        Err(message) => return Flow::Failed(Failure { key: "if".into(), message, rollback: false }),
+                let chosen = match crate::ir::eval::branch(branches, &self.scope(cx)) {
+                    Ok(chosen) => chosen,
+                    Err((cond, error)) => {
+                        let what = "an `if` condition";
+                        let message = match self.place(cond.span, cx) {
+                            Some(place) => format!("{what} at {place}: {error}"),
+                            None => format!("{what}: {error}"),
+                        };
+                        return Flow::Failed(Failure { key: "if".into(), message, rollback: false });
                     }
-                }
+                };
                 for (i, branch) in branches.iter().enumerate() {
                     if Some(i) != chosen {
                         if let Err(flow) = self.skip(&branch.body, cx) {
