@@ -103,6 +103,27 @@ pub struct Task {
     pub decides: bool,
 }
 
+impl Task {
+    /// A task of `role` that waits for nothing, reads nothing and asks nobody: each lowering
+    /// sets what its task has beyond that.
+    fn new(name: String, node: &str, title: String, role: Role) -> Task {
+        Task {
+            name,
+            node: node.to_owned(),
+            title,
+            needs: Vec::new(),
+            reads: Vec::new(),
+            usage: Vec::new(),
+            fan: None,
+            approval: None,
+            timeout_ms: None,
+            role,
+            when: Vec::new(),
+            decides: false,
+        }
+    }
+}
+
 /// A `for` fanned out: one engine instance per item, `--index` telling `wf step` which.
 #[derive(Debug, Clone, Copy)]
 pub struct Fan {
@@ -402,20 +423,8 @@ impl Lower<'_> {
             _ => None,
         };
         let name = self.unique(&title);
-        self.tasks.push(Task {
-            name,
-            node: path.to_owned(),
-            title,
-            needs,
-            reads,
-            usage: Vec::new(),
-            fan: None,
-            approval,
-            timeout_ms,
-            role,
-            when: self.when.clone(),
-            decides: false,
-        });
+        let when = self.when.clone();
+        self.tasks.push(Task { needs, reads, approval, timeout_ms, when, ..Task::new(name, path, title, role) });
         index
     }
 
@@ -480,20 +489,8 @@ impl Lower<'_> {
         let span = branches.first().map_or(Span::default(), |branch| branch.cond.span);
         let (reads, needs) = self.reads(refs, index, &title, span, preds);
         let name = self.unique(&title);
-        self.tasks.push(Task {
-            name,
-            node: path.to_owned(),
-            title,
-            needs,
-            reads,
-            usage: Vec::new(),
-            fan: None,
-            approval: None,
-            timeout_ms: None,
-            role,
-            when: self.when.clone(),
-            decides: true,
-        });
+        let when = self.when.clone();
+        self.tasks.push(Task { needs, reads, when, decides: true, ..Task::new(name, path, title, role) });
         index
     }
 
@@ -654,20 +651,11 @@ impl Lower<'_> {
         let index = self.tasks.len();
         let name = self.unique("rollback");
         self.tasks.push(Task {
-            name,
-            node: "rollback".to_owned(),
-            title: "rollback".to_owned(),
             // After every body task, as `wf run`'s rollback runs once the body has stopped: a
             // task still running in another branch of a `parallel` finishes before the undos.
             needs: (0..index).filter(|&i| self.tasks[i].role == Role::Body).collect(),
             reads,
-            usage: Vec::new(),
-            fan: None,
-            approval: None,
-            timeout_ms: None,
-            role: Role::Rollback,
-            when: Vec::new(),
-            decides: false,
+            ..Task::new(name, "rollback", "rollback".to_owned(), Role::Rollback)
         });
         Some(index)
     }
@@ -700,18 +688,9 @@ impl Lower<'_> {
         let all: Vec<usize> = (0..self.tasks.len()).collect();
         let name = self.unique("report");
         self.tasks.push(Task {
-            name,
-            node: "report".to_owned(),
-            title: "report".to_owned(),
             needs: all.clone(),
             reads: all,
-            usage: Vec::new(),
-            fan: None,
-            approval: None,
-            timeout_ms: None,
-            role: Role::Report,
-            when: Vec::new(),
-            decides: false,
+            ..Task::new(name, "report", "report".to_owned(), Role::Report)
         });
     }
 

@@ -29,12 +29,7 @@ pub fn violations(manifest: &Value) -> Vec<String> {
             }
         }
     }
-    let params: BTreeSet<&str> = spec["arguments"]["parameters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|param| param["name"].as_str())
-        .collect();
+    let params = names(&spec["arguments"]["parameters"]);
     // Argo registers a global output while validating the entrypoint, before `onExit`.
     let globals: BTreeSet<&str> = templates
         .iter()
@@ -217,12 +212,7 @@ impl Cx<'_> {
             out.push(format!("templates.{name}.{node}: template `{called_name}` not found"));
             return false;
         };
-        let given: BTreeSet<&str> = call["arguments"]["parameters"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|param| param["name"].as_str())
-            .collect();
+        let given = names(&call["arguments"]["parameters"]);
         for input in called["inputs"]["parameters"].as_array().into_iter().flatten() {
             let input_name = input["name"].as_str().unwrap_or_default();
             if input.get("value").is_none() && input.get("default").is_none() && !given.contains(input_name) {
@@ -237,13 +227,13 @@ fn outputs(template: &Value) -> impl Iterator<Item = &Value> {
     template["outputs"]["parameters"].as_array().into_iter().flatten()
 }
 
-fn declared_inputs(template: &Value) -> BTreeSet<String> {
-    template["inputs"]["parameters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|param| param["name"].as_str().map(str::to_owned))
-        .collect()
+fn declared_inputs(template: &Value) -> BTreeSet<&str> {
+    names(&template["inputs"]["parameters"])
+}
+
+/// The `name`s of a list of parameters.
+fn names(parameters: &Value) -> BTreeSet<&str> {
+    parameters.as_array().into_iter().flatten().filter_map(|param| param["name"].as_str()).collect()
 }
 
 /// Every `{{tag}}` in the strings under `value` that Argo resolves (its prefixes: `item.`,
