@@ -837,3 +837,63 @@ fn an_if_inside_a_repeat_stays_in_the_repeats_task() {
         assert_eq!(suspends, asks, "{mode}: a suspend node before the task");
     }
 }
+
+/// Argo sets a global output only when a task exports it, and cannot resolve one nobody set:
+/// every global the exit handler reads is set, empty, by the first task (the task that runs
+/// overwrites it), and a fanned-out task's global is its loop's list of every iteration's
+/// usage, not whichever iteration exported last.
+#[test]
+fn every_global_the_exit_handler_reads_is_set_before_the_body_runs() {
+    let mut checked = 0;
+    for path in sources() {
+        let name = path.strip_prefix(root()).unwrap().to_string_lossy().into_owned();
+        let Ok(manifest) = compile(&path, Target::Argo) else { continue };
+        let templates = manifest["spec"]["templates"].as_array().unwrap();
+        let seed = templates.iter().find(|t| t["name"] == wf::compile::WORKSPACE_TASK).unwrap();
+        let seeded: BTreeSet<&str> = seed["outputs"]["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .inspect(|output| assert_eq!(output["value"], "", "{name}: {output}"))
+            .filter_map(|output| output["globalName"].as_str())
+            .collect();
+        for tag in argo_rules::tags(&manifest) {
+            if let Some(global) = tag.strip_prefix("workflow.outputs.parameters.") {
+                checked += 1;
+                assert!(seeded.contains(global), "{name}: nothing sets `{global}` before the body runs");
+                let exporters = templates
+                    .iter()
+                    .filter(|t| t["name"] != wf::compile::WORKSPACE_TASK)
+                    .filter(|t| {
+                        t["outputs"]["parameters"].as_array().into_iter().flatten().any(|o| o["globalName"] == global)
+                    })
+                    .count();
+                assert_eq!(exporters, 1, "{name}: `{global}` is exported by one task");
+            }
+        }
+        let iterations: BTreeSet<&str> = templates
+            .iter()
+            .filter_map(|t| t["steps"][0][0]["template"].as_str().filter(|_| t.get("steps").is_some()))
+            .collect();
+        for template in templates.iter().filter(|t| iterations.contains(t["name"].as_str().unwrap())) {
+            let global = template["outputs"]["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|o| o.get("globalName").is_some());
+            assert!(global.is_none(), "{name}: an iteration of `{}` exports {global:?}", template["name"]);
+        }
+    }
+    assert!(checked > 0, "no example reads a global: the test checks nothing");
+    let loop_report = common::check_text(
+        "workflow w(items: list<string> = [\"a\", \"b\"]) {\n  for item in items {\n    run each \"echo {{item}}\"\n  }\n}",
+    );
+    let program = &loop_report.checked.program;
+    let argo = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(Target::Argo)).unwrap();
+    let templates = argo["spec"]["templates"].as_array().unwrap();
+    let looped = templates.iter().find(|t| t["name"] == "for-item-loop").unwrap();
+    assert_eq!(
+        looped["outputs"]["parameters"][0]["globalName"], "wf-usage-for-item",
+        "the loop exports every iteration's"
+    );
+}

@@ -62,7 +62,7 @@ pub fn manifest(plan: &Plan, options: &Options) -> Value {
     if !handlers.is_empty() {
         templates.push(dag(EXIT_HANDLER, plan, Role::OnFailure));
     }
-    templates.push(seed(options));
+    templates.push(seed(plan, options));
     for task in &plan.tasks {
         if task.approval.is_some() {
             templates.push(json!({ "name": format!("approve-{}", task.name), "suspend": {} }));
@@ -85,10 +85,14 @@ pub fn manifest(plan: &Plan, options: &Options) -> Value {
                 loop_template["parallelism"] = json!(max);
             }
             // The iterations' usage, as Argo aggregates a fanned-out step's outputs: a list.
-            loop_template["outputs"] = json!({ "parameters": [{
+            let mut usage = json!({
                 "name": "usage",
                 "valueFrom": { "parameter": "{{steps.item.outputs.parameters.usage}}" },
-            }] });
+            });
+            if exported(plan, task, Taken::Usage) {
+                usage["globalName"] = json!(Taken::Usage.global(task));
+            }
+            loop_template["outputs"] = json!({ "parameters": [usage] });
             templates.push(loop_template);
         }
     }
@@ -181,9 +185,21 @@ fn claim(options: &Options) -> Value {
 }
 
 /// The first task: the image's working directory (its contents, hidden files included) copied
-/// onto the volume, without a shell.
-fn seed(options: &Options) -> Value {
-    json!({
+/// onto the volume, without a shell. It also exports every global output the exit handler
+/// reads, empty: a task that never runs (after a failure, or in a branch not taken) exports
+/// none, and Argo cannot resolve a global nobody set; a task that runs overwrites its own.
+/// `wf step` reads an empty value or usage as "did not run".
+fn seed(plan: &Plan, options: &Options) -> Value {
+    let mut globals = Vec::new();
+    for task in &plan.tasks {
+        for taken in [Taken::Values, Taken::Usage] {
+            if exported(plan, task, taken) {
+                let name = taken.global(task);
+                globals.push(json!({ "name": name, "value": "", "globalName": name }));
+            }
+        }
+    }
+    let mut template = json!({
         "name": WORKSPACE_TASK,
         "metadata": { "annotations": { "wf/node": "the shared workspace" } },
         "container": {
@@ -191,7 +207,22 @@ fn seed(options: &Options) -> Value {
             "command": ["cp", "-a", "./.", format!("{MOUNT}/")],
             "volumeMounts": [mount()],
         },
-    })
+    });
+    if !globals.is_empty() {
+        template["outputs"] = json!({ "parameters": globals });
+    }
+    template
+}
+
+/// Whether a body task's values or usage are exported as a global output: the exit handler's
+/// tasks take them (its DAG cannot name the body's tasks).
+fn exported(plan: &Plan, task: &Task, taken: Taken) -> bool {
+    let index = index_of(plan, task);
+    task.role == Role::Body
+        && plan.tasks.iter().filter(|other| other.role != Role::Body).any(|other| match taken {
+            Taken::Values => other.role != Role::Report && other.reads.contains(&index),
+            Taken::Usage => other.usage.contains(&index),
+        })
 }
 
 fn mount() -> Value {
@@ -303,15 +334,8 @@ fn container(plan: &Plan, task: &Task, options: &Options) -> Value {
         // The suspend node before it was resumed by a person: the approval is given.
         command.push("--approved".to_owned());
     }
-    // A body task's outputs that the exit handler's tasks take are exported globally.
-    let exported = |taken: Taken| {
-        let index = index_of(plan, task);
-        task.role == Role::Body
-            && plan.tasks.iter().filter(|other| other.role != Role::Body).any(|other| match taken {
-                Taken::Values => other.role != Role::Report && other.reads.contains(&index),
-                Taken::Usage => other.usage.contains(&index),
-            })
-    };
+    // A fanned-out task's iterations export nothing: its loop template exports their list.
+    let exported = |taken: Taken| task.fan.is_none() && exported(plan, task, taken);
     let mut values = json!({ "name": "values", "valueFrom": { "path": format!("{OUT_DIR}/values.json") } });
     if exported(Taken::Values) {
         values["globalName"] = json!(Taken::Values.global(task));
