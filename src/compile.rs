@@ -78,15 +78,19 @@ pub const REPORT_NAME: &str = "wf-report";
 pub const DEFAULT_IMAGE: &str = "wf:latest";
 pub const DEFAULT_SECRET: &str = "wf-secrets";
 pub const DEFAULT_VOLUME_SIZE: &str = "1Gi";
-/// Builds `wf` from the repository into `$RUNNER_TEMP`, never into `./target`: the working
-/// directory is the workspace every job hands on, and a build in it would travel in every
-/// tarball. The binary lands in `~/.cargo/bin`, which is on the runners' `PATH`.
+/// Builds `wf` from the repository, once, in the setup job (`SETUP_TASK`), into
+/// `$RUNNER_TEMP` rather than `./target`. The binary lands in `~/.cargo/bin`, which is on the
+/// runners' `PATH`; the setup job hands it to the other jobs.
 pub const DEFAULT_SETUP: &str = "cargo install --locked --path . --target-dir \"$RUNNER_TEMP/wf-target\"";
 pub const DEFAULT_RUNS_ON: &str = "ubuntu-latest";
 
 /// The task (Argo) that seeds the shared workspace before any other; the plan keeps the name
 /// from every step, so no task of the workflow can take it.
 pub const WORKSPACE_TASK: &str = "wf-workspace";
+
+/// The job (GitHub) that runs `--setup` once and hands the `wf` it installed to every other
+/// job as an artifact; a name the plan keeps from every step, like [`WORKSPACE_TASK`].
+pub const SETUP_TASK: &str = "wf-setup";
 
 /// Whether `text` is a Kubernetes quantity a volume can request: a number, perhaps with
 /// decimals, and a binary (`Ki` … `Ei`) or decimal (`k` … `E`) suffix, or none (bytes).

@@ -377,12 +377,12 @@ fn a_for_fans_out_with_its_bound_and_a_parallel_max_runs_in_lanes() {
     let program = &outcome.checked.program;
     let github = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(Target::Github)).unwrap();
     let jobs = &github["jobs"];
-    assert_eq!(jobs["one"].get("needs"), None);
-    assert_eq!(jobs["two"].get("needs"), None);
-    assert_eq!(jobs["three"]["needs"], serde_json::json!(["one"]), "the third child waits for a lane");
+    assert_eq!(jobs["one"]["needs"], serde_json::json!(["wf-setup"]), "every job runs the wf the setup job installed");
+    assert_eq!(jobs["two"]["needs"], serde_json::json!(["wf-setup"]));
+    assert_eq!(jobs["three"]["needs"], serde_json::json!(["wf-setup", "one"]), "the third child waits for a lane");
     assert_eq!(jobs["for-item"]["strategy"]["matrix"]["index"], serde_json::json!([0, 1, 2]));
     assert_eq!(jobs["for-item"]["strategy"]["max-parallel"], 2);
-    assert_eq!(jobs["for-item"]["needs"], serde_json::json!(["one", "two", "three"]));
+    assert_eq!(jobs["for-item"]["needs"], serde_json::json!(["wf-setup", "one", "two", "three"]));
     let argo = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(Target::Argo)).unwrap();
     let templates = argo["spec"]["templates"].as_array().unwrap();
     let schema = schemas_dir().join("argo-workflows.schema.json");
@@ -513,12 +513,15 @@ fn github_jobs_hand_their_workspace_to_the_jobs_that_need_them() {
         let Ok(document) = compile(&path, Target::Github) else { continue };
         let name = path.display();
         let jobs = document["jobs"].as_object().unwrap();
+        // The setup job hands on `wf`, not a workspace: every job needs it.
+        let setup = wf::compile::SETUP_TASK;
         let needed: BTreeSet<&str> = jobs
             .iter()
             .filter(|(job, _)| job.as_str() != "report")
             .flat_map(|(_, job)| job["needs"].as_array().into_iter().flatten().map(|need| need.as_str().unwrap()))
+            .filter(|&need| need != setup)
             .collect();
-        for (job_name, job) in jobs {
+        for (job_name, job) in jobs.iter().filter(|(job_name, _)| job_name.as_str() != setup) {
             let steps = job["steps"].as_array().unwrap();
             let uses = |action: &'static str| steps.iter().filter(move |step| step["uses"] == action);
             let uploads: Vec<&serde_json::Value> = uses("actions/upload-artifact@v4")
@@ -558,7 +561,7 @@ fn github_jobs_hand_their_workspace_to_the_jobs_that_need_them() {
                     checkout.unwrap_or_else(|| panic!("{name}: {job_name} neither checks out nor downloads"));
                 assert_eq!(checkout.get("if"), None);
                 assert!(
-                    job.get("needs").is_none() || job_name == "report",
+                    job["needs"] == serde_json::json!([setup]) || job_name == "report",
                     "{name}: {job_name} ignores its needs' files"
                 );
             } else {
@@ -770,7 +773,7 @@ fn an_if_is_a_condition_task_and_its_branches_run_only_where_it_chose() {
         "${{ !failure() && !cancelled() && needs.if-pick-0.outputs.branch == '0' && needs.if-probe-n-2.outputs.branch == '0' }}",
         "a nested `if` adds its branch"
     );
-    assert_eq!(jobs["publish"]["needs"], serde_json::json!(["if-pick-0", "if-probe-n-2"]));
+    assert_eq!(jobs["publish"]["needs"], serde_json::json!(["wf-setup", "if-pick-0", "if-probe-n-2"]));
     assert_eq!(jobs["publish"]["environment"], "publish", "the risky step in a branch is a job with its approval");
     assert_eq!(jobs["after"]["if"], "${{ !failure() && !cancelled() }}", "after a branch that may be skipped");
     assert_eq!(jobs["probe"].get("if"), None);
@@ -830,7 +833,7 @@ fn an_if_inside_a_repeat_stays_in_the_repeats_task() {
         let program = &outcome.checked.program;
         let github = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(Target::Github)).unwrap();
         let jobs: Vec<&String> = github["jobs"].as_object().unwrap().keys().collect();
-        assert_eq!(jobs, ["tries", "report"], "the repeat, with its `if`, is one job");
+        assert_eq!(jobs, ["wf-setup", "tries", "report"], "the repeat, with its `if`, is one job");
         assert_eq!(github["jobs"]["tries"].get("environment").is_some(), asks, "{mode}: approved before the job");
         let argo = wf::compile::document(program, WorkflowId(0), &IndexMap::new(), &options(Target::Argo)).unwrap();
         let suspends = argo["spec"]["templates"].as_array().unwrap().iter().any(|t| t["name"] == "approve-tries");
@@ -896,4 +899,36 @@ fn every_global_the_exit_handler_reads_is_set_before_the_body_runs() {
         looped["outputs"]["parameters"][0]["globalName"], "wf-usage-for-item",
         "the loop exports every iteration's"
     );
+}
+
+/// GitHub: `--setup` runs once, in the setup job, which hands the `wf` it installed on as an
+/// artifact; every other job needs it, downloads that `wf` and puts it on the `PATH` before
+/// its `wf step`, and installs nothing itself.
+#[test]
+fn github_installs_wf_once_and_every_job_runs_that_wf() {
+    for path in sources() {
+        let name = path.strip_prefix(root()).unwrap().to_string_lossy().into_owned();
+        let Ok(document) = compile(&path, Target::Github) else { continue };
+        let jobs = document["jobs"].as_object().unwrap();
+        let setup_runs = |job: &serde_json::Value| {
+            job["steps"].as_array().unwrap().iter().filter(|step| step["run"] == wf::compile::DEFAULT_SETUP).count()
+        };
+        let setup = &jobs[wf::compile::SETUP_TASK];
+        assert_eq!(setup_runs(setup), 1, "{name}: the setup job runs --setup");
+        assert!(setup.get("needs").is_none() && setup.get("if").is_none(), "{name}: it runs first, always");
+        let upload =
+            setup["steps"].as_array().unwrap().iter().find(|step| step["uses"] == "actions/upload-artifact@v4");
+        assert_eq!(upload.unwrap()["with"]["name"], "wf-bin", "{name}");
+        for (job_name, job) in jobs.iter().filter(|(job_name, _)| job_name.as_str() != wf::compile::SETUP_TASK) {
+            assert_eq!(setup_runs(job), 0, "{name}: {job_name} installs wf again");
+            assert_eq!(job["needs"][0], wf::compile::SETUP_TASK, "{name}: {job_name}");
+            let steps = job["steps"].as_array().unwrap();
+            let at = |found: &dyn Fn(&serde_json::Value) -> bool| steps.iter().position(found).unwrap();
+            let download =
+                at(&|step| step["uses"] == "actions/download-artifact@v4" && step["with"]["name"] == "wf-bin");
+            let path = at(&|step| step["run"].as_str().is_some_and(|run| run.contains(">> \"$GITHUB_PATH\"")));
+            let wf_step = at(&|step| step["id"] == "wf");
+            assert!(download < path && path < wf_step, "{name}: {job_name} runs wf before it has it");
+        }
+    }
 }

@@ -200,6 +200,7 @@ impl Harness<'_> {
         command
             .env("GITHUB_OUTPUT", output)
             .env("RUNNER_TEMP", temp)
+            .env("GITHUB_PATH", temp.join("github-path"))
             .env("WF_STATE_DIR", self.root.join("engine-state"))
             .env("NO_COLOR", "1");
         command

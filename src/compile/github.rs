@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Map, Value};
 
 use super::plan::{ParamKind, Plan, Role, Task};
-use super::{arg_var, step_words, usage_var, values_var, Options, BRANCH_OUTPUT, REPORT_FILE, REPORT_NAME};
+use super::{arg_var, step_words, usage_var, values_var, Options, BRANCH_OUTPUT, REPORT_FILE, REPORT_NAME, SETUP_TASK};
 
 /// Where a matrix iteration writes its usage, and the report job finds them all.
 const USAGE_DIR: &str = "wf-usage";
@@ -38,6 +38,46 @@ const RESTORE_ID: &str = "workspace";
 const PACK: &str = "set -eu
 tar -c --format=pax -f \"$RUNNER_TEMP/workspace.tar\" --exclude=./.wf --exclude=./wf-usage --exclude=./wf-report.json .
 ";
+
+/// The artifact of the `wf` binary the setup job installed, and the folder under
+/// `$RUNNER_TEMP` where every job puts it.
+const WF_ARTIFACT: &str = "wf-bin";
+
+/// Keeps the `wf` that `--setup` put on the `PATH` for the artifact.
+const KEEP_WF: &str = "set -eu
+mkdir -p \"$RUNNER_TEMP/wf-bin\"
+cp \"$(command -v wf)\" \"$RUNNER_TEMP/wf-bin/wf\"
+";
+
+/// Puts the downloaded `wf` on the `PATH` of the job's later steps (an artifact keeps no
+/// modes: it is made executable again).
+const PATH_WF: &str = "set -eu
+chmod +x \"$RUNNER_TEMP/wf-bin/wf\"
+echo \"$RUNNER_TEMP/wf-bin\" >> \"$GITHUB_PATH\"
+";
+
+/// The first job: `--setup` once, on the same kind of runner as every other job, and the `wf`
+/// it installed handed on as an artifact, so no job builds or installs wf again.
+fn setup(options: &Options) -> Value {
+    json!({
+        "name": "Install wf",
+        "runs-on": options.runs_on,
+        "steps": [
+            checkout(),
+            { "name": "Install wf", "run": options.setup },
+            { "name": "Keep wf", "shell": "bash", "run": KEEP_WF },
+            {
+                "name": "Upload wf",
+                "uses": "actions/upload-artifact@v4",
+                "with": {
+                    "name": WF_ARTIFACT,
+                    "path": format!("${{{{ runner.temp }}}}/{WF_ARTIFACT}/wf"),
+                    "retention-days": 1,
+                },
+            },
+        ],
+    })
+}
 
 fn checkout() -> Value {
     // No token in `.git/config`: the folder travels to other jobs as an artifact.
@@ -75,6 +115,7 @@ pub fn workflow(plan: &Plan, options: &Options) -> Value {
     }
     let dispatch = if inputs.is_empty() { json!({}) } else { json!({ "inputs": inputs }) };
     let mut jobs = Map::new();
+    jobs.insert(SETUP_TASK.to_owned(), setup(options));
     for index in 0..plan.tasks.len() {
         jobs.insert(plan.tasks[index].name.clone(), job(plan, index, options));
     }
@@ -94,10 +135,10 @@ fn job(plan: &Plan, index: usize, options: &Options) -> Value {
     let task = &plan.tasks[index];
     let mut job = Map::new();
     job.insert("name".into(), json!(task.title));
-    if !task.needs.is_empty() {
-        let needs: Vec<&str> = task.needs.iter().map(|&i| plan.tasks[i].name.as_str()).collect();
-        job.insert("needs".into(), json!(needs));
-    }
+    // Every job runs the `wf` the setup job installed.
+    let mut needs: Vec<&str> = vec![SETUP_TASK];
+    needs.extend(task.needs.iter().map(|&i| plan.tasks[i].name.as_str()));
+    job.insert("needs".into(), json!(needs));
     // A job whose need was skipped is skipped too, unless its `if` has a status function: a
     // body job after a branch that may not run says "no ancestor failed and nothing was
     // cancelled" itself, and a job in a branch adds the branch its `if`s chose.
@@ -124,7 +165,8 @@ fn job(plan: &Plan, index: usize, options: &Options) -> Value {
         (task, run) => task.or(run),
     };
     if let Some(ms) = deadline {
-        // The job also installs wf: a minute for that, on top of the step's own deadline.
+        // The job also fetches wf and the workspace: a minute for that, on top of the step's
+        // own deadline.
         job.insert("timeout-minutes".into(), json!(ms.div_ceil(60_000) + 1));
     }
     if let Some(fan) = task.fan {
@@ -220,7 +262,12 @@ fn job(plan: &Plan, index: usize, options: &Options) -> Value {
             steps.push(fallback);
         }
     }
-    steps.push(json!({ "name": "Install wf", "run": options.setup }));
+    steps.push(json!({
+        "name": "Download wf",
+        "uses": "actions/download-artifact@v4",
+        "with": { "name": WF_ARTIFACT, "path": format!("${{{{ runner.temp }}}}/{WF_ARTIFACT}") },
+    }));
+    steps.push(json!({ "name": "Put wf on the PATH", "shell": "bash", "run": PATH_WF }));
     if task.role == Role::Report && plan.tasks.iter().any(|other| other.fan.is_some()) {
         steps.push(json!({
             "name": "Download the iterations' usage",

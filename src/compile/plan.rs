@@ -162,7 +162,7 @@ pub fn plan(
         owner: HashMap::new(),
         errors: Vec::new(),
         // The task that seeds the shared workspace on Argo: no step may take its name.
-        names: BTreeSet::from([super::WORKSPACE_TASK.to_owned()]),
+        names: BTreeSet::from([super::WORKSPACE_TASK.to_owned(), super::SETUP_TASK.to_owned()]),
         has_rollback: has_rollback(workflow),
         when: Vec::new(),
     };
