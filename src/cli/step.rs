@@ -87,8 +87,8 @@ pub fn run(request: &StepArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    let carried = match carried(&env) {
-        Ok(carried) => carried,
+    let usages = match usages(&env) {
+        Ok(usages) => usages,
         Err(reason) => {
             eprintln!("error: WF_USAGE_*: {reason}");
             return Exit::Usage;
@@ -106,10 +106,18 @@ pub fn run(request: &StepArgs) -> Exit {
     };
     let id = WorkflowId(chosen.program().workflows.iter().position(|w| std::ptr::eq(w, workflow)).unwrap_or_default());
     if let Some(report) = &request.report {
-        return write_report(request, report, workflow, &args, &env);
+        return write_report(request, report, workflow, &args, &env, usages);
     }
+    let carried = match carried(&usages) {
+        Ok(carried) => carried,
+        Err(reason) => {
+            eprintln!("error: WF_USAGE_*: {reason}");
+            return Exit::Usage;
+        }
+    };
     let Some(path) = request.node.as_deref() else {
-        return rollback(request, &chosen, id, &args, &values, &env, &carried);
+        let tasks = Tasks { usages: &usages, carried: &carried };
+        return rollback(request, &chosen, id, &args, &values, &env, &tasks);
     };
     let node = wf::compile::find(workflow, path);
     let inside: Vec<StepIdx> = node.map(|node| steps_of(node, index.is_some())).unwrap_or_default();
@@ -258,25 +266,13 @@ fn rollback(
     args: &indexmap::IndexMap<String, wf::ir::Value>,
     values: &HashMap<StepIdx, wf::ir::Value>,
     env: &HashMap<String, String>,
-    carried: &Carried,
+    tasks: &Tasks<'_>,
 ) -> Exit {
+    let Tasks { usages, carried } = *tasks;
     let workflow = chosen.workflow();
     let mut asked = false;
     let mut entries: Vec<(i64, String, wf::compile::single::Undone)> = Vec::new();
-    let mut names: Vec<&String> = env.keys().filter(|name| name.starts_with("WF_USAGE_")).collect();
-    names.sort();
-    for name in names {
-        let text = &env[name];
-        if text.trim().is_empty() {
-            continue; // a task that did not run
-        }
-        let usage: serde_json::Value = match serde_json::from_str(text) {
-            Ok(usage) => usage,
-            Err(error) => {
-                eprintln!("error: {name}: {error}");
-                return Exit::Usage;
-            }
-        };
+    for (name, usage) in usages {
         asked |= usage["rollback"].as_bool().unwrap_or(false);
         for entry in usage["undo"].as_array().into_iter().flatten() {
             let (Some(key), Some(step), Some(at)) =
@@ -421,12 +417,11 @@ fn write_report(
     workflow: &wf::ir::Workflow,
     args: &indexmap::IndexMap<String, wf::ir::Value>,
     env: &HashMap<String, String>,
+    usages: Vec<(String, serde_json::Value)>,
 ) -> Exit {
-    let mut names: Vec<&String> = env.keys().filter(|name| name.starts_with("WF_USAGE_")).collect();
-    names.sort();
-    let mut sources: Vec<(String, String)> = names
+    let mut sources: Vec<(String, serde_json::Value)> = usages
         .into_iter()
-        .map(|name| (name.trim_start_matches("WF_USAGE_").to_ascii_lowercase().replace('_', "-"), env[name].clone()))
+        .map(|(name, usage)| (name.trim_start_matches("WF_USAGE_").to_ascii_lowercase().replace('_', "-"), usage))
         .collect();
     if let Some(dir) = &request.usage_dir {
         let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -440,18 +435,25 @@ fn write_report(
         for path in found {
             let task = path.parent().and_then(|dir| dir.file_name()).map(|name| name.to_string_lossy().into_owned());
             let task = task.unwrap_or_default().trim_start_matches("wf-usage-").to_owned();
-            sources.push((task, std::fs::read_to_string(&path).unwrap_or_default()));
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            if text.trim().is_empty() {
+                continue; // an iteration that did not run
+            }
+            match serde_json::from_str(&text) {
+                Ok(usage) => sources.push((task, usage)),
+                Err(error) => {
+                    eprintln!("error: {}: {error}", path.display());
+                    return Exit::Usage;
+                }
+            }
         }
     }
     let mut tasks = Vec::new();
-    for (task, text) in sources {
-        if text.trim().is_empty() {
-            continue; // a task that did not run
-        }
+    for (task, usage) in sources {
         // A fanned-out task's usage is a list, one per iteration (Argo's aggregated outputs).
-        let usages = match serde_json::from_str::<serde_json::Value>(&text) {
-            Ok(serde_json::Value::Array(items)) => items,
-            Ok(usage) if usage.is_object() => vec![usage],
+        let usages = match usage {
+            serde_json::Value::Array(items) => items,
+            usage if usage.is_object() => vec![usage],
             _ => {
                 eprintln!("error: the usage of task `{task}` is not a JSON object or list");
                 return Exit::Usage;
@@ -574,13 +576,9 @@ fn usage_of(journal: &Journal, run: &str, suffix: &str, carried: &Carried) -> se
 /// that two branches both count (before a `parallel`) counts once.
 type Carried = std::collections::BTreeMap<String, (i64, u64)>;
 
-fn carried(env: &HashMap<String, String>) -> Result<Carried, String> {
+fn carried(usages: &[(String, serde_json::Value)]) -> Result<Carried, String> {
     let mut carried = Carried::new();
-    for (name, text) in env.iter().filter(|(name, _)| name.starts_with("WF_USAGE_")) {
-        if text.trim().is_empty() {
-            continue; // a task that did not run
-        }
-        let usage: serde_json::Value = serde_json::from_str(text).map_err(|error| format!("{name}: {error}"))?;
+    for (name, usage) in usages {
         let Some(spent) = usage.get("spent") else { continue };
         let Some(spent) = spent.as_object() else { return Err(format!("{name}: `spent` is not a JSON object")) };
         for (run, amounts) in spent {
@@ -591,6 +589,27 @@ fn carried(env: &HashMap<String, String>) -> Result<Carried, String> {
         }
     }
     Ok(carried)
+}
+
+/// What the rollback handler reads of the tasks before it: their usage, and the spend it
+/// carries.
+struct Tasks<'a> {
+    usages: &'a [(String, serde_json::Value)],
+    carried: &'a Carried,
+}
+
+/// Every `WF_USAGE_*` variable the engine set, by name, as JSON; an empty one is a task that did
+/// not run, and is left out. Read once: the budget, the rollback handler and the report all
+/// take them from here.
+fn usages(env: &HashMap<String, String>) -> Result<Vec<(String, serde_json::Value)>, String> {
+    let mut names: Vec<&String> = env.keys().filter(|name| name.starts_with("WF_USAGE_")).collect();
+    names.sort();
+    let mut usages = Vec::new();
+    for name in names.into_iter().filter(|name| !env[*name].trim().is_empty()) {
+        let usage = serde_json::from_str(&env[name]).map_err(|error| format!("{name}: {error}"))?;
+        usages.push((name.clone(), usage));
+    }
+    Ok(usages)
 }
 
 /// How the runner runs a task: no person to ask, the engine's environment, and what the
