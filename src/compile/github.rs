@@ -339,17 +339,19 @@ fn sources(plan: &Plan, index: usize) -> Vec<usize> {
     if task.role == Role::Report {
         Vec::new()
     } else if runs_after_skipped(plan, task) {
-        ancestors(plan, index).into_iter().filter(|&before| carries(plan, before)).collect()
+        ancestors(plan, task).into_iter().filter(|&before| carries(plan, before)).collect()
     } else {
         let needs = task.needs.iter().copied();
-        needs.filter(|&need| !task.needs.iter().any(|&other| ancestors(plan, other).contains(&need))).collect()
+        needs
+            .filter(|&need| !task.needs.iter().any(|&other| ancestors(plan, &plan.tasks[other]).contains(&need)))
+            .collect()
     }
 }
 
-/// Every job that job `index` waits for, directly or through others.
-fn ancestors(plan: &Plan, index: usize) -> BTreeSet<usize> {
+/// Every job that `task` waits for, directly or through others.
+fn ancestors(plan: &Plan, task: &Task) -> BTreeSet<usize> {
     let mut found = BTreeSet::new();
-    let mut next: Vec<usize> = plan.tasks[index].needs.clone();
+    let mut next: Vec<usize> = task.needs.clone();
     while let Some(need) = next.pop() {
         if found.insert(need) {
             next.extend(plan.tasks[need].needs.iter().copied());
@@ -380,7 +382,7 @@ take() { if arrived \"$1\"; then find \"$from/$1\" -name workspace.tar | sort >>
             .iter()
             .filter(|&&other| {
                 (plan.tasks[other].needs.contains(&source) || runs_after_skipped(plan, &plan.tasks[other]))
-                    && ancestors(plan, other).contains(&source)
+                    && ancestors(plan, &plan.tasks[other]).contains(&source)
             })
             .map(|&other| plan.tasks[other].name.as_str())
             .collect();
@@ -404,16 +406,5 @@ if [ -s \"$list\" ]; then echo restored=true; else echo restored=false; fi >> \"
 /// Whether a job in `task`'s ancestry runs only in one branch of an `if`, and so may be
 /// skipped.
 fn after_branch(plan: &Plan, task: &Task) -> bool {
-    let mut seen = vec![false; plan.tasks.len()];
-    let mut stack: Vec<usize> = task.needs.clone();
-    while let Some(i) = stack.pop() {
-        if std::mem::replace(&mut seen[i], true) {
-            continue;
-        }
-        if !plan.tasks[i].when.is_empty() {
-            return true;
-        }
-        stack.extend(plan.tasks[i].needs.iter().copied());
-    }
-    false
+    ancestors(plan, task).into_iter().any(|before| !plan.tasks[before].when.is_empty())
 }
